@@ -1,0 +1,1 @@
+"""ykt-recon: one-card subsidy reconciliation."""

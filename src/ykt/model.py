@@ -1,0 +1,83 @@
+"""Plain typed values passed between stages (no behaviour, no I/O)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+import polars as pl
+
+KINDS = ("roster", "payments", "deaths", "public_employees")
+
+# The columns of the warehouse table each kind is loaded into (besides file_hash).
+LOADED_COLUMNS: dict[str, tuple[str, ...]] = {
+    "roster": (
+        "sheet", "source_row", "id_number", "program_code", "period", "name", "head_name", "head_id",
+        "payee_name", "payee_id", "card_number", "bank", "township", "village", "group_name",
+        "amount_due", "approval_date", "due_date", "warnings",
+    ),
+    "payments": (
+        "sheet", "source_row", "id_number", "program_code", "period", "name", "payee_name", "card_number",
+        "bank", "township", "village", "group_name", "amount", "pay_date", "status", "failure_reason",
+        "warnings",
+    ),
+    "deaths": ("source_row", "id_number", "name", "death_date"),
+    "public_employees": ("source_row", "id_number", "name", "employer"),
+}
+
+TABLE_OF_KIND = {"roster": "entitlements", "payments": "payments", "deaths": "deaths", "public_employees": "public_employees"}
+
+REJECT_COLUMNS = ("sheet", "row", "column", "value_masked", "reason_code", "reason")
+
+
+@dataclass(frozen=True)
+class RawTable:
+    """One recognised table of one sheet, every cell still text.
+
+    `frame` has one Utf8 column per recognised role (see schemas/columns.yaml) plus
+    `source_row` (Int32: the row number as the spreadsheet shows it, 1-based).
+    Title, blank, total (合计/小计) and signature rows are already removed.
+    """
+
+    path: Path
+    sheet: str | None
+    kind: str
+    frame: pl.DataFrame
+    headers: dict[str, str]                 # role -> the header text as written in the file
+    title: str = ""                         # title lines above the header, joined
+    control_total: Decimal | None = None    # the 合计 row's amount, when present
+    program_hint: str | None = None         # program code found in title / file name
+    period_hint: str | None = None          # canonical period found in title / file name
+
+
+@dataclass(frozen=True)
+class Normalised:
+    """A table after normalisation and validation: typed rows to load, and rows rejected."""
+
+    kind: str
+    loaded: pl.DataFrame        # columns: LOADED_COLUMNS[kind]
+    rejects: pl.DataFrame       # columns: REJECT_COLUMNS
+    rows_read: int
+
+    def __post_init__(self) -> None:
+        # Row accounting is a contract, not a hope: every row is loaded or rejected.
+        rejected_rows = self.rejects.select(pl.struct("sheet", "row").n_unique()).item() if self.rejects.height else 0
+        if self.loaded.height + rejected_rows != self.rows_read:
+            raise AssertionError(
+                f"row accounting broken: read {self.rows_read}, loaded {self.loaded.height}, rejected {rejected_rows}"
+            )
+
+
+@dataclass(frozen=True)
+class FileResult:
+    """What happened to one inbox file in one run (one line of run.json's `files`)."""
+
+    name: str
+    kind: str
+    file_hash: str
+    status: str                  # loaded | duplicate | rejected
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_rejected: int = 0
+    reason: str | None = None
+    warnings: tuple[str, ...] = field(default_factory=tuple)

@@ -1,0 +1,63 @@
+"""Stable reason codes (for machines) with their Chinese explanation (for clerks).
+
+Row-level codes end up in rejects.csv; file-level codes in run.json. A code, once
+published, never changes meaning: other systems read it.
+"""
+from __future__ import annotations
+
+ROW_REASONS: dict[str, str] = {
+    # identity numbers
+    "ID_MISSING": "身份证号码为空",
+    "ID_SCIENTIFIC": "Excel 已将身份证号转为科学计数法，后几位已丢失，请将该列设为文本后重新导出",
+    "ID_FORMAT": "身份证号码格式错误（应为18位，最后一位可为X）",
+    "ID_CHECKSUM": "身份证号码校验位错误",
+    "ID_BIRTHDATE": "身份证号码中的出生日期不存在",
+    # names
+    "NAME_MISSING": "姓名为空",
+    # amounts
+    "AMOUNT_MISSING": "金额为空，且该项目未设定补贴标准",
+    "AMOUNT_INVALID": "金额无法识别（应为数字，如 1350.00）",
+    "AMOUNT_NEGATIVE": "金额为负数",
+    # dates and periods
+    "DATE_INVALID": "日期无法识别或不存在（如 2024-02-30）",
+    "PERIOD_INVALID": "发放期间无法识别（应为 2024-03、2024年3月、202403、2024年第一季度 或 2024）",
+    "PERIOD_MISSING": "缺少发放期间，文件标题和文件名中也没有",
+    "DUE_DATE_UNKNOWN": "无法确定应发日期（既无应发日期，也无审批日期）",
+    # programs
+    "PROGRAM_UNKNOWN": "补贴项目名称不在项目清单（programs.yaml）中",
+    "PROGRAM_MISSING": "缺少补贴项目，文件标题和文件名中也没有",
+    # payment status
+    "STATUS_MISSING": "发放状态为空",
+    "STATUS_UNKNOWN": "发放状态无法识别（应为 成功/失败/退回/已停发 等）",
+    "PAY_DATE_MISSING": "发放记录缺少发放日期",
+    # duplicates inside the warehouse key
+    "DUPLICATE_ROW": "同一对象、同一项目、同一期间在本文件中重复出现",
+    "ENTITLEMENT_EXISTS": "同一对象、同一项目、同一期间已在其他花名册中登记",
+}
+
+FILE_REASONS: dict[str, str] = {
+    "FILE_UNREADABLE": "文件无法打开或已损坏",
+    "FILE_ENCODING": "文件编码无法识别（应为 GB18030/GBK 或 UTF-8）",
+    "FILE_EMPTY": "文件中没有数据",
+    "FILE_HEADERS_UNKNOWN": "找不到可识别的表头",
+    "FILE_PROGRAM_UNKNOWN": "无法确定补贴项目（无项目列，标题和文件名中也没有）",
+    "FILE_PROGRAM_AMBIGUOUS": "标题或文件名同时匹配多个补贴项目，无法确定",
+    "FILE_PERIOD_UNKNOWN": "无法确定发放期间（无期间列，标题和文件名中也没有）",
+    "FILE_TOTAL_MISMATCH": "合计行金额与明细合计不符",
+    "FILE_KIND_UNKNOWN": "文件所在目录无法判断文件类别（应为 roster/payments/reference/deaths/reference/public_employees）",
+}
+
+WARNINGS: dict[str, str] = {
+    "ID_AREA_UNKNOWN": "身份证号码地区码不在行政区划表中",
+    "ID_FROM_15": "15位身份证号码已转换为18位",
+    "ID_NUMERIC_SUSPECT": "身份证号码疑似曾被存为数字，请核对",
+    "NAME_RARE_CHAR": "姓名含 ? * 或造字区字符，疑似生僻字丢失",
+    "CARD_LUHN": "银行卡号未通过校验（存折或农信账户可能属正常）",
+}
+
+
+def reason_text(code: str) -> str:
+    for table in (ROW_REASONS, FILE_REASONS, WARNINGS):
+        if code in table:
+            return table[code]
+    raise KeyError(code)

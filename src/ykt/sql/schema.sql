@@ -1,0 +1,193 @@
+-- The warehouse: the single source of truth. Every output is a view of these tables.
+-- Amounts are DECIMAL(18,2), never binary floats. Dates are DATE. Periods are text:
+-- 'YYYY-MM' (monthly, once), 'YYYY-Qn' (quarterly), 'YYYY' (annual).
+
+create table if not exists files (
+    file_hash       varchar primary key,   -- sha256 of the bytes: the same file twice is loaded once
+    kind            varchar not null,      -- roster | payments | deaths | public_employees
+    original_name   varchar not null,
+    archived_path   varchar not null,
+    received_at     timestamp not null,
+    uploaded_by     varchar,
+    run_id          varchar not null,      -- the run that first saw it
+    status          varchar not null,      -- loaded | rejected
+    reason_code     varchar,
+    reason          varchar,
+    rows_read       integer not null,
+    rows_loaded     integer not null,
+    rows_rejected   integer not null,
+    program_code    varchar,
+    period          varchar,
+    control_total   decimal(18, 2),        -- the file's own 合计 row, when it has one
+    detail_total    decimal(18, 2)         -- the sum of the data rows read
+);
+
+-- Every file seen by a run, including duplicates: run.json is built from it.
+create table if not exists run_files (
+    run_id          varchar not null,
+    file_hash       varchar not null,
+    original_name   varchar not null,
+    kind            varchar not null,
+    status          varchar not null,      -- loaded | duplicate | rejected
+    rows_read       integer not null,
+    rows_loaded     integer not null,
+    rows_rejected   integer not null,
+    reason          varchar
+);
+
+create table if not exists rejects (
+    file_hash       varchar not null,
+    file_name       varchar not null,
+    sheet           varchar,
+    "row"           integer,               -- as numbered in the spreadsheet (1-based)
+    "column"        varchar,               -- the file's own header text
+    value_masked    varchar,
+    reason_code     varchar not null,
+    reason          varchar not null
+);
+
+create table if not exists entitlements (
+    file_hash       varchar not null,
+    sheet           varchar,
+    source_row      integer not null,
+    id_number       varchar not null,
+    program_code    varchar not null,
+    period          varchar not null,
+    name            varchar not null,
+    head_name       varchar,
+    head_id         varchar,
+    payee_name      varchar,               -- registered payee / guardian (收款人/监护人)
+    payee_id        varchar,
+    card_number     varchar,
+    bank            varchar,
+    township        varchar,
+    village         varchar,
+    group_name      varchar,
+    amount_due      decimal(18, 2) not null,
+    approval_date   date,
+    due_date        date not null,
+    warnings        varchar,               -- '; '-joined warning codes, kept not rejected
+    superseded_by   varchar                -- file_hash of a corrected roster that replaced this row
+);
+
+create table if not exists payments (
+    file_hash       varchar not null,
+    sheet           varchar,
+    source_row      integer not null,
+    id_number       varchar not null,
+    program_code    varchar not null,
+    period          varchar not null,
+    name            varchar,
+    payee_name      varchar,               -- account holder as the bank has it (户名/收款人)
+    card_number     varchar,
+    bank            varchar,
+    township        varchar,
+    village         varchar,
+    group_name      varchar,
+    amount          decimal(18, 2) not null,
+    pay_date        date,
+    status          varchar not null,      -- success | failure | stopped
+    failure_reason  varchar,
+    warnings        varchar
+);
+
+create table if not exists deaths (
+    file_hash       varchar not null,
+    source_row      integer not null,
+    id_number       varchar not null,
+    name            varchar,
+    death_date      date not null
+);
+
+create table if not exists public_employees (
+    file_hash       varchar not null,
+    source_row      integer not null,
+    id_number       varchar not null,
+    name            varchar,
+    employer        varchar
+);
+
+create table if not exists supersessions (
+    run_id          varchar not null,
+    new_file_hash   varchar not null,
+    old_file_hash   varchar not null,
+    program_code    varchar not null,
+    period          varchar not null,
+    township        varchar,
+    rows_superseded integer not null,
+    logged_at       timestamp not null
+);
+
+create table if not exists runs (
+    run_id          varchar primary key,
+    as_of           date not null,
+    started_at      timestamp not null,
+    finished_at     timestamp,
+    summary         json
+);
+
+-- Findings of the latest run for each as_of date; rewritten by every run.
+create table if not exists findings (
+    as_of           date not null,
+    rule            varchar not null,
+    route           varchar not null,      -- complaint | clue | record
+    case_id         varchar,               -- null for record-only rules (PAID_LATE)
+    program_code    varchar,
+    period          varchar,
+    id_number       varchar,
+    name            varchar,
+    card_number     varchar,
+    township        varchar,
+    village         varchar,
+    group_name      varchar,
+    amount_due      decimal(18, 2),
+    amount_paid     decimal(18, 2),
+    due_date        date,
+    paid_date       date,
+    days_overdue    integer,
+    detail          varchar
+);
+
+create table if not exists cases (
+    case_id         varchar primary key,   -- stable: derived from rule, program, key and period
+    rule            varchar not null,
+    route           varchar not null,      -- complaint | clue
+    program_code    varchar,
+    period          varchar,
+    case_key        varchar not null,      -- id_number, card_number or township/village/group
+    township        varchar,
+    village         varchar,
+    group_name      varchar,
+    persons         integer not null,
+    amount          decimal(18, 2),
+    department      varchar,
+    supervisor      varchar,
+    opened_on       date not null,
+    deadline        date not null,
+    status          varchar not null,      -- open | escalated | resolved
+    escalated_on    date,
+    resolved_on     date,
+    reopened_count  integer not null default 0,
+    last_seen_on    date not null,
+    summary         varchar
+);
+
+create table if not exists case_events (
+    case_id         varchar not null,
+    event           varchar not null,      -- opened | escalated | resolved | reopened
+    on_date         date not null,
+    run_id          varchar not null,
+    status_after    varchar not null,
+    detail          varchar
+);
+
+create table if not exists outbox (
+    idempotency_key varchar primary key,   -- case_id + ':' + status + ':' + event date
+    case_id         varchar not null,
+    status          varchar not null,
+    payload         json not null,
+    created_at      timestamp not null,
+    attempts        integer not null default 0,
+    last_error      varchar,
+    delivered_at    timestamp
+);
