@@ -14,14 +14,14 @@ def mask_id_expr(expr: pl.Expr) -> pl.Expr:
     """Vectorised: mask an ID column. Short or empty values are fully starred."""
     length = expr.str.len_chars()
     masked = expr.str.slice(0, 6) + pl.lit("*" * 8) + expr.str.slice(-4, 4)
-    return pl.when(expr.is_null()).then(None).when(length >= 15).then(masked).otherwise(pl.lit("****"))
+    return pl.when(length >= 15).then(masked).when(expr.is_not_null()).then(pl.lit("****"))
 
 
 def mask_card_expr(expr: pl.Expr) -> pl.Expr:
     """Vectorised: mask a card/account column."""
     length = expr.str.len_chars()
     masked = expr.str.slice(0, 4) + pl.lit(" **** **** ") + expr.str.slice(-4, 4)
-    return pl.when(expr.is_null()).then(None).when(length >= 10).then(masked).otherwise(pl.lit("****"))
+    return pl.when(length >= 10).then(masked).when(expr.is_not_null()).then(pl.lit("****"))
 
 
 def mask_value_expr(expr: pl.Expr) -> pl.Expr:
