@@ -1,0 +1,15 @@
+"""Prefect entrypoint for re-delivering the outbox to the 监督一点通 platform on its own schedule."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from prefect import flow, task
+from prefect.cache_policies import NO_CACHE
+
+from ykt import pipeline
+
+
+@flow(name="ykt-deliver", log_prints=True, persist_result=False)
+def deliver(endpoint: str, db: str = "ykt.duckdb"):
+    with pipeline.open_warehouse(Path(db)) as wh:
+        return task(pipeline.deliver_cases, name="deliver_cases", cache_policy=NO_CACHE)(wh, endpoint)

@@ -1,0 +1,179 @@
+"""The `ykt` command. The one place that catches errors and turns them into exit codes.
+
+Exit codes: 0 success (rejected rows or files are reported, not failures),
+2 bad arguments or configuration, 1 unexpected failure.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import sys
+import traceback
+from pathlib import Path
+
+from ykt.errors import UsageError, YktError
+
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("DO_NOT_TRACK", "1")
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # argparse exits 2 by itself; route through our single catch site
+        raise UsageError(f"参数错误：{message}", hint=f"运行 `{self.prog} --help` 查看用法")
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"日期应为 YYYY-MM-DD，实际为 {text!r}") from None
+
+
+def _existing_dir(text: str) -> Path:
+    path = Path(text)
+    if not path.is_dir():
+        raise argparse.ArgumentTypeError(f"目录不存在：{text}")
+    return path
+
+
+def _existing_file(text: str) -> Path:
+    path = Path(text)
+    if not path.is_file():
+        raise argparse.ArgumentTypeError(f"文件不存在：{text}")
+    return path
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="ykt", description="一卡通补贴发放核对（ykt-recon）")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    run = sub.add_parser("run", help="运行一次夜间核对")
+    run.add_argument("--inbox", type=_existing_dir, required=True, help="收件目录（roster/ payments/ reference/…）")
+    run.add_argument("--as-of", type=_date, required=True, help="核对基准日 YYYY-MM-DD")
+    run.add_argument("--db", type=Path, default=Path("ykt.duckdb"), help="DuckDB 数据仓库文件")
+    run.add_argument("--out", type=Path, default=Path("out"), help="输出目录")
+    run.add_argument("--programs", type=_existing_file, default=None, help="补贴项目配置 programs.yaml")
+    run.add_argument("--endpoint", default=None, help="监督一点通平台接口地址（不填则不推送）")
+    run.add_argument("--engine", choices=("prefect", "plain"), default="prefect", help="编排方式（默认 Prefect 流程）")
+    run.add_argument("--no-quality", action="store_true", help="跳过 Great Expectations 数据质量检查")
+
+    demo = sub.add_parser("demo", help="生成示例数据并运行两晚核对")
+    demo.add_argument("--workdir", type=Path, default=Path("demo_out"), help="示例数据、仓库和报告的目录")
+    demo.add_argument("--engine", choices=("prefect", "plain"), default="prefect")
+
+    check = sub.add_parser("check", help="检查上传文件（不入库），生成标注错误的工作簿")
+    check.add_argument("files", nargs="+", type=_existing_file)
+    check.add_argument("--kind", choices=("roster", "payments", "deaths", "public_employees"), default=None)
+    check.add_argument("--programs", type=_existing_file, default=None)
+
+    deliver = sub.add_parser("deliver", help="把待推送的案件推送到监督一点通平台")
+    deliver.add_argument("--endpoint", required=True)
+    deliver.add_argument("--db", type=Path, default=Path("ykt.duckdb"))
+
+    history = sub.add_parser("history", help="显示一个案件的全部状态变化")
+    history.add_argument("case_id")
+    history.add_argument("--db", type=Path, default=Path("ykt.duckdb"))
+    return parser
+
+
+def _run_night(options, engine: str):
+    from ykt import pipeline
+
+    if engine == "plain":
+        return pipeline.run_night(options)
+    from ykt.flows.nightly import run_options
+
+    return run_options(options)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from ykt.pipeline import NightOptions
+
+    options = NightOptions(inbox=args.inbox, as_of=args.as_of, db=args.db, out=args.out, programs_path=args.programs,
+                           endpoint=args.endpoint, quality=not args.no_quality)
+    result = _run_night(options, args.engine)
+    _print_night(result)
+    return 0
+
+
+def _print_night(result) -> None:
+    files = result.files
+    rejected = sum(1 for f in files if f.status == "rejected")
+    print(f"[{result.as_of}] 处理文件 {len(files)} 个（拒收 {rejected} 个）；发现问题 {sum(result.rule_counts.values())} 条")
+    for name, path in sorted(result.outputs.items()):
+        print(f"  {name:<18} {path}")
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from ykt.pipeline import NightOptions
+    from ykt.sample_data.generate import generate_demo
+
+    workdir: Path = args.workdir
+    plan = generate_demo(workdir / "inbox")
+    db = workdir / "ykt.duckdb"
+    for suffix in ("", ".wal"):
+        Path(f"{db}{suffix}").unlink(missing_ok=True)  # the demo always tells the same story from night 1
+    last = None
+    for inbox, as_of in plan.nights:
+        options = NightOptions(inbox=inbox, as_of=as_of, db=db, out=workdir / "reports" / as_of.isoformat())
+        last = _run_night(options, args.engine)
+        _print_night(last)
+    print(f"\n稽查报告（Excel）：{last.outputs['exceptions.xlsx'].resolve()}")
+    print(f"平台案件（JSONL）：{last.outputs['cases.jsonl'].resolve()}")
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from ykt.checking import check_files
+    from ykt.config import load_programs
+    from ykt.reading import load_aliases
+
+    results = check_files(list(args.files), load_programs(args.programs), load_aliases(), kind=args.kind)
+    for result in results:
+        print(result.describe())
+    return 0
+
+
+def cmd_deliver(args: argparse.Namespace) -> int:
+    from ykt import pipeline
+
+    with pipeline.open_warehouse(args.db) as wh:
+        result = pipeline.deliver_cases(wh, args.endpoint)
+    print(result)
+    return 0
+
+
+def cmd_history(args: argparse.Namespace) -> int:
+    from ykt.cases import case_history
+
+    from ykt import pipeline
+
+    with pipeline.open_warehouse(args.db) as wh:
+        for line in case_history(wh, args.case_id):
+            print(line)
+    return 0
+
+
+COMMANDS = {"run": cmd_run, "demo": cmd_demo, "check": cmd_check, "deliver": cmd_deliver, "history": cmd_history}
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        return COMMANDS[args.command](args)
+    except YktError as exc:
+        print(f"错误：{exc.render()}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("已中断；未完成的文件不会留下半截数据，重新运行即可。", file=sys.stderr)
+        return 1
+    except Exception:  # the single catch site: an unexpected failure is a bug, shown in full
+        traceback.print_exc()
+        print("错误：程序内部异常（见上方堆栈），请联系维护人员。", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

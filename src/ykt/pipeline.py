@@ -1,0 +1,168 @@
+"""The nightly job as plain functions, one per step.
+
+The Prefect flow in `flows/nightly.py` wraps each of these in a task; `ykt run
+--engine plain`, the tests and the bench call them directly. Nothing here knows
+about Prefect.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ykt.config import Programs, load_programs
+from ykt.errors import ConfigError
+from ykt.warehouse import Warehouse
+
+DEFAULT_DB = Path("ykt.duckdb")
+DEFAULT_OUT = Path("out")
+TOKEN_ENV = "YKT_PLATFORM_TOKEN"
+
+
+@dataclass(frozen=True)
+class NightOptions:
+    """Everything one night needs, as the CLI or a Prefect deployment gives it."""
+
+    inbox: Path
+    as_of: dt.date
+    db: Path = DEFAULT_DB
+    out: Path = DEFAULT_OUT
+    programs_path: Path | None = None
+    archive_dir: Path | None = None      # default: <db folder>/archive
+    uploaded_by: str = "nightly"
+    endpoint: str | None = None          # the platform; no delivery when None
+    quality: bool = True                 # Great Expectations suite + Data Docs
+
+    @property
+    def archive(self) -> Path:
+        return self.archive_dir or self.db.resolve().parent / "archive"
+
+
+@dataclass(frozen=True)
+class Config:
+    programs: Programs
+    aliases: object
+    registry: object
+
+
+@dataclass(frozen=True)
+class NightResult:
+    run_id: str
+    as_of: dt.date
+    outputs: dict[str, Path]
+    files: list = field(default_factory=list)
+    rule_counts: dict[str, int] = field(default_factory=dict)
+    case_counts: object = None
+    delivery: object = None
+
+
+def load_config(programs_path: Path | None = None) -> Config:
+    """Programs, column aliases and rules, validated together: every problem reported at once."""
+    from ykt.reading import load_aliases
+    from ykt.rules import load_registry
+
+    problems = []
+    loaded = {}
+    for key, loader in (("programs", lambda: load_programs(programs_path)), ("aliases", load_aliases), ("registry", load_registry)):
+        try:
+            loaded[key] = loader()
+        except ConfigError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise ConfigError(problems)
+    return Config(**loaded)
+
+
+def new_run_id(as_of: dt.date, now: dt.datetime | None = None) -> str:
+    now = now or dt.datetime.now()
+    return f"{as_of.isoformat()}@{now:%Y%m%dT%H%M%S%f}"
+
+
+def open_warehouse(db: Path) -> Warehouse:
+    return Warehouse(db)
+
+
+def start_run(wh: Warehouse, run_id: str, as_of: dt.date, started_at: dt.datetime) -> None:
+    wh.execute("start run", "insert into runs (run_id, as_of, started_at) values ($run_id, $as_of, $started_at)",
+               {"run_id": run_id, "as_of": as_of, "started_at": started_at})
+
+
+def finish_run(wh: Warehouse, run_id: str, finished_at: dt.datetime, summary: dict) -> None:
+    wh.execute("finish run", "update runs set finished_at = $finished_at, summary = $summary where run_id = $run_id",
+               {"run_id": run_id, "finished_at": finished_at, "summary": json.dumps(summary, ensure_ascii=False, default=str)})
+
+
+def ingest(wh: Warehouse, options: NightOptions, config: Config, run_id: str) -> list:
+    from ykt.ingest import ingest_inbox
+
+    return ingest_inbox(wh, options.inbox, config.programs, config.aliases, run_id, options.archive,
+                        uploaded_by=options.uploaded_by)
+
+
+def detect(wh: Warehouse, config: Config, as_of: dt.date) -> dict[str, int]:
+    from ykt.rules import run_rules
+
+    return run_rules(wh, config.programs, config.registry, as_of)
+
+
+def follow_cases(wh: Warehouse, config: Config, as_of: dt.date, run_id: str):
+    from ykt.cases import update_cases
+
+    return update_cases(wh, config.programs, as_of, run_id)
+
+
+def check_quality(wh: Warehouse, config: Config, run_id: str, out: Path):
+    from ykt.quality import check_quality as run_suite
+
+    return run_suite(wh, run_id, out, config.programs)
+
+
+def write_reports(wh: Warehouse, config: Config, run_id: str, as_of: dt.date, rule_counts: dict[str, int],
+                  case_counts, started_at: dt.datetime, quality, out: Path) -> dict[str, Path]:
+    from ykt.rendering import write_outputs
+    from ykt.reports import build_report
+
+    finished_at = dt.datetime.now()
+    report = build_report(wh, run_id, as_of, config.programs,
+                          rule_titles={r.code: r.title for r in config.registry.rules},
+                          rule_counts=rule_counts, case_counts=case_counts,
+                          started_at=started_at, finished_at=finished_at, quality=quality)
+    outputs = write_outputs(report, out)
+    finish_run(wh, run_id, finished_at, {"rule_counts": rule_counts, "outputs": {k: str(v) for k, v in outputs.items()}})
+    return outputs
+
+
+def deliver_cases(wh: Warehouse, endpoint: str | None):
+    if not endpoint:
+        return None
+    from ykt.delivery import deliver
+
+    return deliver(wh, endpoint, os.environ.get(TOKEN_ENV))
+
+
+Step = Callable[[Callable], Callable]
+
+
+def plain_step(fn: Callable) -> Callable:
+    return fn
+
+
+def run_night(options: NightOptions, config: Config | None = None, step: Step = plain_step) -> NightResult:
+    """One night, start to finish. The sequence lives only here; an orchestrator passes
+    `step` to wrap each plain function (the Prefect flow turns each into a task)."""
+    config = config or step(load_config)(options.programs_path)
+    started_at = dt.datetime.now()
+    run_id = new_run_id(options.as_of, started_at)
+    with open_warehouse(options.db) as wh:
+        start_run(wh, run_id, options.as_of, started_at)
+        files = step(ingest)(wh, options, config, run_id)
+        rule_counts = step(detect)(wh, config, options.as_of)
+        case_counts = step(follow_cases)(wh, config, options.as_of, run_id)
+        quality = step(check_quality)(wh, config, run_id, options.out) if options.quality else None
+        outputs = step(write_reports)(wh, config, run_id, options.as_of, rule_counts, case_counts, started_at,
+                                      quality, options.out)
+        delivery = step(deliver_cases)(wh, options.endpoint)
+    return NightResult(run_id, options.as_of, outputs, files, rule_counts, case_counts, delivery)
