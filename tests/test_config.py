@@ -1,0 +1,66 @@
+"""programs.yaml is data: loaded into frozen objects, every mistake reported at once with file and key."""
+from __future__ import annotations
+
+import dataclasses
+from decimal import Decimal
+
+import pytest
+
+from ykt.config import load_programs, period_bounds
+from ykt.errors import ConfigError
+
+
+def test_default_programs_load_with_the_seed_departments():
+    """The shipped programs.yaml routes the seed's three programs to the bodies that handled them."""
+    programs = load_programs()
+    assert programs.by_code("NONGJI").department == "县农业农村局"
+    assert programs.by_code("CHILD").standard_amount == Decimal("1350.00")
+    assert programs.by_code("CHILD").supervisor == "驻县民政局纪检监察组"
+    assert programs.name_index()["低保金"] == "DIBAO"
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        programs.by_code("DIBAO").grace_days = 3  # type: ignore[misc]
+
+
+def test_every_mistake_is_reported_at_once_with_file_and_key(tmp_path):
+    """Fixture: one program with a bad cadence, a missing supervisor, a negative grace and an alias shared with another."""
+    path = tmp_path / "programs.yaml"
+    path.write_text(
+        """
+programs:
+  - code: A
+    name: 甲补贴
+    aliases: [共用名]
+    cadence: weekly
+    pay_day: 10
+    grace_days: -1
+    reissue_days: 15
+    department: 县民政局
+    resolve_days: 15
+  - code: B
+    name: 乙补贴
+    aliases: [共用名]
+    cadence: once
+    due_days_after_approval: 30
+    reissue_days: 15
+    department: 县农业农村局
+    supervisor: 驻县农业农村局纪检监察组
+    resolve_days: 15
+""",
+        encoding="utf-8",
+    )
+    with pytest.raises(ConfigError) as info:
+        load_programs(path)
+    keys = {p.key for p in info.value.problems}
+    assert {"programs[0].cadence", "programs[0].supervisor", "programs[0].grace_days", "programs[1]"} <= keys
+    assert all(p.file == str(path) for p in info.value.problems)
+    assert info.value.exit_code == 2
+
+
+@pytest.mark.parametrize(
+    ("period", "first", "last"),
+    [("2024-02", "2024-02-01", "2024-02-29"), ("2024-Q4", "2024-10-01", "2024-12-31"), ("2023", "2023-01-01", "2023-12-31")],
+)
+def test_period_bounds_cover_month_quarter_and_year(period, first, last):
+    """Leap February, the last quarter and a whole year: the bounds rules use for deaths and due dates."""
+    start, end = period_bounds(period)
+    assert (start.isoformat(), end.isoformat()) == (first, last)
