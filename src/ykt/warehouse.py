@@ -58,7 +58,7 @@ class Warehouse:
 
     def frame(self, name: str, sql: str, params: Params = None) -> pl.DataFrame:
         """Run a query and return a polars frame (via Arrow, no per-row Python)."""
-        # duckdb 2.x result cursors have no .pl(); Arrow is still zero-copy into polars
+        # duckdb 2.x result cursors have no .pl(); go through an Arrow table
         return pl.from_arrow(self.execute(name, sql, params).to_arrow_table())
 
     def rows(self, name: str, sql: str, params: Params = None) -> list[tuple]:
