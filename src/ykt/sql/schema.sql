@@ -169,7 +169,10 @@ create table if not exists cases (
     resolved_on     date,
     reopened_count  integer not null default 0,
     last_seen_on    date not null,
-    summary         varchar
+    summary         varchar,
+    program_name    varchar,               -- canonical name from programs.yaml (cases.jsonl `program_name`)
+    reopened_on     date,                  -- latest reopening; the deadline counts from it
+    days_to_resolve integer                -- resolved_on - (reopened_on or opened_on)
 );
 
 create table if not exists case_events (
@@ -178,7 +181,8 @@ create table if not exists case_events (
     on_date         date not null,
     run_id          varchar not null,
     status_after    varchar not null,
-    detail          varchar
+    detail          varchar,
+    days_to_resolve integer                -- resolved events only: days from (re)opening to resolution
 );
 
 create table if not exists outbox (
@@ -189,5 +193,9 @@ create table if not exists outbox (
     created_at      timestamp not null,
     attempts        integer not null default 0,
     last_error      varchar,
-    delivered_at    timestamp
+    delivered_at    timestamp,
+    on_date         date,                  -- the event date in the idempotency key
+    http_status     integer,               -- the platform's last answer
+    last_attempt_at timestamp,
+    rejected_at     timestamp              -- permanent failure (4xx): not retried until a person clears it
 );
