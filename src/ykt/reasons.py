@@ -14,12 +14,15 @@ ROW_REASONS: dict[str, str] = {
     "ID_BIRTHDATE": "身份证号码中的出生日期不存在",
     # names
     "NAME_MISSING": "姓名为空",
+    # cards
+    "CARD_INVALID": "银行卡号格式错误（应为8–32位数字；若显示为科学计数法，请将该列设为文本后重新导出）",
     # amounts
     "AMOUNT_MISSING": "金额为空，且该项目未设定补贴标准",
     "AMOUNT_INVALID": "金额无法识别（应为数字，如 1350.00）",
     "AMOUNT_NEGATIVE": "金额为负数",
     # dates and periods
     "DATE_INVALID": "日期无法识别或不存在（如 2024-02-30）",
+    "DEATH_DATE_MISSING": "死亡日期为空",
     "PERIOD_INVALID": "发放期间无法识别（应为 2024-03、2024年3月、202403、2024年第一季度 或 2024）",
     "PERIOD_MISSING": "缺少发放期间，文件标题和文件名中也没有",
     "DUE_DATE_UNKNOWN": "无法确定应发日期（既无应发日期，也无审批日期）",

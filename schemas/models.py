@@ -1,0 +1,268 @@
+"""Pandera models, one per dataset stage and kind (issue 3).
+
+Stages:
+- raw:        the reader's text table (RawTable.frame): roles as text, `source_row`.
+- normalised: the typed frame after the polars parsers (ykt.normalising), before it
+              becomes warehouse rows: nullability, ranges, vocabularies and in-file key
+              uniqueness are checked here, and failures become rejects rows.
+- loaded:     exactly the columns and dtypes inserted into the warehouse table
+              (LOADED_COLUMNS in ykt.model); a failure here is a programming error.
+
+Value parsing lives in the expressions; these models check the result cheaply.
+Each failing check maps to a reason code: MISSING_REASONS for a null in a
+required column, INVALID_REASONS for a value check, and dataframe-level checks
+are named by their reason code.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Optional
+
+import pandera.polars as pa
+import polars as pl
+
+STATUSES = ("success", "failure", "stopped")
+ID_PATTERN = r"^\d{17}[\dX]$"
+PERIOD_PATTERN = r"^\d{4}(-(0[1-9]|1[0-2])|-Q[1-4])?$"
+CARD_PATTERN = r"^\d{8,32}$"
+PROGRAM_CODE_PATTERN = r"^[A-Za-z0-9_]+$"
+EARLIEST_DATE = dt.date(1900, 1, 1)
+LATEST_DATE = dt.date(2100, 12, 31)
+MONEY = pl.Decimal(18, 2)
+
+MISSING_REASONS: dict[str, str] = {
+    "id_number": "ID_MISSING", "name": "NAME_MISSING", "program_code": "PROGRAM_MISSING",
+    "period": "PERIOD_MISSING", "amount_due": "AMOUNT_MISSING", "amount": "AMOUNT_MISSING",
+    "due_date": "DUE_DATE_UNKNOWN", "status": "STATUS_MISSING", "death_date": "DEATH_DATE_MISSING",
+}
+INVALID_REASONS: dict[str, str] = {
+    "id_number": "ID_FORMAT", "head_id": "ID_FORMAT", "payee_id": "ID_FORMAT",
+    "program_code": "PROGRAM_UNKNOWN", "period": "PERIOD_INVALID", "card_number": "CARD_INVALID",
+    "amount_due": "AMOUNT_NEGATIVE", "amount": "AMOUNT_NEGATIVE", "status": "STATUS_UNKNOWN",
+    "approval_date": "DATE_INVALID", "due_date": "DATE_INVALID", "pay_date": "DATE_INVALID",
+    "death_date": "DATE_INVALID",
+}
+
+
+def _id(nullable: bool = False):
+    return pa.Field(nullable=nullable, str_matches=ID_PATTERN)
+
+
+def _date(nullable: bool = True):
+    return pa.Field(nullable=nullable, in_range={"min_value": EARLIEST_DATE, "max_value": LATEST_DATE})
+
+
+def _text():
+    return pa.Field(nullable=True)
+
+
+# -- raw (reader output) -------------------------------------------------------------------
+
+
+class RawBase(pa.DataFrameModel):
+    """Every raw table: a 1-based, unique spreadsheet row number; other columns are text
+    (or the reader's boolean `<role>__numeric` flags), checked per kind below."""
+
+    source_row: pl.Int32 = pa.Field(ge=1, unique=True)
+
+    class Config:
+        strict = False
+
+
+class RawRoster(RawBase):
+    id_number: Optional[str] = _text()
+    name: Optional[str] = _text()
+    head_name: Optional[str] = _text()
+    head_id: Optional[str] = _text()
+    payee_name: Optional[str] = _text()
+    payee_id: Optional[str] = _text()
+    card_number: Optional[str] = _text()
+    bank: Optional[str] = _text()
+    program: Optional[str] = _text()
+    period: Optional[str] = _text()
+    amount: Optional[str] = _text()
+    approval_date: Optional[str] = _text()
+    due_date: Optional[str] = _text()
+    township: Optional[str] = _text()
+    village: Optional[str] = _text()
+    group_name: Optional[str] = _text()
+
+
+class RawPayments(RawBase):
+    id_number: Optional[str] = _text()
+    name: Optional[str] = _text()
+    payee_name: Optional[str] = _text()
+    card_number: Optional[str] = _text()
+    bank: Optional[str] = _text()
+    program: Optional[str] = _text()
+    period: Optional[str] = _text()
+    amount: Optional[str] = _text()
+    pay_date: Optional[str] = _text()
+    status: Optional[str] = _text()
+    failure_reason: Optional[str] = _text()
+    township: Optional[str] = _text()
+    village: Optional[str] = _text()
+    group_name: Optional[str] = _text()
+
+
+class RawDeaths(RawBase):
+    id_number: Optional[str] = _text()
+    name: Optional[str] = _text()
+    death_date: Optional[str] = _text()
+
+
+class RawPublicEmployees(RawBase):
+    id_number: Optional[str] = _text()
+    name: Optional[str] = _text()
+    employer: Optional[str] = _text()
+
+
+# -- normalised (typed, before loading) ------------------------------------------------------
+
+
+def _first_of_key(data: pa.PolarsData, key: list[str]) -> pl.LazyFrame:
+    """In-file uniqueness: the first row of a key is kept, later repeats are rejected."""
+    return data.lazyframe.select(pl.struct(key).is_first_distinct())
+
+
+class NormalisedRoster(pa.DataFrameModel):
+    source_row: pl.Int32 = pa.Field(ge=1, unique=True)
+    id_number: str = _id()
+    program_code: str = pa.Field(str_matches=PROGRAM_CODE_PATTERN)
+    period: str = pa.Field(str_matches=PERIOD_PATTERN)
+    name: str = pa.Field()
+    head_name: Optional[str] = _text()
+    head_id: Optional[str] = _id(nullable=True)
+    payee_name: Optional[str] = _text()
+    payee_id: Optional[str] = _id(nullable=True)
+    card_number: Optional[str] = pa.Field(nullable=True, str_matches=CARD_PATTERN)
+    bank: Optional[str] = _text()
+    township: Optional[str] = _text()
+    village: Optional[str] = _text()
+    group_name: Optional[str] = _text()
+    amount_due: MONEY = pa.Field(ge=0)
+    approval_date: Optional[dt.date] = _date()
+    due_date: dt.date = _date(nullable=False)
+    warnings: Optional[str] = _text()
+
+    @pa.dataframe_check(name="DUPLICATE_ROW")
+    def one_entitlement_per_key(cls, data: pa.PolarsData) -> pl.LazyFrame:
+        return _first_of_key(data, ["id_number", "program_code", "period"])
+
+
+class NormalisedPayments(pa.DataFrameModel):
+    """No key uniqueness here: two payments for one person and period are exactly
+    what the DUPLICATE rule must see, and a failure followed by a re-issue is normal."""
+
+    source_row: pl.Int32 = pa.Field(ge=1, unique=True)
+    id_number: str = _id()
+    program_code: str = pa.Field(str_matches=PROGRAM_CODE_PATTERN)
+    period: str = pa.Field(str_matches=PERIOD_PATTERN)
+    name: Optional[str] = _text()
+    payee_name: Optional[str] = _text()
+    card_number: Optional[str] = pa.Field(nullable=True, str_matches=CARD_PATTERN)
+    bank: Optional[str] = _text()
+    township: Optional[str] = _text()
+    village: Optional[str] = _text()
+    group_name: Optional[str] = _text()
+    amount: MONEY = pa.Field(ge=0)
+    pay_date: Optional[dt.date] = _date()
+    status: str = pa.Field(isin=STATUSES)
+    failure_reason: Optional[str] = _text()
+    warnings: Optional[str] = _text()
+
+
+class NormalisedDeaths(pa.DataFrameModel):
+    source_row: pl.Int32 = pa.Field(ge=1, unique=True)
+    id_number: str = _id()
+    name: Optional[str] = _text()
+    death_date: dt.date = _date(nullable=False)
+
+    @pa.dataframe_check(name="DUPLICATE_ROW")
+    def one_death_per_person(cls, data: pa.PolarsData) -> pl.LazyFrame:
+        return _first_of_key(data, ["id_number"])
+
+
+class NormalisedPublicEmployees(pa.DataFrameModel):
+    source_row: pl.Int32 = pa.Field(ge=1, unique=True)
+    id_number: str = _id()
+    name: Optional[str] = _text()
+    employer: Optional[str] = _text()
+
+    @pa.dataframe_check(name="DUPLICATE_ROW")
+    def one_row_per_person(cls, data: pa.PolarsData) -> pl.LazyFrame:
+        return _first_of_key(data, ["id_number"])
+
+
+# -- loaded (exactly what is inserted) --------------------------------------------------------
+
+
+class _Loaded(pa.DataFrameModel):
+    class Config:
+        strict = True
+        ordered = True
+
+
+class LoadedRoster(_Loaded):
+    sheet: str = _text()
+    source_row: pl.Int32 = pa.Field()
+    id_number: str = pa.Field()
+    program_code: str = pa.Field()
+    period: str = pa.Field()
+    name: str = pa.Field()
+    head_name: str = _text()
+    head_id: str = _text()
+    payee_name: str = _text()
+    payee_id: str = _text()
+    card_number: str = _text()
+    bank: str = _text()
+    township: str = _text()
+    village: str = _text()
+    group_name: str = _text()
+    amount_due: MONEY = pa.Field()
+    approval_date: dt.date = _text()
+    due_date: dt.date = pa.Field()
+    warnings: str = _text()
+
+
+class LoadedPayments(_Loaded):
+    sheet: str = _text()
+    source_row: pl.Int32 = pa.Field()
+    id_number: str = pa.Field()
+    program_code: str = pa.Field()
+    period: str = pa.Field()
+    name: str = _text()
+    payee_name: str = _text()
+    card_number: str = _text()
+    bank: str = _text()
+    township: str = _text()
+    village: str = _text()
+    group_name: str = _text()
+    amount: MONEY = pa.Field()
+    pay_date: dt.date = _text()
+    status: str = pa.Field()
+    failure_reason: str = _text()
+    warnings: str = _text()
+
+
+class LoadedDeaths(_Loaded):
+    source_row: pl.Int32 = pa.Field()
+    id_number: str = pa.Field()
+    name: str = _text()
+    death_date: dt.date = pa.Field()
+
+
+class LoadedPublicEmployees(_Loaded):
+    source_row: pl.Int32 = pa.Field()
+    id_number: str = pa.Field()
+    name: str = _text()
+    employer: str = _text()
+
+
+MODELS: dict[str, dict[str, type[pa.DataFrameModel]]] = {
+    "raw": {"roster": RawRoster, "payments": RawPayments, "deaths": RawDeaths, "public_employees": RawPublicEmployees},
+    "normalised": {"roster": NormalisedRoster, "payments": NormalisedPayments, "deaths": NormalisedDeaths,
+                   "public_employees": NormalisedPublicEmployees},
+    "loaded": {"roster": LoadedRoster, "payments": LoadedPayments, "deaths": LoadedDeaths,
+               "public_employees": LoadedPublicEmployees},
+}
