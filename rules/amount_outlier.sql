@@ -1,0 +1,160 @@
+-- AMOUNT_OUTLIER 金额异常 (statistical clue), only for programs with outlier_check.
+-- (1) Robust z-score per program and tier, the tier being the period (amounts of one program in
+--     one period are set by one standard, so they are comparable): |0.6745·(x − median)/MAD| >
+--     $outlier_z. When MAD = 0 (over half the amounts equal) the mean absolute deviation
+--     ×1.2533 stands in; when both are 0 every amount is equal and nothing is an outlier.
+-- (2) Benford first-digit test per program and township: with at least $benford_min_payments
+--     payments and a mean absolute deviation of the digit shares above $benford_max_mad, each
+--     payment of that program in that township is a finding, and the township one clue.
+with checked_programs as (
+    select code, name
+    from programs_cfg
+    where outlier_check
+),
+
+paid as (
+    select p.*, c.name as program_name, p.amount::double as x
+    from payments_asof as p
+    join checked_programs as c
+        on c.code = p.program_code
+    where p.status = 'success'
+),
+
+tier_medians as (
+    select program_code, period, median(x) as med
+    from paid
+    group by program_code, period
+),
+
+tier_spreads as (
+    select
+        t.program_code,
+        t.period,
+        t.med,
+        median(abs(p.x - t.med))                        as mad,
+        avg(abs(p.x - t.med))                           as mean_ad
+    from paid as p
+    join tier_medians as t
+        on t.program_code = p.program_code and t.period = p.period
+    group by t.program_code, t.period, t.med
+),
+
+scored as (
+    select
+        p.*,
+        s.med,
+        case
+            when s.mad > 0 then 0.6745 * (p.x - s.med) / s.mad
+            when s.mean_ad > 0 then (p.x - s.med) / (1.2533 * s.mean_ad)
+            else 0
+        end                                             as z
+    from paid as p
+    join tier_spreads as s
+        on s.program_code = p.program_code and s.period = p.period
+),
+
+z_outliers as (
+    select
+        *,
+        format('{} 期 {} 元，明显偏离同项目同期发放水平（中位数 {} 元，稳健 z 值 {}，阈值 {}）',
+               period, amount::varchar, round(med, 2)::decimal(18, 2)::varchar,
+               round(z, 1), $outlier_z)                 as reason,
+        id_number                                       as case_key,
+        period                                          as case_period
+    from scored
+    where abs(z) > $outlier_z
+),
+
+first_digits as (
+    -- first significant digit, from the exact decimal text (0.05 → 5, 1350.00 → 1)
+    select
+        program_code,
+        township,
+        left(ltrim(replace(amount::varchar, '.', ''), '0'), 1)::integer as digit
+    from paid
+    where amount > 0
+),
+
+digit_counts as (
+    select program_code, township, digit, count(*) as hits
+    from first_digits
+    group by program_code, township, digit
+),
+
+township_totals as (
+    select program_code, township, sum(hits) as payments
+    from digit_counts
+    group by program_code, township
+    having sum(hits) >= $benford_min_payments
+),
+
+digit_deviations as (
+    select
+        t.program_code,
+        t.township,
+        t.payments,
+        abs(coalesce(c.hits, 0) / t.payments - log10(1 + 1 / d.digit)) as deviation
+    from township_totals as t
+    cross join range(1, 10) as d(digit)
+    left join digit_counts as c
+        on  c.program_code = t.program_code
+        and c.township is not distinct from t.township
+        and c.digit = d.digit
+),
+
+benford_townships as (
+    select program_code, township, any_value(payments) as payments, avg(deviation) as mad
+    from digit_deviations
+    group by program_code, township
+    having avg(deviation) > $benford_max_mad
+),
+
+benford_payments as (
+    select
+        p.*,
+        format('{}该项目 {} 笔发放金额的首位数字分布明显偏离本福特定律（平均绝对偏差 {}，阈值 {}），需核查金额来源；本笔 {} 期 {} 元',
+               coalesce(p.township, '（未注明乡镇）'), b.payments, round(b.mad, 4), $benford_max_mad,
+               p.period, p.amount::varchar)             as reason,
+        coalesce(p.township, '')                        as case_key,
+        ''                                              as case_period
+    from paid as p
+    join benford_townships as b
+        on b.program_code = p.program_code and b.township is not distinct from p.township
+),
+
+flagged as (
+    select id_number, program_code, period, name, card_number, township, village, group_name,
+           amount, pay_date, reason, case_key, case_period
+    from z_outliers
+    union all
+    select id_number, program_code, period, name, card_number, township, village, group_name,
+           amount, pay_date, reason, case_key, case_period
+    from benford_payments
+),
+
+final as (
+    select
+        f.program_code,
+        f.period,
+        f.id_number,
+        coalesce(e.name, f.name)                        as name,
+        f.card_number,
+        coalesce(e.township, f.township)                as township,
+        coalesce(e.village, f.village)                  as village,
+        coalesce(e.group_name, f.group_name)            as group_name,
+        e.amount_due,
+        f.amount                                        as amount_paid,
+        e.due_date,
+        f.pay_date                                      as paid_date,
+        date_diff('day', e.due_date, f.pay_date)        as days_overdue,
+        f.reason                                        as detail,
+        f.case_key,
+        f.case_period
+    from flagged as f
+    left join entitlements_current as e
+        on  e.id_number = f.id_number
+        and e.program_code = f.program_code
+        and e.period = f.period
+)
+
+select * from final

@@ -1,0 +1,95 @@
+-- SHARED_ACCOUNT 多人一卡: one card receiving successful payments for two or more beneficiaries
+-- that no roster registers as one household (household = coalesce(head_id, id_number) on any
+-- current roster row; someone on no roster is a household alone). One finding per payment
+-- into that card; one clue per card (program_code and case_period empty).
+with paid as (
+    select * from payments_asof
+    where status = 'success'
+      and card_number is not null
+),
+
+multi_person_cards as (
+    select card_number
+    from paid
+    group by card_number
+    having min(id_number) <> max(id_number)
+),
+
+card_people as (
+    select distinct p.card_number, p.id_number
+    from paid as p
+    semi join multi_person_cards as c
+        on c.card_number = p.card_number
+),
+
+rostered_households as (
+    select distinct e.id_number, coalesce(e.head_id, e.id_number) as household
+    from entitlements_current as e
+    semi join card_people as cp
+        on cp.id_number = e.id_number
+),
+
+people_households as (
+    select cp.card_number, cp.id_number, coalesce(h.household, cp.id_number) as household
+    from card_people as cp
+    left join rostered_households as h
+        on h.id_number = cp.id_number
+),
+
+card_sizes as (
+    select card_number, count(distinct id_number) as persons
+    from card_people
+    group by card_number
+),
+
+best_household_cover as (
+    -- the most of a card's people that any single household holds
+    select card_number, max(covered) as covered
+    from (
+        select card_number, household, count(distinct id_number) as covered
+        from people_households
+        group by card_number, household
+    )
+    group by card_number
+),
+
+shared_cards as (
+    select s.card_number, s.persons
+    from card_sizes as s
+    join best_household_cover as b
+        on b.card_number = s.card_number
+    where b.covered < s.persons
+),
+
+final as (
+    select
+        ''                                              as program_code,
+        p.period,
+        p.id_number,
+        coalesce(e.name, p.name)                        as name,
+        p.card_number,
+        coalesce(e.township, p.township)                as township,
+        coalesce(e.village, p.village)                  as village,
+        coalesce(e.group_name, p.group_name)            as group_name,
+        e.amount_due,
+        p.amount                                        as amount_paid,
+        e.due_date,
+        p.pay_date                                      as paid_date,
+        date_diff('day', e.due_date, p.pay_date)        as days_overdue,
+        format('同一银行卡（尾号{}）收取 {} 名不属于同一户的对象的补贴；本笔：{} {} 期 {} 元，享受人 {}，户名 {}',
+               right(p.card_number, 4), c.persons, coalesce(g.name, p.program_code), p.period,
+               p.amount::varchar, coalesce(e.name, p.name, '未知'), coalesce(p.payee_name, '未知')) as detail,
+        p.card_number                                   as case_key,
+        ''                                              as case_period
+    from paid as p
+    join shared_cards as c
+        on c.card_number = p.card_number
+    left join entitlements_current as e
+        on  e.id_number = p.id_number
+        and e.program_code = p.program_code
+        and e.period = p.period
+    left join programs_cfg as g
+        on g.code = p.program_code
+)
+
+select * from final
