@@ -1,0 +1,218 @@
+"""Rendering the night's outputs: golden snapshots of the machine-read files, the inspectors'
+workbook read back with openpyxl, atomic writes.
+
+Golden files live in tests/golden/; after an intended change regenerate them with
+`YKT_REGENERATE_GOLDEN=1 pytest tests/test_rendering.py` and review the diff.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from pathlib import Path
+
+import openpyxl
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+from test_reports import FULL_ID, RULE_TITLES, fixture_report, fixture_warehouse, text_cells
+from ykt.reports import CASE_COLUMNS, DISCREPANCY_COLUMNS
+from ykt.rendering import OUTPUT_NAMES, _atomic, _sheet_name, write_outputs
+
+GOLDEN = Path(__file__).parent / "golden"
+REGENERATE = os.environ.get("YKT_REGENERATE_GOLDEN") == "1"
+BOM = "\ufeff".encode()
+
+
+@pytest.fixture(scope="module")
+def outputs(tmp_path_factory) -> dict[str, Path]:
+    """The fixture night rendered once, with real clock times (normalised before comparing)."""
+    report = fixture_report(started_at=dt.datetime.now(), finished_at=dt.datetime.now())
+    return write_outputs(report, tmp_path_factory.mktemp("out"))
+
+
+def normalised_run_json(path: Path) -> str:
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data["started"] = data["finished"] = "<normalised>"
+    return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+
+
+def compare_golden(name: str, actual: str) -> None:
+    golden = GOLDEN / name
+    if REGENERATE:
+        golden.write_text(actual, encoding="utf-8", newline="")
+    expected = golden.read_text(encoding="utf-8")
+    if name.endswith(".csv"):   # datacompy-style: a column-wise diff first, then the bytes
+        assert_frame_equal(_csv_frame(actual), _csv_frame(expected))
+    elif name.endswith(".jsonl"):
+        assert [json.loads(line) for line in actual.splitlines()] == [json.loads(line) for line in expected.splitlines()]
+    assert actual == expected
+
+
+def _csv_frame(text: str) -> pl.DataFrame:
+    return pl.read_csv(text.encode("utf-8"), infer_schema=False)
+
+
+@pytest.mark.parametrize("name", ["discrepancies.csv", "cases.jsonl", "clues.jsonl", "rejects.csv"])
+def test_machine_read_outputs_match_golden(outputs, name):
+    """The fixture night's files are exactly the reviewed snapshots (other systems parse them)."""
+    compare_golden(name, outputs[name].read_text(encoding="utf-8"))
+
+
+def test_run_json_matches_golden(outputs):
+    """run.json with clock times normalised is exactly the reviewed snapshot."""
+    compare_golden("run.json", normalised_run_json(outputs["run.json"]))
+
+
+def test_every_output_is_written_and_no_temporary_file_is_left(outputs):
+    """All six outputs exist in the folder and nothing else (temporary files were renamed away)."""
+    folder = outputs["run.json"].parent
+    assert sorted(outputs) == sorted(OUTPUT_NAMES)
+    assert sorted(p.name for p in folder.iterdir()) == sorted(OUTPUT_NAMES)
+
+
+def test_csv_files_open_in_excel(outputs):
+    """UTF-8 with BOM and the contract's header, in order (group, not group_name)."""
+    raw = outputs["discrepancies.csv"].read_bytes()
+    assert raw.startswith(BOM)
+    assert raw[len(BOM):].decode("utf-8").splitlines()[0] == ",".join(DISCREPANCY_COLUMNS)
+    assert outputs["rejects.csv"].read_bytes().startswith(BOM)
+
+
+def test_jsonl_objects_have_the_contract_keys_and_numeric_amounts(outputs):
+    """Each line: the contract's keys in order, Chinese not escaped, amount a number with 2 decimals."""
+    text = outputs["cases.jsonl"].read_text(encoding="utf-8")
+    objects = [json.loads(line) for line in text.splitlines()]
+    assert all(list(o) == list(CASE_COLUMNS) for o in objects)
+    assert "\\u" not in text and "凤灵街道" in text
+    batch = next(o for o in objects if o["rule"] == "BATCH_STALLED")
+    assert isinstance(batch["amount"], float) and '"amount":171520.00' in text
+
+
+def test_rerunning_the_same_night_gives_byte_identical_case_files(tmp_path):
+    """Two renders of the same warehouse at different clock times: cases.jsonl and clues.jsonl are identical."""
+    wh = fixture_warehouse()
+    first = write_outputs(fixture_report(wh, started_at=dt.datetime(2024, 4, 20, 1)), tmp_path / "a")
+    second = write_outputs(fixture_report(wh, started_at=dt.datetime(2024, 4, 21, 2)), tmp_path / "b")
+    for name in ("cases.jsonl", "clues.jsonl", "discrepancies.csv", "rejects.csv"):
+        assert first[name].read_bytes() == second[name].read_bytes(), name
+
+
+# -- exceptions.xlsx -------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def workbook(outputs) -> openpyxl.Workbook:
+    return openpyxl.load_workbook(outputs["exceptions.xlsx"])
+
+
+def test_workbook_has_summary_then_one_sheet_per_rule_with_findings_then_cases_and_clues(workbook):
+    """Rules with findings in registry order (MISSING, FAILED_NOT_REISSUED, PAID_LATE, DUPLICATE), Chinese names."""
+    assert workbook.sheetnames == ["汇总", "应发未发", "发放失败未重发", "发放不及时", "重复发放", "案件", "线索"]
+
+
+def test_rule_sheets_have_headers_frozen_row_filters_and_all_findings(workbook):
+    """Each rule sheet: Chinese header row frozen, a filter over every row, one row per finding."""
+    expected_rows = {"应发未发": 2, "发放失败未重发": 1, "发放不及时": 1, "重复发放": 1}
+    for title, n in expected_rows.items():
+        ws = workbook[title]
+        header = [c.value for c in ws[1]]
+        assert header[:4] == ["案件编号", "补贴项目", "期间", "身份证号码"]
+        assert ws.freeze_panes == "A2"
+        assert ws.auto_filter.ref == f"A1:{ws.cell(1, len(header)).column_letter}{n + 1}"
+        assert ws.max_row == n + 1
+
+
+def test_rule_sheet_values_are_masked_and_typed(workbook):
+    """张三's MISSING row: masked ID and card, amount a number with a money format, due date a real date."""
+    ws = workbook["应发未发"]
+    header = [c.value for c in ws[1]]
+    row = {h: c for h, c in zip(header, ws[2])}
+    assert row["身份证号码"].value == "510723********0015"
+    assert row["卡号/账号"].value == "6217 **** **** 1234"
+    assert row["应发金额"].value == 1350 and row["应发金额"].number_format == "#,##0.00"
+    assert row["应发日期"].value == dt.datetime(2024, 4, 10) and row["应发日期"].number_format == "yyyy-mm-dd"
+    assert row["实发金额"].value is None          # not paid: an empty cell, not 0
+
+
+def test_no_full_identifier_anywhere_in_the_workbook(workbook):
+    """Inspectors read masked values only: no cell holds the fixture's full IDs or cards."""
+    secrets = set(text_cells(fixture_report().discrepancies.select("id_number", "card_number")))
+    for ws in workbook.worksheets:
+        for row in ws.iter_rows(values_only=True):
+            for value in row:
+                if isinstance(value, str):
+                    assert not FULL_ID.search(value) and not any(s in value for s in secrets), (ws.title, value)
+
+
+def test_case_sheets_show_status_in_chinese(workbook):
+    """案件 lists the four complaint cases with Chinese statuses; 线索 the one clue."""
+    cases = workbook["案件"]
+    header = [c.value for c in cases[1]]
+    statuses = [r[header.index("状态")] for r in cases.iter_rows(min_row=2, values_only=True)]
+    assert statuses == ["办理中", "已督办", "已办结", "办理中"]
+    assert [r[0] for r in workbook["线索"].iter_rows(min_row=2, values_only=True)] == ["YKT-00000000000000C5"]
+
+
+def test_summary_sheet_accounts_for_files_rules_cases_and_departments(workbook):
+    """汇总: the as-of date, row totals (11 read = 10 loaded + 1 rejected), every rule title with its
+    count, tonight's case events and a KPI line per department."""
+    rows = [tuple(v for v in r if v is not None) for r in workbook["汇总"].iter_rows(values_only=True)]
+    assert ("核对基准日", "2024-04-20") in rows
+    assert ("合计（4 个文件）", 11, 10, 1) in rows
+    for code, title in RULE_TITLES.items():
+        assert any(r[:2] == (code, title) for r in rows), code
+    assert ("本次新立案", 3) in rows and ("本次办结", 1) in rows
+    assert any(r and r[0] == "江口街道办事处" for r in rows)
+
+
+def test_text_is_escaped_and_control_characters_dropped(tmp_path):
+    """A detail with XML specials and a control character still gives a valid workbook with the text intact."""
+    wh = fixture_warehouse()
+    wh.execute("odd detail", "update findings set detail = 'A<B & C>D' || chr(7) || '尾' where rule = 'PAID_LATE'")
+    path = write_outputs(fixture_report(wh), tmp_path)["exceptions.xlsx"]
+    ws = openpyxl.load_workbook(path)["发放不及时"]
+    assert ws.cell(2, 15).value == "A<B & C>D尾"
+
+
+def test_large_sheets_keep_every_row(tmp_path):
+    """3,000 generated findings over two rules: every one is a row of its sheet, in order, filter covering all."""
+    wh = fixture_warehouse()
+    wh.execute("many", """
+        insert into findings (as_of, rule, route, case_id, program_code, period, id_number, name, card_number,
+                              amount_due, amount_paid, due_date, days_overdue, detail)
+        select date '2024-04-20', case when i % 3 = 0 then 'UNDERPAID' else 'OVERPAID' end, 'complaint',
+               'YKT-X' || lpad(i::varchar, 15, '0'), 'DIBAO', '2024-04', '510723' || lpad(i::varchar, 12, '0'),
+               '对象' || i, '6217' || lpad(i::varchar, 12, '0'), 1350.00, 1000.00 + i, date '2024-04-10', i, '第' || i || '条'
+        from range(3000) t(i)""")
+    workbook = openpyxl.load_workbook(write_outputs(fixture_report(wh), tmp_path)["exceptions.xlsx"])
+    for title, n in (("不足额发放", 1000), ("超标准发放", 2000)):
+        ws = workbook[title]
+        rows = list(ws.iter_rows(min_row=2, values_only=True))
+        assert len(rows) == n
+        assert ws.auto_filter.ref == f"A1:O{n + 1}"
+        assert len({r[3] for r in rows}) == n and all(r[3].count("*") == 8 for r in rows)
+
+
+def test_sheet_names_are_valid_and_unique():
+    """Excel forbids []:*?/\\ and more than 31 characters; two long titles that share a prefix stay distinct."""
+    used = {"汇总", "案件", "线索"}
+    long = "超长的规则标题" * 6
+    names = [_sheet_name("金额/异常[统计]?", used), _sheet_name(long, used), _sheet_name(long, used), _sheet_name("案件", used)]
+    assert names[0] == "金额_异常_统计__"
+    assert all(len(n) <= 31 for n in names) and len(set(names)) == 4
+
+
+def test_a_failed_write_leaves_the_previous_file_untouched(tmp_path):
+    """If rendering fails half-way, the reader still sees last night's complete file and no temporary file."""
+    target = tmp_path / "run.json"
+    target.write_text("last night", encoding="utf-8")
+
+    def half_then_fail(path: Path) -> None:
+        path.write_text("half", encoding="utf-8")
+        raise OSError("disk full")
+
+    with pytest.raises(OSError):
+        _atomic(target, half_then_fail)
+    assert target.read_text(encoding="utf-8") == "last night"
+    assert [p.name for p in tmp_path.iterdir()] == ["run.json"]

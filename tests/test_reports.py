@@ -1,0 +1,144 @@
+"""Report data built from a tiny warehouse (tests/golden/warehouse_fixture.sql).
+
+The fixture is the night of 2024-04-20 (run R2) one night after 2024-03-20 (run R1); its SQL
+file states the design every expectation below is derived from.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from ykt.config import load_programs
+from ykt.reports import CASE_COLUMNS, DISCREPANCY_COLUMNS, REJECT_COLUMNS, Report, build_report
+from ykt.warehouse import Warehouse
+
+FIXTURE_SQL = Path(__file__).parent / "golden" / "warehouse_fixture.sql"
+AS_OF = dt.date(2024, 4, 20)
+RUN_ID = "R2"
+# The registry's titles for the rules of issue 2 (rules/rules.yaml), in registry order.
+RULE_TITLES = {
+    "MISSING": "应发未发", "FAILED_NOT_REISSUED": "发放失败未重发", "PAID_LATE": "发放不及时", "UNDERPAID": "不足额发放",
+    "OVERPAID": "超标准发放", "DUPLICATE": "重复发放", "UNENTITLED": "无依据发放", "BATCH_STALLED": "整批未发放",
+}
+FULL_ID = re.compile(r"\d{17}[\dX]")
+
+
+def fixture_warehouse() -> Warehouse:
+    wh = Warehouse(":memory:")
+    wh.execute("fixture", FIXTURE_SQL.read_text(encoding="utf-8"))
+    return wh
+
+
+def fixture_report(wh: Warehouse | None = None, **overrides) -> Report:
+    """The report of run R2 at 2024-04-20 over the fixture warehouse."""
+    wh = wh or fixture_warehouse()
+    kwargs = dict(rule_titles=RULE_TITLES, rule_counts={}, case_counts=None,
+                  started_at=dt.datetime(2024, 4, 20, 1, 0, 0), finished_at=dt.datetime(2024, 4, 20, 1, 3, 30))
+    kwargs.update(overrides)
+    return build_report(wh, RUN_ID, AS_OF, load_programs(), **kwargs)
+
+
+@pytest.fixture(scope="module")
+def report() -> Report:
+    return fixture_report()
+
+
+def text_cells(frame: pl.DataFrame) -> list[str]:
+    """Every non-null text value of a frame (what a person could read)."""
+    strings = [c for c, t in frame.schema.items() if t == pl.Utf8]
+    return [v for c in strings for v in frame.get_column(c).drop_nulls().to_list()]
+
+
+def test_discrepancies_are_tonights_findings_with_full_ids(report):
+    """Five findings hold on 2024-04-20 (the 2024-03-20 one is stale); the bureau's file keeps full IDs."""
+    d = report.discrepancies
+    assert d.columns == list(DISCREPANCY_COLUMNS)
+    assert d.height == 5
+    assert "510723199901010063" not in d.get_column("id_number").to_list()   # the stale finding
+    assert "510723199001010015" in d.get_column("id_number").to_list()
+    assert d.get_column("rule").to_list() == sorted(d.get_column("rule").to_list())
+
+
+def test_every_rule_is_counted_including_zero(report):
+    """run.json and the summary list every registry code; counts follow the fixture's findings."""
+    counts = {r.code: r.findings for r in report.rules}
+    assert list(counts) == list(RULE_TITLES)
+    assert counts == {"MISSING": 2, "FAILED_NOT_REISSUED": 1, "PAID_LATE": 1, "UNDERPAID": 0, "OVERPAID": 0,
+                      "DUPLICATE": 1, "UNENTITLED": 0, "BATCH_STALLED": 0}
+
+
+def test_a_rule_missing_from_the_registry_still_shows_its_findings():
+    """A finding under a code the titles do not know is still counted, titled by its code."""
+    report = fixture_report(rule_titles={"MISSING": "应发未发"})
+    counts = {r.code: (r.title, r.findings) for r in report.rules}
+    assert counts["MISSING"] == ("应发未发", 2)
+    assert counts["DUPLICATE"] == ("DUPLICATE", 1)
+    assert sum(n for _, n in counts.values()) == report.discrepancies.height
+
+
+def test_files_are_this_runs_only(report):
+    """R2 saw four files (one a duplicate of R1's roster, one rejected); R1's own line is not repeated."""
+    names = {f.name: f.status for f in report.files}
+    assert names == {"低保花名册2024年4月.xlsx": "loaded", "代发明细202404.csv": "loaded",
+                     "低保花名册2024年3月(副本).xlsx": "duplicate", "未知表格.xlsx": "rejected"}
+    assert all(f.rows_read == f.rows_loaded + f.rows_rejected for f in report.files)
+
+
+def test_rejects_cover_processed_files_only_and_are_masked(report):
+    """The duplicate's reject was reported by R1; tonight's reject value holds a full ID and comes out masked."""
+    r = report.rejects
+    assert r.columns == list(REJECT_COLUMNS)
+    assert r.get_column("file").to_list() == ["低保花名册2024年4月.xlsx"]
+    assert r.row(0, named=True)["row"] == 7 and r.row(0, named=True)["reason_code"] == "ID_CHECKSUM"
+    assert not FULL_ID.search(r.row(0, named=True)["value"])
+
+
+def test_cases_and_clues_follow_the_routes_and_the_as_of(report):
+    """Complaint cases open/escalated tonight plus the one resolved tonight; the clue goes to clues only;
+    the case resolved a month ago is no longer listed."""
+    assert report.cases.columns == list(CASE_COLUMNS)
+    assert report.cases.get_column("case_id").to_list() == [
+        "YKT-00000000000000C1", "YKT-00000000000000C2", "YKT-00000000000000C3", "YKT-00000000000000C6"]
+    assert report.cases.get_column("status").to_list() == ["open", "escalated", "resolved", "open"]
+    assert report.clues.get_column("case_id").to_list() == ["YKT-00000000000000C5"]
+    assert len(report.case_lines) == report.cases.height and len(report.clue_lines) == report.clues.height
+    batch = report.cases.filter(pl.col("rule") == "BATCH_STALLED").row(0, named=True)
+    assert (batch["persons"], batch["amount"], batch["department"]) == (268, 171520.0, "江口街道办事处")
+
+
+def test_case_counts_come_from_tonights_events(report):
+    """R2's events: opened C1, C5, C6; escalated C2; resolved C3. Totals count every case by status."""
+    assert dict(report.case_counts.events) == {"opened": 3, "reopened": 0, "escalated": 1, "resolved": 1}
+    assert dict(report.case_counts.totals) == {"open": 3, "escalated": 1, "resolved": 2, "all": 6}
+
+
+def test_counts_reported_by_the_cases_step_win():
+    """When the cases step reports its own figures (a dataclass), the report shows those."""
+    from ykt.cases import CaseCounts
+
+    reported = CaseCounts(opened=7, reopened=1, escalated=2, resolved=3, open_total=9, escalated_total=2)
+    report = fixture_report(case_counts=reported)
+    assert dict(report.case_counts.events) == {"opened": 7, "reopened": 1, "escalated": 2, "resolved": 3}
+
+
+def test_kpis_are_per_department(report):
+    """县民政局 handled C1–C4 (C3 and C4 resolved); the township office has the stalled batch only."""
+    departments = {d["department"]: d for d in report.kpis["departments"]}
+    assert set(departments) == {"县民政局", "江口街道办事处"}
+    assert departments["县民政局"]["resolved"] == 2
+    assert departments["江口街道办事处"]["amount_at_stake"] == 171520.0
+
+
+def test_nothing_a_person_reads_holds_a_full_id_or_card(report):
+    """Findings display, cases, clues and rejects are masked; only discrepancies keeps full values."""
+    secrets = set(text_cells(report.discrepancies.select("id_number", "card_number")))
+    assert len(secrets) == 10   # five findings, each with an ID and a card
+    for frame in (report.findings, report.cases, report.clues, report.rejects):
+        for text in text_cells(frame):
+            assert not FULL_ID.search(text) and not any(s in text for s in secrets), text
+    assert report.findings.get_column("id_masked").to_list()[0].count("*") == 8
+    assert all(not FULL_ID.search(line) for line in report.case_lines + report.clue_lines)
