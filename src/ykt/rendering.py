@@ -32,11 +32,10 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from ykt.cases import KPI_LABELS
-from ykt.reports import DISCREPANCY_COLUMNS, REJECT_COLUMNS, Report
+from ykt.reports import DISCREPANCY_COLUMNS, KIND_LABELS, REJECT_COLUMNS, Report
 
 OUTPUT_NAMES = ("discrepancies.csv", "cases.jsonl", "clues.jsonl", "rejects.csv", "run.json", "exceptions.xlsx")
 
-KIND_LABELS = {"roster": "花名册", "payments": "代发明细", "deaths": "死亡人员名单", "public_employees": "财政供养人员名单"}
 FILE_STATUS_LABELS = {"loaded": "已入库", "duplicate": "重复文件（此前已入库）", "rejected": "已拒收"}
 CASE_STATUS_LABELS = {"open": "办理中", "escalated": "已督办", "resolved": "已办结"}
 CASE_EVENT_LABELS = {"opened": "本次新立案", "reopened": "本次重新立案", "escalated": "本次督办", "resolved": "本次办结"}

@@ -1,0 +1,123 @@
+"""Batch-level data quality (Great Expectations) over the batches one run loaded.
+
+GX takes ~6 s to import, so the suite runs once per module over one documented fixture.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from ykt.config import load_programs
+from ykt.quality import QualitySummary, check_quality, quality_batches
+from ykt.warehouse import Warehouse
+
+# Run Q1 loaded a roster and a bank file and rejected a third file; run Q0 loaded an older roster.
+# Designed problems (each one check must catch, with the file and row it names):
+#   roster.xlsx row 6: 99,999.00 for DIBAO, whose median current amount is 1,350.00 (limit 10x = 13,500).
+#   roster.xlsx row 5: due date 2024-04-01 before its approval date 2024-04-05.
+#   bank.csv: 2 of 5 payments failed (40% > the 20% allowed); its 合计 row says 100.00, the rows sum to 6,050.00.
+#   broken.xlsx: 3 rows read but 0 loaded + 2 rejected (row accounting broken).
+# Everything else is clean: IDs 18 characters, periods canonical, row counts as the ingest step reported.
+FIXTURE = """
+insert into files (file_hash, kind, original_name, archived_path, received_at, run_id, status, rows_read, rows_loaded,
+                   rows_rejected, control_total, detail_total) values
+  ('h_old', 'roster', 'old.xlsx', 'a/h_old', '2024-03-20 01:00:00', 'Q0', 'loaded', 1, 1, 0, null, 1350.00),
+  ('h_r', 'roster', 'roster.xlsx', 'a/h_r', '2024-04-20 01:00:00', 'Q1', 'loaded', 4, 4, 0, 103149.00, 103149.00),
+  ('h_p', 'payments', 'bank.csv', 'a/h_p', '2024-04-20 01:00:00', 'Q1', 'loaded', 5, 5, 0, 100.00, 6050.00);
+insert into run_files values
+  ('Q0', 'h_old', 'old.xlsx', 'roster', 'loaded', 1, 1, 0, null),
+  ('Q1', 'h_r', 'roster.xlsx', 'roster', 'loaded', 4, 4, 0, null),
+  ('Q1', 'h_p', 'bank.csv', 'payments', 'loaded', 5, 5, 0, null),
+  ('Q1', 'h_x', 'broken.xlsx', 'roster', 'rejected', 3, 0, 2, '文件无法打开或已损坏');
+insert into entitlements (file_hash, sheet, source_row, id_number, program_code, period, name, amount_due, approval_date,
+                          due_date) values
+  ('h_old', 's', 3, '510723199001010015', 'DIBAO', '2024-03', '甲', 1350.00, null, '2024-03-10'),
+  ('h_r', 's', 3, '510723199001010015', 'DIBAO', '2024-04', '甲', 1350.00, null, '2024-04-10'),
+  ('h_r', 's', 4, '510723198502020027', 'DIBAO', '2024-04', '乙', 1350.00, null, '2024-04-10'),
+  ('h_r', 's', 5, '510723197003030041', 'DIBAO', '2024-04', '丙', 1350.00, '2024-04-05', '2024-04-01'),
+  ('h_r', 's', 6, '510723196004040052', 'DIBAO', '2024-04', '丁', 99999.00, null, '2024-04-10');
+insert into payments (file_hash, sheet, source_row, id_number, program_code, period, amount, pay_date, status) values
+  ('h_p', 's', 2, '510723199001010015', 'DIBAO', '2024-04', 1350.00, '2024-04-10', 'success'),
+  ('h_p', 's', 3, '510723198502020027', 'DIBAO', '2024-04', 1350.00, '2024-04-10', 'success'),
+  ('h_p', 's', 4, '510723197003030041', 'DIBAO', '2024-04', 1350.00, '2024-04-10', 'failure'),
+  ('h_p', 's', 5, '510723196004040052', 'DIBAO', '2024-04', 1000.00, '2024-04-10', 'failure'),
+  ('h_p', 's', 6, '510124201201010038', 'CHILD', '2024-04', 1000.00, '2024-04-10', 'success');
+"""
+
+
+def fixture_warehouse() -> Warehouse:
+    wh = Warehouse(":memory:")
+    wh.execute("quality fixture", FIXTURE)
+    return wh
+
+
+@pytest.fixture(scope="module")
+def outcome(tmp_path_factory) -> tuple[QualitySummary, Path]:
+    out = tmp_path_factory.mktemp("out")
+    return check_quality(fixture_warehouse(), "Q1", out, load_programs()), out
+
+
+def failures_of(summary: QualitySummary, kind: str) -> list[str]:
+    return [f.description for f in summary.failures if f.kind == kind]
+
+
+def test_one_validation_per_kind_loaded_plus_the_files(outcome):
+    """Q1 loaded a roster and payments: three suites (files, roster, payments), none for deaths/employees."""
+    summary, _ = outcome
+    rows = {v.kind: (v.batches, v.rows) for v in summary.validations}
+    assert rows == {"files": (3, 3), "roster": (1, 4), "payments": (1, 5)}
+    assert not summary.success
+
+
+def test_implausible_amount_and_impossible_due_date_name_their_rows(outcome):
+    """The roster suite fails exactly the two designed checks, each naming roster.xlsx and the row."""
+    summary, _ = outcome
+    roster = failures_of(summary, "roster")
+    assert len(roster) == 2
+    assert any("10倍" in d and "roster.xlsx 第6行" in d and "1 行不符合" in d for d in roster)
+    assert any("审批日期" in d and "roster.xlsx 第5行" in d for d in roster)
+
+
+def test_share_of_failed_payments_is_checked(outcome):
+    """2 of 5 payments failed: above the allowed 20%, the payments suite says so (and nothing else)."""
+    summary, _ = outcome
+    payments = failures_of(summary, "payments")
+    assert len(payments) == 1 and "发放失败" in payments[0] and "2 行不符合" in payments[0]
+
+
+def test_file_level_control_totals_and_row_accounting(outcome):
+    """bank.csv's 合计 row disagrees with its rows; broken.xlsx does not account for one row."""
+    summary, _ = outcome
+    files = failures_of(summary, "files")
+    assert any("合计" in d and "bank.csv" in d for d in files)
+    assert any("读取行数" in d and "broken.xlsx" in d for d in files)
+    assert len(files) == 2
+
+
+def test_data_docs_are_written_for_it_staff(outcome):
+    """index.html under out/data_docs links every suite; no temporary build folder is left behind."""
+    summary, out = outcome
+    index = out / "data_docs" / "index.html"
+    assert summary.docs == index and index.is_file()
+    html = index.read_text(encoding="utf-8")
+    assert all(f"ykt_{kind}" in html for kind in ("files", "roster", "payments"))
+    assert sorted(p.name for p in out.iterdir()) == ["data_docs"]
+
+
+def test_summary_is_json_ready(outcome):
+    """run.json carries the summary: it serialises and keeps the counts."""
+    summary, _ = outcome
+    data = json.loads(json.dumps(summary.to_dict(), ensure_ascii=False))
+    assert data["success"] is False
+    assert sum(v["failed"] for v in data["validations"]) == len(data["failures"]) == 5
+    assert set(data["seconds"]) == {"import", "validate", "docs"}
+
+
+def test_a_run_that_loaded_nothing_skips_gx(tmp_path):
+    """No loaded file this run: no suite, no docs, nothing written."""
+    wh = fixture_warehouse()
+    assert quality_batches(wh, "Q9", load_programs()) == {}
+    summary = check_quality(wh, "Q9", tmp_path, load_programs())
+    assert summary.validations == () and summary.docs is None and list(tmp_path.iterdir()) == []
