@@ -187,21 +187,31 @@ def test_amount_at_stake_by_route_and_records_make_no_case(wh):
 
 
 def test_shared_account_takes_department_of_first_payment(wh):
-    """Card A: three persons, first payment (2024-01-10) is a 残疾人两项补贴 → 县残疾人联合会 handles
-    it although later payments are 低保; card B's payments name no program → 县纪委监委. Both
-    are clues; the sentence names the masked card and states only the data fact."""
-    def paid(case, card, i, program, month):
-        return finding(rule="SHARED_ACCOUNT", route="clue", case_id=case, program_code=program, period=f"2024-{month:02d}",
+    """SHARED_ACCOUNT findings carry program_code '' (one case per card), so the program comes from
+    the payments behind them. Card A: three persons; its first payment (2024-01-10) is a 残疾人两项补贴
+    → 县残疾人联合会 handles it although later payments are 低保. Card B: no payment row found →
+    县纪委监委. Both are clues; the sentence names the masked card and states only the data fact."""
+    card_a, card_b = "6217000011111234", "6228000022225678"
+    paid_a = [(1, "DISABLED", 1), (2, "DIBAO", 2), (3, "DIBAO", 3)]   # (person, program, month)
+
+    def shared(case, card, i, month):
+        return finding(rule="SHARED_ACCOUNT", route="clue", case_id=case, program_code="", period=f"2024-{month:02d}",
                        id_number=f"11010519491231{i:03d}X", name=f"对象{i}", card_number=card,
                        amount_paid=Decimal("100.00"), paid_date=D(2024, month, 10))
-    rows = [paid("YKT-CARD-A", "6217000011111234", 1, "DIBAO", 2), paid("YKT-CARD-A", "6217000011111234", 2, "DISABLED", 1),
-            paid("YKT-CARD-A", "6217000011111234", 3, "DIBAO", 3),
-            paid("YKT-CARD-B", "6228000022225678", 4, None, 1), paid("YKT-CARD-B", "6228000022225678", 5, None, 2)]
+    payments = pl.DataFrame(
+        [{"file_hash": "h", "source_row": i, "id_number": f"11010519491231{i:03d}X", "program_code": program,
+          "period": f"2024-{month:02d}", "card_number": card_a, "amount": Decimal("100.00"),
+          "pay_date": D(2024, month, 10), "status": "success"} for i, program, month in paid_a],
+        schema_overrides={"amount": pl.Decimal(18, 2), "source_row": pl.Int32},
+    )
+    wh.insert_frame("payments", payments)
+    rows = [shared("YKT-CARD-A", card_a, i, month) for i, _, month in paid_a]
+    rows += [shared("YKT-CARD-B", card_b, 4, 1), shared("YKT-CARD-B", card_b, 5, 2)]
     night(wh, D(2024, 4, 1), rows)
     a, b = case_row(wh, "YKT-CARD-A"), case_row(wh, "YKT-CARD-B")
     disabled = PROGRAMS.by_code("DISABLED")
     assert (a["department"], a["supervisor"], a["program_code"]) == (disabled.department, disabled.supervisor, None)
-    assert (a["persons"], a["amount"], a["case_key"], a["period"]) == (3, Decimal("300.00"), "6217000011111234", "2024-01/2024-03")
+    assert (a["persons"], a["amount"], a["case_key"], a["period"]) == (3, Decimal("300.00"), card_a, "2024-01/2024-03")
     assert a["summary"] == "同一银行卡（6217 **** **** 1234）收到3名不同对象的补贴，共3笔，合计300.00元。"
     assert (b["department"], b["supervisor"]) == ("县纪委监委", "县纪委监委")
     assert wh.scalar("t", "select count(*) from outbox") == 0  # clues never queue for the platform

@@ -30,7 +30,9 @@ from ykt.warehouse import Warehouse
 # (BATCH_STALLED heads the MISSING findings of one village group): such a case
 # takes its persons and amount from the members, not from its own header row.
 GROUP_RULES = ("BATCH_STALLED",)
-# A case with no program (SHARED_ACCOUNT whose payments name none) goes to the county commission.
+# A case whose findings carry no program (SHARED_ACCOUNT: one case per card, program_code '') is
+# handled by the department of the program of its first payment, found in `payments`; with no
+# such payment it goes to the county commission.
 FALLBACK_AUTHORITY = "县纪委监委"
 FALLBACK_RESOLVE_DAYS = 15
 
@@ -180,9 +182,17 @@ def _stage_programs(wh: Warehouse, programs: Programs) -> None:
 _STAGE_CURRENT_SQL = """
 create or replace temp table case_current as
 with live as (
-    select *
+    select * replace (nullif(program_code, '') as program_code)
     from findings
     where as_of = $as_of and case_id is not null and route in ('complaint', 'clue')
+),
+payment_programs as (
+    -- the program of each successful payment behind a finding that names none (SHARED_ACCOUNT)
+    select id_number, card_number, period, pay_date, min(program_code) as program_code
+    from payments
+    where status = 'success'
+      and (id_number, card_number) in (select id_number, card_number from live where program_code is null)
+    group by all
 ),
 heads as (
     select
@@ -212,11 +222,18 @@ members as (
     -- a group case counts its member findings, not its own header row (unless it has no members)
     select
         ruled.*,
+        coalesce(ruled.program_code, paid.program_code) as paid_program,
         -- "first payment" order: decides the department of a case spanning programs, and its place
-        struct_pack(d := coalesce(paid_date, due_date), p := program_code, q := period, i := id_number,
-                    c := card_number, t := township, v := village, g := group_name) as first_key
+        struct_pack(d := coalesce(ruled.paid_date, ruled.due_date), p := coalesce(ruled.program_code, paid.program_code),
+                    q := ruled.period, i := ruled.id_number, c := ruled.card_number, t := ruled.township,
+                    v := ruled.village, g := ruled.group_name) as first_key
     from ruled
     join member_counts using (case_id)
+    left join payment_programs paid
+        on  paid.id_number = ruled.id_number
+        and paid.card_number = ruled.card_number
+        and paid.period = ruled.period
+        and paid.pay_date = ruled.paid_date
     where not is_group or rule <> case_rule or members = 0
 ),
 grouped as (
@@ -225,7 +242,7 @@ grouped as (
         any_value(case_rule) as rule,
         any_value(case_route) as route,
         case when count(distinct program_code) = 1 then min(program_code) end as program_code,
-        arg_min(program_code, first_key) filter (where program_code is not null) as department_program,
+        arg_min(paid_program, first_key) filter (where paid_program is not null) as department_program,
         case when min(period) = max(period) then min(period) else min(period) || '/' || max(period) end as period,
         case when count(distinct id_number) = 1 then min(id_number)
              when count(distinct card_number) = 1 then min(card_number) end as single_key,
@@ -247,7 +264,7 @@ grouped as (
 )
 select
     g.*,
-    coalesce(g.single_key, concat_ws('/', g.township, g.village, g.group_name)) as case_key,
+    coalesce(g.single_key, concat_ws('/', coalesce(g.township, ''), coalesce(g.village, ''), coalesce(g.group_name, ''))) as case_key,
     (case when g.route = 'complaint' then g.shortfall else coalesce(g.amount_paid, 0) end)::decimal(18, 2) as amount,
     named.name as program_name,
     coalesce(replace(dept.department, '{township}', coalesce(g.township, '')), $fallback_authority) as department,
