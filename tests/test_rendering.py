@@ -216,3 +216,20 @@ def test_a_failed_write_leaves_the_previous_file_untouched(tmp_path):
         _atomic(target, half_then_fail)
     assert target.read_text(encoding="utf-8") == "last night"
     assert [p.name for p in tmp_path.iterdir()] == ["run.json"]
+
+
+def test_quality_summary_reaches_run_json_and_the_summary_sheet(tmp_path):
+    """A night whose payments suite failed one check: run.json carries it and 汇总 quotes the Chinese text."""
+    from ykt.quality import KindValidation, QualityFailure, QualitySummary
+
+    failure = QualityFailure(kind="payments", expectation="expect_column_values_to_be_in_set", column="status",
+                             unexpected=2, description="代发明细：发放失败的笔数不应超过 20%，2 行不符合，如 bank.csv 第4行")
+    quality = QualitySummary(validations=(KindValidation("payments", 1, 5, 10, 1, False),), failures=(failure,),
+                             docs=tmp_path / "data_docs" / "index.html", seconds={"import": 6.0})
+    outputs = write_outputs(fixture_report(quality=quality), tmp_path)
+    run = json.loads(outputs["run.json"].read_text(encoding="utf-8"))
+    assert run["quality"]["success"] is False and run["quality"]["docs"] == "data_docs/index.html"
+    rows = [tuple(v for v in r if v is not None) for r in openpyxl.load_workbook(outputs["exceptions.xlsx"])["汇总"].iter_rows(values_only=True)]
+    assert ("代发明细", 1, 5, 10, 1, "未通过") in rows
+    assert ("未通过：", failure.description) in rows
+    assert ("详细报告", "data_docs/index.html") in rows

@@ -77,7 +77,8 @@ class QualitySummary:
             "success": self.success,
             "validations": [asdict(v) for v in self.validations],
             "failures": [asdict(f) for f in self.failures],
-            "docs": None if self.docs is None else str(self.docs),
+            # relative to the output folder, where the report that quotes it also lives
+            "docs": None if self.docs is None else f"{self.docs.parent.name}/{self.docs.name}",
             "seconds": {k: round(v, 2) for k, v in self.seconds.items()},
         }
 

@@ -280,41 +280,42 @@ def _splice_rows(path: Path, members: Mapping[str, DataSheet]) -> None:
     """Replace each data sheet's template row by its real rows; every other part is copied unchanged."""
     tmp = path.with_name(path.name + ".splice")
     try:
-        with zipfile.ZipFile(path) as src, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as dst:
+        with zipfile.ZipFile(path) as src, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as dst:
             for item in src.infolist():
                 data = src.read(item.filename)
-                if item.filename in members:
-                    sheet = members[item.filename]
-                    data = _with_rows(data.decode("utf-8"), sheet).encode("utf-8")
-                    dst.writestr(item.filename, data, compresslevel=1)
-                else:
+                if item.filename not in members:
                     dst.writestr(item, data)
+                    continue
+                with dst.open(item.filename, "w") as sheet_xml:
+                    for part in _sheet_parts(data.decode("utf-8"), members[item.filename]):
+                        sheet_xml.write(part)
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
 
 
-def _with_rows(sheet_xml: str, sheet: DataSheet) -> str:
+def _sheet_parts(sheet_xml: str, sheet: DataSheet) -> tuple[bytes, bytes, bytes]:
+    """The sheet XML before the template row, the data rows, and the rest."""
     template = _TEMPLATE_ROW.search(sheet_xml)
     if template is None:  # openpyxl changed its output: fail loudly rather than write a wrong report
         raise RuntimeError(f"exceptions.xlsx: template row not found in sheet {sheet.name!r}")
     styles = dict(_TEMPLATE_CELL.findall(template.group(0)))
     letters = [get_column_letter(i) for i in range(1, len(sheet.columns) + 1)]
     rows = rows_xml(sheet.frame, sheet.columns, [styles.get(letter) or None for letter in letters])
-    return sheet_xml[: template.start()] + rows + sheet_xml[template.end():]
+    return sheet_xml[: template.start()].encode("utf-8"), rows, sheet_xml[template.end():].encode("utf-8")
 
 
-def rows_xml(frame: pl.DataFrame, columns: Sequence[Column], styles: Sequence[str | None]) -> str:
-    """SpreadsheetML <row> elements for every row of frame (from sheet row 2), built column-wise."""
+def rows_xml(frame: pl.DataFrame, columns: Sequence[Column], styles: Sequence[str | None]) -> bytes:
+    """SpreadsheetML <row> elements (UTF-8) for every row of frame (from sheet row 2), built column-wise."""
     if frame.height == 0:
-        return ""
+        return b""
     row_number = (pl.int_range(0, pl.len()) + 2).cast(pl.Utf8)
     cells = [
         _cell_xml(_cell_value(c, frame.schema[c.key]), get_column_letter(i), style, c.kind, row_number)
         for i, (c, style) in enumerate(zip(columns, styles), start=1)
     ]
     row = pl.concat_str([pl.lit('<row r="'), row_number, pl.lit('">'), *cells, pl.lit("</row>")])
-    return frame.select(row.str.join("")).item()
+    return frame.select(row.str.join("").cast(pl.Binary)).item()
 
 
 def _cell_xml(value: pl.Expr, letter: str, style: str | None, kind: str, row_number: pl.Expr) -> pl.Expr:
