@@ -1,0 +1,326 @@
+"""Reading input files (xlsx, xls, csv/txt) into `RawTable`s: every cell as text.
+
+    file ──read_grids──▶ Grid per sheet ──find_header──▶ roles ──table_body──▶ data rows
+                                                        └─ title/sheet/file name ─▶ program & period hints
+
+* Readers never infer types (fastexcel `dtypes="string"`, polars `infer_schema=False`).
+* The header is found by alias hits in the first rows (title lines, 填报单位/单位：元 lines,
+  merged titles and two-row headers are handled), not assumed to be row 1.
+* 合计/小计/总计 rows are not data; the grand total is kept as `control_total`.
+* Signature lines (制表人/审核人…), repeated header lines and blank rows are skipped.
+* Identity cells that were NUMBER cells are flagged in `<role>__numeric` (an 18-digit ID
+  stored as a number has lost its last digits; the normaliser rejects it).
+
+The provincial one-card system's roster export (花名册.xlsx) is read as-is: 享受人 is the
+beneficiary, 支付状态/联系电话/现居住地/年龄 are ignored, and 填报日期 is deliberately NOT
+taken as the approval date: it is the day the township clerk filled in the form, before
+the county approved it, so starting the due-date clock there would raise false MISSING
+cases. Such rows get their due date from the period (monthly programs) or are rejected
+by the normaliser with DUE_DATE_UNKNOWN.
+"""
+from __future__ import annotations
+
+import difflib
+import re
+from pathlib import Path
+
+import polars as pl
+
+from ykt.config import Programs
+from ykt.errors import InputFileError
+from ykt.model import KINDS, RawTable
+from ykt.reading_aliases import ColumnAliases, load_aliases, normalise_header
+from ykt.reading_hints import Hint, period_hint, program_hint
+from ykt.reading_layout import (
+    IDENTITY_ROLES,
+    Header,
+    count_body_rows,
+    fill_merged_cells,
+    find_header,
+    head_rows,
+    needs_merge_fill,
+    non_blank_rows,
+    table_body,
+    title_lines,
+)
+from ykt.reading_sources import Grid, column_letter, merged_ranges, number_cell_rows, read_grids
+
+__all__ = [
+    "ColumnAliases", "load_aliases", "normalise_header", "read_tables", "detect_kind", "count_data_rows",
+]
+
+KIND_NAMES = {"roster": "花名册", "payments": "代发明细", "deaths": "死亡人员名单", "public_employees": "财政供养人员名单"}
+HINTED_KINDS = ("roster", "payments")   # kinds whose rows need a program and a period
+_LONG_DIGITS = r"^\d{15,}$"
+_SCIENTIFIC = r"^\d(?:\.\d+)?[Ee]\+?\d+$"
+_NON_BLANK_LINE = re.compile(rb"(?m)^[ \t\r]*[^\s]")
+
+
+# -- public API ------------------------------------------------------------------------------
+
+
+def read_tables(path: Path, kind: str, aliases: ColumnAliases, programs: Programs) -> list[RawTable]:
+    """Every recognisable table of a file, as text. Raises InputFileError when the file cannot be used."""
+    path = Path(path)
+    if kind not in KINDS:
+        raise InputFileError("FILE_KIND_UNKNOWN", f"未知的文件类别“{kind}”", where=path.name,
+                             hint=f"类别应为 {' / '.join(KINDS)} 之一")
+    grids = read_grids(path)
+    found = [(grid, header) for grid in grids if (header := find_header(grid.frame, kind, aliases))]
+    if not found:
+        raise _no_table_error(path, grids, kind, aliases)
+    read = [_raw_table(grid, header, kind, aliases, programs) for grid, header in found]
+    read = [(table, program, period) for table, program, period in read if table.frame.height]
+    if not read:
+        raise InputFileError("FILE_EMPTY", f"文件有{KIND_NAMES[kind]}表头，但表头下没有数据行", where=path.name,
+                             hint="请确认上传的是填好数据的文件，而不是空白模板")
+    for table, program, period in read:
+        _require_program_and_period(table, program, period, programs)
+    return [table for table, _, _ in read]
+
+
+def detect_kind(path: Path, aliases: ColumnAliases) -> str:
+    """The kind whose table the file holds (for `ykt check`, where no inbox folder says it)."""
+    path = Path(path)
+    grids = read_grids(path)
+    scores = _kind_scores(grids, aliases)
+    if not scores:
+        raise _no_table_error(path, grids, "roster", aliases)
+    best = max(scores.values())
+    winners = [kind for kind, score in scores.items() if score == best]
+    if len(winners) > 1:
+        names = "、".join(f"{KIND_NAMES[k]}（{k}）" for k in winners)
+        raise InputFileError(
+            "FILE_KIND_UNKNOWN",
+            f"无法判断文件类别：表头同样符合 {names}",
+            where=path.name,
+            hint="请在文件名或标题中写明“花名册”或“代发明细”，或放入 inbox 中对应的目录",
+        )
+    return winners[0]
+
+
+def count_data_rows(path: Path) -> int:
+    """Rows of a file rejected as a whole, for row accounting (never raises).
+
+    When a table is recognisable (e.g. the file was rejected for a missing program), its
+    data rows are counted exactly as read_tables would read them; otherwise every
+    non-blank row (or line) counts.
+    """
+    path = Path(path)
+    try:
+        grids = read_grids(path)
+        aliases = load_aliases()
+    except InputFileError:
+        return _count_raw_lines(path)
+    total = 0
+    for grid in grids:
+        headers = [h for kind in KINDS if (h := find_header(grid.frame, kind, aliases))]
+        if headers:
+            best = max(headers, key=lambda h: (h.score, -h.top))
+            total += count_body_rows(grid.frame, best, aliases)
+        else:
+            total += non_blank_rows(grid.frame)
+    return total
+
+
+# -- one table -------------------------------------------------------------------------------
+
+
+def _raw_table(
+    grid: Grid, header: Header, kind: str, aliases: ColumnAliases, programs: Programs
+) -> tuple[RawTable, Hint, Hint]:
+    body = table_body(grid.frame, header, aliases)
+    frame = body.frame
+    if grid.fmt != "csv" and needs_merge_fill(frame):
+        frame = fill_merged_cells(frame, header, merged_ranges(grid))
+    title = title_lines(grid.frame, header)
+    sources = [title, grid.sheet or "", grid.path.stem]
+    hinted = kind in HINTED_KINDS
+    program = program_hint(sources, programs.name_index()) if hinted else Hint(None)
+    period = period_hint(sources) if hinted else Hint(None)
+    table = RawTable(
+        path=grid.path,
+        sheet=grid.sheet,
+        kind=kind,
+        frame=_with_numeric_flags(frame, grid, header),
+        headers=dict(header.labels),
+        title=title,
+        control_total=body.control_total,
+        program_hint=program.value,
+        period_hint=period.value,
+    )
+    return table, program, period
+
+
+def _require_program_and_period(table: RawTable, program: Hint, period: Hint, programs: Programs) -> None:
+    """Rosters and payments need a program and a period: a column, or one in title/sheet/file name."""
+    if table.kind not in HINTED_KINDS:
+        return
+    where = _where(table)
+    has_program_col, has_period_col = "program" in table.frame.columns, "period" in table.frame.columns
+    if not has_program_col and program.ambiguous:
+        names = "、".join(programs.by_code(c).name for c in program.found)
+        raise InputFileError("FILE_PROGRAM_AMBIGUOUS", f"“{program.source}”同时提到多个补贴项目：{names}",
+                             where=where, hint="一个文件只放一个补贴项目，或增加“补贴项目”列")
+    if not has_program_col and program.value is None:
+        raise InputFileError("FILE_PROGRAM_UNKNOWN", "无法确定补贴项目：没有“补贴项目”列，标题、工作表名和文件名中也没有项目名称",
+                             where=where, hint="请在标题或文件名中写明项目，如“城乡低保_2024年3月_花名册.xlsx”，或增加“补贴项目”列")
+    if has_period_col or period.value is not None or _period_optional(table, program, programs):
+        return
+    detail = f"“{period.source}”中有多个期间：{'、'.join(period.found)}" if period.ambiguous else \
+        "没有“发放期间”列，标题、工作表名和文件名中也没有期间"
+    raise InputFileError("FILE_PERIOD_UNKNOWN", f"无法确定发放期间：{detail}", where=where,
+                         hint="请在标题或文件名中写明期间，如“2024年3月”“2024年第一季度”“2024年度”，或增加“发放期间”列")
+
+
+def _period_optional(table: RawTable, program: Hint, programs: Programs) -> bool:
+    """A roster may omit the period when its program is paid once (the approval month is used).
+
+    With a program column the cadence differs per row: the normaliser decides per row
+    (PERIOD_MISSING) instead of rejecting the whole file here.
+    """
+    if table.kind != "roster":
+        return False
+    if "program" in table.frame.columns:
+        return True
+    return program.value is not None and programs.by_code(program.value).cadence == "once"
+
+
+def _where(table: RawTable) -> str:
+    return f"{table.path.name}" + (f"，工作表“{table.sheet}”" if table.sheet else "")
+
+
+# -- cells that were numbers -------------------------------------------------------------------
+
+
+def _number_cell_text(col: str) -> pl.Expr:
+    """Digits only, 15+ long, and exactly how calamine prints a NUMBER cell holding ≤15 significant digits.
+
+    Excel keeps 15 significant digits, so an 18-digit ID typed as a number is stored as
+    5.10723198001011E+17 and calamine prints that double in full: '510723198001011008'.
+    A genuine text ID looks like that about once in a thousand, which is why the cell type
+    is then confirmed from the file itself.
+    """
+    text = pl.col(col)
+    value = text.cast(pl.Float64, strict=False).round_sig_figs(15).cast(pl.UInt64, strict=False).cast(pl.String)
+    return (text.str.contains(_LONG_DIGITS) & (value == text)).fill_null(False)
+
+
+def _excel_zeros_text(col: str) -> pl.Expr:
+    """In CSV, Excel writes a number cell's 15 significant digits padded with zeros: '510723198001011000'."""
+    return pl.col(col).str.contains(r"^\d{15}0*$").fill_null(False)
+
+
+def _with_numeric_flags(frame: pl.DataFrame, grid: Grid, header: Header) -> pl.DataFrame:
+    """Add `<role>__numeric` for each identity role present (True = the cell was a NUMBER cell)."""
+    roles = [r for r in IDENTITY_ROLES if r in frame.columns]
+    if not roles:
+        return frame
+    if grid.fmt == "csv":
+        return frame.with_columns(_numeric_without_cell_types(r).alias(f"{r}__numeric") for r in roles)
+    suspect = frame.select([_number_cell_text(r).any().alias(r) for r in roles]).row(0, named=True)
+    positions = {r: int(header.columns[r][1:]) for r in roles}
+    confirm = [positions[r] for r in roles if suspect[r]]
+    numbers = number_cell_rows(grid, confirm) if confirm else {}
+    flags = []
+    for role in roles:
+        if not suspect[role]:
+            flag = pl.lit(False)
+        elif numbers is None:   # a workbook written without cell references: the text pattern decides
+            flag = _number_cell_text(role)
+        else:
+            flag = _number_cell_text(role) & pl.col("source_row").is_in(numbers[positions[role]].implode())
+        flags.append(flag.alias(f"{role}__numeric"))
+    return frame.with_columns(flags)
+
+
+def _numeric_without_cell_types(col: str) -> pl.Expr:
+    """CSV has no cell types: trust the pattern only when the column as a whole went through Excel.
+
+    A column exported from number cells is all (or mostly) zero-padded values, or shows
+    scientific notation somewhere; a column of text IDs has the occasional genuine …000
+    ending that must not be rejected as damaged. The threshold is half of the long digit values.
+    """
+    text = pl.col(col)
+    suspect = _excel_zeros_text(col)
+    long_digits = text.str.contains(_LONG_DIGITS).fill_null(False)
+    excel_made = (suspect.sum() * 2 >= long_digits.sum()) | text.str.contains(_SCIENTIFIC).fill_null(False).any()
+    return suspect & excel_made
+
+
+# -- kinds and unknown headers ----------------------------------------------------------------
+
+
+def _kind_scores(grids: list[Grid], aliases: ColumnAliases) -> dict[str, tuple[int, int]]:
+    """Per recognisable kind: (distinctive roles + title words, roles recognised)."""
+    scores: dict[str, tuple[int, int]] = {}
+    for grid in grids:
+        for kind in KINDS:
+            header = find_header(grid.frame, kind, aliases)
+            if header is None:
+                continue
+            spec = aliases.kind(kind)
+            text = " ".join([title_lines(grid.frame, header), grid.sheet or "", grid.path.stem])
+            evidence = sum(r in header.columns for r in spec.distinctive) + sum(w in text for w in spec.title_words)
+            scores[kind] = max(scores.get(kind, (0, 0)), (evidence, header.score))
+    return scores
+
+
+def _no_table_error(path: Path, grids: list[Grid], kind: str, aliases: ColumnAliases) -> InputFileError:
+    if not any(non_blank_rows(g.frame) for g in grids):
+        return InputFileError("FILE_EMPTY", "文件中没有数据（所有工作表都是空的）", where=path.name,
+                              hint="请确认上传的是填好数据的文件")
+    found = _likely_header(grids, aliases)
+    known = aliases.known_headers(kind)
+    close = []
+    for text in found:
+        match = difflib.get_close_matches(normalise_header(text), known, n=1, cutoff=0.5)
+        if match and normalise_header(text) not in known:
+            close.append(f"“{text}”→“{match[0]}”")
+    required = "、".join(aliases.kind(kind).required)
+    message = (f"找不到{KIND_NAMES[kind]}的表头（前30行中没有同时包含 {required} 等列的行）。"
+               f"找到的表头：{'、'.join(found) or '（无）'}。")
+    if close:
+        message += f"最接近的已知表头：{'；'.join(close)}。"
+    other = _other_kind(grids, aliases, kind)
+    if other:
+        message += f"该文件看起来是{KIND_NAMES[other]}，应放入 inbox/{_folder(other)}/。"
+    return InputFileError("FILE_HEADERS_UNKNOWN", message, where=path.name,
+                          hint="请使用标准列名（如 姓名、身份证号码、补贴金额），或在 schemas/columns.yaml 中为该列名增加别名")
+
+
+def _likely_header(grids: list[Grid], aliases: ColumnAliases) -> list[str]:
+    """The texts of the row that looks most like a header: most alias hits, then most cells."""
+    known = {alias for kind in KINDS for alias in aliases.known_headers(kind)}
+    best: tuple[int, int] = (-1, -1)
+    texts: list[str] = []
+    for grid in grids:
+        for row in head_rows(grid.frame):
+            cells = [c for c in row if c]
+            key = (sum(normalise_header(c) in known for c in cells), len(cells))
+            if cells and key > best:
+                best, texts = key, cells
+    return texts[:30]
+
+
+def _other_kind(grids: list[Grid], aliases: ColumnAliases, kind: str) -> str | None:
+    scores = {k: v for k, v in _kind_scores(grids, aliases).items() if k != kind}
+    return max(scores, key=scores.get) if scores else None
+
+
+def _folder(kind: str) -> str:
+    return f"reference/{kind}" if kind in ("deaths", "public_employees") else kind
+
+
+def _count_raw_lines(path: Path) -> int:
+    """Non-blank lines of a text file that could not be decoded; 0 for a broken workbook."""
+    if path.suffix.lower() not in (".csv", ".txt"):
+        return 0
+    try:
+        return len(_NON_BLANK_LINE.findall(path.read_bytes()))
+    except OSError:
+        return 0
+
+
+# Re-exported for others (the cell address of a column in messages and `ykt check`).
+column_letter = column_letter

@@ -1,0 +1,292 @@
+"""Layout of a sheet: where the header is, which columns are which role, which rows are data.
+
+Header detection looks only at the first rows (Python over ~30 rows); every test on
+data rows is a polars expression over the whole sheet.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+import polars as pl
+
+from ykt.reading_aliases import ColumnAliases, KindSpec, normalise_header
+
+HEADER_SCAN_ROWS = 30
+IDENTITY_ROLES = ("id_number", "head_id", "payee_id", "card_number")
+# Roles whose cells are often merged down over a block of rows (one village, many people).
+FILL_DOWN_ROLES = ("township", "village", "group_name", "program", "period")
+# A parent header cell named "收款人信息" over 姓名/账号 means 收款人姓名/收款人账号.
+_PARENT_SUFFIX = re.compile(r"(?:基本)?(?:信息|情况)$")
+_IDENTITY_DIGITS = r"\d{6}"
+
+
+@dataclass(frozen=True)
+class Header:
+    top: int                    # 0-based frame row of the first header line
+    bottom: int                 # 0-based frame row of the last header line (top, or top + 1)
+    columns: dict[str, str]     # role -> frame column ("c3")
+    labels: dict[str, str]      # role -> the header as written ("收款人信息/姓名" for two rows)
+    score: int                  # roles recognised
+
+    @property
+    def two_rows(self) -> bool:
+        return self.bottom > self.top
+
+
+@dataclass(frozen=True)
+class _Column:
+    name: str                   # frame column
+    display: str                # header as written
+    candidates: tuple[str, ...] # texts to look up, preferred first
+
+
+# -- header detection ----------------------------------------------------------------------
+
+
+def head_rows(frame: pl.DataFrame) -> list[list[str]]:
+    """The first rows as stripped strings ('' for empty): all header detection looks at."""
+    return [[(v or "").strip() for v in row] for row in frame.head(HEADER_SCAN_ROWS).rows()]
+
+
+def find_header(frame: pl.DataFrame, kind: str, aliases: ColumnAliases) -> Header | None:
+    """The header (one or two rows) recognising the most roles of `kind`, or None.
+
+    A header must hold the kind's required roles and at least two roles. Ties go to a
+    one-row header, then to the earliest row.
+    """
+    rows, names = head_rows(frame), frame.columns
+    lookup, spec = aliases.lookup(kind), aliases.kind(kind)
+    best: tuple[tuple[int, bool, int], Header] | None = None
+    for top in range(len(rows)):
+        options = [(top, _single_row(rows[top], names))]
+        if top + 1 < len(rows):
+            options.append((top + 1, _two_rows(rows[top], rows[top + 1], names)))
+        for bottom, columns in options:
+            header = _assign(columns, lookup, kind, top, bottom)
+            if not _complete(header, spec):
+                continue
+            key = (header.score, bottom == top, -top)
+            if best is None or key > best[0]:
+                best = (key, header)
+    return best[1] if best else None
+
+
+def _single_row(cells: list[str], names: list[str]) -> list[_Column]:
+    return [_Column(name, text, (text,)) for name, text in zip(names, cells) if text]
+
+
+def _two_rows(parent: list[str], child: list[str], names: list[str]) -> list[_Column]:
+    """Parent cells over sub-columns: a merged parent is written once, over its first child.
+
+    A child is looked up as parent+child first (收款人+姓名), then alone; a parent cell
+    with nothing below it is a header merged down over both rows.
+    """
+    columns, span, span_text = [], "", ""
+    for name, p, c in zip(names, parent, child):
+        if p and c:
+            span, span_text = _PARENT_SUFFIX.sub("", normalise_header(p)), p
+        elif p or not c:
+            span, span_text = "", ""
+        if c:
+            display = f"{span_text}/{c}" if span else c
+            columns.append(_Column(name, display, (span + c, c) if span else (c,)))
+        elif p:
+            columns.append(_Column(name, p, (p,)))
+    return columns
+
+
+def _assign(columns: list[_Column], lookup: dict[str, tuple[str, int]], kind: str, top: int, bottom: int) -> Header:
+    """Each role goes to the column whose alias ranks best (leftmost on a tie)."""
+    best: dict[str, tuple[int, int, _Column]] = {}
+    for position, column in enumerate(columns):
+        for text in column.candidates:
+            hit = lookup.get(normalise_header(text))
+            if hit is None:
+                continue
+            role, rank = hit
+            if role not in best or (rank, position) < best[role][:2]:
+                best[role] = (rank, position, column)
+            break
+    ordered = sorted(best.items(), key=lambda item: item[1][1])
+    header = Header(
+        top, bottom,
+        columns={role: col.name for role, (_, _, col) in ordered},
+        labels={role: col.display for role, (_, _, col) in ordered},
+        score=len(best),
+    )
+    return _head_as_beneficiary(header, kind)
+
+
+def _head_as_beneficiary(header: Header, kind: str) -> Header:
+    """A household roster naming only the household head: the head is the beneficiary."""
+    cols = header.columns
+    if kind != "roster" or "id_number" in cols or "name" in cols or "head_id" not in cols:
+        return header
+    pairs = [("id_number", "head_id")] + ([("name", "head_name")] if "head_name" in cols else [])
+    columns, labels = dict(header.columns), dict(header.labels)
+    for role, head_role in pairs:
+        columns[role], labels[role] = cols[head_role], header.labels[head_role]
+    return Header(header.top, header.bottom, columns, labels, header.score)
+
+
+def _complete(header: Header, spec: KindSpec) -> bool:
+    return header.score >= 2 and all(role in header.columns for role in spec.required)
+
+
+def title_lines(frame: pl.DataFrame, header: Header) -> str:
+    """The non-empty lines above the header, each line's cells joined by a space."""
+    lines = [" ".join(cell for cell in row if cell) for row in head_rows(frame)[: header.top]]
+    return "\n".join(line for line in lines if line)
+
+
+# -- data rows -----------------------------------------------------------------------------
+
+
+def _label_regex(labels: tuple[str, ...], at_end: bool = False) -> str:
+    """Cells starting with one of the labels, spaces allowed anywhere ("合  计", "制表人：");
+    with `at_end` also cells ending with one ("万安社区小计")."""
+    def one(label: str) -> str:
+        return r"\s*".join("[:：]" if ch == ":" else re.escape(ch) for ch in label)
+
+    alternatives = "|".join(one(label) for label in sorted(labels, key=len, reverse=True))
+    start = r"^\s*(?:" + alternatives + ")"
+    return start + (r"|(?:" + alternatives + r")\s*[:：]?\s*$" if at_end else "")
+
+
+def _any_cell(columns: list[str], regex: str) -> pl.Expr:
+    return pl.any_horizontal([pl.col(c).str.contains(regex).fill_null(False) for c in columns])
+
+
+def _blank(columns: list[str]) -> pl.Expr:
+    return pl.all_horizontal([pl.col(c).is_null() | pl.col(c).str.contains(r"^\s*$") for c in columns])
+
+
+def _has_identity(header: Header) -> pl.Expr:
+    """Rows holding an ID or card are data even if a cell looks like a label (nothing is lost)."""
+    cols = sorted({header.columns[r] for r in IDENTITY_ROLES if r in header.columns})
+    if not cols:
+        return pl.lit(False)
+    return pl.any_horizontal([pl.col(c).str.contains(_IDENTITY_DIGITS).fill_null(False) for c in cols])
+
+
+def _repeated_header(frame: pl.DataFrame, header: Header) -> pl.Expr:
+    """A header line printed again on every page is not data."""
+    role = next((r for r in IDENTITY_ROLES if r in header.columns), None)
+    if role is None:
+        return pl.lit(False)
+    col = header.columns[role]
+    texts = [re.sub(r"\s+", "", v or "") for v in frame.slice(header.top, header.bottom - header.top + 1)[col].to_list()]
+    return pl.col(col).str.replace_all(r"\s+", "").is_in([t for t in texts if t]).fill_null(False)
+
+
+@dataclass(frozen=True)
+class Body:
+    frame: pl.DataFrame             # role columns (Utf8) + source_row (Int32), data rows only
+    control_total: Decimal | None
+
+
+def table_body(frame: pl.DataFrame, header: Header, aliases: ColumnAliases) -> Body:
+    """Data rows under the header; total, signature, repeated-header and blank rows removed.
+
+    Label tests (合计, 制表人 ...) run only on rows without an ID or card number: those are
+    few, and a row that carries an identity is data whatever else it says (nothing is lost).
+    """
+    body = frame.slice(header.bottom + 1).with_row_index("source_row", offset=header.bottom + 2)
+    body = body.with_columns(pl.col("source_row").cast(pl.Int32))
+    role_cols = sorted(set(header.columns.values()))
+    blank = _blank(role_cols)
+    suspects = body.filter(~_has_identity(header) & ~blank)
+    labels = _label_flags(suspects, frame, header, aliases)
+    not_data = labels.filter(pl.col("__not_data"))["source_row"]
+    data = body.filter(~blank & ~pl.col("source_row").is_in(not_data.implode()))
+    selected = data.select([pl.col(col).alias(role) for role, col in header.columns.items()] + [pl.col("source_row")])
+    return Body(selected, _control_total(suspects, labels, header, len(aliases.total_tiers)))
+
+
+def _label_flags(suspects: pl.DataFrame, frame: pl.DataFrame, header: Header, aliases: ColumnAliases) -> pl.DataFrame:
+    """Per suspect row: which total tier it belongs to, and whether it is not data at all.
+
+    Page and running totals (本页合计, 累计) are skipped but never counted in a tier, even
+    though "本页合计" also ends with "合计".
+    """
+    cells = list(frame.columns)
+    other_totals = _any_cell(cells, _label_regex(aliases.other_totals, at_end=True))
+    tiers = [_any_cell(cells, _label_regex(tier, at_end=True)) & ~other_totals for tier in aliases.total_tiers]
+    signatures = _any_cell(cells, _label_regex(aliases.signatures))
+    return suspects.select(
+        "source_row",
+        *[t.alias(f"__tier{i}") for i, t in enumerate(tiers)],
+        pl.any_horizontal([*tiers, other_totals, signatures, _repeated_header(frame, header)]).alias("__not_data"),
+    )
+
+
+def _control_total(suspects: pl.DataFrame, labels: pl.DataFrame, header: Header, tiers: int) -> Decimal | None:
+    """Sum of the amount cells of the first tier of total rows present (总计, else 合计, else 小计)."""
+    amount_col = header.columns.get("amount")
+    if amount_col is None:
+        return None
+    for i in range(tiers):
+        values = suspects.filter(labels[f"__tier{i}"])[amount_col].to_list()
+        if values:
+            parsed = [parse_amount(v) for v in values]
+            return None if any(p is None for p in parsed) else sum(parsed, Decimal(0))
+    return None
+
+
+def parse_amount(text: str | None) -> Decimal | None:
+    """An amount cell of a total row: '1,350.00元', '￥1350' -> Decimal; None when unreadable."""
+    if text is None:
+        return None
+    cleaned = re.sub(r"[,\s元¥]", "", unicodedata.normalize("NFKC", text))
+    try:
+        value = Decimal(cleaned)
+    except InvalidOperation:
+        return None
+    return value if value.is_finite() else None
+
+
+def count_body_rows(frame: pl.DataFrame, header: Header, aliases: ColumnAliases) -> int:
+    return table_body(frame, header, aliases).frame.height
+
+
+def non_blank_rows(frame: pl.DataFrame) -> int:
+    if frame.width == 0:
+        return 0
+    return frame.select((~_blank(frame.columns)).sum()).item()
+
+
+def fill_merged_cells(frame: pl.DataFrame, header: Header, merges: pl.DataFrame) -> pl.DataFrame:
+    """Give every row of a vertically merged place/program/period cell the value of its first row.
+
+    Only cells inside a merged range are filled: a cell that is simply empty stays empty.
+    `merges` has first_row/last_row (1-based) and first_col/last_col (0-based).
+    """
+    for role in FILL_DOWN_ROLES:
+        if role not in frame.columns or frame[role].null_count() == 0:
+            continue
+        col = int(header.columns[role][1:])
+        spans = merges.filter(
+            (pl.col("first_col") <= col) & (pl.col("last_col") >= col) & (pl.col("last_row") > pl.col("first_row"))
+        )
+        if spans.height == 0:
+            continue
+        covered = spans.select(
+            pl.int_ranges(pl.col("first_row") + 1, pl.col("last_row") + 1, dtype=pl.Int32).alias("source_row"),
+            pl.col("first_row").alias("__anchor"),
+        ).explode("source_row")
+        anchors = frame.select(pl.col("source_row").alias("__anchor"), pl.col(role).alias("__anchor_value"))
+        frame = (
+            frame.join(covered, on="source_row", how="left", maintain_order="left")
+            .join(anchors, on="__anchor", how="left", maintain_order="left")
+            .with_columns(pl.coalesce(role, "__anchor_value").alias(role))
+            .drop("__anchor", "__anchor_value")
+        )
+    return frame
+
+
+def needs_merge_fill(frame: pl.DataFrame) -> bool:
+    """Only sheets with empty place/program/period cells are worth looking up merged ranges for."""
+    return any(frame[r].null_count() > 0 for r in FILL_DOWN_ROLES if r in frame.columns)

@@ -1,0 +1,291 @@
+"""Files → grids of text: every cell as the spreadsheet shows it, no type guessing.
+
+A `Grid` is one sheet (or one CSV file) as a polars frame whose columns are named
+`c<column index>` (0-based, as in the sheet: column A is c0) and whose row i is the
+spreadsheet's row i + 1 (for CSV: line i + 1). Nothing is inferred: fastexcel reads
+with `dtypes="string"`, polars reads CSV with `infer_schema=False`.
+
+Because reading as text hides whether a cell was a NUMBER cell, `number_cell_rows`
+asks the file itself, but only for the few columns where a value looks like a
+mangled number (see reading.py).
+"""
+from __future__ import annotations
+
+import re
+import zipfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from xml.etree import ElementTree
+
+import fastexcel
+import polars as pl
+import python_calamine
+
+from ykt.errors import InputFileError
+
+EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls")
+TEXT_SUFFIXES = (".csv", ".txt")
+SAMPLE_BYTES = 1 << 16
+
+
+@dataclass(frozen=True)
+class Grid:
+    path: Path
+    sheet: str | None        # None for CSV
+    fmt: str                 # "xlsx" | "xls" | "csv"
+    frame: pl.DataFrame      # columns c<index>, all Utf8; row i = spreadsheet row i + 1
+
+
+def column_letter(index: int) -> str:
+    """0 -> A, 25 -> Z, 26 -> AA (as Excel names columns)."""
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def read_grids(path: Path) -> list[Grid]:
+    """Every visible sheet of a workbook, or the one table of a CSV/TXT file."""
+    suffix = path.suffix.lower()
+    if suffix in EXCEL_SUFFIXES:
+        return _excel_grids(path)
+    if suffix in TEXT_SUFFIXES:
+        return [Grid(path, None, "csv", _csv_frame(path))]
+    raise InputFileError(
+        "FILE_UNREADABLE",
+        f"不支持的文件类型“{path.suffix}”",
+        where=path.name,
+        hint="请上传 .xlsx、.xls、.csv 或 .txt 文件",
+    )
+
+
+# -- Excel -------------------------------------------------------------------------
+
+
+def _excel_grids(path: Path) -> list[Grid]:
+    fmt = "xls" if path.suffix.lower() == ".xls" else "xlsx"
+    try:
+        reader = fastexcel.read_excel(path)
+        sheets = [reader.load_sheet(i, header_row=None, dtypes="string", skip_rows=0) for i in range(len(reader.sheet_names))]
+    except fastexcel.FastExcelError as exc:
+        raise InputFileError(
+            "FILE_UNREADABLE",
+            f"无法打开工作簿：{str(exc).splitlines()[0]}",
+            where=path.name,
+            hint="请确认文件没有损坏、没有加密，并用 Excel 或 WPS 另存为 .xlsx 后重新上传",
+        ) from None
+    # Hidden sheets are skipped: the clerk who uploads the file does not see them
+    # (they typically hold last month's data or drop-down lists).
+    return [Grid(path, sheet.name, fmt, _named_by_position(sheet)) for sheet in sheets if sheet.visible == "visible"]
+
+
+def _named_by_position(sheet: fastexcel.ExcelSheet) -> pl.DataFrame:
+    """Columns renamed c<absolute index>: calamine drops leading empty columns, we keep positions."""
+    frame = sheet.to_polars()
+    names = {info.name: f"c{info.absolute_index}" for info in sheet.available_columns()}
+    return frame.rename(names)
+
+
+# -- CSV / TXT -------------------------------------------------------------------------
+
+
+def _csv_frame(path: Path) -> pl.DataFrame:
+    data = path.read_bytes()
+    body, encoding = _utf8_body(data, path)
+    separator = _sniff_separator(body[:SAMPLE_BYTES].decode("utf-8", errors="ignore"))
+    try:
+        return _parse_csv(body, separator)
+    except pl.exceptions.ComputeError as exc:
+        if "utf-8" in str(exc) and encoding == "utf-8":
+            # The sample looked like UTF-8 but a later part is not: it is GB18030 after all.
+            return _parse_csv(_gb18030_to_utf8(data, path), separator)
+        raise InputFileError(
+            "FILE_UNREADABLE", f"CSV 文件无法解析：{exc}", where=path.name, hint="请用 Excel 打开后另存为 .xlsx 再上传"
+        ) from None
+
+
+def _utf8_body(data: bytes, path: Path) -> tuple[bytes, str]:
+    """The file as UTF-8 bytes, and the encoding it was in.
+
+    Order: BOM (UTF-8/UTF-16) → UTF-8 → GB18030. UTF-8 is tried before GB18030 on purpose:
+    UTF-8 Chinese text is often *also* valid GB18030 (every pair of high bytes is a GB18030
+    character) and would silently become mojibake, while GBK/GB18030 text is practically
+    never valid UTF-8. Only a sample is checked for UTF-8; polars validates the rest and a
+    failure there falls back to GB18030 (see `_csv_frame`).
+    """
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:], "utf-8-sig"
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16").encode("utf-8"), "utf-16"
+    sample = data[:SAMPLE_BYTES]
+    try:
+        sample.decode("utf-8")
+        return data, "utf-8"
+    except UnicodeDecodeError as exc:
+        if len(sample) == SAMPLE_BYTES and exc.start >= len(sample) - 3:
+            return data, "utf-8"  # the sample merely cut a character in two
+    return _gb18030_to_utf8(data, path), "gb18030"
+
+
+def _gb18030_to_utf8(data: bytes, path: Path) -> bytes:
+    try:
+        return data.decode("gb18030").encode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise InputFileError(
+            "FILE_ENCODING",
+            "文件编码无法识别：既不是 UTF-8，也不是 GB18030/GBK",
+            where=f"{path.name} 第{line}行",
+            hint="请用 Excel 或 WPS 打开后另存为 .xlsx，或另存为“CSV UTF-8”后重新上传",
+        ) from None
+
+
+def _sniff_separator(sample: str) -> str:
+    """The most frequent of , tab | ; in the first lines (comma when none appears)."""
+    head = "\n".join(sample.splitlines()[:30])
+    counts = {sep: head.count(sep) for sep in (",", "\t", "|", ";")}
+    best = max(counts, key=counts.get)
+    return best if counts[best] else ","
+
+
+def _parse_csv(body: bytes, separator: str) -> pl.DataFrame:
+    """All fields as text. The column count is the widest line (title lines are narrower)."""
+    width = _widest_line(body[:SAMPLE_BYTES], separator)
+    try:
+        return _read_csv_width(body, separator, width)
+    except pl.exceptions.ComputeError as exc:
+        if "more fields" not in str(exc):
+            raise
+    # A line further down is wider than the sample: count separators over the whole file.
+    lines = pl.read_csv(body, has_header=False, separator="\x00", quote_char=None, infer_schema=False,
+                        schema={"line": pl.String}, truncate_ragged_lines=True)
+    width = int(lines.select(pl.col("line").str.count_matches(re.escape(separator), literal=True).max()).item() or 0) + 1
+    return _read_csv_width(body, separator, width)
+
+
+def _widest_line(sample: bytes, separator: str) -> int:
+    text = sample.decode("utf-8", errors="ignore")
+    return max((line.count(separator) + 1 for line in text.splitlines()), default=1)
+
+
+def _read_csv_width(body: bytes, separator: str, width: int) -> pl.DataFrame:
+    schema = {f"column_{i + 1}": pl.String for i in range(width)}
+    frame = pl.read_csv(
+        body, has_header=False, separator=separator, infer_schema=False, schema=schema,
+        missing_columns="insert", raise_if_empty=False,
+    )
+    return frame.rename({f"column_{i + 1}": f"c{i}" for i in range(width)})
+
+
+# -- which cells were NUMBER cells -------------------------------------------------------
+
+_NON_NUMBER_TYPE = rb'[^>]*\bt="(?:s|str|inlineStr|b|e|d)"'
+_CELL_REF = re.compile(rb'<c\s[^>]*?\br="')
+CHUNK = 16 << 20
+
+
+def number_cell_rows(grid: Grid, columns: Iterable[int]) -> dict[int, pl.Series] | None:
+    """For each column index: the spreadsheet row numbers whose cell is a NUMBER cell.
+
+    None when the file cannot tell (CSV, or an xlsx written without cell references).
+    """
+    columns = sorted(set(columns))
+    if grid.fmt == "xlsx":
+        return _xlsx_number_rows(grid.path, grid.sheet or "", columns)
+    if grid.fmt == "xls":
+        return _xls_number_rows(grid.path, grid.sheet or "", columns)
+    return None
+
+
+def _xlsx_sheet_member(archive: zipfile.ZipFile, sheet: str) -> str:
+    """The zip member holding a sheet: workbook.xml names it, workbook.xml.rels locates it."""
+    ns = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main"}
+    rel_attr = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
+    workbook = ElementTree.fromstring(archive.read("xl/workbook.xml"))
+    rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+    targets = {rel.get("Id"): rel.get("Target", "") for rel in rels}
+    for node in workbook.iterfind("m:sheets/m:sheet", ns):
+        if node.get("name") == sheet:
+            target = targets[node.get(rel_attr)]
+            return target.lstrip("/") if target.startswith("/") else str(PurePosixPath("xl") / target)
+    raise KeyError(sheet)
+
+
+def _xlsx_number_rows(path: Path, sheet: str, columns: list[int]) -> dict[int, pl.Series] | None:
+    """Stream the sheet XML once; collect cells of `columns` without a text/bool/error type."""
+    letters = {column_letter(c).encode(): c for c in columns}
+    pattern = re.compile(
+        rb'<c\s(?!' + _NON_NUMBER_TYPE + rb')[^>]*?\br="(' + b"|".join(letters) + rb')(\d+)"'
+    )
+    found: dict[int, list[bytes]] = {c: [] for c in columns}
+    with zipfile.ZipFile(path) as archive, archive.open(_xlsx_sheet_member(archive, sheet)) as stream:
+        carry, has_refs = b"", False
+        while chunk := stream.read(CHUNK):
+            buffer = carry + chunk
+            cut = buffer.rfind(b"<")
+            complete, carry = buffer[:cut], buffer[cut:]
+            has_refs = has_refs or _CELL_REF.search(complete) is not None
+            for letter, row in pattern.findall(complete):
+                found[letters[letter]].append(row)
+        for letter, row in pattern.findall(carry):
+            found[letters[letter]].append(row)
+    if not has_refs:
+        return None
+    return {c: pl.Series("row", rows, dtype=pl.Binary).cast(pl.String).cast(pl.Int32) for c, rows in found.items()}
+
+
+def _xls_number_rows(path: Path, sheet: str, columns: list[int]) -> dict[int, pl.Series]:
+    """Legacy .xls: python-calamine gives typed values (float for NUMBER cells).
+
+    This walks the rows of the asked columns in Python, which is acceptable only because
+    a BIFF sheet holds at most 65,536 rows and we only get here when a column has suspects.
+    """
+    values = python_calamine.CalamineWorkbook.from_path(str(path)).get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+    result = {}
+    for c in columns:
+        rows = [i + 1 for i, row in enumerate(values) if c < len(row) and type(row[c]) in (int, float)]
+        result[c] = pl.Series("row", rows, dtype=pl.Int32)
+    return result
+
+
+# -- merged cells ----------------------------------------------------------------------------
+
+_MERGE = re.compile(rb'<mergeCell\s[^>]*?\bref="([A-Z]+)(\d+):([A-Z]+)(\d+)"')
+MERGE_COLUMNS = ("first_row", "first_col", "last_row", "last_col")   # rows 1-based, columns 0-based
+
+
+def merged_ranges(grid: Grid) -> pl.DataFrame:
+    """Merged cell ranges of a sheet (empty for CSV). Only the first cell of a range holds the value."""
+    if grid.fmt == "xlsx":
+        ranges = _xlsx_merges(grid.path, grid.sheet or "")
+    elif grid.fmt == "xls":
+        sheet = python_calamine.CalamineWorkbook.from_path(str(grid.path)).get_sheet_by_name(grid.sheet or "")
+        ranges = [(r1 + 1, c1, r2 + 1, c2) for (r1, c1), (r2, c2) in sheet.merged_cell_ranges or []]
+    else:
+        ranges = []
+    return pl.DataFrame(ranges, schema={c: pl.Int32 for c in MERGE_COLUMNS}, orient="row")
+
+
+def _xlsx_merges(path: Path, sheet: str) -> list[tuple[int, int, int, int]]:
+    """<mergeCells> sits after all the cell data, so the sheet XML is streamed to its end."""
+    found: list[tuple[bytes, ...]] = []
+    with zipfile.ZipFile(path) as archive, archive.open(_xlsx_sheet_member(archive, sheet)) as stream:
+        carry = b""
+        while chunk := stream.read(CHUNK):
+            buffer = carry + chunk
+            cut = buffer.rfind(b"<")
+            found.extend(_MERGE.findall(buffer[:cut]))
+            carry = buffer[cut:]
+        found.extend(_MERGE.findall(carry))
+    return [(int(r1), _column_index(c1.decode()), int(r2), _column_index(c2.decode())) for c1, r1, c2, r2 in found]
+
+
+def _column_index(letters: str) -> int:
+    """A -> 0, Z -> 25, AA -> 26."""
+    index = 0
+    for ch in letters:
+        index = index * 26 + ord(ch) - 64
+    return index - 1
