@@ -90,6 +90,7 @@ class ExpectedTable:
     period_hint: str | None = None
     numeric: dict[str, tuple[int, ...]] = field(default_factory=dict)
     headers: dict[str, str] = field(default_factory=dict)   # selected role -> header as written
+    positions: dict[str, int] = field(default_factory=dict)  # role -> 0-based column it was written in
 
 
 @dataclass(frozen=True)
@@ -151,7 +152,8 @@ class Sheet:
 
     def table(self, **kwargs: Any) -> ExpectedTable:
         roles = tuple(sorted({k for r in self.expected for k in r}))
-        return ExpectedTable(self.name, roles, tuple(self.data_rows), tuple(self.expected), **kwargs)
+        positions = {role: i for i, role in enumerate(self.roles) if role} | kwargs.pop("positions", {})
+        return ExpectedTable(self.name, roles, tuple(self.data_rows), tuple(self.expected), positions=positions, **kwargs)
 
 
 def write_xlsx(path: Path, sheets: list[Sheet], hidden: tuple[str, ...] = ()) -> Path:
@@ -601,7 +603,8 @@ def case_household_head_only(directory: Path) -> Case:
     for p in PEOPLE[:3]:
         sheet.data(p.name, p.id_number, "4", "388.50", also={"name": p.name, "id_number": p.id_number})
     path = write_xlsx(directory / "耕地补贴_户主.xlsx", [sheet])
-    table = sheet.table(program_hint="GENGDI", period_hint="2024", headers={"name": "户主姓名", "id_number": "户主身份证号码"})
+    table = sheet.table(program_hint="GENGDI", period_hint="2024", headers={"name": "户主姓名", "id_number": "户主身份证号码"},
+                        positions={"name": 0, "id_number": 1})
     return Case("household_head_only", path, "roster", (table,), data_rows=3)
 
 

@@ -64,6 +64,7 @@ def _assert_table(table, expected: ExpectedTable) -> None:
             assert flagged == list(expected.numeric.get(role, ())), role
     for role, text in expected.headers.items():
         assert table.headers[role] == text
+    assert table.positions == expected.positions
 
 
 @pytest.mark.parametrize("make", ALL_CASES, ids=lambda f: f.__name__.removeprefix("case_"))

@@ -148,6 +148,7 @@ def _raw_table(
         control_total=body.control_total,
         program_hint=program.value,
         period_hint=period.value,
+        positions={role: int(col[1:]) for role, col in header.columns.items()},
     )
     return table, program, period
 
@@ -277,7 +278,7 @@ def _no_table_error(path: Path, grids: list[Grid], kind: str, aliases: ColumnAli
         match = difflib.get_close_matches(normalise_header(text), known, n=1, cutoff=0.5)
         if match and normalise_header(text) not in known:
             close.append(f"“{text}”→“{match[0]}”")
-    required = "、".join(aliases.kind(kind).required)
+    required = "、".join(_role_title(aliases, role) for role in aliases.kind(kind).required)
     message = (f"找不到{KIND_NAMES[kind]}的表头（前30行中没有同时包含 {required} 等列的行）。"
                f"找到的表头：{'、'.join(found) or '（无）'}。")
     if close:
@@ -287,6 +288,11 @@ def _no_table_error(path: Path, grids: list[Grid], kind: str, aliases: ColumnAli
         message += f"该文件看起来是{KIND_NAMES[other]}，应放入 inbox/{_folder(other)}/。"
     return InputFileError("FILE_HEADERS_UNKNOWN", message, where=path.name,
                           hint="请使用标准列名（如 姓名、身份证号码、补贴金额），或在 schemas/columns.yaml 中为该列名增加别名")
+
+
+def _role_title(aliases: ColumnAliases, role: str) -> str:
+    """A role as a clerk knows it: its first alias (id_number -> 身份证号码)."""
+    return next((spec.aliases[0] for spec in aliases.roles if spec.role == role and spec.aliases), role)
 
 
 def _likely_header(grids: list[Grid], aliases: ColumnAliases) -> list[str]:
