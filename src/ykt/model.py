@@ -48,6 +48,7 @@ class RawTable:
     control_total: Decimal | None = None    # the 合计 row's amount, when present
     program_hint: str | None = None         # program code found in title / file name
     period_hint: str | None = None          # canonical period found in title / file name
+    positions: dict[str, int] = field(default_factory=dict)  # role -> 0-based sheet column (A = 0), for `ykt check`
 
 
 @dataclass(frozen=True)
