@@ -1,0 +1,300 @@
+"""`ykt check FILE…`: validate uploads without loading them, and hand the clerk an annotated copy.
+
+For every file with a problem, `<name>.检查结果.xlsx` is written next to it: a copy of the
+workbook (CSV/TXT and legacy .xls are converted to .xlsx) with each bad cell filled red and
+a comment on it ("第12行 身份证号码：身份证号码校验位错误"), plus a 检查汇总 sheet first (rows
+read / ok / rejected, reasons by count, what to do). The clerk fixes the file in Excel or WPS
+and uploads it again. A file without problems gets no copy (and a stale copy from an
+earlier check is removed, so it cannot mislead).
+
+Validation is `ykt.ingest.check_file` — the very code the nightly load runs — so `ykt check`
+and the night never disagree. openpyxl only renders here.
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import openpyxl
+import polars as pl
+from openpyxl.cell.cell import MergedCell
+from openpyxl.comments import Comment
+from openpyxl.styles import Font, PatternFill
+from openpyxl.worksheet.worksheet import Worksheet
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from ykt.config import Programs
+from ykt.errors import InputFileError
+from ykt.reading import KIND_NAMES, detect_kind
+from ykt.reading_aliases import ColumnAliases
+from ykt.reading_layout import find_header
+from ykt.reading_sources import Grid, read_grids
+
+RESULT_SUFFIX = ".检查结果.xlsx"
+SUMMARY_SHEET = "检查汇总"
+CSV_SHEET = "数据"                     # the sheet a converted CSV/TXT file's rows go to
+PROGRESS_MIN_ROWS = 3000               # files at least this long get a progress bar
+BAD_FILL = PatternFill("solid", fgColor="FFC7CE")     # Excel's own "bad" red
+BAD_FONT = Font(color="9C0006")
+BOLD = Font(bold=True)
+AUTHOR = "ykt check"
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """What `ykt check` found in one file."""
+
+    path: Path
+    kind: str | None
+    rows_read: int
+    rows_rejected: int
+    reasons: tuple[tuple[str, str, int], ...]     # (reason_code, reason, rows), most frequent first
+    file_error: str | None = None                 # the whole file cannot be used (Chinese, with the fix)
+    annotated: Path | None = None                 # the annotated copy, when one was written
+
+    @property
+    def rows_ok(self) -> int:
+        return self.rows_read - self.rows_rejected
+
+    @property
+    def ok(self) -> bool:
+        return self.file_error is None and self.rows_rejected == 0
+
+    def describe(self) -> str:
+        """One short Chinese paragraph for the terminal."""
+        if self.file_error:
+            head = f"✗ {self.path.name}：整个文件无法使用。{self.file_error}"
+        elif self.ok:
+            return f"✓ {self.path.name}：{self.rows_read} 行全部通过检查，可以上传。"
+        else:
+            top = "；".join(f"{reason} {n} 行" for _, reason, n in self.reasons[:3])
+            head = (f"✗ {self.path.name}：读取 {self.rows_read} 行，通过 {self.rows_ok} 行，"
+                    f"有问题 {self.rows_rejected} 行（{top}）。")
+        return head + (f"\n  已标注错误的副本：{self.annotated}" if self.annotated else "")
+
+
+@dataclass(frozen=True)
+class Validation:
+    """The outcome of validating one file (ykt.ingest.check_file), in the shape this module uses."""
+
+    rows_read: int
+    rejects: pl.DataFrame          # sheet, row, column, value_masked, reason_code, reason
+    error: InputFileError | None = None
+
+
+def check_files(paths: Sequence[Path], programs: Programs, aliases: ColumnAliases, *,
+                kind: str | None = None) -> list[CheckResult]:
+    """Check each file; write an annotated copy next to every file with a problem."""
+    return [check_file_and_annotate(Path(p), programs, aliases, kind=kind) for p in paths]
+
+
+def check_file_and_annotate(path: Path, programs: Programs, aliases: ColumnAliases, *,
+                            kind: str | None = None) -> CheckResult:
+    try:
+        kind = kind or detect_kind(path, aliases)
+    except InputFileError as exc:
+        return _finish(path, None, Validation(0, _no_rejects(), exc), aliases)
+    return _finish(path, kind, validate_file(path, kind, programs, aliases), aliases)
+
+
+def result_path(path: Path) -> Path:
+    return path.with_name(path.stem + RESULT_SUFFIX)
+
+
+def _finish(path: Path, kind: str | None, validation: Validation, aliases: ColumnAliases) -> CheckResult:
+    rejects = validation.rejects
+    result = CheckResult(
+        path=path, kind=kind, rows_read=validation.rows_read,
+        rows_rejected=rejects.select(pl.struct("sheet", "row").n_unique()).item() if rejects.height else 0,
+        reasons=reason_counts(rejects),
+        file_error=validation.error.render() if validation.error else None,
+    )
+    target = result_path(path)
+    if result.ok:
+        target.unlink(missing_ok=True)
+        return result
+    annotated = write_annotated_copy(path, kind, aliases, rejects, result, target)
+    return replace(result, annotated=annotated)
+
+
+def validate_file(path: Path, kind: str, programs: Programs, aliases: ColumnAliases) -> Validation:
+    # INTEGRATION POINT: ykt.ingest.check_file (the nightly load's own validation, without loading)
+    from ykt.ingest import check_file
+
+    try:
+        checked = check_file(path, kind, programs, aliases)
+    except InputFileError as exc:
+        return Validation(0, _no_rejects(), exc)
+    return Validation(rows_read=checked.rows_read, rejects=checked.rejects)
+
+
+def _no_rejects() -> pl.DataFrame:
+    return pl.DataFrame(schema={"sheet": pl.Utf8, "row": pl.Int32, "column": pl.Utf8, "value_masked": pl.Utf8,
+                                "reason_code": pl.Utf8, "reason": pl.Utf8})
+
+
+def reason_counts(rejects: pl.DataFrame) -> tuple[tuple[str, str, int], ...]:
+    """(code, reason, distinct rows) per reason, most frequent first."""
+    if rejects.height == 0:
+        return ()
+    counts = (rejects.group_by("reason_code", "reason")
+              .agg(pl.struct("sheet", "row").n_unique().alias("rows"))
+              .sort(["rows", "reason_code"], descending=[True, False]))
+    return tuple(counts.iter_rows())
+
+
+# -- where each reject sits ------------------------------------------------------------------------
+
+def bad_cells(rejects: pl.DataFrame, positions: pl.DataFrame) -> pl.DataFrame:
+    """One row per cell to mark: sheet, row, col (1-based) and the comment text.
+
+    `positions` maps (sheet, header label) to a column; a reject whose column is not a known
+    header (a whole-row problem such as a duplicate) marks the table's first column.
+    """
+    first = positions.group_by("sheet").agg(pl.col("col").min().alias("first_col"))
+    located = (rejects.with_columns(pl.col("sheet").fill_null(""))
+               .join(positions, left_on=["sheet", "column"], right_on=["sheet", "label"], how="left")
+               .join(first, on="sheet", how="left")
+               .with_columns(col=pl.coalesce("col", "first_col", pl.lit(1)))
+               .with_columns(line=pl.format("第{}行 {}：{}", pl.col("row"), pl.col("column").fill_null("整行"),
+                                            pl.col("reason"))))
+    return (located.group_by("sheet", "row", "col", maintain_order=True)
+            .agg(pl.col("line").unique(maintain_order=True).str.join("\n").alias("text"))
+            .sort("sheet", "row", "col"))
+
+
+def header_positions(grids: Sequence[Grid], kind: str, aliases: ColumnAliases) -> pl.DataFrame:
+    """(sheet, label, col) for every recognised header of every sheet (per-sheet Python)."""
+    rows = []
+    for grid in grids:
+        header = find_header(grid.frame, kind, aliases)
+        if header is None:
+            continue
+        for role, label in header.labels.items():
+            rows.append((_sheet_key(grid), label, int(header.columns[role][1:]) + 1))
+    return pl.DataFrame(rows, schema={"sheet": pl.Utf8, "label": pl.Utf8, "col": pl.Int64}, orient="row").unique(
+        subset=["sheet", "label"], keep="first", maintain_order=True)
+
+
+def _sheet_key(grid: Grid) -> str:
+    return grid.sheet or ""
+
+
+# -- the annotated copy ----------------------------------------------------------------------------
+
+def write_annotated_copy(path: Path, kind: str | None, aliases: ColumnAliases, rejects: pl.DataFrame,
+                         result: CheckResult, target: Path) -> Path:
+    """The workbook (converted if it is not .xlsx) with red, commented bad cells and the summary sheet."""
+    grids = _grids_or_none(path)
+    workbook = _as_workbook(path, grids)
+    if kind and grids and rejects.height:
+        cells = bad_cells(rejects, header_positions(grids, kind, aliases))
+        _mark_cells(workbook, cells, show_progress=result.rows_read >= PROGRESS_MIN_ROWS, name=path.name)
+    _summary_sheet(workbook, result)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        workbook.save(tmp)
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return target
+
+
+def _grids_or_none(path: Path) -> list[Grid] | None:
+    try:
+        return read_grids(path)
+    except InputFileError:
+        return None
+
+
+def _as_workbook(path: Path, grids: Sequence[Grid] | None) -> openpyxl.Workbook:
+    """The clerk's own .xlsx (formatting kept), or a new workbook holding the text of every sheet."""
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        try:
+            return openpyxl.load_workbook(path)
+        except Exception:  # noqa: BLE001 - a damaged file still gets its summary sheet
+            pass
+    workbook = openpyxl.Workbook()
+    workbook.remove(workbook.active)
+    for grid in grids or ():
+        _copy_grid(workbook.create_sheet(_sheet_title(grid.sheet or CSV_SHEET)), grid.frame)
+    return workbook
+
+
+def _copy_grid(ws: Worksheet, frame: pl.DataFrame) -> None:
+    """Cell texts at their own positions (columns are c<0-based index>; row i is spreadsheet row i + 1)."""
+    if frame.width == 0:
+        return
+    width = max(int(c[1:]) for c in frame.columns) + 1
+    full = frame.select([pl.col(f"c{i}") if f"c{i}" in frame.columns else pl.lit(None, pl.Utf8).alias(f"c{i}")
+                         for i in range(width)])
+    for row in full.iter_rows():   # openpyxl renders row by row; this is the conversion itself
+        ws.append(row)
+
+
+def _sheet_title(name: str) -> str:
+    return "".join("_" if ch in "[]:*?/\\" else ch for ch in name)[:31] or CSV_SHEET
+
+
+def _mark_cells(workbook: openpyxl.Workbook, cells: pl.DataFrame, *, show_progress: bool, name: str) -> None:
+    sheets = {title: workbook[title] for title in workbook.sheetnames}
+    with _progress(show_progress, name, cells.height) as advance:
+        for sheet, row, col, text in cells.iter_rows():   # one bad cell each: rendering, not data processing
+            ws = sheets.get(sheet) or sheets.get(_sheet_title(sheet or CSV_SHEET))
+            if ws is not None:
+                _mark(ws, row, col, text)
+            advance()
+
+
+def _mark(ws: Worksheet, row: int, col: int, text: str) -> None:
+    cell = ws.cell(row=row, column=col)
+    if isinstance(cell, MergedCell):      # a merged area is commented on its top-left cell
+        anchor = next(r for r in ws.merged_cells.ranges if cell.coordinate in r)
+        cell = ws.cell(row=anchor.min_row, column=anchor.min_col)
+    cell.fill, cell.font = BAD_FILL, BAD_FONT
+    comment = Comment(text, AUTHOR)
+    comment.width, comment.height = 320, 40 + 20 * text.count("\n")
+    cell.comment = comment
+
+
+@contextmanager
+def _progress(enabled: bool, name: str, total: int) -> Iterator:
+    if not enabled:
+        yield lambda: None
+        return
+    columns = (TextColumn(f"标注 {name}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
+        task = progress.add_task("mark", total=total)
+        yield lambda: progress.advance(task)
+
+
+def _summary_sheet(workbook: openpyxl.Workbook, result: CheckResult) -> None:
+    """检查汇总, placed first and opened first."""
+    ws = workbook.create_sheet(SUMMARY_SHEET, 0)
+    workbook.active = 0
+    for row in summary_lines(result):
+        ws.append(row)
+    for cell in ws["A"]:
+        if cell.value in ("文件", "问题原因", "处理办法"):
+            cell.font = BOLD
+    ws.column_dimensions["A"].width, ws.column_dimensions["B"].width = 22, 70
+    ws.column_dimensions["C"].width = 10
+
+
+def summary_lines(result: CheckResult) -> list[list[object]]:
+    kind = KIND_NAMES.get(result.kind or "", "无法判断")
+    lines: list[list[object]] = [
+        ["文件", result.path.name], ["类别", kind],
+        ["读取行数", result.rows_read], ["通过行数", result.rows_ok], ["有问题的行数", result.rows_rejected], [],
+    ]
+    if result.file_error:
+        lines += [["整个文件无法使用", result.file_error], []]
+    if result.reasons:
+        lines += [["问题原因", "说明", "行数"], *[[code, reason, n] for code, reason, n in result.reasons], []]
+    lines += [["处理办法", "红色单元格有错误，鼠标移到单元格上可看到原因；请在原文件中改正后重新上传。"
+                         "（表头、标题、合计行不算数据行。）"]]
+    return lines

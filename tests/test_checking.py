@@ -1,0 +1,158 @@
+"""`ykt check`: clerks' files validated without loading; annotated copies read back with openpyxl."""
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pytest
+from openpyxl.styles import Font
+
+from hostile import make_card, make_id
+
+pytest.importorskip("ykt.ingest", reason="TEMPORARY until ykt.ingest.check_file is committed")
+from ykt.checking import SUMMARY_SHEET, check_files, result_path
+from ykt.config import load_programs
+from ykt.reading import load_aliases
+
+HEADER = ["姓名", "身份证号码", "银行卡号", "乡镇(街道)", "村(社区)", "组", "应发金额"]
+TITLE = "安和县2024年4月城乡低保金发放花名册"
+
+
+def person_id(i: int) -> str:
+    """A valid ID for villager i (distinct for i < 50,000)."""
+    return make_id("510723", f"{1950 + i // 999:04d}0101", i % 999 + 1)
+
+
+def broken(id_number: str) -> str:
+    """The same ID with a wrong check character."""
+    return id_number[:-1] + ("0" if id_number[-1] != "0" else "1")
+
+
+def roster_rows(n: int = 5) -> list[list[str]]:
+    """Villager i (1-based) on spreadsheet row i + 2, every cell valid."""
+    return [[f"村民{i}", person_id(i), make_card(i), "凤灵街道", "万安社区", "一组", "1350.00"] for i in range(1, n + 1)]
+
+
+def write_roster_xlsx(path: Path, rows: list[list[str]]) -> Path:
+    """Title on row 1 (bold, as clerks format it), header on row 2, data from row 3."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "花名册"
+    ws.append([TITLE])
+    ws["A1"].font = Font(bold=True, size=16)
+    ws.append(HEADER)
+    for row in rows:
+        ws.append(row)
+    wb.save(path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def config():
+    return load_programs(), load_aliases()
+
+
+@pytest.fixture()
+def bad_xlsx(tmp_path) -> Path:
+    """Five rows (spreadsheet rows 3–7): row 4's ID has a wrong check digit, row 6's amount is 'abc'."""
+    rows = roster_rows()
+    rows[1][1] = broken(rows[1][1])
+    rows[3][6] = "abc"
+    return write_roster_xlsx(tmp_path / "低保花名册.xlsx", rows)
+
+
+def cell_by_header(ws, header: str, row: int):
+    col = [c.value for c in ws[2]].index(header) + 1
+    return ws.cell(row=row, column=col)
+
+
+def test_bad_cells_are_red_with_a_comment_naming_row_column_and_reason(bad_xlsx, config):
+    """Row 4's ID and row 6's amount are marked; the clean rows are not."""
+    [result] = check_files([bad_xlsx], *config)
+    assert result.annotated == result_path(bad_xlsx) == bad_xlsx.with_name("低保花名册.检查结果.xlsx")
+    ws = openpyxl.load_workbook(result.annotated)["花名册"]
+    id_cell, amount_cell = cell_by_header(ws, "身份证号码", 4), cell_by_header(ws, "应发金额", 6)
+    assert id_cell.comment.text == "第4行 身份证号码：身份证号码校验位错误"
+    assert amount_cell.comment.text.startswith("第6行 应发金额：金额无法识别")
+    assert id_cell.fill.fgColor.rgb.endswith("FFC7CE") and amount_cell.fill.fgColor.rgb.endswith("FFC7CE")
+    marked = [(c.row, c.column) for r in ws.iter_rows() for c in r if c.comment]
+    assert sorted(marked) == sorted([(4, id_cell.column), (6, amount_cell.column)])
+
+
+def test_the_copy_keeps_the_clerks_workbook(bad_xlsx, config):
+    """The annotated copy is the clerk's own workbook: same values, same formatting; the original is untouched."""
+    before = bad_xlsx.read_bytes()
+    [result] = check_files([bad_xlsx], *config)
+    original, copy = openpyxl.load_workbook(bad_xlsx)["花名册"], openpyxl.load_workbook(result.annotated)["花名册"]
+    assert [[c.value for c in r] for r in copy.iter_rows()] == [[c.value for c in r] for r in original.iter_rows()]
+    assert copy["A1"].font.bold and copy["A1"].font.size == 16
+    assert bad_xlsx.read_bytes() == before
+
+
+def test_summary_sheet_comes_first_with_row_accounting_and_reasons(bad_xlsx, config):
+    """检查汇总: 5 read, 3 ok, 2 with problems, one line per reason with its row count."""
+    [result] = check_files([bad_xlsx], *config)
+    wb = openpyxl.load_workbook(result.annotated)
+    assert wb.sheetnames[0] == SUMMARY_SHEET
+    rows = {r[0]: r[1:] for r in wb[SUMMARY_SHEET].iter_rows(values_only=True) if r and r[0]}
+    assert rows["读取行数"][0] == 5 and rows["通过行数"][0] == 3 and rows["有问题的行数"][0] == 2
+    assert rows["ID_CHECKSUM"][:2] == ("身份证号码校验位错误", 1)
+    assert rows["AMOUNT_INVALID"][1] == 1
+    assert (result.rows_read, result.rows_ok, result.rows_rejected) == (5, 3, 2)
+
+
+def test_comments_are_stored_the_way_libreoffice_and_excel_read_them(bad_xlsx, config):
+    """A comments part and its legacy VML drawing (what LibreOffice and Excel both read) are in the package."""
+    [result] = check_files([bad_xlsx], *config)
+    names = zipfile.ZipFile(result.annotated).namelist()
+    assert any(n.startswith("xl/comments") and n.endswith(".xml") for n in names)
+    assert any(n.endswith(".vml") for n in names)
+
+
+def test_gbk_csv_is_converted_to_an_annotated_xlsx(tmp_path, config):
+    """A GB18030 CSV (header on line 2 under a title) with a bad ID on line 4: the copy is .xlsx, cell marked."""
+    lines = [TITLE, ",".join(HEADER)] + [",".join(r) for r in roster_rows(3)]
+    lines[3] = lines[3].replace(person_id(2), broken(person_id(2)))
+    path = tmp_path / "低保花名册.csv"
+    path.write_bytes(("\r\n".join(lines) + "\r\n").encode("gb18030"))
+    [result] = check_files([path], *config)
+    ws = openpyxl.load_workbook(result.annotated).worksheets[1]
+    assert ws.cell(row=4, column=2).comment.text == "第4行 身份证号码：身份证号码校验位错误"
+    assert ws.cell(row=2, column=1).value == "姓名" and ws.cell(row=4, column=1).value == "村民2"
+
+
+def test_a_clean_file_gets_no_copy_and_a_stale_copy_is_removed(tmp_path, config):
+    """After the clerk fixed the file, checking it again removes the old annotated copy."""
+    path = write_roster_xlsx(tmp_path / "低保花名册.xlsx", roster_rows())
+    result_path(path).write_bytes(b"old")
+    [result] = check_files([path], *config)
+    assert result.ok and result.annotated is None and not result_path(path).exists()
+    assert "全部通过" in result.describe()
+
+
+def test_a_file_with_unknown_headers_gets_a_summary_saying_why(tmp_path, config):
+    """No recognisable header: the copy's summary says the whole file cannot be used and why."""
+    wb = openpyxl.Workbook()
+    wb.active.append(["甲", "乙", "丙"])
+    wb.active.append(["1", "2", "3"])
+    path = tmp_path / "随便.xlsx"
+    wb.save(path)
+    [result] = check_files([path], *config)
+    assert result.file_error and not result.ok
+    rows = {r[0]: r[1] for r in openpyxl.load_workbook(result.annotated)[SUMMARY_SHEET].iter_rows(values_only=True)
+            if r and r[0]}
+    assert "表头" in rows["整个文件无法使用"]
+
+
+def test_every_bad_cell_of_a_long_file_is_marked(tmp_path, config):
+    """3,500 rows (a progress bar is shown) with every 100th ID broken: exactly those 35 cells carry comments."""
+    rows = roster_rows(3500)
+    for i in range(0, 3500, 100):
+        rows[i][1] = broken(rows[i][1])
+    path = write_roster_xlsx(tmp_path / "大花名册.xlsx", rows)
+    [result] = check_files([path], *config)
+    ws = openpyxl.load_workbook(result.annotated)["花名册"]
+    commented = sorted(c.row for c in ws["B"] if c.comment)
+    assert commented == [3 + i for i in range(0, 3500, 100)]
+    assert result.rows_rejected == 35
