@@ -313,6 +313,23 @@ def case_two_row_header(directory: Path) -> Case:
     return Case("two_row_header", path, "roster", (table,), data_rows=2)
 
 
+def case_amount_split_under_parent(directory: Path) -> Case:
+    """A bank detail whose 金额 header sits over 应发 and 实发: the lower header row is not data,
+    and the payments amount is what was actually paid (实发)."""
+    roles = ("name", "id_number", None, "amount", "pay_date", "status")
+    sheet = Sheet("Sheet1", roles)
+    sheet.line("姓名", "身份证号码", "金额", None, "发放日期", "发放状态")
+    sheet.line(None, None, "应发", "实发")
+    for col in (0, 1, 4, 5):
+        sheet.merge(1, col, 2, col)
+    sheet.merge(1, 2, 1, 3)
+    sheet.data(PEOPLE[0].name, PEOPLE[0].id_number, "1350", "1300", "2024-03-10", "成功")
+    sheet.data(PEOPLE[1].name, PEOPLE[1].id_number, "1350", "1350", "2024-03-10", "成功")
+    path = write_xlsx(directory / "低保_2024年3月_代发.xlsx", [sheet])
+    table = sheet.table(program_hint="DIBAO", period_hint="2024-03", headers={"amount": "金额/实发"})
+    return Case("amount_split_under_parent", path, "payments", (table,), data_rows=2)
+
+
 def _total_case(directory: Path, name: str, written_total: str) -> tuple[Sheet, Path]:
     roles = ("name", "id_number", "amount")
     sheet = Sheet("Sheet1", roles)
@@ -636,7 +653,7 @@ def case_empty_workbook(directory: Path) -> Case:
 
 ALL_CASES: tuple[Callable[[Path], Case], ...] = (
     case_gbk_csv, case_utf8_bom_csv, case_utf8_csv_even_runs, case_tab_separated_txt, case_legacy_xls, case_title_unit_line,
-    case_two_row_header, case_total_right, case_total_wrong, case_subtotals, case_subtotals_only,
+    case_two_row_header, case_amount_split_under_parent, case_total_right, case_total_wrong, case_subtotals, case_subtotals_only,
     case_signature_lines, case_blank_rows, case_sheets, case_unknown_headers, case_provincial_export,
     case_provincial_export_named, case_numeric_ids_xlsx, case_numeric_ids_xls, case_numeric_ids_csv,
     case_text_ids_csv_000, case_hint_in_file_name, case_two_programs_in_title, case_payments_without_period,

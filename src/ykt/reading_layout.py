@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 
 import polars as pl
@@ -30,6 +30,7 @@ class Header:
     columns: dict[str, str]     # role -> frame column ("c3")
     labels: dict[str, str]      # role -> the header as written ("收款人信息/姓名" for two rows)
     score: int                  # roles recognised
+    child_hits: int = 0         # two-row header: columns recognised by their lower (child) cell
 
     @property
     def two_rows(self) -> bool:
@@ -41,6 +42,7 @@ class _Column:
     name: str                   # frame column
     display: str                # header as written
     candidates: tuple[str, ...] # texts to look up, preferred first
+    from_child: bool = False    # named (also) by the lower cell of a two-row header
 
 
 # -- header detection ----------------------------------------------------------------------
@@ -54,24 +56,37 @@ def head_rows(frame: pl.DataFrame) -> list[list[str]]:
 def find_header(frame: pl.DataFrame, kind: str, aliases: ColumnAliases) -> Header | None:
     """The header (one or two rows) recognising the most roles of `kind`, or None.
 
-    A header must hold the kind's required roles and at least two roles. Ties go to a
-    one-row header, then to the earliest row.
+    A header must hold the kind's required roles and at least two roles. On a tie, a
+    two-row header wins when its lower row names columns the upper row cannot (应发/实发
+    under 金额) and is not data; otherwise a one-row header wins, then the earliest row.
     """
     rows, names = head_rows(frame), frame.columns
     lookup, spec = aliases.lookup(kind), aliases.kind(kind)
-    best: tuple[tuple[int, bool, int], Header] | None = None
-    for top in range(len(rows)):
-        options = [(top, _single_row(rows[top], names))]
-        if top + 1 < len(rows):
-            options.append((top + 1, _two_rows(rows[top], rows[top + 1], names)))
-        for bottom, columns in options:
-            header = _assign(columns, lookup, kind, top, bottom)
-            if not _complete(header, spec):
-                continue
-            key = (header.score, bottom == top, -top)
-            if best is None or key > best[0]:
-                best = (key, header)
+    singles = [_assign(_single_row(cells, names), lookup, kind, r, r) for r, cells in enumerate(rows)]
+    doubles = [_assign(_two_rows(rows[r], rows[r + 1], names), lookup, kind, r, r + 1) for r in range(len(rows) - 1)]
+    best: tuple[tuple[int, bool, bool, int], Header] | None = None
+    for header in singles + doubles:
+        if not _complete(header, spec):
+            continue
+        key = (header.score, _lower_row_names_columns(header, rows, singles), not header.two_rows, -header.top)
+        if best is None or key > best[0]:
+            best = (key, header)
     return best[1] if best else None
+
+
+def _lower_row_names_columns(header: Header, rows: list[list[str]], singles: list[Header]) -> bool:
+    """A two-row header whose lower row adds roles the lower row alone does not make a header of."""
+    return (
+        header.two_rows
+        and header.child_hits > 0
+        and not _looks_like_data(rows[header.bottom])
+        and header.score > singles[header.bottom].score
+    )
+
+
+def _looks_like_data(cells: list[str]) -> bool:
+    """A row holding an ID or card number is data, not a header line."""
+    return any(re.search(_IDENTITY_DIGITS, cell) for cell in cells)
 
 
 def _single_row(cells: list[str], names: list[str]) -> list[_Column]:
@@ -92,7 +107,7 @@ def _two_rows(parent: list[str], child: list[str], names: list[str]) -> list[_Co
             span, span_text = "", ""
         if c:
             display = f"{span_text}/{c}" if span else c
-            columns.append(_Column(name, display, (span + c, c) if span else (c,)))
+            columns.append(_Column(name, display, (span + c, c) if span else (c,), from_child=True))
         elif p:
             columns.append(_Column(name, p, (p,)))
     return columns
@@ -101,12 +116,14 @@ def _two_rows(parent: list[str], child: list[str], names: list[str]) -> list[_Co
 def _assign(columns: list[_Column], lookup: dict[str, tuple[str, int]], kind: str, top: int, bottom: int) -> Header:
     """Each role goes to the column whose alias ranks best (leftmost on a tie)."""
     best: dict[str, tuple[int, int, _Column]] = {}
+    child_hits = 0
     for position, column in enumerate(columns):
         for text in column.candidates:
             hit = lookup.get(normalise_header(text))
             if hit is None:
                 continue
             role, rank = hit
+            child_hits += column.from_child
             if role not in best or (rank, position) < best[role][:2]:
                 best[role] = (rank, position, column)
             break
@@ -116,6 +133,7 @@ def _assign(columns: list[_Column], lookup: dict[str, tuple[str, int]], kind: st
         columns={role: col.name for role, (_, _, col) in ordered},
         labels={role: col.display for role, (_, _, col) in ordered},
         score=len(best),
+        child_hits=child_hits,
     )
     return _head_as_beneficiary(header, kind)
 
@@ -129,7 +147,7 @@ def _head_as_beneficiary(header: Header, kind: str) -> Header:
     columns, labels = dict(header.columns), dict(header.labels)
     for role, head_role in pairs:
         columns[role], labels[role] = cols[head_role], header.labels[head_role]
-    return Header(header.top, header.bottom, columns, labels, header.score)
+    return replace(header, columns=columns, labels=labels)
 
 
 def _complete(header: Header, spec: KindSpec) -> bool:
