@@ -17,6 +17,10 @@ from ykt.reasons import ROW_REASONS
 from ykt.schemas.models import INVALID_REASONS, MISSING_REASONS, MODELS
 
 
+# The input of make_rejects when there is nothing to reject.
+NO_REJECTS = pl.DataFrame(schema={"source_row": pl.Int32, "column": pl.String, "value": pl.String, "reason_code": pl.String})
+
+
 class ContractError(YktError):
     """A stage handed the next one a frame that breaks the internal contract (a bug, not bad input)."""
 
@@ -109,9 +113,7 @@ def validate_normalised(typed: pl.DataFrame, table: RawTable) -> tuple[pl.DataFr
     """Check the typed frame; return (rows that pass, rejects for rows that do not)."""
     failures = _validate(typed, "normalised", table.kind)
     if failures is None:
-        return typed, make_rejects(_NO_FAILURES, table.sheet)
+        return typed, make_rejects(NO_REJECTS, table.sheet)
     rejects = failure_rejects(failures, typed, table)
     return typed.filter(~pl.col("source_row").is_in(rejects["row"].implode())), rejects
 
-
-_NO_FAILURES = pl.DataFrame(schema={"source_row": pl.Int32, "column": pl.String, "value": pl.String, "reason_code": pl.String})

@@ -1,0 +1,388 @@
+"""Loading the inbox into the warehouse: nothing lost, nothing doubled (issue 3).
+
+Per inbox file: content hash → duplicate (same bytes already loaded, or seen
+earlier in this run) or archive → read → normalise/validate → ONE transaction
+that inserts the rows, the rejects, the `files` row, the supersession of earlier
+rosters for the same (program, period, township) and the `run_files` row. A crash
+half-way leaves nothing; the next run picks the file up again.
+
+A file rejected as a whole (InputFileError) is recorded with every data row
+counted as rejected. It is not a "duplicate" next night: the same bytes are tried
+again (a configuration fix, e.g. a new program alias, may now let it load).
+"""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from pathlib import Path
+
+import polars as pl
+
+from ykt.archive import archive_file, content_hash
+from ykt.config import Programs
+from ykt.errors import InputFileError
+from ykt.model import KINDS, TABLE_OF_KIND, FileResult, Normalised, RawTable
+from ykt.normalising import detail_total, normalise
+from ykt.reasons import FILE_REASONS
+from ykt.validating import NO_REJECTS, make_rejects
+from ykt.warehouse import Warehouse
+
+INBOX_FOLDERS: dict[str, str] = {
+    "roster": "roster",
+    "payments": "payments",
+    "deaths": "reference/deaths",
+    "public_employees": "reference/public_employees",
+}
+
+
+# -- discovery ---------------------------------------------------------------------------------
+
+
+def _is_upload(path: Path) -> bool:
+    """Skip what the OS or Excel leaves behind (.DS_Store, ~$lock files, partial copies)."""
+    return path.is_file() and not path.name.startswith((".", "~$")) and not path.name.endswith(".partial")
+
+
+def discover_inbox(inbox: Path) -> list[tuple[Path, str]]:
+    """Every uploaded file of the inbox with its kind (from its folder), sorted by path.
+
+    Files of any suffix are listed: one the reader cannot open is reported as
+    rejected instead of silently ignored.
+    """
+    found = [
+        (path, kind)
+        for kind, folder in INBOX_FOLDERS.items()
+        for path in (Path(inbox) / folder).rglob("*")
+        if _is_upload(path)
+    ]
+    return sorted(found, key=lambda item: str(item[0]))
+
+
+def stray_files(inbox: Path) -> list[Path]:
+    """Uploads outside the four kind folders: their kind is unknown, so they are reported, not read."""
+    inbox = Path(inbox)
+    known = [inbox / folder for folder in INBOX_FOLDERS.values()]
+    return sorted(p for p in inbox.rglob("*") if _is_upload(p) and not any(p.is_relative_to(k) for k in known))
+
+
+# -- per file ----------------------------------------------------------------------------------
+
+
+def check_file(path: Path, kind: str | None, programs: Programs, aliases) -> list[Normalised]:
+    """Read, normalise and validate a file without loading it (`ykt check`).
+    Raises InputFileError when the file cannot be used as a whole."""
+    from ykt.reading import detect_kind, read_tables
+
+    kind = kind or _kind_from_folder(Path(path)) or detect_kind(Path(path), aliases)
+    return [normalise(table, programs) for table in read_tables(Path(path), kind, aliases, programs)]
+
+
+def _kind_from_folder(path: Path) -> str | None:
+    parts = path.parent.parts
+    for kind, folder in INBOX_FOLDERS.items():
+        if tuple(folder.split("/")) == parts[-len(folder.split("/")):]:
+            return kind
+    return None
+
+
+def ingest_inbox(
+    wh: Warehouse,
+    inbox: Path,
+    programs: Programs,
+    aliases,
+    run_id: str,
+    archive_dir: Path,
+    uploaded_by: str = "nightly",
+) -> list[FileResult]:
+    """Ingest every inbox file not loaded before; one FileResult (and run_files row) per file."""
+    results: list[FileResult] = []
+    seen: dict[str, str] = {}  # hash -> name, for files seen earlier in this run
+    for path, kind in discover_inbox(inbox):
+        file_hash = content_hash(path)
+        earlier = seen.get(file_hash) or _loaded_name(wh, file_hash)
+        if earlier is not None:
+            results.append(_record_duplicate(wh, run_id, path, kind, file_hash, earlier))
+        else:
+            results.append(ingest_file(wh, path, kind, file_hash, programs, aliases, run_id, archive_dir, uploaded_by))
+        seen.setdefault(file_hash, path.name)
+    for path in stray_files(inbox):
+        results.append(_record_stray(wh, run_id, path, Path(inbox)))
+    return results
+
+
+def ingest_file(
+    wh: Warehouse, path: Path, kind: str, file_hash: str, programs: Programs, aliases, run_id: str,
+    archive_dir: Path, uploaded_by: str = "nightly",
+) -> FileResult:
+    """Archive, read, normalise and load one (new) file in one transaction."""
+    from ykt.reading import count_data_rows, read_tables
+
+    received_at = dt.datetime.now().replace(microsecond=0)
+    archived = archive_file(path, archive_dir, file_hash, uploaded_by=uploaded_by, received_at=received_at)
+    receipt = _Receipt(path, kind, file_hash, archived, received_at, uploaded_by, run_id)
+    try:
+        tables = read_tables(path, kind, aliases, programs)
+        results = [normalise(table, programs) for table in tables]
+    except InputFileError as exc:
+        return _record_rejected_file(wh, receipt, exc, count_data_rows(path))
+    return load_file(wh, receipt, tables, results)
+
+
+class _Receipt:
+    """Who/what/when of one file being ingested (the `files` row's identity columns)."""
+
+    def __init__(self, path: Path, kind: str, file_hash: str, archived: Path, received_at: dt.datetime,
+                 uploaded_by: str, run_id: str):
+        self.path, self.kind, self.file_hash, self.archived = Path(path), kind, file_hash, archived
+        self.received_at, self.uploaded_by, self.run_id = received_at, uploaded_by, run_id
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+
+# -- loading (one transaction) -------------------------------------------------------------------
+
+
+def load_file(wh: Warehouse, receipt: _Receipt, tables: list[RawTable], results: list[Normalised]) -> FileResult:
+    """Everything of one file in ONE transaction: rows, rejects, supersession, files and run_files rows."""
+    rows = _with_hash(_concat_loaded(results), receipt.file_hash)
+    rejects = pl.concat([r.rejects for r in results])
+    if receipt.kind == "roster":
+        rows, cross_sheet = _cross_sheet_duplicates(rows, tables)
+        rejects = pl.concat([rejects, cross_sheet])
+    totals = _Totals.of(tables)
+    with wh.transaction():
+        wh.execute("forget rejected attempt", "delete from files where file_hash = $h", {"h": receipt.file_hash})
+        _insert_rows(wh, receipt.kind, rows)
+        if receipt.kind == "roster":
+            _supersede(wh, receipt)
+            rejects = pl.concat([rejects, _reject_existing_entitlements(wh, receipt, tables)])
+        loaded = _count_loaded(wh, receipt)
+        rows_read = sum(r.rows_read for r in results)
+        rows_rejected = rejects.select(pl.struct("sheet", "row").n_unique()).item() if rejects.height else 0
+        if loaded + rows_rejected != rows_read:
+            raise AssertionError(f"{receipt.name}: read {rows_read}, loaded {loaded}, rejected {rows_rejected}")
+        _insert_rejects(wh, receipt, rejects)
+        result = FileResult(receipt.name, receipt.kind, receipt.file_hash, "loaded", rows_read, loaded,
+                            rows_rejected, totals.reason, totals.warnings)
+        _insert_file_row(wh, receipt, result, totals, _single_value(rows, "program_code"), _single_value(rows, "period"))
+        _insert_run_file(wh, receipt.run_id, result)
+    return result
+
+
+def _concat_loaded(results: list[Normalised]) -> pl.DataFrame:
+    return pl.concat([r.loaded for r in results], how="vertical")
+
+
+def _with_hash(rows: pl.DataFrame, file_hash: str) -> pl.DataFrame:
+    return rows.with_columns(pl.lit(file_hash, pl.String).alias("file_hash"))
+
+
+def _cross_sheet_duplicates(rows: pl.DataFrame, tables: list[RawTable]) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """One roster file with the same (id, program, period) on two sheets: the later sheet's
+    row is a DUPLICATE_ROW (within a sheet, pandera already caught it)."""
+    if len(tables) < 2:
+        return rows, make_rejects(NO_REJECTS, None)
+    order = pl.DataFrame({"sheet": [t.sheet for t in tables], "_order": list(range(len(tables)))},
+                         schema={"sheet": pl.String, "_order": pl.Int32})
+    ranked = rows.join(order, on="sheet", how="left", nulls_equal=True).sort("_order", "source_row")
+    ranked = ranked.with_columns(pl.struct("id_number", "program_code", "period").is_first_distinct().alias("_first"))
+    duplicates = ranked.filter(~pl.col("_first"))
+    headers = {t.sheet: t.headers.get("id_number") for t in tables}
+    rejects = make_rejects(
+        duplicates.select(
+            "source_row",
+            pl.col("sheet").replace_strict(headers, default=None, return_dtype=pl.String).alias("column"),
+            pl.col("id_number").alias("value"),
+            pl.lit("DUPLICATE_ROW").alias("reason_code"),
+        ),
+        None,
+    ).with_columns(duplicates["sheet"].alias("sheet"))
+    return ranked.filter(pl.col("_first")).drop("_order", "_first"), rejects
+
+
+def _insert_rows(wh: Warehouse, kind: str, rows: pl.DataFrame) -> None:
+    wh.insert_frame(TABLE_OF_KIND[kind], rows)
+
+
+_SAME_TRIPLE = """
+    n.file_hash = $h and n.program_code = e.program_code and n.period = e.period
+    and n.township is not distinct from e.township
+"""
+
+
+def _supersede(wh: Warehouse, receipt: _Receipt) -> None:
+    """A roster for (program, period, township) replaces the current rows of earlier files
+    with the same triple; one supersessions row per old file and triple."""
+    params = {"h": receipt.file_hash, "run_id": receipt.run_id, "at": receipt.received_at}
+    wh.execute("log supersessions", f"""
+        insert into supersessions
+        select $run_id, $h, e.file_hash, e.program_code, e.period, e.township, count(*), $at
+        from entitlements e
+        where e.superseded_by is null and e.file_hash <> $h
+          and exists (select 1 from entitlements n where {_SAME_TRIPLE})
+        group by e.file_hash, e.program_code, e.period, e.township
+    """, params)
+    wh.execute("supersede", f"""
+        update entitlements e set superseded_by = $h
+        where e.superseded_by is null and e.file_hash <> $h
+          and exists (select 1 from entitlements n where {_SAME_TRIPLE})
+    """, {"h": receipt.file_hash})
+
+
+_STILL_CURRENT_ELSEWHERE = """
+    n.file_hash = $h and exists (
+        select 1 from entitlements o
+        where o.superseded_by is null and o.file_hash <> $h
+          and o.id_number = n.id_number and o.program_code = n.program_code and o.period = n.period)
+"""
+
+
+def _reject_existing_entitlements(wh: Warehouse, receipt: _Receipt, tables: list[RawTable]) -> pl.DataFrame:
+    """New roster rows whose (id, program, period) is still current from another file
+    (after supersession) are removed and rejected ENTITLEMENT_EXISTS."""
+    taken = wh.frame("entitlement exists", f"""
+        select n.sheet, n.source_row, n.id_number from entitlements n where {_STILL_CURRENT_ELSEWHERE}
+    """, {"h": receipt.file_hash})
+    if taken.height == 0:
+        return make_rejects(NO_REJECTS, None)
+    wh.execute("drop existing entitlements", f"delete from entitlements n where {_STILL_CURRENT_ELSEWHERE}",
+               {"h": receipt.file_hash})
+    headers = {t.sheet: t.headers.get("id_number") for t in tables}
+    rejects = make_rejects(
+        taken.select(
+            "source_row",
+            pl.col("sheet").replace_strict(headers, default=None, return_dtype=pl.String).alias("column"),
+            pl.col("id_number").alias("value"),
+            pl.lit("ENTITLEMENT_EXISTS").alias("reason_code"),
+        ),
+        None,
+    )
+    return rejects.with_columns(taken["sheet"].cast(pl.String).alias("sheet"))
+
+
+def _count_loaded(wh: Warehouse, receipt: _Receipt) -> int:
+    table = TABLE_OF_KIND[receipt.kind]  # a fixed table name from the code, not user data
+    # rows(), not scalar(): duckdb 2 keeps a half-fetched result open and refuses the next statement
+    return int(wh.rows("count loaded", f"select count(*) from {table} where file_hash = $h", {"h": receipt.file_hash})[0][0])
+
+
+def _insert_rejects(wh: Warehouse, receipt: _Receipt, rejects: pl.DataFrame) -> None:
+    wh.insert_frame("rejects", rejects.with_columns(
+        pl.lit(receipt.file_hash).alias("file_hash"), pl.lit(receipt.name).alias("file_name"),
+    ))
+
+
+def _single_value(rows: pl.DataFrame, column: str) -> str | None:
+    """The file's program / period when all its rows share one (for run.json and supersession logs)."""
+    if column not in rows.columns:
+        return None
+    values = rows.get_column(column).drop_nulls().unique()
+    return values.item() if values.len() == 1 else None
+
+
+class _Totals:
+    """A file's 合计 rows against the sum of its detail rows (per table, reported on the file)."""
+
+    def __init__(self, control: Decimal | None, detail: Decimal | None, mismatches: list[str]):
+        self.control, self.detail, self.mismatches = control, detail, mismatches
+
+    @classmethod
+    def of(cls, tables: list[RawTable]) -> "_Totals":
+        details = [detail_total(t) for t in tables]
+        mismatches = [
+            f"{t.sheet or '表'}：合计行 {t.control_total}，明细合计 {d or Decimal('0.00')}"
+            for t, d in zip(tables, details)
+            if t.control_total is not None and (d or Decimal(0)) != t.control_total
+        ]
+        controls = [t.control_total for t in tables if t.control_total is not None]
+        known = [d for d in details if d is not None]
+        return cls(sum(controls) if controls else None, sum(known) if known else None, mismatches)
+
+    @property
+    def reason_code(self) -> str | None:
+        return "FILE_TOTAL_MISMATCH" if self.mismatches else None
+
+    @property
+    def reason(self) -> str | None:
+        if not self.mismatches:
+            return None
+        return f"{FILE_REASONS['FILE_TOTAL_MISMATCH']}（{'；'.join(self.mismatches)}），明细行已照常载入，请核对"
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        return ("FILE_TOTAL_MISMATCH",) if self.mismatches else ()
+
+
+def _insert_file_row(wh: Warehouse, receipt: _Receipt, result: FileResult, totals: _Totals | None,
+                     program_code: str | None = None, period: str | None = None, reason_code: str | None = None) -> None:
+    wh.execute("insert files", """
+        insert into files (file_hash, kind, original_name, archived_path, received_at, uploaded_by, run_id, status,
+                           reason_code, reason, rows_read, rows_loaded, rows_rejected, program_code, period,
+                           control_total, detail_total)
+        values ($file_hash, $kind, $name, $archived, $received_at, $uploaded_by, $run_id, $status,
+                $reason_code, $reason, $rows_read, $rows_loaded, $rows_rejected, $program_code, $period,
+                $control_total, $detail_total)
+    """, {
+        "file_hash": receipt.file_hash, "kind": receipt.kind, "name": receipt.name, "archived": str(receipt.archived),
+        "received_at": receipt.received_at, "uploaded_by": receipt.uploaded_by, "run_id": receipt.run_id,
+        "status": result.status, "reason_code": reason_code or (totals.reason_code if totals else None),
+        "reason": result.reason, "rows_read": result.rows_read, "rows_loaded": result.rows_loaded,
+        "rows_rejected": result.rows_rejected, "program_code": program_code, "period": period,
+        "control_total": totals.control if totals else None, "detail_total": totals.detail if totals else None,
+    })
+
+
+def _insert_run_file(wh: Warehouse, run_id: str, result: FileResult) -> None:
+    wh.execute("insert run_files", """
+        insert into run_files (run_id, file_hash, original_name, kind, status, rows_read, rows_loaded, rows_rejected, reason)
+        values ($run_id, $hash, $name, $kind, $status, $read, $loaded, $rejected, $reason)
+    """, {"run_id": run_id, "hash": result.file_hash, "name": result.name, "kind": result.kind, "status": result.status,
+          "read": result.rows_read, "loaded": result.rows_loaded, "rejected": result.rows_rejected, "reason": result.reason})
+
+
+# -- files not loaded ------------------------------------------------------------------------------
+
+
+def _loaded_name(wh: Warehouse, file_hash: str) -> str | None:
+    """The original name of an earlier, loaded file with these bytes (None: never loaded)."""
+    found = wh.rows("file seen?", "select original_name from files where file_hash = $h and status = 'loaded'",
+                    {"h": file_hash})
+    return found[0][0] if found else None
+
+
+def _record_duplicate(wh: Warehouse, run_id: str, path: Path, kind: str, file_hash: str, earlier: str) -> FileResult:
+    reason = f"与已载入的文件“{earlier}”内容完全相同，未重复载入"
+    result = FileResult(path.name, kind, file_hash, "duplicate", 0, 0, 0, reason)
+    with wh.transaction():
+        _insert_run_file(wh, run_id, result)
+    return result
+
+
+def _record_rejected_file(wh: Warehouse, receipt: _Receipt, exc: InputFileError, rows: int) -> FileResult:
+    """The whole file is unusable: every data row counts as rejected, the reason says why and how to fix."""
+    reason = exc.message + (f"。处理办法：{exc.hint}" if exc.hint else "")
+    result = FileResult(receipt.name, receipt.kind, receipt.file_hash, "rejected", rows, 0, rows, reason)
+    with wh.transaction():
+        wh.execute("forget rejected attempt", "delete from files where file_hash = $h", {"h": receipt.file_hash})
+        _insert_file_row(wh, receipt, result, None, reason_code=exc.reason_code)
+        _insert_run_file(wh, receipt.run_id, result)
+    return result
+
+
+def _record_stray(wh: Warehouse, run_id: str, path: Path, inbox: Path) -> FileResult:
+    """An upload outside the kind folders: reported in run.json only (not in `files`, so
+    the same bytes moved into the right folder load normally)."""
+    from ykt.reading import count_data_rows
+
+    rows = count_data_rows(path)
+    folders = "、".join(f"{f}/" for f in INBOX_FOLDERS.values())
+    reason = f"{FILE_REASONS['FILE_KIND_UNKNOWN']}：{path.relative_to(inbox)}。请放入 {folders} 之一"
+    result = FileResult(path.name, "unknown", content_hash(path), "rejected", rows, 0, rows, reason)
+    with wh.transaction():
+        _insert_run_file(wh, run_id, result)
+    return result
+
+
+__all__ = ["INBOX_FOLDERS", "KINDS", "discover_inbox", "stray_files", "check_file", "ingest_inbox", "ingest_file", "load_file"]
