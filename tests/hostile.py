@@ -228,11 +228,11 @@ def case_utf8_bom_csv(directory: Path) -> Case:
 def case_utf8_csv_even_runs(directory: Path) -> Case:
     """UTF-8 without BOM where every Chinese run has an even length: it ALSO decodes as GB18030
     (to mojibake), so trying GB18030 first would silently garble it."""
-    roles = ("name", "id_number", "amount")
+    roles = ("name", "id_number", "amount", "approval_date")
     sheet = Sheet(None, roles)
-    sheet.line("姓名", "身份证号", "补贴金额")
+    sheet.line("姓名", "身份证号", "补贴金额", "审批日期")
     for name, p in zip(("王芳", "李娜", "张敏"), PEOPLE):
-        sheet.data(name, p.id_number, "200")
+        sheet.data(name, p.id_number, "200", "2024-05-06")
     path = write_csv(directory / "农机补贴_2024年5月.csv", sheet, "utf-8", newline="\n")
     table = sheet.table(program_hint="NONGJI", period_hint="2024-05")
     return Case("utf8_csv_even_runs", path, "roster", (table,), data_rows=3)
@@ -331,12 +331,12 @@ def case_amount_split_under_parent(directory: Path) -> Case:
 
 
 def _total_case(directory: Path, name: str, written_total: str) -> tuple[Sheet, Path]:
-    roles = ("name", "id_number", "amount")
+    roles = ("name", "id_number", "amount", "approval_date")
     sheet = Sheet("Sheet1", roles)
     sheet.line("2024年度耕地地力保护补贴发放清册")
-    sheet.line("姓名", "身份证号码", "补贴金额")
+    sheet.line("姓名", "身份证号码", "补贴金额", "审批日期")
     for p, amount in zip(PEOPLE[:3], ("312.40", "1,088.00", "95.60")):
-        sheet.data(p.name, p.id_number, amount)
+        sheet.data(p.name, p.id_number, amount, "2024-04-01")
     sheet.line("合计", None, written_total)
     return sheet, write_xlsx(directory / f"{name}.xlsx", [sheet])
 
@@ -414,16 +414,17 @@ def case_signature_lines(directory: Path) -> Case:
 def case_blank_rows(directory: Path) -> Case:
     """Blank rows in the middle, a header repeated after a page break, and template rows at the
     end with only a 序号 prefilled."""
-    roles = (None, "name", "id_number", "amount")
+    roles = (None, "name", "id_number", "amount", "approval_date")
+    header = ("序号", "姓名", "身份证号码", "补贴金额", "审批日期")
     sheet = Sheet("Sheet1", roles)
-    sheet.line("序号", "姓名", "身份证号码", "补贴金额")
-    sheet.data(1, PEOPLE[0].name, PEOPLE[0].id_number, "200")
+    sheet.line(*header)
+    sheet.data(1, PEOPLE[0].name, PEOPLE[0].id_number, "200", "2024-05-02")
     sheet.line()
     sheet.line()
-    sheet.data(2, PEOPLE[1].name, PEOPLE[1].id_number, "200")
-    sheet.line("序号", "姓名", "身份证号码", "补贴金额")   # header repeated after a page break
+    sheet.data(2, PEOPLE[1].name, PEOPLE[1].id_number, "200", "2024-05-02")
+    sheet.line(*header)   # header repeated after a page break
     sheet.line(None, "  ", None, None)
-    sheet.data(3, PEOPLE[2].name, PEOPLE[2].id_number, "200")
+    sheet.data(3, PEOPLE[2].name, PEOPLE[2].id_number, "200", "2024-05-02")
     for n in range(4, 8):
         sheet.line(n)
     path = write_xlsx(directory / "农机购置补贴_2024年5月.xlsx", [sheet])
@@ -452,7 +453,7 @@ def case_sheets(directory: Path) -> Case:
     hidden.line(PEOPLE[0].name, PEOPLE[0].id_number, "1350")
     path = write_xlsx(directory / "低保花名册_多表.xlsx", [notes, empty, *months, hidden], hidden=("旧数据",))
     tables = tuple(s.table(program_hint="DIBAO", period_hint=f"2024-0{m}") for m, s in zip((1, 2), months))
-    return Case("sheets", path, "roster", tables, data_rows=2 + 4)
+    return Case("sheets", path, "roster", tables, data_rows=4)
 
 
 def case_unknown_headers(directory: Path) -> Case:
@@ -557,11 +558,11 @@ def case_numeric_ids_csv(directory: Path) -> Case:
 def case_text_ids_csv_000(directory: Path) -> Case:
     """A bank CSV of text IDs where one genuine ID ends in 000: it must NOT be flagged as a number.
     (户名 is the account holder: payee_name in a payments file.)"""
-    sheet = Sheet(None, ("payee_name", "id_number", "amount"))
-    sheet.line("户名", "证件号码", "交易金额")
+    sheet = Sheet(None, ("payee_name", "id_number", "amount", "pay_date", "status"))
+    sheet.line("户名", "证件号码", "交易金额", "交易日期", "交易状态")
     for p in PEOPLE[:6]:
-        sheet.data(p.name, p.id_number, "1350")
-    sheet.data("孙丽", id_ending_000(), "1350")
+        sheet.data(p.name, p.id_number, "1350", "20240310", "成功")
+    sheet.data("孙丽", id_ending_000(), "1350", "20240310", "成功")
     path = write_csv(directory / "低保_202403_银行.csv", sheet, "gbk")
     table = sheet.table(program_hint="DIBAO", period_hint="2024-03")
     return Case("text_ids_csv_000", path, "payments", (table,), data_rows=7)
@@ -613,12 +614,12 @@ def case_once_program_without_period(directory: Path) -> Case:
 
 def case_household_head_only(directory: Path) -> Case:
     """A household-program roster naming only the household head: the head is the beneficiary."""
-    roles = ("head_name", "head_id", None, "amount")
+    roles = ("head_name", "head_id", None, "amount", "approval_date")
     sheet = Sheet("Sheet1", roles)
     sheet.line("2024年度耕地地力保护补贴花名册")
-    sheet.line("户主姓名", "户主身份证号码", "家庭人口", "补贴金额")
+    sheet.line("户主姓名", "户主身份证号码", "家庭人口", "补贴金额", "审批日期")
     for p in PEOPLE[:3]:
-        sheet.data(p.name, p.id_number, "4", "388.50", also={"name": p.name, "id_number": p.id_number})
+        sheet.data(p.name, p.id_number, "4", "388.50", "2024-04-01", also={"name": p.name, "id_number": p.id_number})
     path = write_xlsx(directory / "耕地补贴_户主.xlsx", [sheet])
     table = sheet.table(program_hint="GENGDI", period_hint="2024", headers={"name": "户主姓名", "id_number": "户主身份证号码"},
                         positions={"name": 0, "id_number": 1})

@@ -102,9 +102,9 @@ def detect_kind(path: Path, aliases: ColumnAliases) -> str:
 def count_data_rows(path: Path) -> int:
     """Rows of a file rejected as a whole, for row accounting (never raises).
 
-    When a table is recognisable (e.g. the file was rejected for a missing program), its
-    data rows are counted exactly as read_tables would read them; otherwise every
-    non-blank row (or line) counts.
+    Sheets with a recognisable table (of any kind) count their data rows exactly as
+    read_tables reads them, and other sheets are skipped, as read_tables skips them. When
+    no sheet has a table (unknown headers, undecodable text), every non-blank row counts.
     """
     path = Path(path)
     try:
@@ -112,15 +112,14 @@ def count_data_rows(path: Path) -> int:
         aliases = load_aliases()
     except InputFileError:
         return _count_raw_lines(path)
-    total = 0
-    for grid in grids:
-        headers = [h for kind in KINDS if (h := find_header(grid.frame, kind, aliases))]
-        if headers:
-            best = max(headers, key=lambda h: (h.score, -h.top))
-            total += count_body_rows(grid.frame, best, aliases)
-        else:
-            total += non_blank_rows(grid.frame)
-    return total
+    counted = [count_body_rows(grid.frame, header, aliases) for grid in grids if (header := _any_header(grid, aliases))]
+    return sum(counted) if counted else sum(non_blank_rows(grid.frame) for grid in grids)
+
+
+def _any_header(grid: Grid, aliases: ColumnAliases) -> Header | None:
+    """The best header of any kind (the kind of a rejected file may be unknown)."""
+    headers = [h for kind in KINDS if (h := find_header(grid.frame, kind, aliases))]
+    return max(headers, key=lambda h: (h.score, -h.top)) if headers else None
 
 
 # -- one table -------------------------------------------------------------------------------
