@@ -533,6 +533,19 @@ def case_numeric_ids_xlsx(directory: Path) -> Case:
     return Case("numeric_ids_xlsx", path, "roster", (table,), data_rows=5)
 
 
+def case_full_precision_number_xlsx(directory: Path) -> Case:
+    """An ID stored as a number with all 18 digits (a program, not Excel, wrote it): a double cannot
+    hold 18 digits either, so the text read back differs from what was typed; still a NUMBER cell."""
+    sheet = Sheet("Sheet1", ("name", "id_number", "amount"))
+    sheet.line("姓名", "身份证号码", "补贴金额")
+    sheet.data(PEOPLE[0].name, PEOPLE[0].id_number, "1350")
+    typed = int(PEOPLE[3].id_number)   # an ID without an X check character
+    row = sheet.data(PEOPLE[3].name, typed, "1350", also={"id_number": str(int(float(typed)))})
+    path = write_xlsx(directory / "低保_2024年3月_程序导出.xlsx", [sheet])
+    table = sheet.table(program_hint="DIBAO", period_hint="2024-03", numeric={"id_number": (row,)})
+    return Case("full_precision_number_xlsx", path, "roster", (table,), data_rows=2)
+
+
 def case_numeric_ids_xls(directory: Path) -> Case:
     """The same as numeric_ids_xlsx in a legacy .xls (cell types read with python-calamine)."""
     sheet, numeric = _numeric_sheet()
@@ -656,7 +669,7 @@ ALL_CASES: tuple[Callable[[Path], Case], ...] = (
     case_gbk_csv, case_utf8_bom_csv, case_utf8_csv_even_runs, case_tab_separated_txt, case_legacy_xls, case_title_unit_line,
     case_two_row_header, case_amount_split_under_parent, case_total_right, case_total_wrong, case_subtotals, case_subtotals_only,
     case_signature_lines, case_blank_rows, case_sheets, case_unknown_headers, case_provincial_export,
-    case_provincial_export_named, case_numeric_ids_xlsx, case_numeric_ids_xls, case_numeric_ids_csv,
+    case_provincial_export_named, case_numeric_ids_xlsx, case_full_precision_number_xlsx, case_numeric_ids_xls, case_numeric_ids_csv,
     case_text_ids_csv_000, case_hint_in_file_name, case_two_programs_in_title, case_payments_without_period,
     case_once_program_without_period, case_household_head_only, case_deaths_register, case_public_employees,
     case_empty_workbook,

@@ -43,7 +43,7 @@ from ykt.reading_layout import (
     table_body,
     title_lines,
 )
-from ykt.reading_sources import Grid, column_letter, merged_ranges, number_cell_rows, read_grids
+from ykt.reading_sources import Grid, column_letter, merged_ranges, read_grids, xls_number_rows
 
 __all__ = [
     "ColumnAliases", "load_aliases", "normalise_header", "read_tables", "detect_kind", "count_data_rows",
@@ -65,7 +65,7 @@ def read_tables(path: Path, kind: str, aliases: ColumnAliases, programs: Program
     if kind not in KINDS:
         raise InputFileError("FILE_KIND_UNKNOWN", f"未知的文件类别“{kind}”", where=path.name,
                              hint=f"类别应为 {' / '.join(KINDS)} 之一")
-    grids = read_grids(path)
+    grids = read_grids(path, find_big_numbers=True)
     found = [(grid, header) for grid in grids if (header := find_header(grid.frame, kind, aliases))]
     if not found:
         raise _no_table_error(path, grids, kind, aliases)
@@ -199,7 +199,7 @@ def _number_cell_text(col: str) -> pl.Expr:
     Excel keeps 15 significant digits, so an 18-digit ID typed as a number is stored as
     5.10723198001011E+17 and calamine prints that double in full: '510723198001011008'.
     A genuine text ID looks like that about once in a thousand, which is why the cell type
-    is then confirmed from the file itself.
+    is confirmed from the file itself wherever the file can tell.
     """
     text = pl.col(col)
     value = text.cast(pl.Float64, strict=False).round_sig_figs(15).cast(pl.UInt64, strict=False).cast(pl.String)
@@ -214,24 +214,28 @@ def _excel_zeros_text(col: str) -> pl.Expr:
 def _with_numeric_flags(frame: pl.DataFrame, grid: Grid, header: Header) -> pl.DataFrame:
     """Add `<role>__numeric` for each identity role present (True = the cell was a NUMBER cell)."""
     roles = [r for r in IDENTITY_ROLES if r in frame.columns]
-    if not roles:
-        return frame
-    if grid.fmt == "csv":
-        return frame.with_columns(_numeric_without_cell_types(r).alias(f"{r}__numeric") for r in roles)
-    suspect = frame.select([_number_cell_text(r).any().alias(r) for r in roles]).row(0, named=True)
     positions = {r: int(header.columns[r][1:]) for r in roles}
-    confirm = [positions[r] for r in roles if suspect[r]]
-    numbers = number_cell_rows(grid, confirm) if confirm else {}
-    flags = []
-    for role in roles:
-        if not suspect[role]:
-            flag = pl.lit(False)
-        elif numbers is None:   # a workbook written without cell references: the text pattern decides
-            flag = _number_cell_text(role)
-        else:
-            flag = _number_cell_text(role) & pl.col("source_row").is_in(numbers[positions[role]].implode())
-        flags.append(flag.alias(f"{role}__numeric"))
-    return frame.with_columns(flags)
+    if grid.fmt == "csv":
+        flags = {r: _numeric_without_cell_types(r) for r in roles}
+    elif grid.big_numbers is not None:
+        flags = {r: _in_rows(grid.big_numbers.filter(pl.col("col") == positions[r])["row"]) for r in roles}
+    elif grid.fmt == "xls":
+        flags = _xls_numeric_flags(frame, grid, roles, positions)
+    else:   # an xlsx whose cells carry no references: the text pattern alone decides
+        flags = {r: _number_cell_text(r) for r in roles}
+    return frame.with_columns(flag.alias(f"{role}__numeric") for role, flag in flags.items())
+
+
+def _in_rows(rows: pl.Series) -> pl.Expr:
+    return pl.col("source_row").is_in(rows.cast(pl.Int32).implode())
+
+
+def _xls_numeric_flags(frame: pl.DataFrame, grid: Grid, roles: list[str], positions: dict[str, int]) -> dict[str, pl.Expr]:
+    """Legacy .xls: only columns with a value that prints like a big number are confirmed cell by cell."""
+    suspect = frame.select([_number_cell_text(r).any().alias(r) for r in roles]).row(0, named=True) if roles else {}
+    confirm = [r for r in roles if suspect[r]]
+    numbers = xls_number_rows(grid, [positions[r] for r in confirm]) if confirm else {}
+    return {r: _number_cell_text(r) & _in_rows(numbers[positions[r]]) if r in confirm else pl.lit(False) for r in roles}
 
 
 def _numeric_without_cell_types(col: str) -> pl.Expr:

@@ -5,15 +5,15 @@ A `Grid` is one sheet (or one CSV file) as a polars frame whose columns are name
 spreadsheet's row i + 1 (for CSV: line i + 1). Nothing is inferred: fastexcel reads
 with `dtypes="string"`, polars reads CSV with `infer_schema=False`.
 
-Because reading as text hides whether a cell was a NUMBER cell, `number_cell_rows`
-asks the file itself, but only for the few columns where a value looks like a
-mangled number (see reading.py).
+Because reading as text hides whether a cell was a NUMBER cell, `big_number_cells`
+(xlsx) and `xls_number_rows` (.xls) ask the file itself (see reading.py).
 """
 from __future__ import annotations
 
 import re
 import zipfile
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from xml.etree import ElementTree
@@ -35,6 +35,7 @@ class Grid:
     sheet: str | None        # None for CSV
     fmt: str                 # "xlsx" | "xls" | "csv"
     frame: pl.DataFrame      # columns c<index>, all Utf8; row i = spreadsheet row i + 1
+    big_numbers: pl.DataFrame | None = None   # xlsx: NUMBER cells with 15+ digit values (col, row); None = not known
 
 
 def column_letter(index: int) -> str:
@@ -47,11 +48,15 @@ def column_letter(index: int) -> str:
     return letters
 
 
-def read_grids(path: Path) -> list[Grid]:
-    """Every visible sheet of a workbook, or the one table of a CSV/TXT file."""
+def read_grids(path: Path, find_big_numbers: bool = False) -> list[Grid]:
+    """Every visible sheet of a workbook, or the one table of a CSV/TXT file.
+
+    `find_big_numbers` also locates the NUMBER cells holding 15+ digit values of each xlsx
+    sheet (see big_number_cells), in a second thread while calamine parses the sheets.
+    """
     suffix = path.suffix.lower()
     if suffix in EXCEL_SUFFIXES:
-        return _excel_grids(path)
+        return _excel_grids(path, find_big_numbers and suffix != ".xls")
     if suffix in TEXT_SUFFIXES:
         return [Grid(path, None, "csv", _csv_frame(path))]
     raise InputFileError(
@@ -65,21 +70,33 @@ def read_grids(path: Path) -> list[Grid]:
 # -- Excel -------------------------------------------------------------------------
 
 
-def _excel_grids(path: Path) -> list[Grid]:
+def _excel_grids(path: Path, find_big_numbers: bool) -> list[Grid]:
     fmt = "xls" if path.suffix.lower() == ".xls" else "xlsx"
-    try:
-        reader = fastexcel.read_excel(path)
-        sheets = [reader.load_sheet(i, header_row=None, dtypes="string", skip_rows=0) for i in range(len(reader.sheet_names))]
-    except fastexcel.FastExcelError as exc:
-        raise InputFileError(
-            "FILE_UNREADABLE",
-            f"无法打开工作簿：{str(exc).splitlines()[0]}",
-            where=path.name,
-            hint="请确认文件没有损坏、没有加密，并用 Excel 或 WPS 另存为 .xlsx 后重新上传",
-        ) from None
-    # Hidden sheets are skipped: the clerk who uploads the file does not see them
-    # (they typically hold last month's data or drop-down lists).
-    return [Grid(path, sheet.name, fmt, _named_by_position(sheet)) for sheet in sheets if sheet.visible == "visible"]
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        try:
+            reader = fastexcel.read_excel(path)
+            # the scan streams the zip while calamine (which releases the GIL) parses: ~free on 2 cores
+            scans = {n: pool.submit(big_number_cells, path, n) for n in reader.sheet_names} if find_big_numbers else {}
+            sheets = [reader.load_sheet(i, header_row=None, dtypes="string", skip_rows=0)
+                      for i in range(len(reader.sheet_names))]
+        except fastexcel.FastExcelError as exc:
+            raise _unreadable(path, exc) from None
+        # Hidden sheets are skipped: the clerk who uploads the file does not see them
+        # (they typically hold last month's data or drop-down lists).
+        return [
+            Grid(path, sheet.name, fmt, _named_by_position(sheet), scans[sheet.name].result() if scans else None)
+            for sheet in sheets
+            if sheet.visible == "visible"
+        ]
+
+
+def _unreadable(path: Path, exc: Exception) -> InputFileError:
+    return InputFileError(
+        "FILE_UNREADABLE",
+        f"无法打开工作簿：{str(exc).splitlines()[0]}",
+        where=path.name,
+        hint="请确认文件没有损坏、没有加密，并用 Excel 或 WPS 另存为 .xlsx 后重新上传",
+    )
 
 
 def _named_by_position(sheet: fastexcel.ExcelSheet) -> pl.DataFrame:
@@ -182,22 +199,53 @@ def _read_csv_width(body: bytes, separator: str, width: int) -> pl.DataFrame:
 
 # -- which cells were NUMBER cells -------------------------------------------------------
 
-_NON_NUMBER_TYPE = rb'[^>]*\bt="(?:s|str|inlineStr|b|e|d)"'
-_CELL_REF = re.compile(rb'<c\s[^>]*?\br="')
+# A NUMBER cell whose value has 15+ digits: '<v>5.10723198001011E+17</v>', '<v>510723198001011000</v>'.
+_BIG_VALUE = re.compile(rb"<v>(?:\d{15}|\d(?:\.\d+)?[Ee]\+?(?:1[4-9]|[2-9]\d)<)")
+_CELL_TAG = re.compile(rb'<c\s[^>]*?\br="([A-Z]{1,3})(\d+)"[^>]*>')
+_TEXT_TYPE = re.compile(rb'\bt="(?:s|str|inlineStr|b|e|d)"')
 CHUNK = 16 << 20
+BIG_NUMBER_SCHEMA = {"col": pl.Int32, "row": pl.Int32}
 
 
-def number_cell_rows(grid: Grid, columns: Iterable[int]) -> dict[int, pl.Series] | None:
-    """For each column index: the spreadsheet row numbers whose cell is a NUMBER cell.
+def big_number_cells(path: Path, sheet: str) -> pl.DataFrame | None:
+    """NUMBER cells of an xlsx sheet holding a value of 15+ digits: (col 0-based, row 1-based).
 
-    None when the file cannot tell (CSV, or an xlsx written without cell references).
+    Such a cell in an ID or card column has lost digits (Excel keeps 15 significant digits).
+    The sheet XML is streamed once and searched for the rare big <v> values (C-speed regex);
+    only those few are located in Python. None when the file cannot tell (a cell without an
+    r="…" reference, or an unreadable package): callers then judge by the text alone.
     """
-    columns = sorted(set(columns))
-    if grid.fmt == "xlsx":
-        return _xlsx_number_rows(grid.path, grid.sheet or "", columns)
-    if grid.fmt == "xls":
-        return _xls_number_rows(grid.path, grid.sheet or "", columns)
-    return None
+    found: list[tuple[int, int]] = []
+    try:
+        with zipfile.ZipFile(path) as archive, archive.open(_xlsx_sheet_member(archive, sheet)) as stream:
+            carry = b""
+            while True:
+                chunk = stream.read(CHUNK)
+                buffer = carry + chunk
+                cut = buffer.rfind(b"<c") if chunk else len(buffer)
+                cut = cut if cut > 0 else len(buffer)
+                for match in _BIG_VALUE.finditer(buffer, 0, cut):
+                    cell = _number_cell_at(buffer, match.start())
+                    if cell is False:
+                        return None
+                    if cell:
+                        found.append(cell)
+                carry = buffer[cut:]
+                if not chunk:
+                    break
+    except (KeyError, OSError, zipfile.BadZipFile, ElementTree.ParseError):
+        return None
+    return pl.DataFrame(found, schema=BIG_NUMBER_SCHEMA, orient="row")
+
+
+def _number_cell_at(buffer: bytes, value_start: int) -> tuple[int, int] | None | bool:
+    """The (col, row) of the cell whose <v> starts here; None if it is a text cell; False if unaddressed."""
+    tag = _CELL_TAG.match(buffer, buffer.rfind(b"<c", 0, value_start))
+    if tag is None:
+        return False
+    if _TEXT_TYPE.search(tag.group(0)):
+        return None
+    return _column_index(tag.group(1).decode()), int(tag.group(2))
 
 
 def _xlsx_sheet_member(archive: zipfile.ZipFile, sheet: str) -> str:
@@ -214,45 +262,14 @@ def _xlsx_sheet_member(archive: zipfile.ZipFile, sheet: str) -> str:
     raise KeyError(sheet)
 
 
-def _xlsx_number_rows(path: Path, sheet: str, columns: list[int]) -> dict[int, pl.Series] | None:
-    """Stream the sheet XML once; collect cells of `columns` without a text/bool/error type.
-
-    Writers (Excel, WPS, openpyxl, xlsxwriter) put `r` first in `<c r="D5" …>`; that literal
-    prefix makes the scan ~6× faster. A file that orders attributes otherwise gets the
-    general pattern.
-    """
-    letters = {column_letter(c).encode(): c for c in columns}
-    alternatives = b"|".join(letters)
-    r_first = re.compile(rb'<c r="(' + alternatives + rb')(\d+)"(?!' + _NON_NUMBER_TYPE + rb")")
-    general = re.compile(rb"<c\s(?!" + _NON_NUMBER_TYPE + rb')[^>]*?\br="(' + alternatives + rb')(\d+)"')
-    found: dict[int, list[bytes]] = {c: [] for c in columns}
-    pattern, has_refs = None, False
-    with zipfile.ZipFile(path) as archive, archive.open(_xlsx_sheet_member(archive, sheet)) as stream:
-        carry = b""
-        while True:
-            chunk = stream.read(CHUNK)
-            buffer = carry + chunk
-            cut = buffer.rfind(b"<") if chunk else len(buffer)
-            complete, carry = buffer[:cut], buffer[cut:]
-            if pattern is None and b"<c" in complete:
-                pattern = r_first if b'<c r="' in complete else general
-            has_refs = has_refs or _CELL_REF.search(complete) is not None
-            for letter, row in pattern.findall(complete) if pattern else ():
-                found[letters[letter]].append(row)
-            if not chunk:
-                break
-    if not has_refs:
-        return None
-    return {c: pl.Series("row", rows, dtype=pl.Binary).cast(pl.String).cast(pl.Int32) for c, rows in found.items()}
-
-
-def _xls_number_rows(path: Path, sheet: str, columns: list[int]) -> dict[int, pl.Series]:
-    """Legacy .xls: python-calamine gives typed values (float for NUMBER cells).
+def xls_number_rows(grid: Grid, columns: Iterable[int]) -> dict[int, pl.Series]:
+    """Legacy .xls: for each column, the rows whose cell is a NUMBER cell (python-calamine typed values).
 
     This walks the rows of the asked columns in Python, which is acceptable only because
     a BIFF sheet holds at most 65,536 rows and we only get here when a column has suspects.
     """
-    values = python_calamine.CalamineWorkbook.from_path(str(path)).get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+    sheet = python_calamine.CalamineWorkbook.from_path(str(grid.path)).get_sheet_by_name(grid.sheet or "")
+    values = sheet.to_python(skip_empty_area=False)
     result = {}
     for c in columns:
         rows = [i + 1 for i, row in enumerate(values) if c < len(row) and type(row[c]) in (int, float)]
