@@ -9,8 +9,6 @@ import pytest
 from openpyxl.styles import Font
 
 from hostile import make_card, make_id
-
-pytest.importorskip("ykt.ingest", reason="TEMPORARY until ykt.ingest.check_file is committed")
 from ykt.checking import SUMMARY_SHEET, check_files, result_path
 from ykt.config import load_programs
 from ykt.reading import load_aliases
@@ -146,13 +144,42 @@ def test_a_file_with_unknown_headers_gets_a_summary_saying_why(tmp_path, config)
 
 
 def test_every_bad_cell_of_a_long_file_is_marked(tmp_path, config):
-    """3,500 rows (a progress bar is shown) with every 100th ID broken: exactly those 35 cells carry comments."""
-    rows = roster_rows(3500)
-    for i in range(0, 3500, 100):
+    """3,100 rows (a progress bar is shown) with every 100th ID broken: exactly those 31 cells carry comments."""
+    rows = roster_rows(3100)
+    for i in range(0, 3100, 100):
         rows[i][1] = broken(rows[i][1])
     path = write_roster_xlsx(tmp_path / "大花名册.xlsx", rows)
     [result] = check_files([path], *config)
     ws = openpyxl.load_workbook(result.annotated)["花名册"]
     commented = sorted(c.row for c in ws["B"] if c.comment)
-    assert commented == [3 + i for i in range(0, 3500, 100)]
-    assert result.rows_rejected == 35
+    assert commented == [3 + i for i in range(0, 3100, 100)]
+    assert result.rows_rejected == 31
+
+
+def test_legacy_xls_is_converted_with_its_sheet_name(tmp_path, config):
+    """A BIFF .xls whose sheet 花名册 has a bad ID on row 4: the .xlsx copy has that sheet, cell marked."""
+    import xlwt
+
+    rows = roster_rows(3)
+    rows[1][1] = broken(rows[1][1])
+    book = xlwt.Workbook(encoding="utf-8")
+    sheet = book.add_sheet("花名册")
+    for r, values in enumerate([[TITLE], HEADER, *rows]):
+        for c, value in enumerate(values):
+            sheet.write(r, c, value)
+    path = tmp_path / "低保花名册.xls"
+    book.save(str(path))
+    [result] = check_files([path], *config)
+    ws = openpyxl.load_workbook(result.annotated)["花名册"]
+    assert ws.cell(row=4, column=2).comment.text == "第4行 身份证号码：身份证号码校验位错误"
+
+
+def test_the_command_prints_one_line_per_file(bad_xlsx, tmp_path, config, capsys):
+    """`ykt check A B` exits 0 and tells the clerk, per file, what is wrong and where the marked copy is."""
+    from ykt.cli import main
+
+    clean = write_roster_xlsx(tmp_path / "干净.xlsx", roster_rows())
+    assert main(["check", str(bad_xlsx), str(clean)]) == 0
+    out = capsys.readouterr().out
+    assert "✗ 低保花名册.xlsx：读取 5 行，通过 3 行，有问题 2 行" in out and str(result_path(bad_xlsx)) in out
+    assert "✓ 干净.xlsx：5 行全部通过检查" in out

@@ -13,7 +13,7 @@ and the night never disagree. openpyxl only renders here.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -122,14 +122,15 @@ def _finish(path: Path, kind: str | None, validation: Validation, aliases: Colum
 
 
 def validate_file(path: Path, kind: str, programs: Programs, aliases: ColumnAliases) -> Validation:
-    # INTEGRATION POINT: ykt.ingest.check_file (the nightly load's own validation, without loading)
+    """The nightly load's own validation (ykt.ingest.check_file), every table of the file together."""
     from ykt.ingest import check_file
 
     try:
-        checked = check_file(path, kind, programs, aliases)
+        tables = check_file(path, kind, programs, aliases)
     except InputFileError as exc:
         return Validation(0, _no_rejects(), exc)
-    return Validation(rows_read=checked.rows_read, rejects=checked.rejects)
+    rejects = pl.concat([_no_rejects(), *(t.rejects.cast(_no_rejects().schema) for t in tables)])
+    return Validation(rows_read=sum(t.rows_read for t in tables), rejects=rejects)
 
 
 def _no_rejects() -> pl.DataFrame:
@@ -190,17 +191,21 @@ def write_annotated_copy(path: Path, kind: str | None, aliases: ColumnAliases, r
                          result: CheckResult, target: Path) -> Path:
     """The workbook (converted if it is not .xlsx) with red, commented bad cells and the summary sheet."""
     grids = _grids_or_none(path)
-    workbook = _as_workbook(path, grids)
-    if kind and grids and rejects.height:
-        cells = bad_cells(rejects, header_positions(grids, kind, aliases))
-        _mark_cells(workbook, cells, show_progress=result.rows_read >= PROGRESS_MIN_ROWS, name=path.name)
-    _summary_sheet(workbook, result)
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    try:
-        workbook.save(tmp)
-        os.replace(tmp, target)
-    finally:
-        tmp.unlink(missing_ok=True)
+    with _progress(result.rows_read >= PROGRESS_MIN_ROWS, path.name) as steps:
+        steps.stage("打开工作簿")
+        workbook = _as_workbook(path, grids)
+        if kind and grids and rejects.height:
+            cells = bad_cells(rejects, header_positions(grids, kind, aliases))
+            steps.stage("标注错误单元格", total=cells.height)
+            _mark_cells(workbook, cells, steps.advance)
+        _summary_sheet(workbook, result)
+        steps.stage("保存")
+        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        try:
+            workbook.save(tmp)
+            os.replace(tmp, target)
+        finally:
+            tmp.unlink(missing_ok=True)
     return target
 
 
@@ -240,14 +245,13 @@ def _sheet_title(name: str) -> str:
     return "".join("_" if ch in "[]:*?/\\" else ch for ch in name)[:31] or CSV_SHEET
 
 
-def _mark_cells(workbook: openpyxl.Workbook, cells: pl.DataFrame, *, show_progress: bool, name: str) -> None:
+def _mark_cells(workbook: openpyxl.Workbook, cells: pl.DataFrame, advance: Callable[[], None]) -> None:
     sheets = {title: workbook[title] for title in workbook.sheetnames}
-    with _progress(show_progress, name, cells.height) as advance:
-        for sheet, row, col, text in cells.iter_rows():   # one bad cell each: rendering, not data processing
-            ws = sheets.get(sheet) or sheets.get(_sheet_title(sheet or CSV_SHEET))
-            if ws is not None:
-                _mark(ws, row, col, text)
-            advance()
+    for sheet, row, col, text in cells.iter_rows():   # one bad cell each: rendering, not data processing
+        ws = sheets.get(sheet) or sheets.get(_sheet_title(sheet or CSV_SHEET))
+        if ws is not None:
+            _mark(ws, row, col, text)
+        advance()
 
 
 def _mark(ws: Worksheet, row: int, col: int, text: str) -> None:
@@ -261,15 +265,39 @@ def _mark(ws: Worksheet, row: int, col: int, text: str) -> None:
     cell.comment = comment
 
 
+class _Steps:
+    """The stages of annotating one long file, one progress line each (no output for short files)."""
+
+    def __init__(self, progress: Progress | None, name: str):
+        self.progress, self.name, self.task = progress, name, None
+
+    def stage(self, text: str, total: int = 1) -> None:
+        if self.progress is None:
+            return
+        self.finish()
+        self.task = self.progress.add_task(f"{self.name} {text}", total=total)
+
+    def advance(self) -> None:
+        if self.progress is not None and self.task is not None:
+            self.progress.advance(self.task)
+
+    def finish(self) -> None:
+        """Show the current stage as complete."""
+        if self.progress is not None and self.task is not None:
+            total = self.progress.tasks[self.task].total
+            self.progress.update(self.task, completed=total)
+
+
 @contextmanager
-def _progress(enabled: bool, name: str, total: int) -> Iterator:
+def _progress(enabled: bool, name: str) -> Iterator[_Steps]:
     if not enabled:
-        yield lambda: None
+        yield _Steps(None, name)
         return
-    columns = (TextColumn(f"标注 {name}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
-        task = progress.add_task("mark", total=total)
-        yield lambda: progress.advance(task)
+        steps = _Steps(progress, name)
+        yield steps
+        steps.finish()
 
 
 def _summary_sheet(workbook: openpyxl.Workbook, result: CheckResult) -> None:
