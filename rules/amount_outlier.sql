@@ -4,81 +4,73 @@
 --     $outlier_z. When MAD = 0 (over half the amounts equal) the mean absolute deviation
 --     ×1.2533 stands in; when both are 0 every amount is equal and nothing is an outlier.
 -- (2) Benford first-digit test per program and township: with at least $benford_min_payments
---     payments and a mean absolute deviation of the digit shares above $benford_max_mad, each
---     payment of that program in that township is a finding, and the township one clue.
+--     payments and a mean absolute deviation of the nine digit shares above $benford_max_mad,
+--     each payment of that program in that township is a finding, and the township one clue.
+-- The statistics read only four narrow columns; the flagged payments are fetched at the end
+-- (reading payments_asof again: a shared wide CTE would be copied whole).
 with checked_programs as (
-    select code, name
+    select code
     from programs_cfg
     where outlier_check
 ),
 
-paid as (
-    select p.*, c.name as program_name, p.amount::double as x
+paid_amounts as (
+    select p.program_code, p.period, p.township, p.amount
     from payments_asof as p
-    join checked_programs as c
+    semi join checked_programs as c
         on c.code = p.program_code
     where p.status = 'success'
 ),
 
 tier_medians as (
-    select program_code, period, median(x) as med
-    from paid
+    select program_code, period, median(amount::double) as med
+    from paid_amounts
     group by program_code, period
 ),
 
 tier_spreads as (
     select
-        t.program_code,
-        t.period,
-        t.med,
-        median(abs(p.x - t.med))                        as mad,
-        avg(abs(p.x - t.med))                           as mean_ad
-    from paid as p
-    join tier_medians as t
-        on t.program_code = p.program_code and t.period = p.period
-    group by t.program_code, t.period, t.med
+        a.program_code,
+        a.period,
+        any_value(m.med)                                as med,
+        median(abs(a.amount::double - m.med))           as mad,
+        avg(abs(a.amount::double - m.med))              as mean_ad
+    from paid_amounts as a
+    join tier_medians as m
+        on m.program_code = a.program_code and m.period = a.period
+    group by a.program_code, a.period
 ),
 
-scored as (
-    select
-        p.*,
-        s.med,
-        case
-            when s.mad > 0 then 0.6745 * (p.x - s.med) / s.mad
-            when s.mean_ad > 0 then (p.x - s.med) / (1.2533 * s.mean_ad)
-            else 0
-        end                                             as z
-    from paid as p
-    join tier_spreads as s
-        on s.program_code = p.program_code and s.period = p.period
-),
-
-z_outliers as (
-    select
-        *,
-        format('{} 期 {} 元，明显偏离同项目同期发放水平（中位数 {} 元，稳健 z 值 {}，阈值 {}）',
-               period, amount::varchar, round(med, 2)::decimal(18, 2)::varchar,
-               round(z, 1), $outlier_z)                 as reason,
-        id_number                                       as case_key,
-        period                                          as case_period
-    from scored
+outlier_amounts as (
+    select *
+    from (
+        select
+            a.program_code,
+            a.period,
+            a.amount,
+            s.med,
+            case
+                when s.mad > 0 then 0.6745 * (a.amount::double - s.med) / s.mad
+                when s.mean_ad > 0 then (a.amount::double - s.med) / (1.2533 * s.mean_ad)
+                else 0
+            end                                         as z
+        from (select distinct program_code, period, amount from paid_amounts) as a
+        join tier_spreads as s
+            on s.program_code = a.program_code and s.period = a.period
+    )
     where abs(z) > $outlier_z
 ),
 
-first_digits as (
+digit_counts as (
     -- first significant digit, from the exact decimal text (0.05 → 5, 1350.00 → 1)
     select
         program_code,
         township,
-        left(ltrim(replace(amount::varchar, '.', ''), '0'), 1)::integer as digit
-    from paid
+        left(ltrim(replace(amount::varchar, '.', ''), '0'), 1)::integer as digit,
+        count(*)                                        as hits
+    from paid_amounts
     where amount > 0
-),
-
-digit_counts as (
-    select program_code, township, digit, count(*) as hits
-    from first_digits
-    group by program_code, township, digit
+    group by all
 ),
 
 township_totals as (
@@ -88,28 +80,35 @@ township_totals as (
     having sum(hits) >= $benford_min_payments
 ),
 
-digit_deviations as (
+benford_townships as (
     select
         t.program_code,
         t.township,
-        t.payments,
-        abs(coalesce(c.hits, 0) / t.payments - log10(1 + 1 / d.digit)) as deviation
+        any_value(t.payments)                           as payments,
+        avg(abs(coalesce(c.hits, 0) / t.payments - log10(1 + 1 / d.digit))) as mad
     from township_totals as t
     cross join range(1, 10) as d(digit)
     left join digit_counts as c
         on  c.program_code = t.program_code
         and c.township is not distinct from t.township
         and c.digit = d.digit
+    group by t.program_code, t.township
+    having avg(abs(coalesce(c.hits, 0) / t.payments - log10(1 + 1 / d.digit))) > $benford_max_mad
 ),
 
-benford_townships as (
-    select program_code, township, any_value(payments) as payments, avg(deviation) as mad
-    from digit_deviations
-    group by program_code, township
-    having avg(deviation) > $benford_max_mad
-),
-
-benford_payments as (
+flagged as (
+    select
+        p.*,
+        format('{} 期 {} 元，明显偏离同项目同期发放水平（中位数 {} 元，稳健 z 值 {}，阈值 {}）',
+               p.period, p.amount::varchar, round(o.med, 2)::decimal(18, 2)::varchar,
+               round(o.z, 1), $outlier_z)               as reason,
+        p.id_number                                     as case_key,
+        p.period                                        as case_period
+    from payments_asof as p
+    join outlier_amounts as o
+        on o.program_code = p.program_code and o.period = p.period and o.amount = p.amount
+    where p.status = 'success'
+    union all
     select
         p.*,
         format('{}该项目 {} 笔发放金额的首位数字分布明显偏离本福特定律（平均绝对偏差 {}，阈值 {}），需核查金额来源；本笔 {} 期 {} 元',
@@ -117,19 +116,10 @@ benford_payments as (
                p.period, p.amount::varchar)             as reason,
         coalesce(p.township, '')                        as case_key,
         ''                                              as case_period
-    from paid as p
+    from payments_asof as p
     join benford_townships as b
         on b.program_code = p.program_code and b.township is not distinct from p.township
-),
-
-flagged as (
-    select id_number, program_code, period, name, card_number, township, village, group_name,
-           amount, pay_date, reason, case_key, case_period
-    from z_outliers
-    union all
-    select id_number, program_code, period, name, card_number, township, village, group_name,
-           amount, pay_date, reason, case_key, case_period
-    from benford_payments
+    where p.status = 'success'
 ),
 
 final as (

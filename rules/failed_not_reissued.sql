@@ -11,11 +11,27 @@ failed as (
       and first_failure_date + reissue_days < $as_of
 ),
 
+latest_reasons as (
+    -- the bank's latest reason is the one still blocking the money (ties: the greatest text)
+    select
+        p.id_number,
+        p.program_code,
+        p.period,
+        max_by(p.failure_reason, struct_pack(d := p.pay_date, r := p.failure_reason)) as last_failure_reason
+    from payments_asof as p
+    semi join failed as f
+        on  f.id_number = p.id_number
+        and f.program_code = p.program_code
+        and f.period = p.period
+    where p.status = 'failure'
+    group by p.id_number, p.program_code, p.period
+),
+
 final as (
     select
-        program_code,
-        period,
-        id_number,
+        f.program_code,
+        f.period,
+        f.id_number,
         name,
         card_number,
         township,
@@ -26,12 +42,16 @@ final as (
         due_date,
         null::date                  as paid_date,
         days_overdue,
-        format('{} 首次发放失败（{}），共失败 {} 次，超过重发时限 {} 天仍未重新发放，应发 {} 元',
-               first_failure_date, coalesce(last_failure_reason, '银行未注明原因'), failures,
+        format('{} 首次发放失败，共失败 {} 次（最近一次原因：{}），超过重发时限 {} 天仍未重新发放，应发 {} 元',
+               first_failure_date, failures, coalesce(r.last_failure_reason, '银行未注明'),
                reissue_days, amount_due::varchar) as detail,
-        id_number                   as case_key,
-        period                      as case_period
-    from failed
+        f.id_number                 as case_key,
+        f.period                    as case_period
+    from failed as f
+    left join latest_reasons as r
+        on  r.id_number = f.id_number
+        and r.program_code = f.program_code
+        and r.period = f.period
 )
 
 select * from final

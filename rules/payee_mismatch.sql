@@ -17,10 +17,10 @@ checked as (
         p.program_code,
         p.period,
         p.id_number,
-        s.registered_name,
+        s.name                                          as registered_name,
         s.registered_payee,
         s.registered_head,
-        s.registered_card,
+        s.card_number                                   as registered_card,
         p.payee_name,
         p.card_number,
         s.township,
@@ -31,11 +31,11 @@ checked as (
         s.due_date,
         p.pay_date,
         p.payee_name is not null
-            and not coalesce(p.payee_name in (s.registered_name, s.registered_payee, s.registered_head), false)
+            and not coalesce(p.payee_name in (s.name, s.registered_payee, s.registered_head), false)
                                                         as holder_differs,
         p.card_number is not null
-            and s.registered_card is not null
-            and p.card_number <> s.registered_card      as card_differs
+            and s.card_number is not null
+            and p.card_number <> s.card_number          as card_differs
     from payments as p
     join suspects as s
         on  p.id_number = s.id_number
