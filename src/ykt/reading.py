@@ -216,7 +216,7 @@ def _with_numeric_flags(frame: pl.DataFrame, grid: Grid, header: Header) -> pl.D
     roles = [r for r in IDENTITY_ROLES if r in frame.columns]
     positions = {r: int(header.columns[r][1:]) for r in roles}
     if grid.fmt == "csv":
-        flags = {r: _numeric_without_cell_types(r) for r in roles}
+        flags = {r: _numeric_without_cell_types(frame, r) for r in roles}
     elif grid.big_numbers is not None:
         flags = {r: _in_rows(grid.big_numbers.filter(pl.col("col") == positions[r])["row"]) for r in roles}
     elif grid.fmt == "xls":
@@ -238,18 +238,22 @@ def _xls_numeric_flags(frame: pl.DataFrame, grid: Grid, roles: list[str], positi
     return {r: _number_cell_text(r) & _in_rows(numbers[positions[r]]) if r in confirm else pl.lit(False) for r in roles}
 
 
-def _numeric_without_cell_types(col: str) -> pl.Expr:
+def _numeric_without_cell_types(frame: pl.DataFrame, col: str) -> pl.Expr:
     """CSV has no cell types: trust the pattern only when the column as a whole went through Excel.
 
     A column exported from number cells is all (or mostly) zero-padded values, or shows
     scientific notation somewhere; a column of text IDs has the occasional genuine …000
-    ending that must not be rejected as damaged. The threshold is half of the long digit values.
+    ending that must not be rejected as damaged. The threshold is half of the long values.
+    Cheap tests first: most columns have no suspect at all.
     """
     text = pl.col(col)
-    suspect = _excel_zeros_text(col)
-    long_digits = text.str.contains(_LONG_DIGITS).fill_null(False)
-    excel_made = (suspect.sum() * 2 >= long_digits.sum()) | text.str.contains(_SCIENTIFIC).fill_null(False).any()
-    return suspect & excel_made
+    maybe = frame.filter((text.str.len_bytes() == 15) | text.str.ends_with("000"))
+    suspects = maybe.select(_excel_zeros_text(col).sum()).item() if maybe.height else 0
+    if not suspects:
+        return pl.lit(False)
+    long_values = frame.select((text.str.len_bytes() >= 15).sum()).item()
+    excel_made = suspects * 2 >= long_values or frame.select(text.str.contains(_SCIENTIFIC).any()).item()
+    return _excel_zeros_text(col) if excel_made else pl.lit(False)
 
 
 # -- kinds and unknown headers ----------------------------------------------------------------

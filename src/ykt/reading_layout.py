@@ -209,17 +209,20 @@ class Body:
 def table_body(frame: pl.DataFrame, header: Header, aliases: ColumnAliases) -> Body:
     """Data rows under the header; total, signature, repeated-header and blank rows removed.
 
-    Label tests (合计, 制表人 ...) run only on rows without an ID or card number: those are
-    few, and a row that carries an identity is data whatever else it says (nothing is lost).
+    A row that carries an ID or card number is data whatever else it says (nothing is
+    lost), so only the few rows without one are tested for blankness and labels (合计,
+    制表人 ...): one regex over the main ID column is the only whole-sheet test.
     """
     body = frame.slice(header.bottom + 1).with_row_index("source_row", offset=header.bottom + 2)
     body = body.with_columns(pl.col("source_row").cast(pl.Int32))
-    role_cols = sorted(set(header.columns.values()))
-    blank = _blank(role_cols)
-    suspects = body.filter(~_has_identity(header) & ~blank)
+    main_id = next(header.columns[r] for r in IDENTITY_ROLES if r in header.columns)
+    without_id = body.filter(~pl.col(main_id).str.contains(_IDENTITY_DIGITS).fill_null(False))
+    without_id = without_id.filter(~_has_identity(header))
+    blank = _blank(sorted(set(header.columns.values())))
+    suspects = without_id.filter(~blank)
     labels = _label_flags(suspects, frame, header, aliases)
-    not_data = labels.filter(pl.col("__not_data"))["source_row"]
-    data = body.filter(~blank & ~pl.col("source_row").is_in(not_data.implode()))
+    dropped = pl.concat([without_id.filter(blank)["source_row"], labels.filter(pl.col("__not_data"))["source_row"]])
+    data = body.filter(~pl.col("source_row").is_in(dropped.implode()))
     selected = data.select([pl.col(col).alias(role) for role, col in header.columns.items()] + [pl.col("source_row")])
     return Body(selected, _control_total(suspects, labels, header, len(aliases.total_tiers)))
 
