@@ -57,16 +57,19 @@ class Warehouse:
             raise RuleExecutionError(name, sql, exc) from exc
 
     def frame(self, name: str, sql: str, params: Params = None) -> pl.DataFrame:
-        """Run a query and return a polars frame (via Arrow, no per-row Python)."""
-        # duckdb 2.x result cursors have no .pl(); go through an Arrow table
-        return pl.from_arrow(self.execute(name, sql, params).to_arrow_table())
+        """Run a query and return a polars frame via Arrow (a relation avoids the DB-API copy)."""
+        try:
+            return self.con.sql(sql, params=params).pl()
+        except duckdb.Error as exc:
+            raise RuleExecutionError(name, sql, exc) from exc
 
     def rows(self, name: str, sql: str, params: Params = None) -> list[tuple]:
         return self.execute(name, sql, params).fetchall()
 
     def scalar(self, name: str, sql: str, params: Params = None) -> Any:
-        row = self.execute(name, sql, params).fetchone()
-        return None if row is None else row[0]
+        # fetchall, not fetchone: duckdb 2 keeps a half-read result open and refuses the next statement
+        rows = self.execute(name, sql, params).fetchall()
+        return rows[0][0] if rows else None
 
     # -- bulk load -------------------------------------------------------------------
     def insert_frame(self, table: str, frame: pl.DataFrame) -> int:
