@@ -66,10 +66,10 @@ _INTERMEDIATE_KEYS = {"name", "sql_file", "description"}
 
 @dataclass(frozen=True)
 class Absorption:
-    """The findings of `rule` that equal this rule's finding on `on` carry this rule's case_id."""
+    """The findings of `rule` equal to this rule's finding on the `match` columns carry its case_id."""
 
     rule: str
-    on: tuple[str, ...]
+    match: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -159,7 +159,7 @@ def insert_findings_sql(rule: Rule) -> str:
 
 def absorb_sql(absorption: Absorption) -> str:
     """Re-point the absorbed rule's findings to the case of the absorbing rule's finding."""
-    matches = "\n  and ".join(f"member.{c} is not distinct from head.{c}" for c in absorption.on)
+    matches = "\n  and ".join(f"member.{c} is not distinct from head.{c}" for c in absorption.match)
     return (
         "update findings as member set case_id = head.case_id\n"
         "from findings as head\n"
@@ -293,6 +293,8 @@ def load_registry(ruleset_dir: Path | None = None) -> RuleRegistry:
     directory = Path(ruleset_dir) if ruleset_dir else default_ruleset_dir()
     problems = _Problems(directory)
     raw = _read_yaml(directory, problems)
+    if problems.items and not raw:
+        raise ConfigError(problems.items)   # nothing to check the SQL files against
     intermediates = _parse_intermediates(raw.get("intermediates"), directory, problems)
     rules = _parse_rules(raw.get("rules"), directory, problems)
     _check_closed_set(rules, problems)
