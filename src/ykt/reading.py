@@ -47,6 +47,7 @@ from ykt.reading_sources import Grid, column_letter, merged_ranges, read_grids, 
 
 __all__ = [
     "ColumnAliases", "load_aliases", "normalise_header", "read_tables", "detect_kind", "count_data_rows",
+    "column_letter", "KIND_NAMES",
 ]
 
 KIND_NAMES = {"roster": "花名册", "payments": "代发明细", "deaths": "死亡人员名单", "public_employees": "财政供养人员名单"}
@@ -334,6 +335,3 @@ def _count_raw_lines(path: Path) -> int:
     except OSError:
         return 0
 
-
-# Re-exported for others (the cell address of a column in messages and `ykt check`).
-column_letter = column_letter

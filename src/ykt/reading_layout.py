@@ -1,7 +1,7 @@
 """Layout of a sheet: where the header is, which columns are which role, which rows are data.
 
 Header detection looks only at the first rows (Python over ~30 rows); every test on
-data rows is a polars expression over the whole sheet.
+data rows is a polars expression (and the label tests only see the few rows without an ID).
 """
 from __future__ import annotations
 
