@@ -144,6 +144,7 @@ def cmd_deliver(args: argparse.Namespace) -> int:
     with pipeline.open_warehouse(args.db) as wh:
         result = pipeline.deliver_cases(wh, args.endpoint)
     print(result)
+    result.check()  # undelivered cases stay queued; say so through the exit code
     return 0
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +18,6 @@ from ykt.warehouse import Warehouse
 
 DEFAULT_DB = Path("ykt.duckdb")
 DEFAULT_OUT = Path("out")
-TOKEN_ENV = "YKT_PLATFORM_TOKEN"
 
 
 @dataclass(frozen=True)
@@ -138,9 +136,9 @@ def write_reports(wh: Warehouse, config: Config, run_id: str, as_of: dt.date, ru
 def deliver_cases(wh: Warehouse, endpoint: str | None):
     if not endpoint:
         return None
-    from ykt.delivery import deliver
+    from ykt.delivery import deliver, platform_token
 
-    return deliver(wh, endpoint, os.environ.get(TOKEN_ENV))
+    return deliver(wh, endpoint, platform_token())
 
 
 Step = Callable[[Callable], Callable]
