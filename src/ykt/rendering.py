@@ -274,6 +274,7 @@ def _text_width(text: str) -> float:
 _TEMPLATE_ROW = re.compile(r'<row r="2"[^>]*>.*?</row>', re.S)
 _TEMPLATE_CELL = re.compile(r'<c r="([A-Z]+)2"(?: s="(\d+)")?')
 _XML_FORBIDDEN = r"[\x00-\x08\x0B\x0C\x0E-\x1F]"
+_XML_SPECIAL = r"[&<>\x00-\x08\x0B\x0C\x0E-\x1F]"
 
 
 def _splice_rows(path: Path, members: Mapping[str, DataSheet]) -> None:
@@ -305,43 +306,75 @@ def _sheet_parts(sheet_xml: str, sheet: DataSheet) -> tuple[bytes, bytes, bytes]
     return sheet_xml[: template.start()].encode("utf-8"), rows, sheet_xml[template.end():].encode("utf-8")
 
 
-def rows_xml(frame: pl.DataFrame, columns: Sequence[Column], styles: Sequence[str | None]) -> bytes:
-    """SpreadsheetML <row> elements (UTF-8) for every row of frame (from sheet row 2), built column-wise."""
+def rows_xml(frame: pl.DataFrame, columns: Sequence[Column], styles: Sequence[str | None]) -> memoryview:
+    """SpreadsheetML <row> elements (UTF-8) for every row of frame (from sheet row 2), built column-wise.
+
+    The cell values are computed once; each row is then ONE concat_str whose pieces inline the cells of
+    columns without empty values (only a column with empty values needs a cell of its own, dropped when
+    empty). The rows' Arrow buffer already holds them end to end, so the result is a view of it: no
+    join into one giant string and no copy into Python bytes (together 2/3 of the time before).
+    """
     if frame.height == 0:
-        return b""
-    row_number = (pl.int_range(0, pl.len()) + 2).cast(pl.Utf8)
-    cells = [
-        _cell_xml(_cell_value(c, frame.schema[c.key]), get_column_letter(i), style, c.kind, row_number)
-        for i, (c, style) in enumerate(zip(columns, styles), start=1)
-    ]
-    row = pl.concat_str([pl.lit('<row r="'), row_number, pl.lit('">'), *cells, pl.lit("</row>")])
-    return frame.select(row.str.join("").cast(pl.Binary)).item()
+        return memoryview(b"")
+    values = frame.select(
+        (pl.int_range(2, pl.len() + 2)).cast(pl.Utf8).alias(_ROW_NUMBER),
+        *[_cell_value(c, frame.get_column(c.key)).alias(f"_v{i}") for i, c in enumerate(columns)],
+    )
+    number = pl.col(_ROW_NUMBER)
+    pieces: list[pl.Expr] = [pl.lit('<row r="'), number, pl.lit('">')]
+    for i, (column, style) in enumerate(zip(columns, styles)):
+        value = f"_v{i}"
+        cell = _cell_pieces(pl.col(value), get_column_letter(i + 1), style, column.kind, number)
+        pieces += [pl.concat_str(cell).fill_null("")] if values.get_column(value).null_count() else cell
+    rows = values.select(pl.concat_str([*pieces, pl.lit("</row>")])).to_series().to_arrow()
+    return _arrow_text(rows)
 
 
-def _cell_xml(value: pl.Expr, letter: str, style: str | None, kind: str, row_number: pl.Expr) -> pl.Expr:
-    """One cell per row; a null value writes no cell at all (an empty cell, as Excel does)."""
+_ROW_NUMBER = "_row_number"
+
+
+def _arrow_text(strings) -> memoryview:
+    """The characters of a non-null Arrow large_string array laid end to end (its data buffer), uncopied."""
+    _, offsets, data = strings.buffers()
+    offsets = memoryview(offsets).cast("B").cast("q")      # large_string: 64-bit offsets
+    first, last = offsets[strings.offset], offsets[strings.offset + len(strings)]
+    return memoryview(data).cast("B")[first:last]
+
+
+def _cell_pieces(value: pl.Expr, letter: str, style: str | None, kind: str, row_number: pl.Expr) -> list[pl.Expr]:
+    """The pieces of one cell's XML; concatenated, null when the value is (an empty cell is not written,
+    as Excel does)."""
     style_attr = f' s="{style}"' if style else ""
     if kind == "text":
         head, tail = f'"{style_attr} t="inlineStr"><is><t xml:space="preserve">', "</t></is></c>"
     else:
         head, tail = f'"{style_attr}><v>', "</v></c>"
-    return pl.concat_str([pl.lit(f'<c r="{letter}'), row_number, pl.lit(head), value, pl.lit(tail)]).fill_null("")
+    return [pl.lit(f'<c r="{letter}'), row_number, pl.lit(head), value, pl.lit(tail)]
 
 
-def _cell_value(column: Column, dtype: pl.DataType) -> pl.Expr:
+def _cell_value(column: Column, values: pl.Series) -> pl.Expr:
     """The cell's XML text: escaped strings, plain numbers, dates as Excel serial days; null when empty."""
     expr = pl.col(column.key)
     if column.kind == "text":
-        text = (expr.cast(pl.Utf8).str.slice(0, MAX_CELL_TEXT).str.replace_all(_XML_FORBIDDEN, "")
-                .str.replace_all("&", "&amp;", literal=True).str.replace_all("<", "&lt;", literal=True)
-                .str.replace_all(">", "&gt;", literal=True))
-        return pl.when(text != "").then(text)
+        return _xml_text(expr.cast(pl.Utf8), values.cast(pl.Utf8))
     if column.kind == "date":
-        as_date = expr.str.to_date("%Y-%m-%d") if dtype == pl.Utf8 else expr.cast(pl.Date)
+        as_date = expr.str.to_date("%Y-%m-%d") if values.dtype == pl.Utf8 else expr.cast(pl.Date)
         return (as_date.cast(pl.Int32) + EXCEL_EPOCH_OFFSET).cast(pl.Utf8)
     if column.kind == "int":
         return expr.cast(pl.Int64).cast(pl.Utf8)
     return expr.cast(pl.Float64).cast(pl.Utf8)
+
+
+def _xml_text(expr: pl.Expr, values: pl.Series) -> pl.Expr:
+    """Text as XML character data, null when empty. Each pass runs only on a column that needs it
+    (one cheap scan decides), so the usual column of plain names and places costs one comparison."""
+    if (values.str.len_chars().max() or 0) > MAX_CELL_TEXT:
+        expr = expr.str.slice(0, MAX_CELL_TEXT)
+    if values.str.contains(_XML_SPECIAL).any():
+        expr = (expr.str.replace_all(_XML_FORBIDDEN, "")
+                .str.replace_all("&", "&amp;", literal=True).str.replace_all("<", "&lt;", literal=True)
+                .str.replace_all(">", "&gt;", literal=True))
+    return pl.when(expr != "").then(expr)
 
 
 # -- exceptions.xlsx: the 汇总 sheet ----------------------------------------------------------------
