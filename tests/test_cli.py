@@ -29,3 +29,19 @@ def test_broken_programs_file_is_a_configuration_error(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "programs.yaml" in err and "YAML" in err
     assert not (tmp_path / "out").exists()
+
+
+def test_run_with_relative_paths_writes_every_output_and_data_docs(tmp_path, monkeypatch, capsys):
+    """Fixture: the demo county's first night, run from its own folder with relative --inbox/--db/--out, as a
+    clerk would type it, with the data-quality suite on. Every contract output and the Data Docs appear."""
+    from ykt.sample_data.generate import generate_demo
+
+    plan = generate_demo(tmp_path / "inbox")
+    inbox, as_of = plan.nights[0]
+    monkeypatch.chdir(tmp_path)
+    code = main(["run", "--inbox", str(inbox.relative_to(tmp_path)), "--as-of", as_of.isoformat(),
+                 "--db", "w.duckdb", "--out", "out", "--engine", "plain"])
+    assert code == 0, capsys.readouterr().err
+    names = {p.name for p in (tmp_path / "out").iterdir()}
+    assert {"discrepancies.csv", "cases.jsonl", "clues.jsonl", "rejects.csv", "run.json", "exceptions.xlsx"} <= names
+    assert (tmp_path / "out" / "data_docs" / "index.html").is_file()

@@ -115,7 +115,8 @@ def follow_cases(wh: Warehouse, config: Config, as_of: dt.date, run_id: str):
 def check_quality(wh: Warehouse, config: Config, run_id: str, out: Path):
     from ykt.quality import check_quality as run_suite
 
-    return run_suite(wh, run_id, out, config.programs)
+    # GX's Data Docs site insists on an absolute folder
+    return run_suite(wh, run_id, out.resolve(), config.programs)
 
 
 def write_reports(wh: Warehouse, config: Config, run_id: str, as_of: dt.date, rule_counts: dict[str, int],
