@@ -101,9 +101,13 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def _print_night(result) -> None:
-    files = result.files
+    files, cases = result.files, result.case_counts
     rejected = sum(1 for f in files if f.status == "rejected")
-    print(f"[{result.as_of}] 处理文件 {len(files)} 个（拒收 {rejected} 个）；发现问题 {sum(result.rule_counts.values())} 条")
+    rows_rejected = sum(f.rows_rejected for f in files)
+    print(f"[{result.as_of}] 处理文件 {len(files)} 个（整份拒收 {rejected} 个，拒收行 {rows_rejected} 行）；"
+          f"发现问题 {sum(result.rule_counts.values())} 条")
+    print(f"  案件（含稽查线索）：新立 {cases.opened}、重新立案 {cases.reopened}、督办 {cases.escalated}、办结 {cases.resolved}；"
+          f"办理中 {cases.open_total}、已督办 {cases.escalated_total}")
     for name, path in sorted(result.outputs.items()):
         print(f"  {name:<18} {path}")
 
