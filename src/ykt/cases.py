@@ -510,6 +510,13 @@ def case_records(wh: Warehouse, as_of: dt.date, route: str = "complaint") -> pl.
     return wh.frame("cases.records", f"select {columns} {_RECORDS_WHERE}", {"as_of": as_of, "route": route})
 
 
+def case_listing(wh: Warehouse, as_of: dt.date, route: str = "complaint") -> pl.DataFrame:
+    """case_records and, in column `line`, case_json_lines, from one query (the outputs need both)."""
+    columns = ", ".join(f'c.{_FIELD_COLUMN.get(f, f)} as "{f}"' for f in CASE_FIELDS)
+    return wh.frame("cases.listing", f"select {columns}, {_payload_sql('c')} as line {_RECORDS_WHERE}",
+                    {"as_of": as_of, "route": route})
+
+
 def case_json_lines(wh: Warehouse, as_of: dt.date, route: str = "complaint") -> list[str]:
     """The same records as JSON text, byte for byte the payload the platform receives."""
     rows = wh.rows("cases.json lines", f"select {_payload_sql('c')} {_RECORDS_WHERE}", {"as_of": as_of, "route": route})

@@ -77,8 +77,10 @@ def _write_csv(frame: pl.DataFrame, path: Path) -> None:
     frame.write_csv(path, include_bom=True)
 
 
-def _write_lines(lines: Sequence[str], path: Path) -> None:
-    path.write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
+def _write_lines(lines: pl.Series, path: Path) -> None:
+    """One text per line, UTF-8, straight from the column's Arrow buffer (no Python string per line)."""
+    terminated = lines.to_frame("line").select(pl.concat_str(pl.col("line"), pl.lit("\n"))).to_series()
+    path.write_bytes(_arrow_text(terminated.to_arrow()))
 
 
 # -- run.json --------------------------------------------------------------------------------------
@@ -316,9 +318,10 @@ def rows_xml(frame: pl.DataFrame, columns: Sequence[Column], styles: Sequence[st
     """
     if frame.height == 0:
         return memoryview(b"")
+    passes = _text_passes(frame, columns)
     values = frame.select(
         (pl.int_range(2, pl.len() + 2)).cast(pl.Utf8).alias(_ROW_NUMBER),
-        *[_cell_value(c, frame.get_column(c.key)).alias(f"_v{i}") for i, c in enumerate(columns)],
+        *[_cell_value(c, frame.schema[c.key], passes[i]).alias(f"_v{i}") for i, c in enumerate(columns)],
     )
     number = pl.col(_ROW_NUMBER)
     pieces: list[pl.Expr] = [pl.lit('<row r="'), number, pl.lit('">')]
@@ -335,6 +338,8 @@ _ROW_NUMBER = "_row_number"
 
 def _arrow_text(strings) -> memoryview:
     """The characters of a non-null Arrow large_string array laid end to end (its data buffer), uncopied."""
+    if len(strings) == 0:
+        return memoryview(b"")
     _, offsets, data = strings.buffers()
     offsets = memoryview(offsets).cast("B").cast("q")      # large_string: 64-bit offsets
     first, last = offsets[strings.offset], offsets[strings.offset + len(strings)]
@@ -352,25 +357,38 @@ def _cell_pieces(value: pl.Expr, letter: str, style: str | None, kind: str, row_
     return [pl.lit(f'<c r="{letter}'), row_number, pl.lit(head), value, pl.lit(tail)]
 
 
-def _cell_value(column: Column, values: pl.Series) -> pl.Expr:
+def _text_passes(frame: pl.DataFrame, columns: Sequence[Column]) -> list[tuple[bool, bool]]:
+    """Per column: does any text exceed Excel's cell limit, does any need XML escaping? One scan of the
+    sheet decides, so the usual column of plain names and places skips both passes."""
+    checks = []
+    for i, c in enumerate(columns):
+        text = pl.col(c.key).cast(pl.Utf8)
+        long = (text.str.len_bytes().max() > MAX_CELL_TEXT) if c.kind == "text" else pl.lit(False)
+        special = text.str.contains(_XML_SPECIAL).any() if c.kind == "text" else pl.lit(False)
+        checks += [long.fill_null(False).alias(f"long{i}"), special.fill_null(False).alias(f"special{i}")]
+    flags = frame.select(checks).row(0)
+    return [(flags[2 * i], flags[2 * i + 1]) for i in range(len(columns))]
+
+
+def _cell_value(column: Column, dtype: pl.DataType, text_passes: tuple[bool, bool]) -> pl.Expr:
     """The cell's XML text: escaped strings, plain numbers, dates as Excel serial days; null when empty."""
     expr = pl.col(column.key)
     if column.kind == "text":
-        return _xml_text(expr.cast(pl.Utf8), values.cast(pl.Utf8))
+        return _xml_text(expr.cast(pl.Utf8), *text_passes)
     if column.kind == "date":
-        as_date = expr.str.to_date("%Y-%m-%d") if values.dtype == pl.Utf8 else expr.cast(pl.Date)
+        as_date = expr.str.to_date("%Y-%m-%d") if dtype == pl.Utf8 else expr.cast(pl.Date)
         return (as_date.cast(pl.Int32) + EXCEL_EPOCH_OFFSET).cast(pl.Utf8)
     if column.kind == "int":
         return expr.cast(pl.Int64).cast(pl.Utf8)
     return expr.cast(pl.Float64).cast(pl.Utf8)
 
 
-def _xml_text(expr: pl.Expr, values: pl.Series) -> pl.Expr:
-    """Text as XML character data, null when empty. Each pass runs only on a column that needs it
-    (one cheap scan decides), so the usual column of plain names and places costs one comparison."""
-    if (values.str.len_chars().max() or 0) > MAX_CELL_TEXT:
+def _xml_text(expr: pl.Expr, too_long: bool, needs_escaping: bool) -> pl.Expr:
+    """Text as XML character data (cut to Excel's limit, control characters dropped, &<> escaped),
+    null when empty; a pass runs only when the column needs it."""
+    if too_long:
         expr = expr.str.slice(0, MAX_CELL_TEXT)
-    if values.str.contains(_XML_SPECIAL).any():
+    if needs_escaping:
         expr = (expr.str.replace_all(_XML_FORBIDDEN, "")
                 .str.replace_all("&", "&amp;", literal=True).str.replace_all("<", "&lt;", literal=True)
                 .str.replace_all(">", "&gt;", literal=True))

@@ -18,7 +18,7 @@ from typing import Any
 
 import polars as pl
 
-from ykt.cases import case_json_lines, case_kpis, case_records
+from ykt.cases import case_kpis, case_listing
 from ykt.config import Programs
 from ykt.masking import mask_card_expr, mask_id_expr, mask_value_expr
 from ykt.warehouse import Warehouse
@@ -90,8 +90,8 @@ class Report:
     findings: pl.DataFrame         # FINDING_DISPLAY_COLUMNS, masked
     cases: pl.DataFrame            # CASE_COLUMNS, complaint route (xlsx 案件 sheet)
     clues: pl.DataFrame            # CASE_COLUMNS, clue route (xlsx 线索 sheet)
-    case_lines: tuple[str, ...]    # cases.jsonl: byte for byte the JSON the platform receives (ykt.cases)
-    clue_lines: tuple[str, ...]    # clues.jsonl: the same objects for clue-route cases
+    case_lines: pl.Series          # cases.jsonl (text, one per case): byte for byte the JSON the platform receives
+    clue_lines: pl.Series          # clues.jsonl: the same objects for clue-route cases
     rejects: pl.DataFrame          # REJECT_COLUMNS, masked values
 
     @property
@@ -104,6 +104,8 @@ def build_report(wh: Warehouse, run_id: str, as_of: dt.date, programs: Programs,
                  quality: object | None = None) -> Report:
     """Read everything the outputs need for one run. Pure apart from reading the warehouse."""
     discrepancies = _discrepancies(wh, as_of)
+    cases, case_lines = _case_listing(wh, as_of, "complaint")
+    clues, clue_lines = _case_listing(wh, as_of, "clue")
     return Report(
         run_id=run_id,
         as_of=as_of,
@@ -116,10 +118,10 @@ def build_report(wh: Warehouse, run_id: str, as_of: dt.date, programs: Programs,
         quality=_as_mapping(quality),
         discrepancies=discrepancies,
         findings=_finding_display(discrepancies, programs),
-        cases=_case_frame(wh, as_of, "complaint"),
-        clues=_case_frame(wh, as_of, "clue"),
-        case_lines=tuple(case_json_lines(wh, as_of, "complaint")),
-        clue_lines=tuple(case_json_lines(wh, as_of, "clue")),
+        cases=cases,
+        clues=clues,
+        case_lines=case_lines,
+        clue_lines=clue_lines,
         rejects=_rejects(wh, run_id),
     )
 
@@ -184,13 +186,16 @@ def _rule_lines(rule_titles: Mapping[str, str], rule_counts: Mapping[str, int],
 
 # -- cases -----------------------------------------------------------------------------------------
 
-def _case_frame(wh: Warehouse, as_of: dt.date, route: str) -> pl.DataFrame:
-    """Cases of one route open or escalated at as_of plus those this run resolved (ykt.cases decides which)."""
-    return case_records(wh, as_of, route).with_columns(
+def _case_listing(wh: Warehouse, as_of: dt.date, route: str) -> tuple[pl.DataFrame, pl.Series]:
+    """Cases of one route open or escalated at as_of plus those this run resolved (ykt.cases decides which):
+    the frame a person reads (CASE_COLUMNS) and the JSON lines of the platform, from one query."""
+    listing = case_listing(wh, as_of, route)
+    frame = listing.with_columns(
         amount=pl.col("amount").cast(pl.Float64),
         persons=pl.col("persons").cast(pl.Int64),
         summary=mask_value_expr(pl.col("summary")),   # belt and braces: a person reads it
     ).select(CASE_COLUMNS)
+    return frame, listing.get_column("line")
 
 
 def _program_name_expr(programs: Programs) -> pl.Expr:
