@@ -299,3 +299,30 @@ def test_earlier_night_is_refused_and_history_is_readable(wh):
     assert "2024-09-12  立案" in history[1] and "2024-09-13  办结" in history[2]
     with pytest.raises(UsageError):
         case_history(wh, "YKT-NOPE")
+
+
+def test_summaries_per_rule_equal_the_single_expression():
+    """The nightly path builds summaries rule by rule (case_summaries); the fixture has one case for each
+    rule template, one complaint and one clue of a rule without a template (the fallbacks), and periods of
+    every shape (month, quarter, year, a range, none): each must read exactly as summary_expr writes it."""
+    from ykt.cases import _templates, _summary_parts, case_summaries, summary_expr
+
+    as_of = D(2024, 7, 20)
+    rules = [*_templates(_summary_parts(as_of)), "FUTURE_COMPLAINT", "FUTURE_CLUE"]
+    periods = ["2024-03", "2024-Q1", "2024", "2024-01/2024-06", None]
+    cases = pl.DataFrame({
+        "case_id": [f"YKT-{i:02d}" for i in range(len(rules))],
+        "rule": rules,
+        "route": ["complaint" if r == "FUTURE_COMPLAINT" else "clue" for r in rules],
+        "persons": [1 + i % 3 for i in range(len(rules))],
+        "findings": [1 + i % 4 for i in range(len(rules))],
+        "name": "王芳", "id_number": "360426199101010071", "card_number": "6217000011111234",
+        "township": "唐昌镇", "village": [None if i % 2 else "永安村" for i in range(len(rules))], "group_name": None,
+        "program_name": "城乡居民最低生活保障金",
+        "period": [periods[i % len(periods)] for i in range(len(rules))],
+        "due_text": "2024-03-10", "days_overdue": 132,
+        "amount_text": "1,500.00", "due_amount_text": "500.00", "paid_amount_text": "1,000.00",
+    }, schema_overrides={"group_name": pl.Utf8})
+    expected = cases.select("case_id", summary_expr(as_of).alias("summary")).sort("case_id")
+    assert case_summaries(cases, as_of).sort("case_id").equals(expected)
+    assert expected.get_column("summary").str.contains("2024年第1季度").any()
