@@ -41,6 +41,12 @@ def reconcile(entitlements: pd.DataFrame, outcomes: pd.DataFrame, programs: pd.D
     return merged
 
 
+def _fen(yuan: pd.Series) -> pd.Series:
+    """Amounts as whole fen for comparing: binary floats make 170.27 − 0.01 = 170.26000000000002, so a
+    sum exactly at due − tolerance (two halves rounded down by one fen) would look underpaid."""
+    return (yuan * 100).round().astype("int64")
+
+
 def reference_findings(entitlements: pd.DataFrame, payments: pd.DataFrame, programs: pd.DataFrame,
                        as_of: dt.date) -> dict[str, pd.DataFrame]:
     """The keys (id_number, program_code, period) each issue-2 rule finds as of `as_of`."""
@@ -53,8 +59,8 @@ def reference_findings(entitlements: pd.DataFrame, payments: pd.DataFrame, progr
         "MISSING": r[unpaid & (r["n_failure"] == 0) & (r["n_stopped"] == 0) & (r["late_after"] < as_of_ts)],
         "FAILED_NOT_REISSUED": r[unpaid & (r["n_failure"] > 0) & (reissue_by < as_of_ts)],
         "PAID_LATE": r[r["first_success"] > r["late_after"]],
-        "UNDERPAID": r[(r["paid"] > 0) & (r["paid"] < r["amount_due"] - r["tolerance"])],
-        "OVERPAID": r[(r["n_success"] == 1) & (r["paid"] > r["amount_due"] + r["tolerance"])],
+        "UNDERPAID": r[(r["paid"] > 0) & (_fen(r["paid"]) < _fen(r["amount_due"] - r["tolerance"]))],
+        "OVERPAID": r[(r["n_success"] == 1) & (_fen(r["paid"]) > _fen(r["amount_due"] + r["tolerance"]))],
         "DUPLICATE": outcomes[outcomes["n_success"] >= 2],
     }
     paid_keys = outcomes.loc[outcomes["n_success"] > 0, KEY]

@@ -1,59 +1,58 @@
--- The per-key picture of one night, built once as a TEMP table that every per-entitlement rule
--- filters. One row per entitlement key (id_number, program_code, period) on a current roster or
--- with a successful payment up to as_of, EXCEPT the perfectly ordinary ones: on the roster, paid
--- once, exactly the amount due, by due + grace, with no failure or stop, to the registered holder
--- and card. No rule can fire on those, and leaving them out keeps this table a few percent of the
--- roster. (A key with only failed or stopped rows and no roster row concerns no rule either.)
+-- The per-key picture of one night, built once as a TEMP table that every per-key rule filters.
+-- One row per entitlement key (id_number, program_code, period) on a current roster or with a
+-- successful payment up to as_of, EXCEPT the perfectly ordinary ones: on the roster, paid once,
+-- exactly the amount due, by due + grace, with no failure or stop, to the registered holder and
+-- card. No rule can fire on those, and leaving them out keeps this table a few percent of the roster.
+-- (A key with only failed or stopped rows and no roster row concerns no rule either.)
+--
+-- Columns: first the finding contract's columns (docs/architecture.md) as every per-key rule
+-- reports them (amount_paid = what was paid successfully, paid_date = the first success, case
+-- per person and period; `detail` is left for each rule to write), then `facts`, a struct of what
+-- the rules test. A rule file is then only its own WHERE and detail:
+--     select * exclude (facts) replace (format(...) as detail) from reconciliation where facts...
+--
+-- Speed: keys are compared as one 64-bit hash of (id_number, program_code, period): grouping and
+-- joining on one integer is far cheaper than on three texts (the same 64-bit risk the case_id
+-- contract accepts). The wide roster columns ride along the join as payload, and the bank's own
+-- columns are fetched only for the few keys with no roster row.
 with successful_payments as (
-    -- successes are the bulk of the rows: aggregated apart, without FILTER clauses, this is
-    -- about three times cheaper. Text values are summarised by their 64-bit hashes (min and
-    -- max): equal min and max means a single account holder / card; integer aggregates are far
-    -- cheaper than text ones, and PAYEE_MISMATCH re-checks the real names of flagged keys.
-    -- hash(null) is a value, hence the explicit null checks.
+    -- successes are the bulk of the rows: integer aggregates only. Account holders and cards are
+    -- summarised by the min and max of their hashes: equal min and max means one value; the
+    -- exact names are re-checked by PAYEE_MISMATCH for the keys flagged here.
     select
-        id_number,
-        program_code,
-        period,
-        count(*)                                                            as successes,
-        sum(amount)                                                         as paid_total,
-        min(pay_date)                                                       as first_success_date,
-        max(pay_date)                                                       as last_success_date,
-        min(hash(payee_name)) filter (where payee_name is not null)         as min_payee_hash,
-        max(hash(payee_name)) filter (where payee_name is not null)         as max_payee_hash,
-        min(hash(card_number)) filter (where card_number is not null)       as min_card_hash,
-        max(hash(card_number)) filter (where card_number is not null)       as max_card_hash
+        hash(id_number, program_code, period)           as key_hash,
+        count(*)                                        as successes,
+        sum(amount)                                     as paid_total,
+        min(pay_date)                                   as first_success_date,
+        max(pay_date)                                   as last_success_date,
+        min(hash(payee_name))                           as min_payee_hash,
+        max(hash(payee_name))                           as max_payee_hash,
+        min(hash(card_number))                          as min_card_hash,
+        max(hash(card_number))                          as max_card_hash
     from payments_asof
     where status = 'success'
-    group by id_number, program_code, period
+    group by key_hash
 ),
 
 other_attempts as (
     select
-        id_number,
-        program_code,
-        period,
-        count(*) filter (where status = 'failure')                          as failures,
-        min(pay_date) filter (where status = 'failure')                     as first_failure_date,
-        count(*) filter (where status = 'stopped')                          as stops
+        hash(id_number, program_code, period)           as key_hash,
+        count(*) filter (where status = 'failure')      as failures,
+        min(pay_date) filter (where status = 'failure') as first_failure_date,
+        count(*) filter (where status = 'stopped')      as stops
     from payments_asof
     where status <> 'success'
-    group by id_number, program_code, period
+    group by key_hash
 ),
 
 entitlements as (
-    select * from entitlements_current
-),
-
-programs as (
-    select * from programs_cfg
-),
-
-keyed as (
+    -- a program missing from programs.yaml gets the loader's defaults (grace 0, tolerance 0.01)
+    -- and no re-issue allowance, so its rows are still checked rather than silently dropped
     select
-        coalesce(e.id_number, s.id_number)              as id_number,
-        coalesce(e.program_code, s.program_code)        as program_code,
-        coalesce(e.period, s.period)                    as period,
-        e.id_number is not null                         as is_entitled,
+        hash(e.id_number, e.program_code, e.period)     as key_hash,
+        e.id_number,
+        e.program_code,
+        e.period,
         e.name,
         e.card_number,
         e.township,
@@ -61,8 +60,22 @@ keyed as (
         e.group_name,
         e.amount_due,
         e.due_date,
-        e.payee_name                                    as registered_payee,
-        e.head_name                                     as registered_head,
+        e.payee_name,
+        e.head_name,
+        coalesce(p.grace_days, 0)                       as grace_days,
+        coalesce(p.reissue_days, 0)                     as reissue_days,
+        coalesce(p.tolerance, 0.01)                     as tolerance,
+        e.due_date + coalesce(p.grace_days, 0)          as late_after
+    from entitlements_current as e
+    left join programs_cfg as p
+        on p.code = e.program_code
+),
+
+keyed as (
+    select
+        coalesce(e.key_hash, s.key_hash)                as key_hash,
+        e.key_hash is not null                          as is_entitled,
+        e.* exclude (key_hash),
         coalesce(s.successes, 0)                        as successes,
         coalesce(s.paid_total, 0)                       as paid_total,
         s.first_success_date,
@@ -70,42 +83,28 @@ keyed as (
         coalesce(o.failures, 0)                         as failures,
         o.first_failure_date,
         coalesce(o.stops, 0)                            as stops,
-        -- a payee is accepted when it is the beneficiary, the registered payee or the head;
-        -- with more than two payments and different holders a middle one could differ unseen
-        coalesce(e.id_number is not null and s.successes > 0 and (
-            s.min_payee_hash not in (hash(e.name), hash(e.payee_name), hash(e.head_name))
-            or s.max_payee_hash not in (hash(e.name), hash(e.payee_name), hash(e.head_name))
+        -- a superset of the keys paid to someone other than the beneficiary, the registered payee
+        -- or the head, or onto another card than the roster's (a bank row without a holder or
+        -- card is not a mismatch, hence hash(null) among the accepted values); with more than two
+        -- payments and different values a middle one could differ unseen
+        coalesce(e.key_hash is not null and s.successes > 0 and (
+            s.min_payee_hash not in (hash(e.name), hash(e.payee_name), hash(e.head_name), hash(null::varchar))
+            or s.max_payee_hash not in (hash(e.name), hash(e.payee_name), hash(e.head_name), hash(null::varchar))
             or (s.successes > 2 and s.min_payee_hash <> s.max_payee_hash)
-            or (e.card_number is not null and hash(e.card_number) not in (s.min_card_hash, s.max_card_hash))
-            or (e.card_number is not null and s.min_card_hash <> s.max_card_hash)
+            or (e.card_number is not null and (
+                s.min_card_hash not in (hash(e.card_number), hash(null::varchar))
+                or s.max_card_hash not in (hash(e.card_number), hash(null::varchar))
+                or (s.successes > 2 and s.min_card_hash <> s.max_card_hash)))
         ), false)                                       as payee_suspect
     from entitlements as e
     full join successful_payments as s
-        on  e.id_number = s.id_number
-        and e.program_code = s.program_code
-        and e.period = s.period
+        on s.key_hash = e.key_hash
     left join other_attempts as o
-        on  o.id_number = coalesce(e.id_number, s.id_number)
-        and o.program_code = coalesce(e.program_code, s.program_code)
-        and o.period = coalesce(e.period, s.period)
-),
-
-with_program as (
-    -- a program missing from programs.yaml gets the loader's defaults (grace 0, tolerance 0.01)
-    -- and no re-issue allowance, so its rows are still checked rather than silently dropped
-    select
-        k.*,
-        coalesce(p.grace_days, 0)                       as grace_days,
-        coalesce(p.reissue_days, 0)                     as reissue_days,
-        coalesce(p.tolerance, 0.01)                     as tolerance,
-        k.due_date + coalesce(p.grace_days, 0)          as late_after
-    from keyed as k
-    left join programs as p
-        on p.code = k.program_code
+        on o.key_hash = coalesce(e.key_hash, s.key_hash)
 ),
 
 exceptions as (
-    select * from with_program
+    select * from keyed
     where not (
         is_entitled
         and successes = 1
@@ -118,40 +117,62 @@ exceptions as (
 ),
 
 bank_attributes as (
-    -- a key with no roster row is described by the bank's own rows
+    -- a key with no roster row is named and described by the bank's own rows
     select
-        p.id_number,
-        p.program_code,
-        p.period,
+        hash(p.id_number, p.program_code, p.period)     as key_hash,
+        any_value(p.id_number)                          as id_number,
+        any_value(p.program_code)                       as program_code,
+        any_value(p.period)                             as period,
         min(p.name)                                     as name,
         min(p.card_number)                              as card_number,
         min(p.township)                                 as township,
         min(p.village)                                  as village,
         min(p.group_name)                               as group_name
     from payments_asof as p
-    semi join (select * from exceptions where not is_entitled) as u
-        on  u.id_number = p.id_number
-        and u.program_code = p.program_code
-        and u.period = p.period
     where p.status = 'success'
-    group by p.id_number, p.program_code, p.period
+      and hash(p.id_number, p.program_code, p.period) in (select key_hash from exceptions where not is_entitled)
+    group by 1
 ),
 
 final as (
     select
-        x.* replace (
-            coalesce(x.name, b.name)                    as name,
-            coalesce(x.card_number, b.card_number)      as card_number,
-            coalesce(x.township, b.township)            as township,
-            coalesce(x.village, b.village)              as village,
-            coalesce(x.group_name, b.group_name)        as group_name
-        ),
-        date_diff('day', x.due_date, coalesce(x.first_success_date, $as_of)) as days_overdue
+        coalesce(x.program_code, b.program_code)        as program_code,
+        coalesce(x.period, b.period)                    as period,
+        coalesce(x.id_number, b.id_number)              as id_number,
+        coalesce(x.name, b.name)                        as name,
+        coalesce(x.card_number, b.card_number)          as card_number,
+        coalesce(x.township, b.township)                as township,
+        coalesce(x.village, b.village)                  as village,
+        coalesce(x.group_name, b.group_name)            as group_name,
+        x.amount_due,
+        x.paid_total                                    as amount_paid,
+        x.due_date,
+        x.first_success_date                            as paid_date,
+        date_diff('day', x.due_date, coalesce(x.first_success_date, $as_of)) as days_overdue,
+        null::varchar                                   as detail,
+        coalesce(x.id_number, b.id_number)              as case_key,
+        coalesce(x.period, b.period)                    as case_period,
+        struct_pack(
+            key_hash := x.key_hash,
+            is_entitled := x.is_entitled,
+            successes := x.successes,
+            paid_total := x.paid_total,
+            first_success_date := x.first_success_date,
+            last_success_date := x.last_success_date,
+            failures := x.failures,
+            first_failure_date := x.first_failure_date,
+            stops := x.stops,
+            payee_suspect := x.payee_suspect,
+            registered_payee := x.payee_name,
+            registered_head := x.head_name,
+            grace_days := x.grace_days,
+            reissue_days := x.reissue_days,
+            tolerance := x.tolerance,
+            late_after := x.late_after
+        )                                               as facts
     from exceptions as x
     left join bank_attributes as b
-        on  b.id_number = x.id_number
-        and b.program_code = x.program_code
-        and b.period = x.period
+        on b.key_hash = x.key_hash and not x.is_entitled
 )
 
 select * from final

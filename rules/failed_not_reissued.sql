@@ -1,18 +1,15 @@
 -- FAILED_NOT_REISSUED 发放失败未重发: every attempt failed and the re-issue window has passed.
-with entitlements as (
+with failed as (
     select * from reconciliation
-    where is_entitled
-),
-
-failed as (
-    select * from entitlements
-    where failures > 0
-      and successes = 0
-      and first_failure_date + reissue_days < $as_of
+    where facts.is_entitled
+      and facts.failures > 0
+      and facts.successes = 0
+      and facts.first_failure_date + facts.reissue_days < $as_of
 ),
 
 latest_reasons as (
-    -- the bank's latest reason is the one still blocking the money (ties: the greatest text)
+    -- the bank's latest reason is the one still blocking the money (ties: the greatest text);
+    -- only the failures of the few keys above are read
     select
         p.id_number,
         p.program_code,
@@ -25,33 +22,15 @@ latest_reasons as (
         and f.period = p.period
     where p.status = 'failure'
     group by p.id_number, p.program_code, p.period
-),
-
-final as (
-    select
-        f.program_code,
-        f.period,
-        f.id_number,
-        name,
-        card_number,
-        township,
-        village,
-        group_name,
-        amount_due,
-        0.00::decimal(18, 2)        as amount_paid,
-        due_date,
-        null::date                  as paid_date,
-        days_overdue,
-        format('{} 首次发放失败，共失败 {} 次（最近一次原因：{}），超过重发时限 {} 天仍未重新发放，应发 {} 元',
-               first_failure_date, failures, coalesce(r.last_failure_reason, '银行未注明'),
-               reissue_days, amount_due::varchar) as detail,
-        f.id_number                 as case_key,
-        f.period                    as case_period
-    from failed as f
-    left join latest_reasons as r
-        on  r.id_number = f.id_number
-        and r.program_code = f.program_code
-        and r.period = f.period
 )
 
-select * from final
+select f.* exclude (facts) replace (
+    format('{} 首次发放失败，共失败 {} 次（最近一次原因：{}），超过重发时限 {} 天仍未重新发放，应发 {} 元',
+           f.facts.first_failure_date, f.facts.failures, coalesce(r.last_failure_reason, '银行未注明'),
+           f.facts.reissue_days, f.amount_due::varchar) as detail
+)
+from failed as f
+left join latest_reasons as r
+    on  r.id_number = f.id_number
+    and r.program_code = f.program_code
+    and r.period = f.period

@@ -2,14 +2,23 @@
 -- nor the roster's registered payee (guardian) or household head, or whose card differs from
 -- the roster's card. One finding per payment; one clue per beneficiary and program.
 with suspects as (
-    -- keys whose payee/card range already shows a possible mismatch (see _reconciliation.sql)
-    select * from reconciliation
-    where payee_suspect
+    -- keys whose payee/card range already shows a possible mismatch (see _reconciliation.sql):
+    -- only their payments are read and compared by name
+    select
+        id_number, program_code, period, name, card_number, township, village, group_name, amount_due, due_date,
+        facts.registered_payee, facts.registered_head
+    from reconciliation
+    where facts.payee_suspect
 ),
 
 payments as (
-    select * from payments_asof
-    where status = 'success'
+    select p.*
+    from payments_asof as p
+    semi join suspects as s
+        on  p.id_number = s.id_number
+        and p.program_code = s.program_code
+        and p.period = s.period
+    where p.status = 'success'
 ),
 
 checked as (

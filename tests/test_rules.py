@@ -162,6 +162,23 @@ def test_underpaid_below_due_minus_tolerance(registry, programs):
     assert ids(findings(wh, "MISSING")) == [resident_id(4)]
 
 
+def test_underpaid_boundary_is_exact_in_fen(registry, programs):
+    """The bench's 10 disputed keys: due 170.27, paid in two halves rounded down (85.13 + 85.13 = 170.26),
+    exactly due − tolerance: not below it, so not UNDERPAID (binary floats say 170.27 − 0.01 =
+    170.26000000000002 and wrongly call it short). Person 2 got 85.13 + 85.12 = 170.25, two fen short:
+    UNDERPAID."""
+    assert 170.27 - 0.01 > 170.26   # the floating-point trap this fixture is about
+    s = Scenario(amount=Decimal("170.27"))
+    s.entitle(1)
+    s.entitle(2)
+    for person, second_half in ((1, "85.13"), (2, "85.12")):
+        s.pay(person, amount=Decimal("85.13"))
+        s.pay(person, amount=Decimal(second_half), pay_date=D(2024, 3, 11))
+    [row] = findings(run(s, registry, programs, D(2024, 4, 1)), "UNDERPAID")
+    assert (row["id_number"], row["amount_paid"]) == (resident_id(2), Decimal("170.25"))
+    assert "少发 0.02 元" in row["detail"]
+
+
 def test_overpaid_needs_exactly_one_payment_above_due_plus_tolerance(registry, programs):
     """Person 1 got one payment of 1500.00 (overpaid, a clue); person 2 got 1350.01 (within tolerance);
     person 3 got 1350.00 twice: that is DUPLICATE, not OVERPAID."""
@@ -513,8 +530,8 @@ def test_failing_rule_names_itself_and_leaves_previous_findings(registry, progra
     wh = run(s, registry, programs, D(2024, 4, 1))
     before = findings(wh)
     missing = registry.get("MISSING")
-    broken = dataclasses.replace(missing, sql=missing.sql.replace("id_number                   as case_key",
-                                                                  "id_number::integer::varchar as case_key"))
+    broken = dataclasses.replace(missing, sql=missing.sql.replace("amount_due::varchar, due_date, $as_of",
+                                                                  "id_number::integer, due_date, $as_of"))
     assert broken.sql != missing.sql
     broken_registry = dataclasses.replace(registry, rules=tuple(broken if r.code == "MISSING" else r for r in registry.rules))
     with pytest.raises(RuleExecutionError) as error:
@@ -561,7 +578,10 @@ def test_registry_reports_every_problem_with_file_and_rule(tmp_path: Path):
     (broken / "rules.yaml").write_text(yaml.safe_dump(meta, allow_unicode=True), encoding="utf-8")
     (broken / "paid_late.sql").write_text("selec nonsense from nowhere", encoding="utf-8")
     unentitled = (broken / "unentitled.sql").read_text(encoding="utf-8")
-    (broken / "unentitled.sql").write_text(unentitled.replace("as case_period", "as the_period"), encoding="utf-8")
+    renamed = unentitled.replace("exclude (facts)", "exclude (facts, case_period)").replace(
+        ")\nfrom reconciliation", "), period as the_period\nfrom reconciliation")
+    assert renamed.count("the_period") == 1 and "case_period" in renamed
+    (broken / "unentitled.sql").write_text(renamed, encoding="utf-8")
 
     with pytest.raises(ConfigError) as error:
         load_registry(broken)
