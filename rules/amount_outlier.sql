@@ -1,30 +1,34 @@
--- AMOUNT_OUTLIER 金额异常 (statistical clue), only for programs with outlier_check.
--- (1) Robust z-score per program and tier, the tier being the period (amounts of one program in
---     one period are set by one standard, so they are comparable): |0.6745·(x − median)/MAD| >
---     $outlier_z. When MAD = 0 (over half the amounts equal) the mean absolute deviation
---     ×1.2533 stands in; when both are 0 every amount is equal and nothing is an outlier.
--- (2) Benford first-digit test per program and township: with at least $benford_min_payments
---     payments and a mean absolute deviation of the nine digit shares above $benford_max_mad,
---     each payment of that program in that township is a finding, and the township one clue.
--- The statistics read only four narrow columns; the flagged payments are fetched at the end
--- (reading payments_asof again: a shared wide CTE would be copied whole).
-with checked_programs as (
-    select code
-    from programs_cfg
-    where outlier_check
+-- AMOUNT_OUTLIER 金额异常 (statistical clue), two independent tests per program (programs.yaml):
+-- (1) outlier_check: robust z-score per program and tier, the tier being the period (amounts of
+--     one program in one period are set by one standard, so they are comparable):
+--     |0.6745·(x − median)/MAD| > $outlier_z. When MAD = 0 (over half the amounts equal) the mean
+--     absolute deviation ×1.2533 stands in; when both are 0 every amount is equal and nothing is
+--     an outlier.
+-- (2) benford_check: Benford first-digit test per program and township (only programs with free
+--     amounts): with at least $benford_min_payments payments and a mean absolute deviation of the
+--     nine digit shares above $benford_max_mad, each payment of that program in that township is
+--     a finding, and the township one clue.
+-- The statistics read narrow columns only; the z-score is one comparison per payment against
+-- its tier's figures, so the flagged payments come out of that same scan.
+with outlier_programs as (
+    select code from programs_cfg where outlier_check
 ),
 
-paid_amounts as (
-    select p.program_code, p.period, p.township, p.amount
+benford_programs as (
+    select code from programs_cfg where benford_check
+),
+
+tier_amounts as (
+    select p.program_code, p.period, p.amount::double as amount
     from payments_asof as p
-    semi join checked_programs as c
+    semi join outlier_programs as c
         on c.code = p.program_code
     where p.status = 'success'
 ),
 
 tier_medians as (
-    select program_code, period, median(amount::double) as med
-    from paid_amounts
+    select program_code, period, median(amount) as med
+    from tier_amounts
     group by program_code, period
 ),
 
@@ -33,43 +37,41 @@ tier_spreads as (
         a.program_code,
         a.period,
         any_value(m.med)                                as med,
-        median(abs(a.amount::double - m.med))           as mad,
-        avg(abs(a.amount::double - m.med))              as mean_ad
-    from paid_amounts as a
+        median(abs(a.amount - m.med))                   as mad,
+        avg(abs(a.amount - m.med))                      as mean_ad
+    from tier_amounts as a
     join tier_medians as m
         on m.program_code = a.program_code and m.period = a.period
     group by a.program_code, a.period
 ),
 
-outlier_amounts as (
-    select *
-    from (
-        select
-            a.program_code,
-            a.period,
-            a.amount,
-            s.med,
-            case
-                when s.mad > 0 then 0.6745 * (a.amount::double - s.med) / s.mad
-                when s.mean_ad > 0 then (a.amount::double - s.med) / (1.2533 * s.mean_ad)
-                else 0
-            end                                         as z
-        from (select distinct program_code, period, amount from paid_amounts) as a
-        join tier_spreads as s
-            on s.program_code = a.program_code and s.period = a.period
-    )
-    where abs(z) > $outlier_z
+z_scored as (
+    select
+        p.*,
+        s.med,
+        case
+            when s.mad > 0 then 0.6745 * (p.amount::double - s.med) / s.mad
+            when s.mean_ad > 0 then (p.amount::double - s.med) / (1.2533 * s.mean_ad)
+            else 0
+        end                                             as z
+    from payments_asof as p
+    join tier_spreads as s
+        on s.program_code = p.program_code and s.period = p.period
+    where p.status = 'success'
 ),
 
 digit_counts as (
-    -- first significant digit, from the exact decimal text (0.05 → 5, 1350.00 → 1)
+    -- first significant digit, exactly, from the amount in whole fen (0.05 → 5, 1350.00 → 1)
     select
-        program_code,
-        township,
-        left(ltrim(replace(amount::varchar, '.', ''), '0'), 1)::integer as digit,
+        p.program_code,
+        p.township,
+        left((p.amount * 100)::bigint::varchar, 1)::integer as digit,
         count(*)                                        as hits
-    from paid_amounts
-    where amount > 0
+    from payments_asof as p
+    semi join benford_programs as c
+        on c.code = p.program_code
+    where p.status = 'success'
+      and p.amount > 0
     group by all
 ),
 
@@ -98,16 +100,14 @@ benford_townships as (
 
 flagged as (
     select
-        p.*,
+        p.* exclude (med, z),
         format('{} 期 {} 元，明显偏离同项目同期发放水平（中位数 {} 元，稳健 z 值 {}，阈值 {}）',
-               p.period, p.amount::varchar, round(o.med, 2)::decimal(18, 2)::varchar,
-               round(o.z, 1), $outlier_z)               as reason,
+               p.period, p.amount::varchar, round(p.med, 2)::decimal(18, 2)::varchar,
+               round(p.z, 1), $outlier_z)               as reason,
         p.id_number                                     as case_key,
         p.period                                        as case_period
-    from payments_asof as p
-    join outlier_amounts as o
-        on o.program_code = p.program_code and o.period = p.period and o.amount = p.amount
-    where p.status = 'success'
+    from z_scored as p
+    where abs(p.z) > $outlier_z
     union all
     select
         p.*,

@@ -64,3 +64,39 @@ def test_period_bounds_cover_month_quarter_and_year(period, first, last):
     """Leap February, the last quarter and a whole year: the bounds rules use for deaths and due dates."""
     start, end = period_bounds(period)
     assert (start.isoformat(), end.isoformat()) == (first, last)
+
+
+def test_benford_check_is_on_only_for_free_amount_programs():
+    """Shipped programs.yaml: the Benford test is for the one-off and annual programs with free amounts;
+    monthly 低保-type programs keep the robust z-score (no standard amount) but not Benford."""
+    programs = load_programs()
+    assert {p.code for p in programs.programs if p.benford_check} == {"GENGDI", "NONGJI", "LAND_COMP"}
+    assert programs.by_code("DIBAO").outlier_check and not programs.by_code("DIBAO").benford_check
+
+
+def test_benford_check_must_be_a_boolean_reported_with_the_other_mistakes(tmp_path):
+    """Fixture: benford_check written as 是 and outlier_check as 1 in one program, plus a missing
+    resolve_days: all three are reported at once; an absent benford_check defaults to off."""
+    path = tmp_path / "programs.yaml"
+    path.write_text(
+        """
+programs:
+  - code: A
+    name: 甲补贴
+    cadence: once
+    due_days_after_approval: 30
+    reissue_days: 15
+    department: 县农业农村局
+    supervisor: 驻县农业农村局纪检监察组
+    benford_check: 是
+    outlier_check: 1
+""",
+        encoding="utf-8",
+    )
+    with pytest.raises(ConfigError) as info:
+        load_programs(path)
+    keys = {p.key for p in info.value.problems}
+    assert keys == {"programs[0].benford_check", "programs[0].outlier_check", "programs[0].resolve_days"}
+    path.write_text(path.read_text(encoding="utf-8").replace("    benford_check: 是\n    outlier_check: 1\n",
+                                                             "    resolve_days: 15\n"), encoding="utf-8")
+    assert load_programs(path).by_code("A").benford_check is False

@@ -460,11 +460,11 @@ def test_amount_outlier_robust_z_per_program_and_period(registry, programs):
     assert all(r["case_id"] == case_id("AMOUNT_OUTLIER", "DIBAO", r["id_number"], r["period"]) for r in rows)
 
 
-def _benford_scenario() -> Scenario:
-    """TEKUN (no standard amount: outlier check on). 造假镇 pays 60 amounts 900…959 (all first digit 9,
-    far from Benford) in 2024-06; 守法镇 pays 100 amounts whose first digits follow Benford's shares
-    (30, 18, 12, 10, 8, 7, 6, 5, 4 of 100) in 2024-07."""
-    s = Scenario(program_code="TEKUN", period="2024-06", due_date=D(2024, 6, 10))
+def _benford_scenario(program_code: str = "NONGJI") -> Scenario:
+    """NONGJI (free amounts: benford_check on in programs.yaml). 造假镇 pays 60 amounts 900…959 (all
+    first digit 9, far from Benford) in 2024-06; 守法镇 pays 100 amounts whose first digits follow
+    Benford's shares (30, 18, 12, 10, 8, 7, 6, 5, 4 of 100) in 2024-07."""
+    s = Scenario(program_code=program_code, period="2024-06", due_date=D(2024, 6, 10))
     for i in range(60):
         s.pay(200 + i, amount=Decimal(900 + i), township="造假镇")
     person = 300
@@ -476,16 +476,28 @@ def _benford_scenario() -> Scenario:
     return s
 
 
+def _with_benford_min(programs, payments: int):
+    return dataclasses.replace(programs, settings=dataclasses.replace(programs.settings, benford_min_payments=payments))
+
+
 def test_amount_outlier_benford_flags_a_township(registry, programs):
-    """With benford_min_payments = 50, all 60 payments of 造假镇 are findings under one clue for the
+    """With benford_min_payments = 50, all 60 NONGJI payments of 造假镇 are findings under one clue for the
     township; 守法镇, whose digits follow Benford, is not flagged."""
-    settings = dataclasses.replace(programs.settings, benford_min_payments=50)
     wh = _benford_scenario().load(Warehouse(":memory:"))
-    run_rules(wh, dataclasses.replace(programs, settings=settings), registry, D(2024, 8, 1))
+    run_rules(wh, _with_benford_min(programs, 50), registry, D(2024, 8, 1))
     rows = [r for r in findings(wh, "AMOUNT_OUTLIER") if "本福特" in r["detail"]]
     assert len(rows) == 60
     assert {r["township"] for r in rows} == {"造假镇"}
-    assert {r["case_id"] for r in rows} == {case_id("AMOUNT_OUTLIER", "TEKUN", "造假镇", "")}
+    assert {r["case_id"] for r in rows} == {case_id("AMOUNT_OUTLIER", "NONGJI", "造假镇", "")}
+
+
+def test_amount_outlier_benford_only_where_benford_check(registry, programs):
+    """The same skewed 造假镇 amounts paid as TEKUN, a monthly 特困 allowance whose amounts cluster by design
+    (benford_check off, outlier_check on): no Benford finding, whatever the township's digits."""
+    assert programs.by_code("TEKUN").outlier_check and not programs.by_code("TEKUN").benford_check
+    wh = _benford_scenario("TEKUN").load(Warehouse(":memory:"))
+    run_rules(wh, _with_benford_min(programs, 50), registry, D(2024, 8, 1))
+    assert [r for r in findings(wh, "AMOUNT_OUTLIER") if "本福特" in r["detail"]] == []
 
 
 def test_amount_outlier_benford_needs_enough_payments(registry, programs):

@@ -36,6 +36,10 @@ class Program:
     supervisor: str
     resolve_days: int
     outlier_check: bool
+    # Benford first-digit test per township: only for programs whose amounts are free (one-off and
+    # annual payments computed from land, machines, compensation). Monthly 低保-type amounts cluster
+    # in one range by design and would flag whole townships, so it is off unless asked for.
+    benford_check: bool = False
 
     @property
     def all_names(self) -> tuple[str, ...]:
@@ -119,7 +123,7 @@ class _Collector:
 _PROGRAM_KEYS = {
     "code", "name", "aliases", "cadence", "pay_day", "due_days_after_approval", "grace_days",
     "reissue_days", "standard_amount", "tolerance", "means_tested", "department", "supervisor",
-    "resolve_days", "outlier_check",
+    "resolve_days", "outlier_check", "benford_check",
 }
 
 
@@ -157,6 +161,7 @@ def _program(c: _Collector, raw: dict, where: str) -> Program | None:
         supervisor=c.get(raw, "supervisor", where, str, default=""),
         resolve_days=c.get(raw, "resolve_days", where, int),
         outlier_check=c.get(raw, "outlier_check", where, bool, required=False, default=standard is None),
+        benford_check=c.get(raw, "benford_check", where, bool, required=False, default=False),
     )
     for key in ("grace_days", "reissue_days", "resolve_days", "due_days_after_approval"):
         value = getattr(program, key)

@@ -188,12 +188,14 @@ create or replace table programs_cfg (
     department              varchar,
     supervisor              varchar,
     resolve_days            integer not null,
-    outlier_check           boolean not null
+    outlier_check           boolean not null,
+    benford_check           boolean not null
 )
 """
 _PROGRAMS_CFG_FIELDS = (
     "code", "name", "cadence", "pay_day", "due_days_after_approval", "grace_days", "reissue_days",
     "standard_amount", "tolerance", "means_tested", "department", "supervisor", "resolve_days", "outlier_check",
+    "benford_check",
 )
 
 
