@@ -16,19 +16,17 @@
 -- contract accepts). The wide roster columns ride along the join as payload, and the bank's own
 -- columns are fetched only for the few keys with no roster row.
 with successful_payments as (
-    -- successes are the bulk of the rows: integer aggregates only. Account holders and cards are
-    -- summarised by the min and max of their hashes: equal min and max means one value; the
-    -- exact names are re-checked by PAYEE_MISMATCH for the keys flagged here.
+    -- successes are the bulk of the rows: few integer aggregates only. The account holder and
+    -- card of a key paid once are its hashes' min; a key paid more often is not ordinary anyway
+    -- and PAYEE_MISMATCH compares the real names of its payments.
     select
         hash(id_number, program_code, period)           as key_hash,
         count(*)                                        as successes,
         sum(amount)                                     as paid_total,
         min(pay_date)                                   as first_success_date,
         max(pay_date)                                   as last_success_date,
-        min(hash(payee_name))                           as min_payee_hash,
-        max(hash(payee_name))                           as max_payee_hash,
-        min(hash(card_number))                          as min_card_hash,
-        max(hash(card_number))                          as max_card_hash
+        min(hash(payee_name))                           as payee_hash,
+        min(hash(card_number))                          as card_hash
     from payments_asof
     where status = 'success'
     group by key_hash
@@ -46,29 +44,21 @@ other_attempts as (
 ),
 
 entitlements as (
-    -- a program missing from programs.yaml gets the loader's defaults (grace 0, tolerance 0.01)
-    -- and no re-issue allowance, so its rows are still checked rather than silently dropped
     select
-        hash(e.id_number, e.program_code, e.period)     as key_hash,
-        e.id_number,
-        e.program_code,
-        e.period,
-        e.name,
-        e.card_number,
-        e.township,
-        e.village,
-        e.group_name,
-        e.amount_due,
-        e.due_date,
-        e.payee_name,
-        e.head_name,
-        coalesce(p.grace_days, 0)                       as grace_days,
-        coalesce(p.reissue_days, 0)                     as reissue_days,
-        coalesce(p.tolerance, 0.01)                     as tolerance,
-        e.due_date + coalesce(p.grace_days, 0)          as late_after
-    from entitlements_current as e
-    left join programs_cfg as p
-        on p.code = e.program_code
+        hash(id_number, program_code, period)           as key_hash,
+        id_number,
+        program_code,
+        period,
+        name,
+        card_number,
+        township,
+        village,
+        group_name,
+        amount_due,
+        due_date,
+        payee_name,
+        head_name
+    from entitlements_current
 ),
 
 keyed as (
@@ -85,16 +75,11 @@ keyed as (
         coalesce(o.stops, 0)                            as stops,
         -- a superset of the keys paid to someone other than the beneficiary, the registered payee
         -- or the head, or onto another card than the roster's (a bank row without a holder or
-        -- card is not a mismatch, hence hash(null) among the accepted values); with more than two
-        -- payments and different values a middle one could differ unseen
+        -- card is not a mismatch, hence hash(null) among the accepted values)
         coalesce(e.key_hash is not null and s.successes > 0 and (
-            s.min_payee_hash not in (hash(e.name), hash(e.payee_name), hash(e.head_name), hash(null::varchar))
-            or s.max_payee_hash not in (hash(e.name), hash(e.payee_name), hash(e.head_name), hash(null::varchar))
-            or (s.successes > 2 and s.min_payee_hash <> s.max_payee_hash)
-            or (e.card_number is not null and (
-                s.min_card_hash not in (hash(e.card_number), hash(null::varchar))
-                or s.max_card_hash not in (hash(e.card_number), hash(null::varchar))
-                or (s.successes > 2 and s.min_card_hash <> s.max_card_hash)))
+            s.successes > 1
+            or s.payee_hash not in (hash(e.name), hash(e.payee_name), hash(e.head_name), hash(null::varchar))
+            or (e.card_number is not null and s.card_hash not in (hash(e.card_number), hash(null::varchar)))
         ), false)                                       as payee_suspect
     from entitlements as e
     full join successful_payments as s
@@ -103,7 +88,9 @@ keyed as (
         on o.key_hash = coalesce(e.key_hash, s.key_hash)
 ),
 
-exceptions as (
+maybe_exceptions as (
+    -- first without the programs' grace (never negative): a superset, so the program settings
+    -- are joined to a tenth of the keys instead of all of them
     select * from keyed
     where not (
         is_entitled
@@ -111,8 +98,31 @@ exceptions as (
         and failures = 0
         and stops = 0
         and paid_total = amount_due
-        and first_success_date <= late_after
+        and first_success_date <= due_date
         and not payee_suspect
+    )
+),
+
+exceptions as (
+    -- a program missing from programs.yaml gets the loader's defaults (grace 0, tolerance 0.01)
+    -- and no re-issue allowance, so its rows are still checked rather than silently dropped
+    select
+        x.*,
+        coalesce(p.grace_days, 0)                       as grace_days,
+        coalesce(p.reissue_days, 0)                     as reissue_days,
+        coalesce(p.tolerance, 0.01)                     as tolerance,
+        x.due_date + coalesce(p.grace_days, 0)          as late_after
+    from maybe_exceptions as x
+    left join programs_cfg as p
+        on p.code = x.program_code
+    where not (
+        x.is_entitled
+        and x.successes = 1
+        and x.failures = 0
+        and x.stops = 0
+        and x.paid_total = x.amount_due
+        and x.first_success_date <= x.due_date + coalesce(p.grace_days, 0)
+        and not x.payee_suspect
     )
 ),
 

@@ -9,7 +9,7 @@
 --     nine digit shares above $benford_max_mad, each payment of that program in that township is
 --     a finding, and the township one clue.
 -- The statistics read narrow columns only; the z-score is one comparison per payment against
--- its tier's figures, so the flagged payments come out of that same scan.
+-- its tier's figures, so the flagged payments come out of that same scan. (returns: payments)
 with outlier_programs as (
     select code from programs_cfg where outlier_check
 ),
@@ -47,7 +47,11 @@ tier_spreads as (
 
 z_scored as (
     select
-        p.*,
+        p.payment_row,
+        p.program_code,
+        p.period,
+        p.id_number,
+        p.amount,
         s.med,
         case
             when s.mad > 0 then 0.6745 * (p.amount::double - s.med) / s.mad
@@ -98,53 +102,34 @@ benford_townships as (
     having avg(abs(coalesce(c.hits, 0) / t.payments - log10(1 + 1 / d.digit))) > $benford_max_mad
 ),
 
-flagged as (
+outliers as (
     select
-        p.* exclude (med, z),
+        payment_row,
+        program_code,
         format('{} 期 {} 元，明显偏离同项目同期发放水平（中位数 {} 元，稳健 z 值 {}，阈值 {}）',
-               p.period, p.amount::varchar, round(p.med, 2)::decimal(18, 2)::varchar,
-               round(p.z, 1), $outlier_z)               as reason,
-        p.id_number                                     as case_key,
-        p.period                                        as case_period
-    from z_scored as p
-    where abs(p.z) > $outlier_z
-    union all
+               period, amount::varchar, round(med, 2)::decimal(18, 2)::varchar,
+               round(z, 1), $outlier_z)                 as detail,
+        id_number                                       as case_key,
+        period                                          as case_period
+    from z_scored
+    where abs(z) > $outlier_z
+),
+
+benford_payments as (
     select
-        p.*,
+        p.payment_row,
+        p.program_code,
         format('{}该项目 {} 笔发放金额的首位数字分布明显偏离本福特定律（平均绝对偏差 {}，阈值 {}），需核查金额来源；本笔 {} 期 {} 元',
                coalesce(p.township, '（未注明乡镇）'), b.payments, round(b.mad, 4), $benford_max_mad,
-               p.period, p.amount::varchar)             as reason,
+               p.period, p.amount::varchar)             as detail,
         coalesce(p.township, '')                        as case_key,
         ''                                              as case_period
     from payments_asof as p
     join benford_townships as b
         on b.program_code = p.program_code and b.township is not distinct from p.township
     where p.status = 'success'
-),
-
-final as (
-    select
-        f.program_code,
-        f.period,
-        f.id_number,
-        coalesce(e.name, f.name)                        as name,
-        f.card_number,
-        coalesce(e.township, f.township)                as township,
-        coalesce(e.village, f.village)                  as village,
-        coalesce(e.group_name, f.group_name)            as group_name,
-        e.amount_due,
-        f.amount                                        as amount_paid,
-        e.due_date,
-        f.pay_date                                      as paid_date,
-        date_diff('day', e.due_date, f.pay_date)        as days_overdue,
-        f.reason                                        as detail,
-        f.case_key,
-        f.case_period
-    from flagged as f
-    left join entitlements_current as e
-        on  e.id_number = f.id_number
-        and e.program_code = f.program_code
-        and e.period = f.period
 )
 
-select * from final
+select * from outliers
+union all
+select * from benford_payments

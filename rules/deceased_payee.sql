@@ -1,6 +1,6 @@
 -- DECEASED_PAYEE 死亡冒领: a successful payment for a period that starts after the
 -- beneficiary's death. A death within the period (e.g. the same month) is not flagged.
--- One finding per payment; one clue per person and program.
+-- One finding per payment; one clue per person and program. (returns: payments)
 with deaths_by_person as (
     -- two registers may both list a person: the earliest date counts
     select id_number, min(death_date) as death_date
@@ -8,14 +8,16 @@ with deaths_by_person as (
     group by id_number
 ),
 
-paid as (
-    select * from payments_asof
-    where status = 'success'
-),
-
 paid_to_dead as (
+    -- narrow: the register is small, so this join touches few payments
     select
-        p.*,
+        p.payment_row,
+        p.program_code,
+        p.period,
+        p.id_number,
+        p.pay_date,
+        p.amount,
+        p.payee_name,
         d.death_date,
         case
             when p.period like '____-Q_'
@@ -23,37 +25,19 @@ paid_to_dead as (
             when length(p.period) = 4
                 then make_date(p.period::integer, 1, 1)
             else make_date(left(p.period, 4)::integer, substr(p.period, 6, 2)::integer, 1)
-        end as period_start
-    from paid as p
+        end                                             as period_start
+    from payments_asof as p
     join deaths_by_person as d
         on d.id_number = p.id_number
-),
-
-final as (
-    select
-        p.program_code,
-        p.period,
-        p.id_number,
-        coalesce(e.name, p.name)                        as name,
-        p.card_number,
-        coalesce(e.township, p.township)                as township,
-        coalesce(e.village, p.village)                  as village,
-        coalesce(e.group_name, p.group_name)            as group_name,
-        e.amount_due,
-        p.amount                                        as amount_paid,
-        e.due_date,
-        p.pay_date                                      as paid_date,
-        date_diff('day', e.due_date, p.pay_date)        as days_overdue,
-        format('死亡登记显示该对象已于 {} 死亡，{} 仍成功发放 {} 期补贴 {} 元（收款户名 {}）',
-               p.death_date, p.pay_date, p.period, p.amount::varchar, coalesce(p.payee_name, '未知')) as detail,
-        p.id_number                                     as case_key,
-        ''                                              as case_period
-    from paid_to_dead as p
-    left join entitlements_current as e
-        on  e.id_number = p.id_number
-        and e.program_code = p.program_code
-        and e.period = p.period
-    where p.period_start > p.death_date
+    where p.status = 'success'
 )
 
-select * from final
+select
+    payment_row,
+    program_code,
+    format('死亡登记显示该对象已于 {} 死亡，{} 仍成功发放 {} 期补贴 {} 元（收款户名 {}）',
+           death_date, pay_date, period, amount::varchar, coalesce(payee_name, '未知')) as detail,
+    id_number                                           as case_key,
+    ''                                                  as case_period
+from paid_to_dead
+where period_start > death_date

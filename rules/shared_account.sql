@@ -1,21 +1,22 @@
 -- SHARED_ACCOUNT 多人一卡: one card receiving successful payments for two or more beneficiaries
 -- that no roster registers as one household (household = coalesce(head_id, id_number) on any
 -- current roster row; someone on no roster is a household alone). One finding per payment
--- into that card; one clue per card (program_code and case_period empty).
+-- into that card; one clue per card (program_code and case_period empty). (returns: payments)
 with paid as (
     -- narrow: only what the card test needs; the payments themselves are fetched at the end
-    select card_number, id_number
+    select hash(card_number) as card_hash, card_number, id_number
     from payments_asof
     where status = 'success'
       and card_number is not null
 ),
 
 multi_person_cards as (
-    -- two or more distinct ids on one card (compared by 64-bit hash: integer aggregates are
-    -- several times cheaper than text ones; the exact ids are taken again below)
-    select card_number
+    -- two or more distinct ids on one card, grouped and compared by 64-bit hashes: integer
+    -- aggregates are several times cheaper than text ones; the exact cards and ids are taken
+    -- again below, so a shared hash can only add a card to check, never hide one
+    select card_hash
     from paid
-    group by card_number
+    group by card_hash
     having min(hash(id_number)) <> max(hash(id_number))
 ),
 
@@ -23,7 +24,7 @@ card_people as (
     select distinct p.card_number, p.id_number
     from paid as p
     semi join multi_person_cards as c
-        on c.card_number = p.card_number
+        on c.card_hash = p.card_hash
 ),
 
 rostered_households as (
@@ -65,36 +66,42 @@ shared_cards as (
     where b.covered < s.persons
 ),
 
-final as (
+shared_payments as (
     select
-        ''                                              as program_code,
+        p.payment_row,
+        p.program_code,
         p.period,
         p.id_number,
-        coalesce(e.name, p.name)                        as name,
+        p.name,
         p.card_number,
-        coalesce(e.township, p.township)                as township,
-        coalesce(e.village, p.village)                  as village,
-        coalesce(e.group_name, p.group_name)            as group_name,
-        e.amount_due,
-        p.amount                                        as amount_paid,
-        e.due_date,
-        p.pay_date                                      as paid_date,
-        date_diff('day', e.due_date, p.pay_date)        as days_overdue,
-        format('同一银行卡（尾号{}）收取 {} 名不属于同一户的对象的补贴；本笔：{} {} 期 {} 元，享受人 {}，户名 {}',
-               right(p.card_number, 4), c.persons, coalesce(g.name, p.program_code), p.period,
-               p.amount::varchar, coalesce(e.name, p.name, '未知'), coalesce(p.payee_name, '未知')) as detail,
-        p.card_number                                   as case_key,
-        ''                                              as case_period
+        p.amount,
+        p.payee_name,
+        c.persons
     from payments_asof as p
     join shared_cards as c
         on c.card_number = p.card_number
-    left join entitlements_current as e
-        on  e.id_number = p.id_number
-        and e.program_code = p.program_code
-        and e.period = p.period
-    left join programs_cfg as g
-        on g.code = p.program_code
     where p.status = 'success'
+),
+
+registered_names as (
+    -- the roster's name for the payment's key, read only for the people on shared cards
+    select id_number, program_code, period, name
+    from entitlements_current
+    where id_number in (select id_number from shared_payments)
 )
 
-select * from final
+select
+    p.payment_row,
+    ''                                                  as program_code,
+    format('同一银行卡（尾号{}）收取 {} 名不属于同一户的对象的补贴；本笔：{} {} 期 {} 元，享受人 {}，户名 {}',
+           right(p.card_number, 4), p.persons, coalesce(g.name, p.program_code), p.period,
+           p.amount::varchar, coalesce(e.name, p.name, '未知'), coalesce(p.payee_name, '未知')) as detail,
+    p.card_number                                       as case_key,
+    ''                                                  as case_period
+from shared_payments as p
+left join registered_names as e
+    on  e.id_number = p.id_number
+    and e.program_code = p.program_code
+    and e.period = p.period
+left join programs_cfg as g
+    on g.code = p.program_code

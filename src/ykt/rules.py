@@ -60,7 +60,12 @@ _LINE_COMMENT = re.compile(r"--[^\n]*")
 # A fixed day for validating against the empty warehouse: any date would do.
 _VALIDATION_AS_OF = dt.date(2000, 1, 1)
 
-_RULE_KEYS = {"code", "title", "route", "order", "sql_file", "description", "absorbs"}
+_RULE_KEYS = {"code", "title", "route", "order", "sql_file", "description", "absorbs", "returns"}
+# What a rule's select returns: the finding columns themselves, or flagged payments that the
+# shared PAYMENT_FINDINGS_SQL turns into findings (one place for how a payment is described).
+RETURNS = ("findings", "payments")
+PAYMENT_FINDINGS_SQL = "_payment_findings.sql"
+FLAGGED_PAYMENT_COLUMNS = ("payment_row", "program_code", "detail", "case_key", "case_period")
 _INTERMEDIATE_KEYS = {"name", "sql_file", "description"}
 
 
@@ -82,10 +87,19 @@ class Rule:
     description: str
     order: int
     absorbs: Absorption | None = None
+    returns: str = "findings"
+    describe_sql: str = ""      # PAYMENT_FINDINGS_SQL, for a rule that returns payments
+
+    @property
+    def finding_sql(self) -> str:
+        """The select yielding the finding columns: a payments rule's own select goes through the shared description."""
+        if self.returns == "payments":
+            return describe_payments_sql(self.sql, self.describe_sql)
+        return self.sql
 
     @property
     def parameters(self) -> tuple[str, ...]:
-        return sql_parameters(self.sql)
+        return sql_parameters(self.finding_sql)
 
 
 @dataclass(frozen=True)
@@ -146,6 +160,11 @@ def bind(names: tuple[str, ...], available: dict[str, Any], **extra: Any) -> dic
     return {name: values[name] for name in names}
 
 
+def describe_payments_sql(flagged_sql: str, payment_findings_sql: str) -> str:
+    """A `returns: payments` rule as a finding select: its rows are the CTE `flagged` of the shared SQL."""
+    return f"with flagged as (\n{flagged_sql}\n)\nselect * from (\n{payment_findings_sql}\n)"
+
+
 def insert_findings_sql(rule: Rule) -> str:
     """Wrap a rule's select: add rule, route, as_of and the stable case_id, insert by name."""
     columns = [c for c in CONTRACT_COLUMNS if c not in CASE_ONLY_COLUMNS]
@@ -153,7 +172,7 @@ def insert_findings_sql(rule: Rule) -> str:
     return (
         f"insert into findings (as_of, rule, route, case_id, {', '.join(columns)})\n"
         f"select $as_of, r.rule_code, $ykt_route, {case_id}, {', '.join('r.' + c for c in columns)}\n"
-        f"from (select $ykt_rule as rule_code, * from (\n{rule.sql}\n)) as r"
+        f"from (select $ykt_rule as rule_code, * from (\n{rule.finding_sql}\n)) as r"
     )
 
 
@@ -210,8 +229,12 @@ def install_programs(wh: Warehouse, programs: Programs) -> None:
 _VIEWS = (
     ("view entitlements_current",
      "create or replace temp view entitlements_current as select * from entitlements where superseded_by is null"),
+    # payment_row (the row id) lets a rule find payments on narrow columns and fetch the few it
+    # flags whole: a row-id join reads only those rows
+
     ("view payments_asof",
-     "create or replace temp view payments_asof as select * from payments where pay_date <= getvariable('ykt_as_of')"),
+     "create or replace temp view payments_asof as select *, rowid as payment_row from payments "
+     "where pay_date <= getvariable('ykt_as_of')"),
 )
 
 
@@ -298,7 +321,8 @@ def load_registry(ruleset_dir: Path | None = None) -> RuleRegistry:
     if problems.items and not raw:
         raise ConfigError(problems.items)   # nothing to check the SQL files against
     intermediates = _parse_intermediates(raw.get("intermediates"), directory, problems)
-    rules = _parse_rules(raw.get("rules"), directory, problems)
+    describe_sql = _read_sql(directory, PAYMENT_FINDINGS_SQL, PAYMENT_FINDINGS_SQL, problems)
+    rules = _parse_rules(raw.get("rules"), directory, describe_sql, problems)
     _check_closed_set(rules, problems)
     _check_unreferenced_sql(directory, rules, intermediates, problems)
     _check_absorptions(rules, problems)
@@ -379,12 +403,12 @@ def _parse_intermediates(raw: Any, directory: Path, problems: _Problems) -> list
     return steps
 
 
-def _parse_rules(raw: Any, directory: Path, problems: _Problems) -> list[Rule]:
+def _parse_rules(raw: Any, directory: Path, describe_sql: str, problems: _Problems) -> list[Rule]:
     rules: list[Rule] = []
     if raw is None:
         problems.add(RULES_YAML, "rules", "缺少 rules 列表")
     for where, item in _entries(raw, "rules", problems):
-        rule = _parse_rule(item, where, directory, problems)
+        rule = _parse_rule(item, where, directory, describe_sql, problems)
         if rule is None:
             continue
         if rule.code in {r.code for r in rules}:
@@ -394,7 +418,7 @@ def _parse_rules(raw: Any, directory: Path, problems: _Problems) -> list[Rule]:
     return rules
 
 
-def _parse_rule(item: dict, where: str, directory: Path, problems: _Problems) -> Rule | None:
+def _parse_rule(item: dict, where: str, directory: Path, describe_sql: str, problems: _Problems) -> Rule | None:
     code = item.get("code")
     key = code if isinstance(code, str) else where
     _unknown_keys(item, _RULE_KEYS, key, problems)
@@ -413,10 +437,15 @@ def _parse_rule(item: dict, where: str, directory: Path, problems: _Problems) ->
     for text_key in ("title", "description"):
         if not isinstance(item.get(text_key), str) or not item[text_key].strip():
             problems.add(RULES_YAML, code, f"缺少 {text_key}（中文）")
+    returns = item.get("returns", "findings")
+    if returns not in RETURNS:
+        problems.add(RULES_YAML, code, f"returns 应为 {' | '.join(RETURNS)} 之一，实际为 {returns!r}")
+        returns = "findings"
     sql = _read_sql(directory, item.get("sql_file"), code, problems)
     absorbs = _parse_absorption(item.get("absorbs"), code, problems)
     return Rule(code, str(item.get("title") or ""), str(route), str(item.get("sql_file")), sql,
-                str(item.get("description") or "").strip(), order, absorbs)
+                str(item.get("description") or "").strip(), order, absorbs, returns,
+                describe_sql if returns == "payments" else "")
 
 
 def _parse_absorption(raw: Any, code: str, problems: _Problems) -> Absorption | None:
@@ -447,7 +476,7 @@ def _check_closed_set(rules: list[Rule], problems: _Problems) -> None:
 
 
 def _check_unreferenced_sql(directory: Path, rules: list[Rule], steps: list[Intermediate], problems: _Problems) -> None:
-    referenced = {r.sql_file for r in rules} | {s.sql_file for s in steps}
+    referenced = {r.sql_file for r in rules} | {s.sql_file for s in steps} | {PAYMENT_FINDINGS_SQL}
     for path in sorted(directory.glob("*.sql")):
         if path.name not in referenced:
             problems.add(path.name, path.stem, "SQL 文件没有对应的规则元数据：请在 rules.yaml 中登记或删除该文件")
@@ -485,20 +514,29 @@ def _check_rule_sql(wh: Warehouse, rule: Rule, params: dict[str, Any], problems:
                      f"未知参数 {', '.join('$' + p for p in unknown)}；可用：{', '.join('$' + p for p in params)}")
         return
     try:
-        described = wh.execute(rule.code, f"select * from (\n{rule.sql}\n) limit 0", bind(rule.parameters, params))
-        columns = tuple(d[0] for d in described.description)
+        if rule.returns == "payments":
+            flagged = _columns_of(wh, rule.code, rule.sql, params)
+            if flagged != FLAGGED_PAYMENT_COLUMNS:
+                problems.add(rule.sql_file, rule.code, _column_mismatch(flagged, FLAGGED_PAYMENT_COLUMNS))
+                return
+        columns = _columns_of(wh, rule.code, rule.finding_sql, params)
         if columns != CONTRACT_COLUMNS:
-            problems.add(rule.sql_file, rule.code, _column_mismatch(columns))
+            problems.add(rule.sql_file, rule.code, _column_mismatch(columns, CONTRACT_COLUMNS))
             return
         _run_rule(wh, rule, params)
     except RuleExecutionError as exc:
         problems.add(rule.sql_file, rule.code, f"SQL 无法执行：{exc.cause}")
 
 
-def _column_mismatch(columns: tuple[str, ...]) -> str:
-    missing = [c for c in CONTRACT_COLUMNS if c not in columns]
-    extra = [c for c in columns if c not in CONTRACT_COLUMNS]
-    parts = [f"输出列必须恰为（按此顺序）：{', '.join(CONTRACT_COLUMNS)}"]
+def _columns_of(wh: Warehouse, name: str, sql: str, params: dict[str, Any]) -> tuple[str, ...]:
+    described = wh.execute(name, f"select * from (\n{sql}\n) limit 0", bind(sql_parameters(sql), params))
+    return tuple(d[0] for d in described.description)
+
+
+def _column_mismatch(columns: tuple[str, ...], expected: tuple[str, ...]) -> str:
+    missing = [c for c in expected if c not in columns]
+    extra = [c for c in columns if c not in expected]
+    parts = [f"输出列必须恰为（按此顺序）：{', '.join(expected)}"]
     if missing:
         parts.append(f"缺少：{', '.join(missing)}")
     if extra:
