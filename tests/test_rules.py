@@ -574,6 +574,29 @@ def test_registry_matches_the_closed_rule_set(registry):
     assert all(r.route == FIXED_ROUTES[r.code] and r.title and r.description for r in registry.rules)
 
 
+def test_payment_rules_are_checked_against_the_flagged_payment_columns(tmp_path: Path):
+    """A copy of the ruleset where DECEASED_PAYEE (returns: payments) forgets case_period in its own select
+    and PUBLIC_EMPLOYEE declares an unknown `returns`: both are reported, the first naming the
+    flagged-payment columns the shared description expects."""
+    broken = tmp_path / "ruleset"
+    shutil.copytree(default_ruleset_dir(), broken, ignore=shutil.ignore_patterns("__pycache__", "*.py"))
+    meta = yaml.safe_load((broken / "rules.yaml").read_text(encoding="utf-8"))
+    next(r for r in meta["rules"] if r["code"] == "PUBLIC_EMPLOYEE")["returns"] = "rows"
+    (broken / "rules.yaml").write_text(yaml.safe_dump(meta, allow_unicode=True), encoding="utf-8")
+    deceased = (broken / "deceased_payee.sql").read_text(encoding="utf-8")
+    cut = deceased.replace("id_number                                           as case_key,\n"
+                           "    ''                                                  as case_period",
+                           "id_number                                           as case_key")
+    assert cut != deceased
+    (broken / "deceased_payee.sql").write_text(cut, encoding="utf-8")
+    with pytest.raises(ConfigError) as error:
+        load_registry(broken)
+    by_key = {(Path(p.file).name, p.key): p.message for p in error.value.problems}
+    assert {("rules.yaml", "PUBLIC_EMPLOYEE"), ("deceased_payee.sql", "DECEASED_PAYEE")} <= set(by_key)
+    assert "payment_row, program_code, detail, case_key, case_period" in by_key[("deceased_payee.sql", "DECEASED_PAYEE")]
+    assert "rows" in by_key[("rules.yaml", "PUBLIC_EMPLOYEE")]
+
+
 def test_registry_reports_every_problem_with_file_and_rule(tmp_path: Path):
     """A copy of the ruleset broken seven ways: an unknown code, a duplicate code, a clue routed to the
     platform, a nonsense route, a rule pointing at a missing SQL file (leaving its real file without
