@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import openpyxl
+from openpyxl.worksheet.worksheet import Worksheet
 import polars as pl
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
@@ -229,8 +230,20 @@ def _data_sheet_layout(wb: openpyxl.Workbook, sheet: DataSheet) -> None:
     ws.auto_filter.ref = f"A1:{last}{sheet.frame.height + 1}"
     for i, width in enumerate(_column_widths(sheet.frame, sheet.columns), start=1):
         ws.column_dimensions[get_column_letter(i)].width = width
+    _printable(ws, repeat_header=True)
     ws.append([_header_cell(ws, c.header) for c in sheet.columns])
     ws.append([_template_cell(ws, c.kind) for c in sheet.columns])
+
+
+def _printable(ws, *, repeat_header: bool) -> None:
+    """Inspectors print these: landscape, all columns on one page width, the header on every page."""
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = Worksheet.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    if repeat_header:
+        ws.print_title_rows = "1:1"
 
 
 def _header_cell(ws, text: str) -> WriteOnlyCell:
@@ -402,6 +415,7 @@ def _summary_sheet(wb: openpyxl.Workbook, report: Report) -> None:
     ws = wb.create_sheet("汇总")
     for letter, width in zip("ABCDEFGH", (34, 22, 22, 12, 14, 12, 16, 16)):
         ws.column_dimensions[letter].width = width
+    _printable(ws, repeat_header=False)
     for row in summary_rows(report):
         ws.append([_summary_cell(ws, value, style) for value, style in row])
 
