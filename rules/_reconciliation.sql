@@ -88,19 +88,21 @@ keyed as (
         on o.key_hash = coalesce(e.key_hash, s.key_hash)
 ),
 
+settled as (
+    -- paid once, in full, to the registered holder and card, with no failure or stop: such a
+    -- key is ordinary when that payment came by due + grace
+    select
+        *,
+        coalesce(is_entitled and successes = 1 and failures = 0 and stops = 0
+                 and paid_total = amount_due and not payee_suspect, false) as paid_once_in_full
+    from keyed
+),
+
 maybe_exceptions as (
     -- first without the programs' grace (never negative): a superset, so the program settings
     -- are joined to a tenth of the keys instead of all of them
-    select * from keyed
-    where not (
-        is_entitled
-        and successes = 1
-        and failures = 0
-        and stops = 0
-        and paid_total = amount_due
-        and first_success_date <= due_date
-        and not payee_suspect
-    )
+    select * from settled
+    where not (paid_once_in_full and first_success_date <= due_date)
 ),
 
 exceptions as (
@@ -115,15 +117,7 @@ exceptions as (
     from maybe_exceptions as x
     left join programs_cfg as p
         on p.code = x.program_code
-    where not (
-        x.is_entitled
-        and x.successes = 1
-        and x.failures = 0
-        and x.stops = 0
-        and x.paid_total = x.amount_due
-        and x.first_success_date <= x.due_date + coalesce(p.grace_days, 0)
-        and not x.payee_suspect
-    )
+    where not (x.paid_once_in_full and x.first_success_date <= x.due_date + coalesce(p.grace_days, 0))
 ),
 
 bank_attributes as (
