@@ -199,3 +199,40 @@ def test_rejected_file_is_retried_and_stray_files_are_reported(wh, tmp_path):
         # no header recognised, so every non-blank line of the file counts as a rejected row
         assert results[0].rows_read == results[0].rows_rejected == 2
     assert count(wh, "select count(*) from files") == 1
+
+
+def test_files_are_read_ahead_but_recorded_in_order(wh, tmp_path):
+    """Three rosters (a, b, c by name); b has unknown headers. The loader reads one file ahead,
+    yet the results come back in inbox order: a loaded, b rejected as a whole, c loaded, each
+    with its own rows, and the rejected file's receipt is archived like the others."""
+    inbox = tmp_path / "inbox"
+    roster_csv(inbox, "城乡低保_2024年3月_a.csv", [(p.name, p.id_number, "1350", "凤灵街道") for p in PEOPLE[:2]])
+    (inbox / "roster" / "城乡低保_2024年3月_b.csv").write_text("甲,乙\n1,2\n", encoding="utf-8")
+    roster_csv(inbox, "城乡低保_2024年3月_c.csv", [(p.name, p.id_number, "1350", "万安社区") for p in PEOPLE[2:5]])
+    results = run(wh, inbox, tmp_path)
+    assert [(r.name[-5:], r.status, r.rows_loaded) for r in results] == [
+        ("a.csv", "loaded", 2), ("b.csv", "rejected", 0), ("c.csv", "loaded", 3)]
+    assert count(wh, "select count(*) from entitlements") == 5
+    assert len(list((tmp_path / "archive").rglob("*.json"))) == 3
+
+
+def test_mac_workbook_dates_count_from_1904(wh, tmp_path):
+    """A roster saved with the 1904 date system (Excel for Mac): its 应发日期 typed as the plain
+    number 43000 is 1904-01-01 + 43000 days = 2021-09-23 (in a 1900 workbook it would be
+    2017-09-22); a real date cell is unaffected."""
+    import datetime as dt
+
+    import openpyxl
+    from openpyxl.utils.datetime import CALENDAR_MAC_1904
+
+    workbook = openpyxl.Workbook()
+    workbook.epoch = CALENDAR_MAC_1904
+    sheet = workbook.active
+    sheet.append(["姓名", "身份证号码", "应发金额", "应发日期"])
+    sheet.append([PEOPLE[0].name, PEOPLE[0].id_number, "1350", 43000])
+    sheet.append([PEOPLE[1].name, PEOPLE[1].id_number, "1350", dt.date(2024, 3, 10)])
+    (tmp_path / "inbox" / "roster").mkdir(parents=True)
+    workbook.save(tmp_path / "inbox" / "roster" / "城乡低保_2024年3月.xlsx")
+    [result] = run(wh, tmp_path / "inbox", tmp_path)
+    assert result.status == "loaded"
+    assert wh.rows("t", "select due_date from entitlements order by source_row") == [(dt.date(2021, 9, 23),), (dt.date(2024, 3, 10),)]

@@ -12,7 +12,7 @@ from stdnum.cn import ric
 from ykt.config import load_programs
 from ykt.model import LOADED_COLUMNS, RawTable
 from ykt.normalising import (
-    amount_expr, card_expr, date_expr, id_number_expr, name_expr, normalise, period_expr, status_expr,
+    WHITESPACE, amount_expr, card_expr, date_expr, id_number_expr, name_expr, normalise, parse_table, period_expr, status_expr,
 )
 
 VALID_ID = "11010519491231002X"          # from GB 11643 examples
@@ -194,3 +194,45 @@ def test_reference_lists(kind):
     assert n.loaded.height == (1 if kind == "deaths" else 2)
     if kind == "deaths":
         assert n.rejects["reason_code"].to_list() == ["DEATH_DATE_MISSING"]
+
+
+# -- parsing once per distinct text ------------------------------------------------------------------
+
+DAMAGED_CELLS = {
+    "id_number": [VALID_ID, " 11010519491231002x", "１１０１０５１９４９１２３１００２Ｘ", "360426199101010072", "5.10723E+17",
+                  "110105491231002", None, "", "abc"],
+    "name": ["甲", " 乙 丙", "张?", None, "\u200b", "王五", "赵六", "钱七", "孙八"],
+    "death_date": ["2024-01-15", "2024/1/5", "45361", "2024-02-30", None, "2024年3月1日", "20240301", "x", " "],
+}
+
+
+def test_repeated_cells_parse_exactly_as_each_cell_on_its_own():
+    """The same nine damaged cells per column, first each once (parsed row by row) and then each
+    four times over (parsed once per distinct text and gathered back): every row gets the same
+    value, reason code and warning as its cell parsed on its own."""
+    headers = {"id_number": "身份证号码", "name": "姓名", "death_date": "死亡日期"}
+    once = parse_table(table("deaths", DAMAGED_CELLS, headers), PROGRAMS)
+    repeated = parse_table(table("deaths", {c: v * 4 for c, v in DAMAGED_CELLS.items()}, headers), PROGRAMS)
+    columns = ["id_number", "_err_id_number", "_warn_id_number", "name", "_err_name", "_warn_name", "death_date", "_err_death_date"]
+    assert repeated.select(columns).to_dicts() == once.select(columns).to_dicts() * 4
+    expected_ids = [r["value"] for r in parse(lambda c: id_number_expr(c), DAMAGED_CELLS["id_number"])]
+    assert once["id_number"].to_list() == expected_ids
+
+
+def test_whitespace_table_is_what_polars_calls_whitespace():
+    """halfwidth_expr deletes spaces with a fixed character table; it must be exactly the set
+    polars' `\\s` matches (and strip_chars strips), or a cell would keep a stray space."""
+    every_char = pl.Series([chr(c) for c in range(0x110000) if not 0xD800 <= c < 0xE000], dtype=pl.String)
+    assert set(every_char.filter(every_char.str.contains(r"^\s$")).to_list()) == set(WHITESPACE)
+    assert set(every_char.filter(every_char.str.strip_chars() == "").to_list()) == set(WHITESPACE)
+
+
+def test_written_total_counts_rows_rejected_for_other_reasons():
+    """Three written amounts (100.10, 200.20 and 'abc'); the 200.20 row has a bad ID and is rejected,
+    but the 合计 row adds up what is written: the detail total is 300.30."""
+    t = table("roster", {"name": ["甲", "乙", "丙"], "id_number": [VALID_ID, "360426199101010072", VALID_ID_2],
+                         "amount": ["100.10", "200.20", "abc"]},
+              {"name": "姓名", "id_number": "身份证号码", "amount": "应发金额"}, program_hint="DIBAO", period_hint="2024-03")
+    n = normalise(t, PROGRAMS)
+    assert n.detail_total == Decimal("300.30")
+    assert n.loaded.height == 1

@@ -1,4 +1,4 @@
-"""Property tests (hypothesis) for the ID, amount, date and period parsers.
+"""Property tests (hypothesis) for the ID, amount, date and period parsers and the card Luhn check.
 
 Each property generates a value, writes it the way people do, and checks that the
 vectorised parser gives the original value back (or the right reason code).
@@ -12,9 +12,10 @@ from decimal import Decimal
 import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from stdnum import luhn
 from stdnum.cn import ric
 
-from ykt.normalising import amount_expr, date_expr, id_number_expr, period_expr
+from ykt.normalising import amount_expr, date_expr, id_number_expr, luhn_ok_expr, period_expr
 
 FAST = settings(max_examples=60, deadline=None)
 WIDE = str.maketrans("0123456789X.,", "０１２３４５６７８９Ｘ．，")
@@ -106,3 +107,16 @@ def test_any_period_in_any_supported_format_is_canonical(year, month, quarter):
              f"{year}年度", f"{year}-13"]
     assert run(period_expr, cells) == [f"{year}-{month:02d}"] * 3 + [f"{year}-Q{quarter}"] * 2 + [str(year), None]
     assert run(period_expr, [f"{year}-13"], "error") == ["PERIOD_INVALID"]
+
+
+@FAST
+@given(st.lists(st.text("0123456789", min_size=1, max_size=32), min_size=1, max_size=30))
+def test_luhn_by_table_lookup_agrees_with_the_reference(numbers):
+    """The 4-digit-group table Luhn of card_expr says what python-stdnum's Luhn says, for any digit
+    string up to 32 digits (the longest account number a card cell may hold); a valid number
+    made from each string (its Luhn digit appended) always passes."""
+    valid = [n[:31] + luhn.calc_check_digit(n[:31]) for n in numbers]
+    cells = numbers + valid
+    got = pl.DataFrame({"c": cells}).select(luhn_ok_expr(pl.col("c"))).to_series().to_list()
+    assert got == [luhn.is_valid(c) for c in cells]
+    assert all(got[len(numbers):])

@@ -31,7 +31,6 @@ from ykt.config import Programs
 from ykt.errors import InputFileError
 from ykt.reading import KIND_NAMES, detect_kind
 from ykt.reading_aliases import ColumnAliases
-from ykt.reading_layout import find_header
 from ykt.reading_sources import Grid, read_grids
 
 RESULT_SUFFIX = ".检查结果.xlsx"
@@ -84,6 +83,7 @@ class Validation:
     rows_read: int
     rejects: pl.DataFrame          # sheet, row, column, value_masked, reason_code, reason
     error: InputFileError | None = None
+    positions: pl.DataFrame | None = None   # sheet, label, col: where each table's columns sit
 
 
 def check_files(paths: Sequence[Path], programs: Programs, aliases: ColumnAliases, *,
@@ -97,15 +97,15 @@ def check_file_and_annotate(path: Path, programs: Programs, aliases: ColumnAlias
     try:
         kind = kind or detect_kind(path, aliases)
     except InputFileError as exc:
-        return _finish(path, None, Validation(0, _no_rejects(), exc), aliases)
-    return _finish(path, kind, validate_file(path, kind, programs, aliases), aliases)
+        return _finish(path, None, Validation(0, _no_rejects(), exc))
+    return _finish(path, kind, validate_file(path, kind, programs, aliases))
 
 
 def result_path(path: Path) -> Path:
     return path.with_name(path.stem + RESULT_SUFFIX)
 
 
-def _finish(path: Path, kind: str | None, validation: Validation, aliases: ColumnAliases) -> CheckResult:
+def _finish(path: Path, kind: str | None, validation: Validation) -> CheckResult:
     rejects = validation.rejects
     result = CheckResult(
         path=path, kind=kind, rows_read=validation.rows_read,
@@ -117,7 +117,7 @@ def _finish(path: Path, kind: str | None, validation: Validation, aliases: Colum
     if result.ok:
         target.unlink(missing_ok=True)
         return result
-    annotated = write_annotated_copy(path, kind, aliases, rejects, result, target)
+    annotated = write_annotated_copy(path, validation.positions, rejects, result, target)
     return replace(result, annotated=annotated)
 
 
@@ -130,7 +130,7 @@ def validate_file(path: Path, kind: str, programs: Programs, aliases: ColumnAlia
     except InputFileError as exc:
         return Validation(0, _no_rejects(), exc)
     rejects = pl.concat([_no_rejects(), *(t.rejects.cast(_no_rejects().schema) for t in tables)])
-    return Validation(rows_read=sum(t.rows_read for t in tables), rejects=rejects)
+    return Validation(rows_read=sum(t.rows_read for t in tables), rejects=rejects, positions=header_positions(tables))
 
 
 def _no_rejects() -> pl.DataFrame:
@@ -168,34 +168,24 @@ def bad_cells(rejects: pl.DataFrame, positions: pl.DataFrame) -> pl.DataFrame:
             .sort("sheet", "row", "col"))
 
 
-def header_positions(grids: Sequence[Grid], kind: str, aliases: ColumnAliases) -> pl.DataFrame:
-    """(sheet, label, col) for every recognised header of every sheet (per-sheet Python)."""
-    rows = []
-    for grid in grids:
-        header = find_header(grid.frame, kind, aliases)
-        if header is None:
-            continue
-        for role, label in header.labels.items():
-            rows.append((_sheet_key(grid), label, int(header.columns[role][1:]) + 1))
+def header_positions(tables) -> pl.DataFrame:
+    """(sheet, label, col) for every recognised header of every checked table (ykt.ingest.CheckedTable:
+    the reader's own column positions, so the file is not read again to find them)."""
+    rows = [(t.sheet or "", label, col) for t in tables for label, col in t.columns.items()]
     return pl.DataFrame(rows, schema={"sheet": pl.Utf8, "label": pl.Utf8, "col": pl.Int64}, orient="row").unique(
         subset=["sheet", "label"], keep="first", maintain_order=True)
 
 
-def _sheet_key(grid: Grid) -> str:
-    return grid.sheet or ""
-
-
 # -- the annotated copy ----------------------------------------------------------------------------
 
-def write_annotated_copy(path: Path, kind: str | None, aliases: ColumnAliases, rejects: pl.DataFrame,
+def write_annotated_copy(path: Path, positions: pl.DataFrame | None, rejects: pl.DataFrame,
                          result: CheckResult, target: Path) -> Path:
     """The workbook (converted if it is not .xlsx) with red, commented bad cells and the summary sheet."""
-    grids = _grids_or_none(path)
     with _progress(result.rows_read >= PROGRESS_MIN_ROWS, path.name) as steps:
         steps.stage("打开工作簿")
-        workbook = _as_workbook(path, grids)
-        if kind and grids and rejects.height:
-            cells = bad_cells(rejects, header_positions(grids, kind, aliases))
+        workbook = _as_workbook(path)
+        if positions is not None and positions.height and rejects.height:
+            cells = bad_cells(rejects, positions)
             steps.stage("标注错误单元格", total=cells.height)
             _mark_cells(workbook, cells, steps.advance)
         _summary_sheet(workbook, result)
@@ -216,8 +206,9 @@ def _grids_or_none(path: Path) -> list[Grid] | None:
         return None
 
 
-def _as_workbook(path: Path, grids: Sequence[Grid] | None) -> openpyxl.Workbook:
-    """The clerk's own .xlsx (formatting kept), or a new workbook holding the text of every sheet."""
+def _as_workbook(path: Path) -> openpyxl.Workbook:
+    """The clerk's own .xlsx (formatting kept), or a new workbook holding the text of every sheet
+    (CSV/TXT and .xls are read as text here, the only second read of such a file)."""
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         try:
             return openpyxl.load_workbook(path)
@@ -225,7 +216,7 @@ def _as_workbook(path: Path, grids: Sequence[Grid] | None) -> openpyxl.Workbook:
             pass
     workbook = openpyxl.Workbook()
     workbook.remove(workbook.active)
-    for grid in grids or ():
+    for grid in _grids_or_none(path) or ():
         _copy_grid(workbook.create_sheet(_sheet_title(grid.sheet or CSV_SHEET)), grid.frame)
     return workbook
 

@@ -13,6 +13,9 @@ again (a configuration fix, e.g. a new program alias, may now let it load).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
@@ -22,7 +25,7 @@ from ykt.archive import archive_file, content_hash
 from ykt.config import Programs
 from ykt.errors import InputFileError
 from ykt.model import KINDS, TABLE_OF_KIND, FileResult, Normalised, RawTable
-from ykt.normalising import detail_total, normalise
+from ykt.normalising import normalise
 from ykt.reasons import FILE_REASONS
 from ykt.validating import NO_REJECTS, make_rejects
 from ykt.warehouse import Warehouse
@@ -68,13 +71,75 @@ def stray_files(inbox: Path) -> list[Path]:
 # -- per file ----------------------------------------------------------------------------------
 
 
-def check_file(path: Path, kind: str | None, programs: Programs, aliases) -> list[Normalised]:
+@dataclass(frozen=True)
+class CheckedTable:
+    """One table of a checked file: its rows' outcome, and where its columns sit in the
+    sheet (header text → 1-based column), so `ykt check` can point at each bad cell
+    without reading the file again."""
+
+    sheet: str | None
+    normalised: Normalised
+    columns: dict[str, int]
+
+    @property
+    def rejects(self) -> pl.DataFrame:
+        return self.normalised.rejects
+
+    @property
+    def rows_read(self) -> int:
+        return self.normalised.rows_read
+
+
+def check_file(path: Path, kind: str | None, programs: Programs, aliases) -> list[CheckedTable]:
     """Read, normalise and validate a file without loading it (`ykt check`).
     Raises InputFileError when the file cannot be used as a whole."""
-    from ykt.reading import detect_kind, read_tables
+    from ykt.reading import detect_kind
 
     kind = kind or _kind_from_folder(Path(path)) or detect_kind(Path(path), aliases)
-    return [normalise(table, programs) for table in read_tables(Path(path), kind, aliases, programs)]
+    prepared = prepare_file(Path(path), kind, programs, aliases)
+    if prepared.error is not None:
+        raise prepared.error
+    return [CheckedTable(table.sheet, result, _header_columns(table)) for table, result in zip(prepared.tables, prepared.results)]
+
+
+def _header_columns(table: RawTable) -> dict[str, int]:
+    """Header text as written → 1-based sheet column (the first column wins for a repeated text)."""
+    columns: dict[str, int] = {}
+    for role, label in table.headers.items():
+        if role in table.positions:
+            columns.setdefault(label, table.positions[role] + 1)
+    return columns
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A file read and normalised (no warehouse involved), or the reason it cannot be used."""
+
+    tables: list[RawTable] = field(default_factory=list)
+    results: list[Normalised] = field(default_factory=list)
+    error: InputFileError | None = None
+
+
+def prepare_file(path: Path, kind: str, programs: Programs, aliases) -> Prepared:
+    """Read and normalise every table of one file; an unusable file comes back as its error."""
+    from ykt.reading import read_tables
+
+    try:
+        tables = read_tables(path, kind, aliases, programs)
+        return Prepared(tables, [normalise(table, programs, date1904=table.date1904) for table in tables])
+    except InputFileError as exc:
+        return Prepared(error=exc)
+
+
+def _prepared_ahead(pool: ThreadPoolExecutor, jobs: list[tuple[Path, str]], programs: Programs, aliases) -> Iterator[Prepared]:
+    """Each job's Prepared, in order, with the next file already being read and normalised in
+    the worker while the caller loads the current one. polars and DuckDB release the GIL,
+    so reading one file and loading another overlap; at most two files are in memory."""
+    ahead: Future | None = None
+    for i, (path, kind) in enumerate(jobs):
+        current = ahead or pool.submit(prepare_file, path, kind, programs, aliases)
+        ahead = pool.submit(prepare_file, *jobs[i + 1], programs, aliases) if i + 1 < len(jobs) else None
+        yield current.result()
 
 
 def _kind_from_folder(path: Path) -> str | None:
@@ -94,17 +159,26 @@ def ingest_inbox(
     archive_dir: Path,
     uploaded_by: str = "nightly",
 ) -> list[FileResult]:
-    """Ingest every inbox file not loaded before; one FileResult (and run_files row) per file."""
-    results: list[FileResult] = []
+    """Ingest every inbox file not loaded before; one FileResult (and run_files row) per file.
+
+    Duplicates are found first (content hashes), then the new files are read and normalised
+    one file ahead of loading (see _prepared_ahead); each is loaded in its own transaction.
+    """
+    plan: list[tuple[Path, str, str, str | None]] = []
     seen: dict[str, str] = {}  # hash -> name, for files seen earlier in this run
     for path, kind in discover_inbox(inbox):
         file_hash = content_hash(path)
-        earlier = seen.get(file_hash) or _loaded_name(wh, file_hash)
-        if earlier is not None:
-            results.append(_record_duplicate(wh, run_id, path, kind, file_hash, earlier))
-        else:
-            results.append(ingest_file(wh, path, kind, file_hash, programs, aliases, run_id, archive_dir, uploaded_by))
+        plan.append((path, kind, file_hash, seen.get(file_hash) or _loaded_name(wh, file_hash)))
         seen.setdefault(file_hash, path.name)
+    results: list[FileResult] = []
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ykt-read") as pool:
+        prepared = _prepared_ahead(pool, [(path, kind) for path, kind, _, earlier in plan if earlier is None], programs, aliases)
+        for path, kind, file_hash, earlier in plan:
+            if earlier is not None:
+                results.append(_record_duplicate(wh, run_id, path, kind, file_hash, earlier))
+            else:
+                results.append(ingest_file(wh, path, kind, file_hash, programs, aliases, run_id, archive_dir, uploaded_by,
+                                           prepared=next(prepared)))
     for path in stray_files(inbox):
         results.append(_record_stray(wh, run_id, path, Path(inbox)))
     return results
@@ -112,20 +186,19 @@ def ingest_inbox(
 
 def ingest_file(
     wh: Warehouse, path: Path, kind: str, file_hash: str, programs: Programs, aliases, run_id: str,
-    archive_dir: Path, uploaded_by: str = "nightly",
+    archive_dir: Path, uploaded_by: str = "nightly", *, prepared: Prepared | None = None,
 ) -> FileResult:
-    """Archive, read, normalise and load one (new) file in one transaction."""
-    from ykt.reading import count_data_rows, read_tables
+    """Archive, read, normalise and load one (new) file in one transaction.
+    `prepared`: the file already read and normalised (ingest_inbox reads ahead)."""
+    from ykt.reading import count_data_rows
 
     received_at = dt.datetime.now().replace(microsecond=0)
     archived = archive_file(path, archive_dir, file_hash, uploaded_by=uploaded_by, received_at=received_at)
     receipt = _Receipt(path, kind, file_hash, archived, received_at, uploaded_by, run_id)
-    try:
-        tables = read_tables(path, kind, aliases, programs)
-        results = [normalise(table, programs) for table in tables]
-    except InputFileError as exc:
-        return _record_rejected_file(wh, receipt, exc, count_data_rows(path))
-    return load_file(wh, receipt, tables, results)
+    prepared = prepared or prepare_file(path, kind, programs, aliases)
+    if prepared.error is not None:
+        return _record_rejected_file(wh, receipt, prepared.error, count_data_rows(path))
+    return load_file(wh, receipt, prepared.tables, prepared.results)
 
 
 class _Receipt:
@@ -151,7 +224,7 @@ def load_file(wh: Warehouse, receipt: _Receipt, tables: list[RawTable], results:
     if receipt.kind == "roster":
         rows, cross_sheet = _cross_sheet_duplicates(rows, tables)
         rejects = pl.concat([rejects, cross_sheet])
-    totals = _Totals.of(tables)
+    totals = _Totals.of(tables, results)
     with wh.transaction():
         wh.execute("forget rejected attempt", "delete from files where file_hash = $h", {"h": receipt.file_hash})
         _insert_rows(wh, receipt.kind, rows)
@@ -289,8 +362,8 @@ class _Totals:
         self.control, self.detail, self.mismatches = control, detail, mismatches
 
     @classmethod
-    def of(cls, tables: list[RawTable]) -> "_Totals":
-        details = [detail_total(t) for t in tables]
+    def of(cls, tables: list[RawTable], results: list[Normalised]) -> "_Totals":
+        details = [r.detail_total for r in results]
         mismatches = [
             f"{t.sheet or '表'}：合计行 {t.control_total}，明细合计 {d or Decimal('0.00')}"
             for t, d in zip(tables, details)
@@ -385,4 +458,5 @@ def _record_stray(wh: Warehouse, run_id: str, path: Path, inbox: Path) -> FileRe
     return result
 
 
-__all__ = ["INBOX_FOLDERS", "KINDS", "discover_inbox", "stray_files", "check_file", "ingest_inbox", "ingest_file", "load_file"]
+__all__ = ["INBOX_FOLDERS", "KINDS", "CheckedTable", "Prepared", "discover_inbox", "stray_files", "check_file", "prepare_file",
+           "ingest_inbox", "ingest_file", "load_file"]

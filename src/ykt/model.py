@@ -49,6 +49,7 @@ class RawTable:
     program_hint: str | None = None         # program code found in title / file name
     period_hint: str | None = None          # canonical period found in title / file name
     positions: dict[str, int] = field(default_factory=dict)  # role -> 0-based sheet column (A = 0), for `ykt check`
+    date1904: bool = False                  # the workbook counts dates from 1904 (Excel for Mac's old default)
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,9 @@ class Normalised:
     loaded: pl.DataFrame        # columns: LOADED_COLUMNS[kind]
     rejects: pl.DataFrame       # columns: REJECT_COLUMNS
     rows_read: int
+    # Sum of the amounts written on the data rows (parseable ones, rejected rows included),
+    # to compare with the file's 合计 row; None when the table has no amount column.
+    detail_total: Decimal | None = None
 
     def __post_init__(self) -> None:
         # Row accounting is a contract, not a hope: every row is loaded or rejected.

@@ -430,6 +430,7 @@ def derived_due_date_expr(period: pl.Expr, approval_date: pl.Expr) -> pl.Expr:
 # -- one table ------------------------------------------------------------------------------
 
 RAW = "_raw_"
+WRITTEN_AMOUNT = "_written_amount"
 
 
 @dataclass(frozen=True)
@@ -606,6 +607,8 @@ def _parse_fields(raw: pl.DataFrame, specs, table: RawTable, programs: Programs,
         if not s.required:  # an empty optional cell is fine
             error = pl.when(~error.str.ends_with("_MISSING")).then(error)
         out += [st.struct.field("value").alias(s.target), error.alias("_err_" + s.target)]
+        if s.parser == "amount":  # as written, before a roster's standard amount fills a gap
+            out.append(st.struct.field("value").alias(WRITTEN_AMOUNT))
         if s.parser in ("id", "name", "card"):
             out.append(st.struct.field("warning").alias("_warn_" + s.target))
     return raw.hstack(_parse_columns(raw, columns)).lazy().with_columns(out).drop(columns)
@@ -738,19 +741,28 @@ def normalise(table: RawTable, programs: Programs, *, date1904: bool = False) ->
     parsed = parse_table(table, programs, date1904=date1904)
     rejects = expression_rejects(parsed, table)
     error_cols = [c for c in parsed.columns if c.startswith("_err_")]
-    clean = parsed.filter(pl.all_horizontal(pl.col(c).is_null() for c in error_cols))
-    typed = clean.select("source_row", *[c for c in LOADED_COLUMNS[table.kind] if c not in ("sheet", "source_row")])
+    clean = parsed.select(pl.all_horizontal(pl.col(c).is_null() for c in error_cols)).to_series()
+    typed = parsed.select("source_row", *[c for c in LOADED_COLUMNS[table.kind] if c not in ("sheet", "source_row")])
+    typed = typed if clean.all() else typed.filter(clean)
     valid, pandera_rejects = validate_normalised(typed, table)
     loaded = valid.with_columns(pl.lit(table.sheet, pl.String).alias("sheet")).select(LOADED_COLUMNS[table.kind])
     validate_loaded(loaded, table.kind)
     all_rejects = pl.concat([rejects, pandera_rejects]).sort("row", "reason_code")
-    return Normalised(kind=table.kind, loaded=loaded, rejects=all_rejects.select(REJECT_COLUMNS), rows_read=table.frame.height)
+    return Normalised(kind=table.kind, loaded=loaded, rejects=all_rejects.select(REJECT_COLUMNS), rows_read=table.frame.height,
+                      detail_total=_written_total(parsed, table))
 
 
-def detail_total(table: RawTable) -> Decimal | None:
+def _written_total(parsed: pl.DataFrame, table: RawTable) -> Decimal | None:
     """Sum of the amounts written on the data rows (parseable ones), compared with the
     file's 合计 row. Rows later rejected for other reasons still count: the 合计 row
     adds up what is written, not what we load."""
+    if "amount" not in table.frame.columns:
+        return None
+    return parsed.select(pl.col(WRITTEN_AMOUNT).sum()).item()
+
+
+def detail_total(table: RawTable) -> Decimal | None:
+    """The written total of a table on its own (normalise() computes it on the way: Normalised.detail_total)."""
     if "amount" not in table.frame.columns:
         return None
     return table.frame.select(amount_expr("amount").struct.field("value").sum()).item()

@@ -149,6 +149,7 @@ def _raw_table(
         program_hint=program.value,
         period_hint=period.value,
         positions={role: int(col[1:]) for role, col in header.columns.items()},
+        date1904=grid.date1904,
     )
     return table, program, period
 
@@ -248,7 +249,7 @@ def _numeric_without_cell_types(frame: pl.DataFrame, col: str) -> pl.Expr:
     Cheap tests first: most columns have no suspect at all.
     """
     text = pl.col(col)
-    maybe = frame.filter((text.str.len_bytes() == 15) | text.str.ends_with("000"))
+    maybe = frame.select(text.filter((text.str.len_bytes() == 15) | text.str.ends_with("000")))  # this column only
     suspects = maybe.select(_excel_zeros_text(col).sum()).item() if maybe.height else 0
     if not suspects:
         return pl.lit(False)

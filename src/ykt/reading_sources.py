@@ -36,6 +36,7 @@ class Grid:
     fmt: str                 # "xlsx" | "xls" | "csv"
     frame: pl.DataFrame      # columns c<index>, all Utf8; row i = spreadsheet row i + 1
     big_numbers: pl.DataFrame | None = None   # xlsx: NUMBER cells with 15+ digit values (col, row); None = not known
+    date1904: bool = False   # xlsx: the workbook counts date serials from 1904-01-01 (workbook.xml date1904)
 
 
 def column_letter(index: int) -> str:
@@ -81,13 +82,27 @@ def _excel_grids(path: Path, find_big_numbers: bool) -> list[Grid]:
                       for i in range(len(reader.sheet_names))]
         except fastexcel.FastExcelError as exc:
             raise _unreadable(path, exc) from None
+        date1904 = fmt == "xlsx" and xlsx_date1904(path)
         # Hidden sheets are skipped: the clerk who uploads the file does not see them
         # (they typically hold last month's data or drop-down lists).
         return [
-            Grid(path, sheet.name, fmt, _named_by_position(sheet), scans[sheet.name].result() if scans else None)
+            Grid(path, sheet.name, fmt, _named_by_position(sheet), scans[sheet.name].result() if scans else None, date1904)
             for sheet in sheets
             if sheet.visible == "visible"
         ]
+
+
+_DATE1904 = re.compile(rb'<(?:\w+:)?workbookPr\b[^>]*\bdate1904="(?:1|true)"')
+
+
+def xlsx_date1904(path: Path) -> bool:
+    """Whether the workbook uses the 1904 date system (Excel for Mac's old default): then a date
+    typed as a plain number counts days from 1904-01-01, not 1900. False when it cannot tell."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return _DATE1904.search(archive.read("xl/workbook.xml")) is not None
+    except (KeyError, OSError, zipfile.BadZipFile):
+        return False
 
 
 def _unreadable(path: Path, exc: Exception) -> InputFileError:
