@@ -18,31 +18,28 @@ benford_programs as (
     select code from programs_cfg where benford_check
 ),
 
-tier_amounts as (
-    select p.program_code, p.period, p.amount::double as amount
+tier_medians as (
+    select p.program_code, p.period, median(p.amount::double) as med
     from payments_asof as p
     semi join outlier_programs as c
         on c.code = p.program_code
     where p.status = 'success'
-),
-
-tier_medians as (
-    select program_code, period, median(amount) as med
-    from tier_amounts
-    group by program_code, period
+    group by p.program_code, p.period
 ),
 
 tier_spreads as (
+    -- a second pass over the amounts (read again rather than kept: narrow scans are cheap)
     select
-        a.program_code,
-        a.period,
+        p.program_code,
+        p.period,
         any_value(m.med)                                as med,
-        median(abs(a.amount - m.med))                   as mad,
-        avg(abs(a.amount - m.med))                      as mean_ad
-    from tier_amounts as a
+        median(abs(p.amount::double - m.med))           as mad,
+        avg(abs(p.amount::double - m.med))              as mean_ad
+    from payments_asof as p
     join tier_medians as m
-        on m.program_code = a.program_code and m.period = a.period
-    group by a.program_code, a.period
+        on m.program_code = p.program_code and m.period = p.period
+    where p.status = 'success'
+    group by p.program_code, p.period
 ),
 
 z_scored as (

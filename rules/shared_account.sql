@@ -2,29 +2,24 @@
 -- that no roster registers as one household (household = coalesce(head_id, id_number) on any
 -- current roster row; someone on no roster is a household alone). One finding per payment
 -- into that card; one clue per card (program_code and case_period empty). (returns: payments)
-with paid as (
-    -- narrow: only what the card test needs; the payments themselves are fetched at the end
-    select hash(card_number) as card_hash, card_number, id_number
+with multi_person_cards as (
+    -- two or more distinct ids on one card, grouped and compared by 64-bit hashes only: integer
+    -- aggregates are several times cheaper than text ones, and nothing wide is kept for the
+    -- whole table; the exact cards and ids are taken again below, so a shared hash can only
+    -- add a card to check, never hide one
+    select hash(card_number) as card_hash
     from payments_asof
     where status = 'success'
       and card_number is not null
-),
-
-multi_person_cards as (
-    -- two or more distinct ids on one card, grouped and compared by 64-bit hashes: integer
-    -- aggregates are several times cheaper than text ones; the exact cards and ids are taken
-    -- again below, so a shared hash can only add a card to check, never hide one
-    select card_hash
-    from paid
     group by card_hash
     having min(hash(id_number)) <> max(hash(id_number))
 ),
 
 card_people as (
     select distinct p.card_number, p.id_number
-    from paid as p
-    semi join multi_person_cards as c
-        on c.card_hash = p.card_hash
+    from payments_asof as p
+    where p.status = 'success'
+      and hash(p.card_number) in (select card_hash from multi_person_cards)
 ),
 
 rostered_households as (
