@@ -17,10 +17,17 @@ with paid as (
         on p.payment_row = f.payment_row
 ),
 
-roster as (
-    -- only the roster rows of the people flagged (a cheap filter before the key join)
-    select * from entitlements_current
+roster_rows as (
+    -- the roster rows of the people flagged, found on the id column alone ...
+    select entitlement_row
+    from entitlements_current
     where id_number in (select id_number from paid)
+),
+
+roster as (
+    -- ... and read whole by row id
+    select * from entitlements_current
+    where entitlement_row in (select entitlement_row from roster_rows)
 ),
 
 final as (

@@ -228,9 +228,10 @@ def install_programs(wh: Warehouse, programs: Programs) -> None:
 
 _VIEWS = (
     ("view entitlements_current",
-     "create or replace temp view entitlements_current as select * from entitlements where superseded_by is null"),
-    # payment_row (the row id) lets a rule find payments on narrow columns and fetch the few it
-    # flags whole: a row-id join reads only those rows
+     "create or replace temp view entitlements_current as select *, rowid as entitlement_row from entitlements "
+     "where superseded_by is null"),
+    # payment_row and entitlement_row (the row ids) let a rule find rows on narrow columns and
+    # fetch the few it needs whole: a row-id join reads only those rows
 
     ("view payments_asof",
      "create or replace temp view payments_asof as select *, rowid as payment_row from payments "
