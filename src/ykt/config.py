@@ -83,39 +83,61 @@ def default_programs_path() -> Path:
     return Path(str(resources.files("ykt.ruleset").joinpath("programs.yaml")))
 
 
-class _Collector:
-    """Reads typed fields from a mapping, recording problems instead of stopping at the first."""
+def read_yaml(path: Path) -> Any:
+    """Parse a configuration file; a missing file or broken YAML is a ConfigError naming the file."""
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError([ConfigProblem(str(path), "-", "文件不存在")]) from None
+    except yaml.YAMLError as exc:
+        raise ConfigError([ConfigProblem(str(path), "-", f"YAML 格式错误：{exc}")]) from None
+
+
+class ConfigProblems:
+    """Collects every mistake in one configuration file instead of stopping at the first."""
 
     def __init__(self, file: str):
         self.file = file
-        self.problems: list[ConfigProblem] = []
+        self.items: list[ConfigProblem] = []
 
-    def problem(self, key: str, message: str) -> None:
-        self.problems.append(ConfigProblem(self.file, key, message))
+    def add(self, key: str, message: str) -> None:
+        self.items.append(ConfigProblem(self.file, key, message))
+
+    def raise_if_any(self) -> None:
+        if self.items:
+            raise ConfigError(self.items)
+
+    def strings(self, value: Any, key: str) -> tuple[str, ...]:
+        """A list of non-empty strings, or a recorded problem and an empty tuple."""
+        if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+            self.add(key, f"应为非空文本列表，实际为 {value!r}")
+            return ()
+        return tuple(value)
 
     def get(self, raw: dict, key: str, where: str, kind: type, *, required: bool = True, default: Any = None) -> Any:
+        """A typed field of a mapping, or a recorded problem and the default."""
         if key not in raw or raw[key] is None:
             if required:
-                self.problem(f"{where}.{key}", "缺少必填项 (required)")
+                self.add(f"{where}.{key}", "缺少必填项 (required)")
             return default
         value = raw[key]
         if kind is Decimal:
             try:
                 return Decimal(str(value))
             except InvalidOperation:
-                self.problem(f"{where}.{key}", f"应为金额数字，实际为 {value!r}")
+                self.add(f"{where}.{key}", f"应为金额数字，实际为 {value!r}")
                 return default
         if kind is bool and not isinstance(value, bool):
-            self.problem(f"{where}.{key}", f"应为 true/false，实际为 {value!r}")
+            self.add(f"{where}.{key}", f"应为 true/false，实际为 {value!r}")
             return default
         if kind is int and (isinstance(value, bool) or not isinstance(value, int)):
-            self.problem(f"{where}.{key}", f"应为整数，实际为 {value!r}")
+            self.add(f"{where}.{key}", f"应为整数，实际为 {value!r}")
             return default
         if kind is float and not isinstance(value, (int, float)):
-            self.problem(f"{where}.{key}", f"应为数字，实际为 {value!r}")
+            self.add(f"{where}.{key}", f"应为数字，实际为 {value!r}")
             return default
         if kind is str and not isinstance(value, str):
-            self.problem(f"{where}.{key}", f"应为文本，实际为 {value!r}")
+            self.add(f"{where}.{key}", f"应为文本，实际为 {value!r}")
             return default
         return value
 
@@ -127,22 +149,22 @@ _PROGRAM_KEYS = {
 }
 
 
-def _program(c: _Collector, raw: dict, where: str) -> Program | None:
+def _program(c: ConfigProblems, raw: dict, where: str) -> Program | None:
     for unknown in sorted(set(raw) - _PROGRAM_KEYS):
-        c.problem(f"{where}.{unknown}", f"未知字段；可用字段：{', '.join(sorted(_PROGRAM_KEYS))}")
+        c.add(f"{where}.{unknown}", f"未知字段；可用字段：{', '.join(sorted(_PROGRAM_KEYS))}")
     code = c.get(raw, "code", where, str, default="")
     if code and not code.replace("_", "").isalnum():
-        c.problem(f"{where}.code", f"代码只能含字母、数字和下划线，实际为 {code!r}")
+        c.add(f"{where}.code", f"代码只能含字母、数字和下划线，实际为 {code!r}")
     cadence = c.get(raw, "cadence", where, str, default="monthly")
     if cadence not in CADENCES:
-        c.problem(f"{where}.cadence", f"应为 {' | '.join(CADENCES)} 之一，实际为 {cadence!r}")
+        c.add(f"{where}.cadence", f"应为 {' | '.join(CADENCES)} 之一，实际为 {cadence!r}")
     pay_day = c.get(raw, "pay_day", where, int, required=cadence in ("monthly", "quarterly"))
     if pay_day is not None and not 1 <= pay_day <= 28:
-        c.problem(f"{where}.pay_day", f"应在 1–28 之间（每月都有的日期），实际为 {pay_day}")
+        c.add(f"{where}.pay_day", f"应在 1–28 之间（每月都有的日期），实际为 {pay_day}")
     due_days = c.get(raw, "due_days_after_approval", where, int, required=cadence in ("annual", "once"))
     aliases = raw.get("aliases") or []
     if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
-        c.problem(f"{where}.aliases", "应为文本列表，如 [低保金, 城乡低保]")
+        c.add(f"{where}.aliases", "应为文本列表，如 [低保金, 城乡低保]")
         aliases = []
     standard = c.get(raw, "standard_amount", where, Decimal, required=False)
     program = Program(
@@ -166,45 +188,39 @@ def _program(c: _Collector, raw: dict, where: str) -> Program | None:
     for key in ("grace_days", "reissue_days", "resolve_days", "due_days_after_approval"):
         value = getattr(program, key)
         if isinstance(value, int) and value < 0:
-            c.problem(f"{where}.{key}", f"不能为负数，实际为 {value}")
+            c.add(f"{where}.{key}", f"不能为负数，实际为 {value}")
     return program
 
 
-def _settings(c: _Collector, raw: Any) -> Settings:
+def _settings(c: ConfigProblems, raw: Any) -> Settings:
     if raw is None:
         return Settings()
     if not isinstance(raw, dict):
-        c.problem("settings", "应为键值对")
+        c.add("settings", "应为键值对")
         return Settings()
     defaults = Settings()
     values = {}
     for key, default in vars(defaults).items():
         values[key] = c.get(raw, key, "settings", type(default), required=False, default=default)
     for unknown in sorted(set(raw) - set(values)):
-        c.problem(f"settings.{unknown}", f"未知设置；可用：{', '.join(values)}")
+        c.add(f"settings.{unknown}", f"未知设置；可用：{', '.join(values)}")
     return Settings(**values)
 
 
 def load_programs(path: str | Path | None = None) -> Programs:
     path = Path(path) if path else default_programs_path()
-    c = _Collector(str(path))
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError([ConfigProblem(str(path), "-", "文件不存在")]) from None
-    except yaml.YAMLError as exc:
-        raise ConfigError([ConfigProblem(str(path), "-", f"YAML 格式错误：{exc}")]) from None
+    c = ConfigProblems(str(path))
+    raw = read_yaml(path)
     if not isinstance(raw, dict) or not isinstance(raw.get("programs"), list) or not raw["programs"]:
         raise ConfigError([ConfigProblem(str(path), "programs", "应有非空的 programs 列表")])
     programs = [_program(c, item if isinstance(item, dict) else {}, f"programs[{i}]") for i, item in enumerate(raw["programs"])]
     settings = _settings(c, raw.get("settings"))
     _check_unique_spellings(c, programs)
-    if c.problems:
-        raise ConfigError(c.problems)
+    c.raise_if_any()
     return Programs(source=str(path), programs=tuple(p for p in programs if p), settings=settings)
 
 
-def _check_unique_spellings(c: _Collector, programs: list[Program | None]) -> None:
+def _check_unique_spellings(c: ConfigProblems, programs: list[Program | None]) -> None:
     """A name or alias must point at one program, or title/file-name detection would guess."""
     seen: dict[str, str] = {}
     for i, p in enumerate(programs):
@@ -213,7 +229,7 @@ def _check_unique_spellings(c: _Collector, programs: list[Program | None]) -> No
         for spelling in (p.code, *p.all_names):
             other = seen.get(spelling)
             if other is not None and other != p.code:
-                c.problem(f"programs[{i}]", f"名称或别名“{spelling}”同时属于 {other} 和 {p.code}")
+                c.add(f"programs[{i}]", f"名称或别名“{spelling}”同时属于 {other} 和 {p.code}")
             seen[spelling] = p.code
 
 

@@ -13,8 +13,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
 
+from ykt.config import ConfigProblems, read_yaml
 from ykt.errors import ConfigError, ConfigProblem
 from ykt.model import KINDS
 
@@ -110,23 +110,7 @@ def default_columns_path() -> Path:
     return Path(str(resources.files("ykt.schemas").joinpath("columns.yaml")))
 
 
-class _Problems:
-    def __init__(self, file: str):
-        self.file = file
-        self.items: list[ConfigProblem] = []
-
-    def add(self, key: str, message: str) -> None:
-        self.items.append(ConfigProblem(self.file, key, message))
-
-    def strings(self, value: Any, key: str) -> tuple[str, ...]:
-        """A list of non-empty strings, or a recorded problem and an empty tuple."""
-        if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-            self.add(key, f"应为非空文本列表，实际为 {value!r}")
-            return ()
-        return tuple(value)
-
-
-def _role(p: _Problems, role: str, raw: Any) -> RoleSpec | None:
+def _role(p: ConfigProblems, role: str, raw: Any) -> RoleSpec | None:
     key = f"roles.{role}"
     if role not in ROLE_KINDS:
         p.add(key, f"未知角色；可用角色：{', '.join(ROLE_KINDS)}")
@@ -155,7 +139,7 @@ def _role(p: _Problems, role: str, raw: Any) -> RoleSpec | None:
     return RoleSpec(role, kinds, aliases, tuple(prefer))
 
 
-def _kind(p: _Problems, kind: str, raw: Any, roles: dict[str, RoleSpec]) -> KindSpec:
+def _kind(p: ConfigProblems, kind: str, raw: Any, roles: dict[str, RoleSpec]) -> KindSpec:
     key = f"kinds.{kind}"
     raw = raw if isinstance(raw, dict) else {}
     spec = KindSpec(
@@ -170,7 +154,7 @@ def _kind(p: _Problems, kind: str, raw: Any, roles: dict[str, RoleSpec]) -> Kind
     return spec
 
 
-def _check_unambiguous(p: _Problems, roles: dict[str, RoleSpec]) -> None:
+def _check_unambiguous(p: ConfigProblems, roles: dict[str, RoleSpec]) -> None:
     """One header text must mean one role within a kind, or reading would guess."""
     for kind in KINDS:
         seen: dict[str, str] = {}
@@ -183,7 +167,7 @@ def _check_unambiguous(p: _Problems, roles: dict[str, RoleSpec]) -> None:
                     p.add(f"roles.{spec.role}.aliases", f"别名“{alias}”在 {kind} 中同时属于 {other} 和 {spec.role}")
 
 
-def _rows(p: _Problems, raw: Any) -> tuple[tuple[tuple[str, ...], ...], tuple[str, ...], tuple[str, ...]]:
+def _rows(p: ConfigProblems, raw: Any) -> tuple[tuple[tuple[str, ...], ...], tuple[str, ...], tuple[str, ...]]:
     raw = raw if isinstance(raw, dict) else {}
     tiers_raw = raw.get("totals")
     if not isinstance(tiers_raw, list) or not tiers_raw:
@@ -200,13 +184,8 @@ def _rows(p: _Problems, raw: Any) -> tuple[tuple[tuple[str, ...], ...], tuple[st
 def load_aliases(path: Path | None = None) -> ColumnAliases:
     """Load and validate columns.yaml (default: the packaged schemas/columns.yaml)."""
     path = Path(path) if path else default_columns_path()
-    p = _Problems(str(path))
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError([ConfigProblem(str(path), "-", "文件不存在")]) from None
-    except yaml.YAMLError as exc:
-        raise ConfigError([ConfigProblem(str(path), "-", f"YAML 格式错误：{exc}")]) from None
+    p = ConfigProblems(str(path))
+    raw = read_yaml(path)
     if not isinstance(raw, dict) or not isinstance(raw.get("roles"), dict) or not isinstance(raw.get("kinds"), dict):
         raise ConfigError([ConfigProblem(str(path), "-", "应包含 roles、kinds 和 rows 三部分")])
     for unknown in sorted(set(raw) - {"roles", "kinds", "rows"}):
@@ -217,6 +196,5 @@ def load_aliases(path: Path | None = None) -> ColumnAliases:
         p.add(f"kinds.{kind}", f"未知类别；可用：{', '.join(KINDS)}")
     kinds = tuple(_kind(p, kind, raw["kinds"].get(kind), roles) for kind in KINDS)
     tiers, others, signatures = _rows(p, raw.get("rows"))
-    if p.items:
-        raise ConfigError(p.items)
+    p.raise_if_any()
     return ColumnAliases(str(path), tuple(roles.values()), kinds, tiers, others, signatures)
