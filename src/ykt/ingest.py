@@ -131,15 +131,25 @@ def prepare_file(path: Path, kind: str, programs: Programs, aliases) -> Prepared
         return Prepared(error=exc)
 
 
+# On-disk bytes of files the reader may hold ahead of the loader (it always may hold one):
+# small files never keep a big one waiting, and two big files are not in memory at once.
+READ_AHEAD_BYTES = 256 << 20
+
+
 def _prepared_ahead(pool: ThreadPoolExecutor, jobs: list[tuple[Path, str]], programs: Programs, aliases) -> Iterator[Prepared]:
-    """Each job's Prepared, in order, with the next file already being read and normalised in
-    the worker while the caller loads the current one. polars and DuckDB release the GIL,
-    so reading one file and loading another overlap; at most two files are in memory."""
-    ahead: Future | None = None
-    for i, (path, kind) in enumerate(jobs):
-        current = ahead or pool.submit(prepare_file, path, kind, programs, aliases)
-        ahead = pool.submit(prepare_file, *jobs[i + 1], programs, aliases) if i + 1 < len(jobs) else None
-        yield current.result()
+    """Each job's Prepared, in order, with the next files already being read and normalised in
+    the worker while the caller loads the current one (polars and DuckDB release the GIL, so
+    reading one file and loading another overlap). The worker runs ahead by at most
+    READ_AHEAD_BYTES of files, or by one file."""
+    sizes = [path.stat().st_size for path, _ in jobs]
+    futures: dict[int, Future] = {}
+    submitted = 0
+    for i in range(len(jobs)):
+        # held ahead of the loader once job i is handed over: jobs i+1 .. submitted
+        while submitted < len(jobs) and (submitted <= i or sum(sizes[i + 1:submitted + 1]) <= READ_AHEAD_BYTES):
+            futures[submitted] = pool.submit(prepare_file, *jobs[submitted], programs, aliases)
+            submitted += 1
+        yield futures.pop(i).result()
 
 
 def _kind_from_folder(path: Path) -> str | None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import unicodedata
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
@@ -571,25 +572,29 @@ def _distinct_positions(text: pl.Series) -> tuple[pl.Series, pl.Series] | None:
     return (texts, positions) if texts.gather(positions).eq_missing(text).all() else None
 
 
-def _parse_columns(raw: pl.DataFrame, columns: dict[str, _Column]) -> list[pl.Series]:
-    """Every column's parsed struct (public fields), one row per row of `raw`.
+def _parse_column(raw: pl.DataFrame, column: _Column) -> pl.Series:
+    """One column's parsed struct (public fields), one row per row of `raw`.
 
     A cell's result depends on its text alone, unless the reader flagged number cells in the
     column (then the flag decides too): such columns, and columns that hardly repeat, are
     parsed row by row; the others once per distinct text (a null text parses as the empty
-    cell), gathered back by position. All parsing runs in one `collect_all`, so polars can
-    spread the columns over the cores.
+    cell), gathered back by position.
     """
-    distinct = {
-        t: found for t, c in columns.items()
-        if (c.flag is None or not raw.get_column(c.flag).any()) and (found := _distinct_positions(raw.get_column(c.col)))
-    }
-    by_row = [c.parse(c.flag).alias(t) for t, c in columns.items() if t not in distinct]
-    per_distinct = [texts.to_frame(columns[t].col).lazy().select(columns[t].parse(None).alias(t))
-                    for t, (texts, _) in distinct.items()]
-    rows, *parsed = pl.collect_all([raw.lazy().select(by_row), *per_distinct], engine=ENGINE)
-    gathered = {frame.columns[0]: _public_fields(frame.to_series()).gather(distinct[frame.columns[0]][1]) for frame in parsed}
-    return [gathered[t] if t in gathered else _public_fields(rows.get_column(t)) for t in columns]
+    found = None if column.flag is not None and raw.get_column(column.flag).any() else _distinct_positions(raw.get_column(column.col))
+    if found is None:
+        return _public_fields(raw.lazy().select(column.parse(column.flag)).collect(engine=ENGINE).to_series())
+    texts, positions = found
+    parsed = texts.to_frame(column.col).lazy().select(column.parse(None)).collect(engine=ENGINE).to_series()
+    return _public_fields(parsed).gather(positions)
+
+
+def _parse_columns(raw: pl.DataFrame, columns: dict[str, _Column]) -> list[pl.Series]:
+    """Every column's parsed struct, named by its key. Columns are independent, and polars'
+    column-at-a-time work is mostly single-threaded, so they are parsed in parallel threads
+    (polars releases the GIL)."""
+    with ThreadPoolExecutor(max_workers=max(pl.thread_pool_size(), 1), thread_name_prefix="ykt-parse") as pool:
+        parsed = pool.map(lambda column: _parse_column(raw, column), columns.values())
+        return [series.alias(name) for name, series in zip(columns, parsed)]
 
 
 def _parse_fields(raw: pl.DataFrame, specs, table: RawTable, programs: Programs, date1904: bool) -> pl.LazyFrame:
