@@ -31,7 +31,7 @@ PLAUSIBLE_FACTOR = 10
 # A payments batch with more than this share of failed rows needs a look before anyone trusts it.
 MAX_FAILED_SHARE = 0.2
 ID_PATTERN = r"^\d{17}[\dX]$"
-PERIOD_PATTERN = r"^\d{4}(-(0[1-9]|1[0-2])|-Q[1-4])?$"
+PERIOD_PATTERN = r"^\d{4}(?:-(?:0[1-9]|1[0-2])|-Q[1-4])?$"  # non-capturing: pandas warns on groups
 DOCS_SITE = "ykt"
 EXAMPLES = 5                       # rows quoted per failed check
 
