@@ -201,6 +201,23 @@ def test_rejected_file_is_retried_and_stray_files_are_reported(wh, tmp_path):
     assert count(wh, "select count(*) from files") == 1
 
 
+def test_whole_file_rejections_are_one_rejects_line_each_and_own_files_are_not_uploads(wh, tmp_path):
+    """Fixture: an inbox holding a roster with unknown headers, a stray file at its root, and (by mistake)
+    the warehouse's archive and an output folder. The two bad uploads are one rejects line each (no row or
+    column), still one line each after a second night; the archive and outputs are never taken for uploads."""
+    inbox = tmp_path / "inbox"
+    (inbox / "roster").mkdir(parents=True)
+    (inbox / "roster" / "乱码.csv").write_text("甲,乙\n1,2\n", encoding="utf-8")
+    (inbox / "说明.txt").write_text("姓名,身份证号码\n", encoding="utf-8")
+    (inbox / "out").mkdir()
+    (inbox / "out" / "run.json").write_text("{}", encoding="utf-8")
+    for night in ("r1", "r2"):
+        results = ingest_inbox(wh, inbox, PROGRAMS, ALIASES, night, inbox / "archive", exclude=(inbox / "out",))
+        assert sorted((r.name, r.status) for r in results) == [("乱码.csv", "rejected"), ("说明.txt", "rejected")]
+    lines = wh.rows("test", 'select file_name, "row", "column", reason_code from rejects order by file_name')
+    assert lines == [("乱码.csv", None, None, "FILE_HEADERS_UNKNOWN"), ("说明.txt", None, None, "FILE_KIND_UNKNOWN")]
+
+
 def test_files_are_read_ahead_but_recorded_in_order(wh, tmp_path):
     """Three rosters (a, b, c by name); b has unknown headers. The loader reads one file ahead,
     yet the results come back in inbox order: a loaded, b rejected as a whole, c loaded, each

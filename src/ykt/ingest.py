@@ -13,7 +13,7 @@ again (a configuration fix, e.g. a new program alias, may now let it load).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -61,11 +61,14 @@ def discover_inbox(inbox: Path) -> list[tuple[Path, str]]:
     return sorted(found, key=lambda item: str(item[0]))
 
 
-def stray_files(inbox: Path) -> list[Path]:
-    """Uploads outside the four kind folders: their kind is unknown, so they are reported, not read."""
-    inbox = Path(inbox)
-    known = [inbox / folder for folder in INBOX_FOLDERS.values()]
-    return sorted(p for p in inbox.rglob("*") if _is_upload(p) and not any(p.is_relative_to(k) for k in known))
+def stray_files(inbox: Path, exclude: Sequence[Path] = ()) -> list[Path]:
+    """Uploads outside the four kind folders: their kind is unknown, so they are reported, not read.
+
+    `exclude` names our own files (warehouse, archive, outputs) in case they were put inside the inbox.
+    """
+    inbox = Path(inbox).resolve()
+    skip = [inbox / folder for folder in INBOX_FOLDERS.values()] + [Path(p).resolve() for p in exclude]
+    return sorted(p for p in inbox.rglob("*") if _is_upload(p) and not any(p.is_relative_to(k) for k in skip))
 
 
 # -- per file ----------------------------------------------------------------------------------
@@ -168,6 +171,7 @@ def ingest_inbox(
     run_id: str,
     archive_dir: Path,
     uploaded_by: str = "nightly",
+    exclude: Sequence[Path] = (),
 ) -> list[FileResult]:
     """Ingest every inbox file not loaded before; one FileResult (and run_files row) per file.
 
@@ -189,8 +193,8 @@ def ingest_inbox(
             else:
                 results.append(ingest_file(wh, path, kind, file_hash, programs, aliases, run_id, archive_dir, uploaded_by,
                                            prepared=next(prepared)))
-    for path in stray_files(inbox):
-        results.append(_record_stray(wh, run_id, path, Path(inbox)))
+    for path in stray_files(inbox, (archive_dir, *exclude)):
+        results.append(_record_stray(wh, run_id, path, Path(inbox).resolve()))
     return results
 
 
@@ -236,7 +240,7 @@ def load_file(wh: Warehouse, receipt: _Receipt, tables: list[RawTable], results:
         rejects = pl.concat([rejects, cross_sheet])
     totals = _Totals.of(tables, results)
     with wh.transaction():
-        wh.execute("forget rejected attempt", "delete from files where file_hash = $h", {"h": receipt.file_hash})
+        _forget_rejected_attempt(wh, receipt.file_hash)
         _insert_rows(wh, receipt.kind, rows)
         if receipt.kind == "roster":
             _supersede(wh, receipt)
@@ -252,6 +256,13 @@ def load_file(wh: Warehouse, receipt: _Receipt, tables: list[RawTable], results:
         _insert_file_row(wh, receipt, result, totals, _single_value(rows, "program_code"), _single_value(rows, "period"))
         _insert_run_file(wh, receipt.run_id, result)
     return result
+
+
+def _forget_rejected_attempt(wh: Warehouse, file_hash: str) -> None:
+    """These bytes were only ever rejected before (a loaded file is a duplicate): that attempt's record
+    and reject lines give way to this one, e.g. after the clerk renamed the file to name its program."""
+    for table in ("files", "rejects"):
+        wh.execute(f"forget rejected attempt: {table}", f"delete from {table} where file_hash = $h", {"h": file_hash})
 
 
 def _concat_loaded(results: list[Normalised]) -> pl.DataFrame:
@@ -445,13 +456,20 @@ def _record_duplicate(wh: Warehouse, run_id: str, path: Path, kind: str, file_ha
 
 def _record_rejected_file(wh: Warehouse, receipt: _Receipt, exc: InputFileError, rows: int) -> FileResult:
     """The whole file is unusable: every data row counts as rejected, the reason says why and how to fix."""
-    reason = exc.message + (f"。处理办法：{exc.hint}" if exc.hint else "")
+    reason = exc.message.rstrip("。") + (f"。处理办法：{exc.hint}" if exc.hint else "")
     result = FileResult(receipt.name, receipt.kind, receipt.file_hash, "rejected", rows, 0, rows, reason)
     with wh.transaction():
-        wh.execute("forget rejected attempt", "delete from files where file_hash = $h", {"h": receipt.file_hash})
+        _forget_rejected_attempt(wh, receipt.file_hash)
         _insert_file_row(wh, receipt, result, None, reason_code=exc.reason_code)
+        _insert_file_reject(wh, receipt.file_hash, receipt.name, exc.reason_code, reason)
         _insert_run_file(wh, receipt.run_id, result)
     return result
+
+
+def _insert_file_reject(wh: Warehouse, file_hash: str, name: str, reason_code: str, reason: str) -> None:
+    """A whole file not loaded is one line of rejects.csv (no row or column), so the clerk sees it there too."""
+    wh.execute("file reject", "insert into rejects (file_hash, file_name, reason_code, reason) values ($h, $n, $c, $r)",
+               {"h": file_hash, "n": name, "c": reason_code, "r": reason})
 
 
 def _record_stray(wh: Warehouse, run_id: str, path: Path, inbox: Path) -> FileResult:
@@ -464,6 +482,9 @@ def _record_stray(wh: Warehouse, run_id: str, path: Path, inbox: Path) -> FileRe
     reason = f"{FILE_REASONS['FILE_KIND_UNKNOWN']}：{path.relative_to(inbox)}。请放入 {folders} 之一"
     result = FileResult(path.name, "unknown", content_hash(path), "rejected", rows, 0, rows, reason)
     with wh.transaction():
+        wh.execute("forget earlier stray reject",  # only its own line: the same bytes may have loaded elsewhere
+                   "delete from rejects where file_hash = $h and reason_code = 'FILE_KIND_UNKNOWN'", {"h": result.file_hash})
+        _insert_file_reject(wh, result.file_hash, path.name, "FILE_KIND_UNKNOWN", reason)
         _insert_run_file(wh, run_id, result)
     return result
 

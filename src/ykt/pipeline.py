@@ -96,8 +96,9 @@ def finish_run(wh: Warehouse, run_id: str, finished_at: dt.datetime, summary: di
 def ingest(wh: Warehouse, options: NightOptions, config: Config, run_id: str) -> list:
     from ykt.ingest import ingest_inbox
 
+    own_files = (options.db, Path(f"{options.db}.wal"), options.out)  # never mistaken for uploads
     return ingest_inbox(wh, options.inbox, config.programs, config.aliases, run_id, options.archive,
-                        uploaded_by=options.uploaded_by)
+                        uploaded_by=options.uploaded_by, exclude=own_files)
 
 
 def detect(wh: Warehouse, config: Config, as_of: dt.date) -> dict[str, int]:
