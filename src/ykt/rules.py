@@ -256,6 +256,7 @@ def _prepare_inputs(wh: Warehouse, registry: RuleRegistry, params: dict[str, Any
 
 
 def _drop_intermediates(wh: Warehouse, registry: RuleRegistry) -> None:
+    # names are identifiers (not bindable); load_registry admits only [a-z_][a-z0-9_]*
     for step in registry.intermediates:
         wh.execute(f"drop {step.name}", f"drop table if exists {step.name}")
 

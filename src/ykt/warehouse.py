@@ -27,15 +27,11 @@ def schema_sql() -> str:
 class Warehouse:
     """A DuckDB warehouse file (or ':memory:' in tests) with named, parameterised execution."""
 
-    def __init__(self, path: str | Path = "ykt.duckdb", *, memory_limit: str | None = None, threads: int | None = None):
+    def __init__(self, path: str | Path = "ykt.duckdb"):
         self.path = str(path)
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self.con = duckdb.connect(self.path)
-        if memory_limit:
-            self.con.execute(f"set memory_limit = '{memory_limit}'")  # numeric setting, not user data
-        if threads:
-            self.con.execute(f"set threads = {int(threads)}")
         self._in_transaction = False
         self.execute("schema", schema_sql())
 
@@ -80,6 +76,7 @@ class Warehouse:
         # newest compat level hands DuckDB string views: measurably cheaper to insert than large strings
         self.con.register(view, frame.to_arrow(compat_level=pl.CompatLevel.newest()))
         try:
+            # identifiers cannot be bound: the table and columns come from code (model.py), never from input
             cols = ", ".join(f'"{c}"' for c in frame.columns)
             self.execute(f"insert {table}", f"insert into {table} ({cols}) select {cols} from {view}")
         finally:
