@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
+from openpyxl.utils import get_column_letter
 
 NUMBER_FLAG_PREFIX = "__number__"   # data column "__number__<header>": True → write that cell as a NUMBER cell
 EXCEL_EPOCH = dt.date(1899, 12, 30)
@@ -56,15 +57,6 @@ def total_row(table_header: Sequence[str], amount_column: str, total: str, label
 
 # -- xlsx ------------------------------------------------------------------------------------------------
 
-def _column_letter(index: int) -> str:
-    letters = ""
-    index += 1
-    while index:
-        index, rem = divmod(index - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
-
-
 def _xml_escape(expr: pl.Expr) -> pl.Expr:
     return expr.str.replace_all("&", "&amp;", literal=True).str.replace_all("<", "&lt;", literal=True).str.replace_all(
         ">", "&gt;", literal=True
@@ -96,7 +88,7 @@ def _rows_xml(frame: pl.DataFrame, first_row: int, number_columns: Sequence[str]
         as_number = pl.lit(column in number_columns)
         if flag in frame.columns:
             as_number = as_number | pl.col(flag).fill_null(False)
-        cells.append(_cell_expr(column, _column_letter(i), row, as_number, column in date_columns))
+        cells.append(_cell_expr(column, get_column_letter(i + 1), row, as_number, column in date_columns))
     rows = pl.lit('<row r="') + row.cast(pl.Utf8) + pl.lit('">') + pl.concat_str(cells) + pl.lit("</row>")
     return frame.select(rows.str.join("")).item()
 
@@ -118,7 +110,7 @@ def _sheet_xml(table: Table) -> str:
         + _rows_xml(data, first_data_row, table.number_columns, table.date_columns)
         + _rows_xml(footer, first_data_row + data.height, table.number_columns)  # the 合计 amount is a number cell
     )
-    last = _column_letter(width - 1)
+    last = get_column_letter(width)
     merges = "".join(f'<mergeCell ref="A{i + 1}:{last}{i + 1}"/>' for i in range(len(table.title)))
     merge_xml = f'<mergeCells count="{len(table.title)}">{merges}</mergeCells>' if table.title else ""
     return (

@@ -283,17 +283,7 @@ def _cross_sheet_duplicates(rows: pl.DataFrame, tables: list[RawTable]) -> tuple
     ranked = rows.join(order, on="sheet", how="left", nulls_equal=True).sort("_order", "source_row")
     ranked = ranked.with_columns(pl.struct("id_number", "program_code", "period").is_first_distinct().alias("_first"))
     duplicates = ranked.filter(~pl.col("_first"))
-    headers = {t.sheet: t.headers.get("id_number") for t in tables}
-    rejects = make_rejects(
-        duplicates.select(
-            "source_row",
-            pl.col("sheet").replace_strict(headers, default=None, return_dtype=pl.String).alias("column"),
-            pl.col("id_number").alias("value"),
-            pl.lit("DUPLICATE_ROW").alias("reason_code"),
-        ),
-        None,
-    ).with_columns(duplicates["sheet"].alias("sheet"))
-    return ranked.filter(pl.col("_first")).drop("_order", "_first"), rejects
+    return ranked.filter(pl.col("_first")).drop("_order", "_first"), _id_rejects(duplicates, tables, "DUPLICATE_ROW")
 
 
 def _insert_rows(wh: Warehouse, kind: str, rows: pl.DataFrame) -> None:
@@ -343,17 +333,22 @@ def _reject_existing_entitlements(wh: Warehouse, receipt: _Receipt, tables: list
         return make_rejects(NO_REJECTS, None)
     wh.execute("drop existing entitlements", f"delete from entitlements n where {_STILL_CURRENT_ELSEWHERE}",
                {"h": receipt.file_hash})
+    return _id_rejects(taken, tables, "ENTITLEMENT_EXISTS")
+
+
+def _id_rejects(rows: pl.DataFrame, tables: list[RawTable], reason_code: str) -> pl.DataFrame:
+    """Rows rejected for their entitlement key, pointed at each sheet's own ID column header."""
     headers = {t.sheet: t.headers.get("id_number") for t in tables}
     rejects = make_rejects(
-        taken.select(
+        rows.select(
             "source_row",
             pl.col("sheet").replace_strict(headers, default=None, return_dtype=pl.String).alias("column"),
             pl.col("id_number").alias("value"),
-            pl.lit("ENTITLEMENT_EXISTS").alias("reason_code"),
+            pl.lit(reason_code).alias("reason_code"),
         ),
         None,
     )
-    return rejects.with_columns(taken["sheet"].cast(pl.String).alias("sheet"))
+    return rejects.with_columns(rows["sheet"].cast(pl.String).alias("sheet"))
 
 
 def _count_loaded(wh: Warehouse, receipt: _Receipt) -> int:

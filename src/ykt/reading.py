@@ -43,11 +43,11 @@ from ykt.reading_layout import (
     table_body,
     title_lines,
 )
-from ykt.reading_sources import Grid, column_letter, merged_ranges, read_grids, xls_number_rows
+from ykt.reading_sources import Grid, merged_ranges, read_grids, xls_number_rows
 
 __all__ = [
     "ColumnAliases", "load_aliases", "normalise_header", "read_tables", "detect_kind", "count_data_rows",
-    "column_letter", "KIND_NAMES",
+    "KIND_NAMES",
 ]
 
 KIND_NAMES = {"roster": "花名册", "payments": "代发明细", "deaths": "死亡人员名单", "public_employees": "财政供养人员名单"}

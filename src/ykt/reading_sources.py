@@ -39,16 +39,6 @@ class Grid:
     date1904: bool = False   # xlsx: the workbook counts date serials from 1904-01-01 (workbook.xml date1904)
 
 
-def column_letter(index: int) -> str:
-    """0 -> A, 25 -> Z, 26 -> AA (as Excel names columns)."""
-    letters = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
-
-
 def read_grids(path: Path, find_big_numbers: bool = False) -> list[Grid]:
     """Every visible sheet of a workbook, or the one table of a CSV/TXT file.
 
