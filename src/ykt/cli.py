@@ -153,9 +153,8 @@ def cmd_deliver(args: argparse.Namespace) -> int:
 
 
 def cmd_history(args: argparse.Namespace) -> int:
-    from ykt.cases import case_history
-
     from ykt import pipeline
+    from ykt.cases import case_history
 
     with pipeline.open_warehouse(args.db) as wh:
         for line in case_history(wh, args.case_id):

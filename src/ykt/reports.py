@@ -225,15 +225,9 @@ def _department_kpis(wh: Warehouse, as_of: dt.date) -> Mapping[str, Any]:
 
 
 def _as_mapping(value: object) -> Mapping[str, Any] | None:
-    """A dataclass, NamedTuple, object with to_dict() or a mapping, as a plain dict (None stays None)."""
+    """The quality summary (to_dict) or the cases step's CaseCounts (a dataclass) as a plain dict."""
     if value is None:
         return None
-    if isinstance(value, Mapping):
-        return dict(value)
     if hasattr(value, "to_dict"):
         return dict(value.to_dict())
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return dataclasses.asdict(value)
-    if hasattr(value, "_asdict"):
-        return dict(value._asdict())
-    return {k: v for k, v in vars(value).items() if not k.startswith("_")}
+    return dataclasses.asdict(value)
