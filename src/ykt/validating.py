@@ -85,11 +85,10 @@ def failure_rejects(failures: pl.DataFrame, typed: pl.DataFrame, table: RawTable
     own row number and header. Schema-level failures (no row) are defects and raise."""
     from ykt.normalising import error_sources
 
-    reasons = [
-        _failure_reason(ctx, col, check)
-        for ctx, col, check in failures.select("schema_context", "column", "check").iter_rows()
-    ]  # one per failure case (usually a handful), not per data row
-    failures = failures.with_columns(pl.Series("reason_code", reasons, dtype=pl.String))
+    kinds = failures.select("schema_context", "column", "check").unique()  # a few kinds, however many rows fail
+    kinds = kinds.with_columns(pl.Series("reason_code", [_failure_reason(*k) for k in kinds.iter_rows()], dtype=pl.String))
+    failures = failures.join(kinds, on=["schema_context", "column", "check"], how="left", nulls_equal=True,
+                             maintain_order="left")
     unmapped = failures.filter(pl.col("index").is_null() | pl.col("reason_code").is_null())
     if unmapped.height:
         raise _schema_problems(unmapped, "normalised", table.kind, f"{table.path.name} / {table.sheet}")
