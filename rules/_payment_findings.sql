@@ -4,7 +4,7 @@
 -- (the finding's: '' for a clue about a card), detail, case_key, case_period.
 -- A payment is described by its roster row for the same key when there is one (the roster's
 -- name and place are the registered ones), otherwise by the bank's own row.
-with paid as (
+with paid as materialized (
     -- fetched by row id: reads only the flagged rows
     select
         p.*,
@@ -17,17 +17,14 @@ with paid as (
         on p.payment_row = f.payment_row
 ),
 
-roster_rows as (
-    -- the roster rows of the people flagged, found on the id column alone ...
-    select entitlement_row
-    from entitlements_current
-    where id_number in (select id_number from paid)
-),
-
 roster as (
-    -- ... and read whole by row id
-    select * from entitlements_current
-    where entitlement_row in (select entitlement_row from roster_rows)
+    -- the roster rows of the flagged keys: found by key hash in the narrow roster and read whole
+    -- by row id (the join below compares the real key, so a shared hash only reads a row more)
+    select *
+    from entitlements_current
+    where entitlement_row in (
+        select entitlement_row from current_roster
+        where key_hash in (select hash(id_number, program_code, period) from paid))
 ),
 
 final as (

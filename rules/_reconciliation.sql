@@ -1,8 +1,9 @@
 -- The per-key picture of one night, built once as a TEMP table that every per-key rule filters.
 -- One row per entitlement key (id_number, program_code, period) on a current roster or with a
 -- successful payment up to as_of, EXCEPT the perfectly ordinary ones: on the roster, paid once,
--- exactly the amount due, by due + grace, with no failure or stop, to the registered holder and
--- card. No rule can fire on those, and leaving them out keeps this table a few percent of the roster.
+-- exactly the amount due, by due + grace, to the registered holder and card. No rule can fire on
+-- those (failed or stopped attempts matter only to a key with no success: MISSING and
+-- FAILED_NOT_REISSUED), and leaving them out keeps this table a few percent of the roster.
 -- (A key with only failed or stopped rows and no roster row concerns no rule either.)
 --
 -- Columns: first the finding contract's columns (docs/architecture.md) as every per-key rule
@@ -11,28 +12,91 @@
 -- the rules test. A rule file is then only its own WHERE and detail:
 --     select * exclude (facts) replace (format(...) as detail) from reconciliation where facts...
 --
--- Speed: keys are compared as one 64-bit hash of (id_number, program_code, period): grouping and
--- joining on one integer is far cheaper than on three texts (the same 64-bit risk the case_id
--- contract accepts). The wide roster columns ride along the join as payload, and the bank's own
--- columns are fetched only for the few keys with no roster row.
-with successful_payments as (
-    -- successes are the bulk of the rows: few integer aggregates only. The account holder and
-    -- card of a key paid once are its hashes' min; a key paid more often is not ordinary anyway
-    -- and PAYEE_MISMATCH compares the real names of its payments.
+-- Speed (the whole roster meets the whole bank detail here, so this is the night's big join):
+-- keys are compared as one 64-bit hash of (id_number, program_code, period), and the join carries
+-- only narrow columns (integers, dates, amounts, hashes of the names and card): grouping and
+-- joining on one integer with a thin payload is several times cheaper than on three texts with
+-- the roster's wide columns. The wide columns of the few exceptions are then fetched by row id,
+-- and the bank's own columns only for the keys with no roster row. (The same 64-bit risk the
+-- case_id contract accepts.)
+with unusual_keys as (
+    -- every success judged against its roster row as it comes out of the join, and every roster
+    -- row without one: what is left is a payment that is not ordinary on its own (wrong amount,
+    -- late, to another holder or card, no roster row) or a roster row nobody paid. A bank row
+    -- without a holder or card is not a mismatch.
     select
-        hash(id_number, program_code, period)           as key_hash,
+        coalesce(r.key_hash, s.key_hash)                as key_hash,
+        r.entitlement_row
+    from current_roster as r
+    full join successful_payments as s
+        on s.key_hash = r.key_hash
+    where not coalesce(
+        s.amount = r.amount_due
+        and s.pay_date <= r.late_after
+        and (s.payee_hash in (r.name_hash, r.registered_payee_hash, r.head_hash) or s.payee_hash = hash(null::varchar))
+        and (not r.has_card or not s.has_card or s.card_hash = r.card_hash),
+        false)
+),
+
+period_bits as (
+    -- the periods in order, one bit each (wrapping after 64: see repeated_people)
+    select period, ((row_number() over (order by period) - 1) % 64)::integer as bit
+    from (select distinct period from successful_payments)
+),
+
+repeated_people as (
+    -- a key paid twice is the only way ordinary payments make an exception. Grouping the
+    -- successes per person and program (a sixth of the groups a per-key grouping needs): n
+    -- successes of one person and program set n distinct period bits only when their n
+    -- periods are distinct, so a person with fewer bits than successes MAY have a key paid
+    -- twice (two periods 64 apart share a bit: such a person is only checked needlessly)
+    select s.person_program
+    from successful_payments as s
+    join period_bits as b
+        on b.period = s.period
+    group by s.person_program
+    having bit_count(bit_or(1::ubigint << b.bit)) < count(*)
+),
+
+repeated_keys as (
+    select s.key_hash, any_value(r.entitlement_row) as entitlement_row
+    from successful_payments as s
+    left join current_roster as r
+        on r.key_hash = s.key_hash
+    where s.person_program in (select person_program from repeated_people)
+    group by s.key_hash
+    having count(*) > 1
+),
+
+exception_keys as (
+    select key_hash, max(entitlement_row) as entitlement_row
+    from (
+        select key_hash, entitlement_row from unusual_keys
+        union all
+        select key_hash, entitlement_row from repeated_keys
+    )
+    group by key_hash
+),
+
+paid as (
+    -- the successes of the exceptions only
+    select
+        key_hash,
         count(*)                                        as successes,
         sum(amount)                                     as paid_total,
         min(pay_date)                                   as first_success_date,
         max(pay_date)                                   as last_success_date,
-        min(hash(payee_name))                           as payee_hash,
-        min(hash(card_number))                          as card_hash
-    from payments_asof
-    where status = 'success'
+        min(payee_hash)                                 as payee_hash,
+        min(card_hash)                                  as card_hash,
+        list(payment_row)                               as payment_rows
+    from successful_payments
+    where key_hash in (select key_hash from exception_keys)
     group by key_hash
 ),
 
 other_attempts as (
+    -- failed and stopped rows: a tenth of the detail at most, so grouped whole and joined to the
+    -- exceptions only
     select
         hash(id_number, program_code, period)           as key_hash,
         count(*) filter (where status = 'failure')      as failures,
@@ -43,85 +107,34 @@ other_attempts as (
     group by key_hash
 ),
 
-entitlements as (
+registered as (
+    -- the roster's wide columns, for the exceptions only
     select
-        hash(id_number, program_code, period)           as key_hash,
-        id_number,
-        program_code,
-        period,
-        name,
-        card_number,
-        township,
-        village,
-        group_name,
-        amount_due,
-        due_date,
-        payee_name,
-        head_name
-    from entitlements_current
-),
-
-keyed as (
-    select
-        coalesce(e.key_hash, s.key_hash)                as key_hash,
-        e.key_hash is not null                          as is_entitled,
-        e.* exclude (key_hash),
-        coalesce(s.successes, 0)                        as successes,
-        coalesce(s.paid_total, 0)                       as paid_total,
-        s.first_success_date,
-        s.last_success_date,
-        coalesce(o.failures, 0)                         as failures,
-        o.first_failure_date,
-        coalesce(o.stops, 0)                            as stops,
-        -- a superset of the keys paid to someone other than the beneficiary, the registered payee
-        -- or the head, or onto another card than the roster's (a bank row without a holder or
-        -- card is not a mismatch, hence hash(null) among the accepted values)
-        coalesce(e.key_hash is not null and s.successes > 0 and (
-            s.successes > 1
-            or s.payee_hash not in (hash(e.name), hash(e.payee_name), hash(e.head_name), hash(null::varchar))
-            or (e.card_number is not null and s.card_hash not in (hash(e.card_number), hash(null::varchar)))
-        ), false)                                       as payee_suspect
-    from entitlements as e
-    full join successful_payments as s
-        on s.key_hash = e.key_hash
-    left join other_attempts as o
-        on o.key_hash = coalesce(e.key_hash, s.key_hash)
-),
-
-settled as (
-    -- paid once, in full, to the registered holder and card, with no failure or stop: such a
-    -- key is ordinary when that payment came by due + grace
-    select
-        *,
-        coalesce(is_entitled and successes = 1 and failures = 0 and stops = 0
-                 and paid_total = amount_due and not payee_suspect, false) as paid_once_in_full
-    from keyed
-),
-
-maybe_exceptions as (
-    -- first without the programs' grace (never negative): a superset, so the program settings
-    -- are joined to a tenth of the keys instead of all of them
-    select * from settled
-    where not (paid_once_in_full and first_success_date <= due_date)
-),
-
-exceptions as (
-    -- a program missing from programs.yaml gets the loader's defaults (grace 0, tolerance 0.01)
-    -- and no re-issue allowance, so its rows are still checked rather than silently dropped
-    select
-        x.*,
+        e.entitlement_row,
+        e.id_number,
+        e.program_code,
+        e.period,
+        e.name,
+        e.card_number,
+        e.township,
+        e.village,
+        e.group_name,
+        e.amount_due,
+        e.due_date,
+        e.payee_name,
+        e.head_name,
         coalesce(p.grace_days, 0)                       as grace_days,
         coalesce(p.reissue_days, 0)                     as reissue_days,
         coalesce(p.tolerance, 0.01)                     as tolerance,
-        x.due_date + coalesce(p.grace_days, 0)          as late_after
-    from maybe_exceptions as x
+        e.due_date + coalesce(p.grace_days, 0)          as late_after
+    from entitlements_current as e
     left join programs_cfg as p
-        on p.code = x.program_code
-    where not (x.paid_once_in_full and x.first_success_date <= x.due_date + coalesce(p.grace_days, 0))
+        on p.code = e.program_code
+    where e.entitlement_row in (select entitlement_row from exception_keys)
 ),
 
 bank_attributes as (
-    -- a key with no roster row is named and described by the bank's own rows
+    -- a key with no roster row is named and described by the bank's own rows (read by row id)
     select
         hash(p.id_number, p.program_code, p.period)     as key_hash,
         any_value(p.id_number)                          as id_number,
@@ -133,50 +146,64 @@ bank_attributes as (
         min(p.village)                                  as village,
         min(p.group_name)                               as group_name
     from payments_asof as p
-    where p.status = 'success'
-      and hash(p.id_number, p.program_code, p.period) in (select key_hash from exceptions where not is_entitled)
+    where p.payment_row in (
+        select unnest(payment_rows) from paid
+        where key_hash in (select key_hash from exception_keys where entitlement_row is null))
     group by 1
 ),
 
 final as (
     select
-        coalesce(x.program_code, b.program_code)        as program_code,
-        coalesce(x.period, b.period)                    as period,
-        coalesce(x.id_number, b.id_number)              as id_number,
-        coalesce(x.name, b.name)                        as name,
-        coalesce(x.card_number, b.card_number)          as card_number,
-        coalesce(x.township, b.township)                as township,
-        coalesce(x.village, b.village)                  as village,
-        coalesce(x.group_name, b.group_name)            as group_name,
-        x.amount_due,
-        x.paid_total                                    as amount_paid,
-        x.due_date,
-        x.first_success_date                            as paid_date,
-        date_diff('day', x.due_date, coalesce(x.first_success_date, $as_of)) as days_overdue,
+        coalesce(r.program_code, b.program_code)       as program_code,
+        coalesce(r.period, b.period)                   as period,
+        coalesce(r.id_number, b.id_number)             as id_number,
+        coalesce(r.name, b.name)                       as name,
+        coalesce(r.card_number, b.card_number)         as card_number,
+        coalesce(r.township, b.township)               as township,
+        coalesce(r.village, b.village)                 as village,
+        coalesce(r.group_name, b.group_name)           as group_name,
+        r.amount_due,
+        coalesce(pa.paid_total, 0)                      as amount_paid,
+        r.due_date,
+        pa.first_success_date                           as paid_date,
+        date_diff('day', r.due_date, coalesce(pa.first_success_date, $as_of)) as days_overdue,
         null::varchar                                   as detail,
-        coalesce(x.id_number, b.id_number)              as case_key,
-        coalesce(x.period, b.period)                    as case_period,
+        coalesce(r.id_number, b.id_number)             as case_key,
+        coalesce(r.period, b.period)                   as case_period,
         struct_pack(
             key_hash := x.key_hash,
-            is_entitled := x.is_entitled,
-            successes := x.successes,
-            paid_total := x.paid_total,
-            first_success_date := x.first_success_date,
-            last_success_date := x.last_success_date,
-            failures := x.failures,
-            first_failure_date := x.first_failure_date,
-            stops := x.stops,
-            payee_suspect := x.payee_suspect,
-            registered_payee := x.payee_name,
-            registered_head := x.head_name,
-            grace_days := x.grace_days,
-            reissue_days := x.reissue_days,
-            tolerance := x.tolerance,
-            late_after := x.late_after
+            is_entitled := x.entitlement_row is not null,
+            successes := coalesce(pa.successes, 0),
+            paid_total := coalesce(pa.paid_total, 0),
+            first_success_date := pa.first_success_date,
+            last_success_date := pa.last_success_date,
+            failures := coalesce(o.failures, 0),
+            first_failure_date := o.first_failure_date,
+            stops := coalesce(o.stops, 0),
+            -- a superset of the keys paid to someone other than the beneficiary, the registered
+            -- payee or the head, or onto another card than the roster's (PAYEE_MISMATCH reads the
+            -- real names of these keys' payments)
+            payee_suspect := coalesce(x.entitlement_row is not null and pa.successes > 0 and (
+                pa.successes > 1
+                or pa.payee_hash not in (hash(r.name), hash(r.payee_name), hash(r.head_name), hash(null::varchar))
+                or (r.card_number is not null and pa.card_hash not in (hash(r.card_number), hash(null::varchar)))
+            ), false),
+            registered_payee := r.payee_name,
+            registered_head := r.head_name,
+            grace_days := coalesce(r.grace_days, 0),
+            reissue_days := coalesce(r.reissue_days, 0),
+            tolerance := coalesce(r.tolerance, 0.01),
+            late_after := r.late_after
         )                                               as facts
-    from exceptions as x
+    from exception_keys as x
+    left join registered as r
+        on r.entitlement_row = x.entitlement_row
+    left join paid as pa
+        on pa.key_hash = x.key_hash
     left join bank_attributes as b
-        on b.key_hash = x.key_hash and not x.is_entitled
+        on b.key_hash = x.key_hash
+    left join other_attempts as o
+        on o.key_hash = x.key_hash
 )
 
 select * from final

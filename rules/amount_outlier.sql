@@ -11,54 +11,62 @@
 -- The statistics read narrow columns only; the z-score is one comparison per payment against
 -- its tier's figures, so the flagged payments come out of that same scan. (returns: payments)
 with outlier_programs as (
-    select code from programs_cfg where outlier_check
+    select hash(code) as program_hash from programs_cfg where outlier_check
 ),
 
 benford_programs as (
     select code from programs_cfg where benford_check
 ),
 
-tier_medians as (
-    select p.program_code, p.period, median(p.amount::double) as med
-    from payments_asof as p
+tier_amounts as materialized (
+    -- the tiers' amounts, from the narrow table (a tier is one program and period: tier_hash)
+    select s.payment_row, s.tier_hash, s.amount::double as amount
+    from successful_payments as s
     semi join outlier_programs as c
-        on c.code = p.program_code
-    where p.status = 'success'
-    group by p.program_code, p.period
+        on c.program_hash = s.program_hash
+),
+
+tier_medians as (
+    select tier_hash, median(amount) as med
+    from tier_amounts
+    group by tier_hash
 ),
 
 tier_spreads as (
-    -- a second pass over the amounts (read again rather than kept: narrow scans are cheap)
     select
-        p.program_code,
-        p.period,
+        a.tier_hash,
         any_value(m.med)                                as med,
-        median(abs(p.amount::double - m.med))           as mad,
-        avg(abs(p.amount::double - m.med))              as mean_ad
-    from payments_asof as p
+        median(abs(a.amount - m.med))                   as mad,
+        avg(abs(a.amount - m.med))                      as mean_ad
+    from tier_amounts as a
     join tier_medians as m
-        on m.program_code = p.program_code and m.period = p.period
-    where p.status = 'success'
-    group by p.program_code, p.period
+        on m.tier_hash = a.tier_hash
+    group by a.tier_hash
 ),
 
-z_scored as (
+tier_bounds as (
+    -- |z| > $outlier_z  ⇔  the amount lies outside med ± $outlier_z · scale, so the flagged
+    -- payments come out of one range comparison per payment; z itself is computed for those only
     select
-        p.payment_row,
-        p.program_code,
-        p.period,
-        p.id_number,
-        p.amount,
-        s.med,
+        tier_hash,
+        med,
         case
-            when s.mad > 0 then 0.6745 * (p.amount::double - s.med) / s.mad
-            when s.mean_ad > 0 then (p.amount::double - s.med) / (1.2533 * s.mean_ad)
-            else 0
-        end                                             as z
-    from payments_asof as p
-    join tier_spreads as s
-        on s.program_code = p.program_code and s.period = p.period
-    where p.status = 'success'
+            when mad > 0 then mad / 0.6745
+            when mean_ad > 0 then 1.2533 * mean_ad
+        end                                             as scale
+    from tier_spreads
+),
+
+z_scored as materialized (
+    select
+        a.payment_row,
+        b.med,
+        (a.amount - b.med) / b.scale                    as z
+    from tier_amounts as a
+    join tier_bounds as b
+        on b.tier_hash = a.tier_hash
+    where b.scale is not null
+      and abs(a.amount - b.med) > $outlier_z * b.scale
 ),
 
 digit_counts as (
@@ -101,15 +109,16 @@ benford_townships as (
 
 outliers as (
     select
-        payment_row,
-        program_code,
+        p.payment_row,
+        p.program_code,
         format('{} 期 {} 元，明显偏离同项目同期发放水平（中位数 {} 元，稳健 z 值 {}，阈值 {}）',
-               period, amount::varchar, round(med, 2)::decimal(18, 2)::varchar,
-               round(z, 1), $outlier_z)                 as detail,
-        id_number                                       as case_key,
-        period                                          as case_period
-    from z_scored
-    where abs(z) > $outlier_z
+               p.period, p.amount::varchar, round(z.med, 2)::decimal(18, 2)::varchar,
+               round(z.z, 1), $outlier_z)               as detail,
+        p.id_number                                     as case_key,
+        p.period                                        as case_period
+    from z_scored as z
+    join payments_asof as p
+        on p.payment_row = z.payment_row
 ),
 
 benford_payments as (

@@ -3,13 +3,15 @@
 -- One finding per payment; one clue per person and program. (returns: payments)
 with deaths_by_person as (
     -- two registers may both list a person: the earliest date counts
-    select id_number, min(death_date) as death_date
+    select id_number, hash(id_number) as id_hash, min(death_date) as death_date
     from deaths
     group by id_number
 ),
 
-paid_to_dead as (
-    -- narrow: the register is small, so this join touches few payments
+paid_to_dead as materialized (
+    -- the register is small: its people's successes are found on the narrow table by id hash,
+    -- then read whole by row id and matched on the real id (materialized, so the period
+    -- arithmetic below runs on these few rows, not on every payment)
     select
         p.payment_row,
         p.program_code,
@@ -18,18 +20,25 @@ paid_to_dead as (
         p.pay_date,
         p.amount,
         p.payee_name,
-        d.death_date,
-        case
-            when p.period like '____-Q_'
-                then make_date(left(p.period, 4)::integer, 3 * right(p.period, 1)::integer - 2, 1)
-            when length(p.period) = 4
-                then make_date(p.period::integer, 1, 1)
-            else make_date(left(p.period, 4)::integer, substr(p.period, 6, 2)::integer, 1)
-        end                                             as period_start
-    from payments_asof as p
+        d.death_date
+    from successful_payments as s
     join deaths_by_person as d
-        on d.id_number = p.id_number
-    where p.status = 'success'
+        on d.id_hash = s.id_hash
+    join payments_asof as p
+        on p.payment_row = s.payment_row and p.id_number = d.id_number
+),
+
+dated as (
+    select
+        *,
+        case
+            when period like '____-Q_'
+                then make_date(left(period, 4)::integer, 3 * right(period, 1)::integer - 2, 1)
+            when length(period) = 4
+                then make_date(period::integer, 1, 1)
+            else make_date(left(period, 4)::integer, substr(period, 6, 2)::integer, 1)
+        end                                             as period_start
+    from paid_to_dead
 )
 
 select
@@ -39,5 +48,5 @@ select
            death_date, pay_date, period, amount::varchar, coalesce(payee_name, '未知')) as detail,
     id_number                                           as case_key,
     ''                                                  as case_period
-from paid_to_dead
+from dated
 where period_start > death_date

@@ -5,19 +5,18 @@ with suspects as (
     -- keys whose payee/card range already shows a possible mismatch (see _reconciliation.sql):
     -- only their payments are read and compared by name
     select
-        id_number, program_code, period, name, card_number, facts.registered_payee, facts.registered_head
+        facts.key_hash, id_number, program_code, period, name, card_number, facts.registered_payee, facts.registered_head
     from reconciliation
     where facts.payee_suspect
 ),
 
 payments as (
+    -- their successes, found on the narrow table by key hash and read whole by row id
     select p.*
     from payments_asof as p
-    semi join suspects as s
-        on  p.id_number = s.id_number
-        and p.program_code = s.program_code
-        and p.period = s.period
-    where p.status = 'success'
+    where p.payment_row in (
+        select payment_row from successful_payments
+        where key_hash in (select key_hash from suspects))
 ),
 
 checked as (

@@ -2,27 +2,41 @@
 -- someone on the public-employee list. One finding per payment; one clue per person and
 -- program. (returns: payments)
 with employees as (
-    select id_number, string_agg(distinct employer, '、' order by employer) as employers
+    select id_number, hash(id_number) as id_hash, string_agg(distinct employer, '、' order by employer) as employers
     from public_employees
     group by id_number
 ),
 
 means_tested as (
-    select code, name
+    select code, name, hash(code) as program_hash
     from programs_cfg
     where means_tested
+),
+
+employee_successes as materialized (
+    -- the list is small: its people's successes are found on the narrow table by id hash
+    -- (materialized, so this small join runs first, not the program filter over every payment)
+    select s.payment_row, s.program_hash, w.id_number, w.employers
+    from successful_payments as s
+    join employees as w
+        on w.id_hash = s.id_hash
+),
+
+flagged_payments as (
+    -- read whole by row id and matched on the real id and program
+    select p.payment_row, p.program_code, p.period, p.id_number, p.pay_date, p.amount, e.employers, m.name as program_name
+    from employee_successes as e
+    join means_tested as m
+        on m.program_hash = e.program_hash
+    join payments_asof as p
+        on p.payment_row = e.payment_row and p.id_number = e.id_number and p.program_code = m.code
 )
 
 select
-    p.payment_row,
-    p.program_code,
+    payment_row,
+    program_code,
     format('领取人在财政供养人员名单中（工作单位：{}），{} 仍成功发放 {} {} 期 {} 元；该项目须经家庭经济状况审核',
-           coalesce(w.employers, '未注明'), p.pay_date, m.name, p.period, p.amount::varchar) as detail,
-    p.id_number                                         as case_key,
+           coalesce(employers, '未注明'), pay_date, program_name, period, amount::varchar) as detail,
+    id_number                                           as case_key,
     ''                                                  as case_period
-from payments_asof as p
-join employees as w
-    on w.id_number = p.id_number
-join means_tested as m
-    on m.code = p.program_code
-where p.status = 'success'
+from flagged_payments

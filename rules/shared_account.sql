@@ -3,30 +3,40 @@
 -- current roster row; someone on no roster is a household alone). One finding per payment
 -- into that card; one clue per card (program_code and case_period empty). (returns: payments)
 with multi_person_cards as (
-    -- two or more distinct ids on one card, grouped and compared by 64-bit hashes only: integer
-    -- aggregates are several times cheaper than text ones, and nothing wide is kept for the
-    -- whole table; the exact cards and ids are taken again below, so a shared hash can only
-    -- add a card to check, never hide one
-    select hash(card_number) as card_hash
-    from payments_asof
-    where status = 'success'
-      and card_number is not null
+    -- two or more distinct ids on one card, grouped and compared by 64-bit hashes on the narrow
+    -- table: integer aggregates are several times cheaper than text ones; the exact cards and ids
+    -- are read again below, so a shared hash can only add a card to check, never hide one
+    select card_hash
+    from successful_payments
+    where has_card
     group by card_hash
-    having min(hash(id_number)) <> max(hash(id_number))
+    having min(id_hash) <> max(id_hash)
+),
+
+card_payments as materialized (
+    -- the successes into those cards, read whole by row id
+    select p.payment_row, p.program_code, p.period, p.id_number, p.name, p.card_number, p.amount, p.payee_name
+    from payments_asof as p
+    where p.payment_row in (
+        select payment_row from successful_payments
+        where card_hash in (select card_hash from multi_person_cards))
 ),
 
 card_people as (
-    select distinct p.card_number, p.id_number
-    from payments_asof as p
-    where p.status = 'success'
-      and hash(p.card_number) in (select card_hash from multi_person_cards)
+    select distinct card_number, id_number
+    from card_payments
 ),
 
 rostered_households as (
+    -- the roster rows of those people: found by id hash on the narrow roster, read by row id,
+    -- matched on the real id
     select distinct e.id_number, coalesce(e.head_id, e.id_number) as household
     from entitlements_current as e
     semi join card_people as cp
         on cp.id_number = e.id_number
+    where e.entitlement_row in (
+        select entitlement_row from current_roster
+        where id_hash in (select hash(id_number) from card_people))
 ),
 
 people_households as (
@@ -62,27 +72,19 @@ shared_cards as (
 ),
 
 shared_payments as (
-    select
-        p.payment_row,
-        p.program_code,
-        p.period,
-        p.id_number,
-        p.name,
-        p.card_number,
-        p.amount,
-        p.payee_name,
-        c.persons
-    from payments_asof as p
+    select p.*, c.persons
+    from card_payments as p
     join shared_cards as c
         on c.card_number = p.card_number
-    where p.status = 'success'
 ),
 
 registered_names as (
     -- the roster's name for the payment's key, read only for the people on shared cards
     select id_number, program_code, period, name
     from entitlements_current
-    where id_number in (select id_number from shared_payments)
+    where entitlement_row in (
+        select entitlement_row from current_roster
+        where key_hash in (select hash(id_number, program_code, period) from shared_payments))
 )
 
 select
