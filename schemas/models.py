@@ -125,7 +125,10 @@ def _first_of_key(data: pa.PolarsData, key: list[str]) -> pl.LazyFrame:
     return data.lazyframe.select(pl.struct(key).is_first_distinct())
 
 
-class NormalisedRoster(pa.DataFrameModel):
+class NormalisedRosterFields(pa.DataFrameModel):
+    """Every check of a roster row on its own (NormalisedRoster adds the in-file key check; a table
+    read in parts is checked with this model and its keys in the warehouse, across the parts)."""
+
     source_row: pl.Int32 = pa.Field(ge=1, unique=True)
     id_number: str = _id()
     program_code: str = pa.Field(str_matches=PROGRAM_CODE_PATTERN)
@@ -145,6 +148,8 @@ class NormalisedRoster(pa.DataFrameModel):
     due_date: dt.date = _date(nullable=False)
     warnings: Optional[str] = _text()
 
+
+class NormalisedRoster(NormalisedRosterFields):
     @pa.dataframe_check(name="DUPLICATE_ROW")
     def one_entitlement_per_key(cls, data: pa.PolarsData) -> pl.LazyFrame:
         return _first_of_key(data, ["id_number", "program_code", "period"])
@@ -172,23 +177,27 @@ class NormalisedPayments(pa.DataFrameModel):
     warnings: Optional[str] = _text()
 
 
-class NormalisedDeaths(pa.DataFrameModel):
+class NormalisedDeathsFields(pa.DataFrameModel):
     source_row: pl.Int32 = pa.Field(ge=1, unique=True)
     id_number: str = _id()
     name: Optional[str] = _text()
     death_date: dt.date = _date(nullable=False)
 
+
+class NormalisedDeaths(NormalisedDeathsFields):
     @pa.dataframe_check(name="DUPLICATE_ROW")
     def one_death_per_person(cls, data: pa.PolarsData) -> pl.LazyFrame:
         return _first_of_key(data, ["id_number"])
 
 
-class NormalisedPublicEmployees(pa.DataFrameModel):
+class NormalisedPublicEmployeesFields(pa.DataFrameModel):
     source_row: pl.Int32 = pa.Field(ge=1, unique=True)
     id_number: str = _id()
     name: Optional[str] = _text()
     employer: Optional[str] = _text()
 
+
+class NormalisedPublicEmployees(NormalisedPublicEmployeesFields):
     @pa.dataframe_check(name="DUPLICATE_ROW")
     def one_row_per_person(cls, data: pa.PolarsData) -> pl.LazyFrame:
         return _first_of_key(data, ["id_number"])
@@ -263,6 +272,9 @@ MODELS: dict[str, dict[str, type[pa.DataFrameModel]]] = {
     "raw": {"roster": RawRoster, "payments": RawPayments, "deaths": RawDeaths, "public_employees": RawPublicEmployees},
     "normalised": {"roster": NormalisedRoster, "payments": NormalisedPayments, "deaths": NormalisedDeaths,
                    "public_employees": NormalisedPublicEmployees},
+    # The same without the in-file key check (done by the loader across the parts of a table).
+    "normalised_fields": {"roster": NormalisedRosterFields, "payments": NormalisedPayments, "deaths": NormalisedDeathsFields,
+                          "public_employees": NormalisedPublicEmployeesFields},
     "loaded": {"roster": LoadedRoster, "payments": LoadedPayments, "deaths": LoadedDeaths,
                "public_employees": LoadedPublicEmployees},
 }

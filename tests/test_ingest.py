@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import json
 import re
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
-from tests.hostile import PEOPLE, write_all
+from tests.hostile import PEOPLE, make_id, write_all
 from ykt import ingest
 from ykt.archive import content_hash
 from ykt.config import load_programs
@@ -253,3 +254,71 @@ def test_mac_workbook_dates_count_from_1904(wh, tmp_path):
     [result] = run(wh, tmp_path / "inbox", tmp_path)
     assert result.status == "loaded"
     assert wh.rows("t", "select due_date from entitlements order by source_row") == [(dt.date(2021, 9, 23),), (dt.date(2024, 3, 10),)]
+
+
+# -- files read in parts ------------------------------------------------------------------------------
+
+
+def _ingest_in_batches(tmp_path: Path, inbox: Path, batch_rows: int, monkeypatch) -> tuple[list, dict]:
+    """Ingest `inbox` into a fresh warehouse reading CSVs in parts of `batch_rows` rows; return the
+    results and every loaded row, reject and files row (file hashes are the same bytes either way)."""
+    monkeypatch.setattr(ingest, "BATCH_ROWS", batch_rows)
+    with Warehouse(":memory:") as warehouse:
+        results = ingest_inbox(warehouse, inbox, PROGRAMS, ALIASES, "r1", tmp_path / f"archive{batch_rows}")
+        tables = {
+            "entitlements": warehouse.rows("t", "select * from entitlements order by source_row"),
+            "rejects": warehouse.rows("t", 'select * from rejects order by "row", reason_code'),
+            "files": warehouse.rows("t", "select rows_read, rows_loaded, rows_rejected, reason_code, control_total, detail_total "
+                                         "from files"),
+        }
+    return results, tables
+
+
+def _people(n: int) -> list[tuple[str, str]]:
+    """n distinct (name, valid ID) pairs."""
+    return [(f"人员{i}", make_id("510723", f"1960{1 + i % 12:02d}{1 + i % 28:02d}", i)) for i in range(n)]
+
+
+def test_a_file_larger_than_a_batch_loads_exactly_like_the_whole_file(tmp_path, monkeypatch):
+    """A GB18030 roster: title on line 1, header on line 2, 40 data rows on lines 3-42, 合计 on
+    line 43 adding up every amount written, a signature on line 44. Read in parts of 8 rows (the
+    first part is the 30 lines the header is looked for in), line 36 (a later part) repeats line
+    5's person (DUPLICATE_ROW), line 39 has amount 'abc' (AMOUNT_INVALID) and line 42's township is
+    a quoted cell holding a newline. In parts it loads exactly what it loads whole: 38 rows loaded,
+    those 2 rejected at their own line numbers, the control total agrees with the details."""
+    inbox = tmp_path / "inbox"
+    (inbox / "roster").mkdir(parents=True)
+    people = _people(40)
+    people[33] = people[2]                                    # line 36 = data row 34 repeats line 5
+    amounts = [f"{100 + i}.50" for i in range(40)]
+    amounts[36] = "abc"                                       # line 39
+    towns = ["凤灵街道"] * 39 + ['"凤灵\n街道"']              # line 42
+    rows = [f"{name},{id_number},{a},{t}" for (name, id_number), a, t in zip(people, amounts, towns)]
+    written = sum(Decimal(a) for a in amounts if a != "abc")
+    lines = ["城乡低保2024年3月发放花名册", "姓名,身份证号码,应发金额,乡镇（街道）", *rows, f"合计,,{written},", "制表人：张三"]
+    (inbox / "roster" / "低保.csv").write_bytes(("\r\n".join(lines) + "\r\n").encode("gb18030"))
+
+    [whole], whole_tables = _ingest_in_batches(tmp_path, inbox, 1_000_000, monkeypatch)
+    [parts], part_tables = _ingest_in_batches(tmp_path, inbox, 8, monkeypatch)
+    assert part_tables == whole_tables
+    assert (parts.status, parts.rows_read, parts.rows_loaded, parts.rows_rejected, parts.reason) == ("loaded", 40, 38, 2, None)
+    assert [(r[3], r[6]) for r in part_tables["rejects"]] == [(36, "DUPLICATE_ROW"), (39, "AMOUNT_INVALID")]
+    assert part_tables["files"] == [(40, 38, 2, None, pytest.approx(written), pytest.approx(written))]
+    assert ("凤灵街道", 42) in [(r[13], r[2]) for r in part_tables["entitlements"]]
+
+
+def test_a_column_decision_needing_the_whole_file_is_taken_from_the_whole_file(tmp_path, monkeypatch):
+    """A CSV has no cell types: whether its IDs went through Excel's number cells is decided over the
+    whole column (half or more of the long values zero-padded). The first part (lines 2-30) holds
+    genuine IDs only; the 40 rows on lines 31-70 are zero-padded (ID…000): read in parts of 8, the
+    whole file still decides, so exactly those 40 rows are rejected ID_SCIENTIFIC, as when read whole."""
+    inbox = tmp_path / "inbox"
+    people = _people(69)
+    rows = [(name, id_number, "1350", "凤灵街道") for name, id_number in people[:29]]
+    rows += [(name, id_number[:15] + "000", "1350", "凤灵街道") for name, id_number in people[29:]]
+    roster_csv(inbox, "城乡低保_2024年3月.csv", rows)
+    _, whole_tables = _ingest_in_batches(tmp_path, inbox, 1_000_000, monkeypatch)
+    [parts], part_tables = _ingest_in_batches(tmp_path, inbox, 8, monkeypatch)
+    assert part_tables == whole_tables
+    assert (parts.rows_loaded, parts.rows_rejected) == (29, 40)
+    assert {(r[3], r[6]) for r in part_tables["rejects"]} == {(line, "ID_SCIENTIFIC") for line in range(31, 71)}

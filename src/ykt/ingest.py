@@ -13,8 +13,9 @@ again (a configuration fix, e.g. a new program alias, may now let it load).
 from __future__ import annotations
 
 import datetime as dt
+import queue
+import threading
 from collections.abc import Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -24,7 +25,7 @@ import polars as pl
 from ykt.archive import archive_file, content_hash
 from ykt.config import Programs
 from ykt.errors import InputFileError
-from ykt.model import KINDS, TABLE_OF_KIND, FileResult, Normalised, RawTable
+from ykt.model import KEY_COLUMNS, KINDS, LOADED_COLUMNS, TABLE_OF_KIND, FileResult, Normalised, RawTable, TableEnd
 from ykt.normalising import normalise
 from ykt.reasons import FILE_REASONS
 from ykt.validating import NO_REJECTS, make_rejects
@@ -134,25 +135,86 @@ def prepare_file(path: Path, kind: str, programs: Programs, aliases) -> Prepared
         return Prepared(error=exc)
 
 
-# On-disk bytes of files the reader may hold ahead of the loader (it always may hold one):
-# small files never keep a big one waiting, and two big files are not in memory at once.
-READ_AHEAD_BYTES = 256 << 20
+# Rows per part of a big CSV: read, normalised, validated and inserted part by part inside the
+# file's one transaction, so a 5M-row file never sits whole in memory (workbooks are read whole).
+BATCH_ROWS = 250_000
+# Parts a stage may hold ready for the next one (reading → normalising → loading).
+PIPELINE_DEPTH = 2
+_FILE_DONE = object()   # closes one file's items in the stream
 
 
-def _prepared_ahead(pool: ThreadPoolExecutor, jobs: list[tuple[Path, str]], programs: Programs, aliases) -> Iterator[Prepared]:
-    """Each job's Prepared, in order, with the next files already being read and normalised in
-    the worker while the caller loads the current one (polars and DuckDB release the GIL, so
-    reading one file and loading another overlap). The worker runs ahead by at most
-    READ_AHEAD_BYTES of files, or by one file."""
-    sizes = [path.stat().st_size for path, _ in jobs]
-    futures: dict[int, Future] = {}
-    submitted = 0
-    for i in range(len(jobs)):
-        # held ahead of the loader once job i is handed over: jobs i+1 .. submitted
-        while submitted < len(jobs) and (submitted <= i or sum(sizes[i + 1:submitted + 1]) <= READ_AHEAD_BYTES):
-            futures[submitted] = pool.submit(prepare_file, *jobs[submitted], programs, aliases)
-            submitted += 1
-        yield futures.pop(i).result()
+def _read_stream(jobs: list[tuple[Path, str]], programs: Programs, aliases, batch_rows: int) -> Iterator[object]:
+    """Every job's parts and TableEnds in order; a file that cannot be read gives its error as an
+    item (the stream goes on with the next file); each file's items end with _FILE_DONE."""
+    from ykt.reading import ColumnDecisionsChanged, read_batches
+
+    for path, kind in jobs:
+        try:
+            yield from read_batches(path, kind, aliases, programs, batch_rows)
+        except (InputFileError, ColumnDecisionsChanged) as exc:
+            yield exc
+        yield _FILE_DONE
+
+
+def _normalised_stream(items: Iterator[object], programs: Programs) -> Iterator[object]:
+    """Each part becomes (part, its Normalised); the in-file key check is the loader's (across parts)."""
+    for item in items:
+        yield (item, normalise(item, programs, date1904=item.date1904, key_check=False)) if isinstance(item, RawTable) else item
+
+
+def _ahead(items: Iterator[object], name: str, depth: int = PIPELINE_DEPTH) -> Iterator[object]:
+    """`items`, produced in a worker thread up to `depth` items ahead of the consumer. The stages
+    overlap because polars and DuckDB release the GIL while they work (two cores: decoding one part
+    while another is normalised and a third inserted). Closing this generator stops the worker."""
+    ready: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(entry: tuple[bool, object]) -> bool:
+        while not stop.is_set():
+            try:
+                ready.put(entry, timeout=0.05)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def work() -> None:
+        try:
+            for item in items:
+                if not put((True, item)):
+                    return
+            put((False, None))
+        except BaseException as exc:  # handed to the consumer, raised there
+            put((False, exc))
+        finally:
+            close = getattr(items, "close", None)
+            if close is not None:
+                close()
+
+    threading.Thread(target=work, name=name, daemon=True).start()
+    try:
+        while True:
+            more, item = ready.get()
+            if not more:
+                if item is not None:
+                    raise item
+                return
+            yield item
+    finally:
+        stop.set()
+
+
+def _pipeline(jobs: list[tuple[Path, str]], programs: Programs, aliases, batch_rows: int) -> Iterator[object]:
+    reading = _ahead(_read_stream(jobs, programs, aliases, batch_rows), "ykt-read")
+    return _ahead(_normalised_stream(reading, programs), "ykt-normalise")
+
+
+def _file_items(stream: Iterator[object]) -> Iterator[object]:
+    """The items of the stream's current file (up to its _FILE_DONE)."""
+    for item in stream:
+        if item is _FILE_DONE:
+            return
+        yield item
 
 
 def _kind_from_folder(path: Path) -> str | None:
@@ -175,8 +237,8 @@ def ingest_inbox(
 ) -> list[FileResult]:
     """Ingest every inbox file not loaded before; one FileResult (and run_files row) per file.
 
-    Duplicates are found first (content hashes), then the new files are read and normalised
-    one file ahead of loading (see _prepared_ahead); each is loaded in its own transaction.
+    Duplicates are found first (content hashes); the new files then flow part by part through
+    reading → normalising → loading stages (threads, see _ahead), each file in its own transaction.
     """
     plan: list[tuple[Path, str, str, str | None]] = []
     seen: dict[str, str] = {}  # hash -> name, for files seen earlier in this run
@@ -185,14 +247,16 @@ def ingest_inbox(
         plan.append((path, kind, file_hash, seen.get(file_hash) or _loaded_name(wh, file_hash)))
         seen.setdefault(file_hash, path.name)
     results: list[FileResult] = []
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ykt-read") as pool:
-        prepared = _prepared_ahead(pool, [(path, kind) for path, kind, _, earlier in plan if earlier is None], programs, aliases)
+    stream = _pipeline([(path, kind) for path, kind, _, earlier in plan if earlier is None], programs, aliases, BATCH_ROWS)
+    try:
         for path, kind, file_hash, earlier in plan:
             if earlier is not None:
                 results.append(_record_duplicate(wh, run_id, path, kind, file_hash, earlier))
             else:
                 results.append(ingest_file(wh, path, kind, file_hash, programs, aliases, run_id, archive_dir, uploaded_by,
-                                           prepared=next(prepared)))
+                                           parts=_file_items(stream)))
+    finally:
+        stream.close()
     for path in stray_files(inbox, (archive_dir, *exclude)):
         results.append(_record_stray(wh, run_id, path, Path(inbox).resolve()))
     return results
@@ -200,19 +264,39 @@ def ingest_inbox(
 
 def ingest_file(
     wh: Warehouse, path: Path, kind: str, file_hash: str, programs: Programs, aliases, run_id: str,
-    archive_dir: Path, uploaded_by: str = "nightly", *, prepared: Prepared | None = None,
+    archive_dir: Path, uploaded_by: str = "nightly", *, parts: Iterator[object] | None = None,
 ) -> FileResult:
     """Archive, read, normalise and load one (new) file in one transaction.
-    `prepared`: the file already read and normalised (ingest_inbox reads ahead)."""
-    from ykt.reading import count_data_rows
+    `parts`: the file's items of an ingest pipeline (ingest_inbox reads ahead); by default its own."""
+    from ykt.reading import ColumnDecisionsChanged, count_data_rows
 
     received_at = dt.datetime.now().replace(microsecond=0)
     archived = archive_file(path, archive_dir, file_hash, uploaded_by=uploaded_by, received_at=received_at)
     receipt = _Receipt(path, kind, file_hash, archived, received_at, uploaded_by, run_id)
-    prepared = prepared or prepare_file(path, kind, programs, aliases)
-    if prepared.error is not None:
-        return _record_rejected_file(wh, receipt, prepared.error, count_data_rows(path))
-    return load_file(wh, receipt, prepared.tables, prepared.results)
+    own = parts is None
+    parts = _pipeline([(Path(path), kind)], programs, aliases, BATCH_ROWS) if own else parts
+    try:
+        return load_file(wh, receipt, _file_items(parts) if own else parts)
+    except InputFileError as exc:
+        return _record_rejected_file(wh, receipt, exc, count_data_rows(path))
+    except ColumnDecisionsChanged as changed:   # rare: read it again with the whole file's decisions
+        return _reload(wh, receipt, programs, aliases, changed.decisions)
+    finally:
+        for _ in parts:   # the rest of this file's items (after an error), so the stream moves on
+            pass
+
+
+def _reload(wh: Warehouse, receipt: "_Receipt", programs: Programs, aliases, decisions: dict[str, bool]) -> FileResult:
+    from ykt.reading import count_data_rows, read_batches
+
+    def parts() -> Iterator[object]:
+        for item in read_batches(receipt.path, receipt.kind, aliases, programs, BATCH_ROWS, decisions):
+            yield (item, normalise(item, programs, date1904=item.date1904, key_check=False)) if isinstance(item, RawTable) else item
+
+    try:
+        return load_file(wh, receipt, parts())
+    except InputFileError as exc:
+        return _record_rejected_file(wh, receipt, exc, count_data_rows(receipt.path))
 
 
 class _Receipt:
@@ -231,31 +315,88 @@ class _Receipt:
 # -- loading (one transaction) -------------------------------------------------------------------
 
 
-def load_file(wh: Warehouse, receipt: _Receipt, tables: list[RawTable], results: list[Normalised]) -> FileResult:
-    """Everything of one file in ONE transaction: rows, rejects, supersession, files and run_files rows."""
-    rows = _with_hash(_concat_loaded(results), receipt.file_hash)
-    rejects = pl.concat([r.rejects for r in results])
-    if receipt.kind == "roster":
-        rows, cross_sheet = _cross_sheet_duplicates(rows, tables)
-        rejects = pl.concat([rejects, cross_sheet])
-    totals = _Totals.of(tables, results)
+class _Loaded:
+    """What the loader keeps of a file's parts once their rows are inserted: per table its rejects,
+    written total and end; the keys of typed rows pandera rejected; the programs and periods seen."""
+
+    def __init__(self) -> None:
+        self.rows_read = 0
+        self.rejects: dict[str | None, list[pl.DataFrame]] = {}
+        self.details: dict[str | None, Decimal | None] = {}
+        self.ends: list[TableEnd] = []
+        self.typed_keys: list[pl.DataFrame] = []
+        self.values: dict[str, set] = {"program_code": set(), "period": set()}
+
+    def add(self, table: RawTable, result: Normalised) -> None:
+        self.rows_read += result.rows_read
+        self.rejects.setdefault(table.sheet, []).append(result.rejects)
+        if result.detail_total is not None:
+            self.details[table.sheet] = (self.details.get(table.sheet) or Decimal(0)) + result.detail_total
+        else:
+            self.details.setdefault(table.sheet, None)
+        if result.typed_keys is not None and result.typed_keys.height:
+            self.typed_keys.append(result.typed_keys)
+        for column, seen in self.values.items():
+            if column in result.loaded.columns:
+                seen.update(result.loaded.get_column(column).drop_nulls().unique().to_list())
+
+    @property
+    def tables(self) -> list[RawTable]:
+        return [end.table for end in self.ends]
+
+    def single_value(self, column: str) -> str | None:
+        """The file's program / period when all its rows share one (for run.json and supersession logs)."""
+        seen = self.values[column]
+        return next(iter(seen)) if len(seen) == 1 else None
+
+
+def load_file(wh: Warehouse, receipt: _Receipt, parts: Iterator[object]) -> FileResult:
+    """Everything of one file in ONE transaction: rows (inserted part by part as they come), rejects,
+    in-file duplicate keys, supersession, files and run_files rows. An error item (the file cannot be
+    used after all) is raised inside the transaction: nothing of the file stays."""
     with wh.transaction():
         _forget_rejected_attempt(wh, receipt.file_hash)
-        _insert_rows(wh, receipt.kind, rows)
+        got = _insert_parts(wh, receipt, parts)
+        rejects = _table_rejects(got, _key_duplicates(wh, receipt, got))
+        if receipt.kind == "roster" and len(got.ends) > 1:
+            rejects = pl.concat([rejects, _cross_sheet_duplicates(wh, receipt, got.tables)])
         if receipt.kind == "roster":
             _supersede(wh, receipt)
-            rejects = pl.concat([rejects, _reject_existing_entitlements(wh, receipt, tables)])
+            rejects = pl.concat([rejects, _reject_existing_entitlements(wh, receipt, got.tables)])
         loaded = _count_loaded(wh, receipt)
-        rows_read = sum(r.rows_read for r in results)
         rows_rejected = rejects.select(pl.struct("sheet", "row").n_unique()).item() if rejects.height else 0
-        if loaded + rows_rejected != rows_read:
-            raise AssertionError(f"{receipt.name}: read {rows_read}, loaded {loaded}, rejected {rows_rejected}")
+        if loaded + rows_rejected != got.rows_read:
+            raise AssertionError(f"{receipt.name}: read {got.rows_read}, loaded {loaded}, rejected {rows_rejected}")
         _insert_rejects(wh, receipt, rejects)
-        result = FileResult(receipt.name, receipt.kind, receipt.file_hash, "loaded", rows_read, loaded,
+        totals = _Totals.of(got.ends, [got.details.get(end.table.sheet) for end in got.ends])
+        result = FileResult(receipt.name, receipt.kind, receipt.file_hash, "loaded", got.rows_read, loaded,
                             rows_rejected, totals.reason, totals.warnings)
-        _insert_file_row(wh, receipt, result, totals, _single_value(rows, "program_code"), _single_value(rows, "period"))
+        _insert_file_row(wh, receipt, result, totals, got.single_value("program_code"), got.single_value("period"))
         _insert_run_file(wh, receipt.run_id, result)
     return result
+
+
+def _insert_parts(wh: Warehouse, receipt: _Receipt, parts: Iterator[object]) -> _Loaded:
+    got = _Loaded()
+    for item in parts:
+        if isinstance(item, BaseException):
+            raise item
+        if isinstance(item, TableEnd):
+            got.ends.append(item)
+            continue
+        table, result = item
+        _insert_rows(wh, receipt.kind, _with_hash(result.loaded, receipt.file_hash))
+        got.add(table, result)
+    return got
+
+
+def _table_rejects(got: _Loaded, duplicates: pl.DataFrame) -> pl.DataFrame:
+    """Each table's rejects, its in-file duplicate keys among them, in row order (table by table)."""
+    return pl.concat([
+        pl.concat([*got.rejects.get(end.table.sheet, []),
+                   duplicates.filter(pl.col("sheet").eq_missing(pl.lit(end.table.sheet, pl.String)))]).sort("row", "reason_code")
+        for end in got.ends
+    ]) if got.ends else make_rejects(NO_REJECTS, None)
 
 
 def _forget_rejected_attempt(wh: Warehouse, file_hash: str) -> None:
@@ -265,25 +406,60 @@ def _forget_rejected_attempt(wh: Warehouse, file_hash: str) -> None:
         wh.execute(f"forget rejected attempt: {table}", f"delete from {table} where file_hash = $h", {"h": file_hash})
 
 
-def _concat_loaded(results: list[Normalised]) -> pl.DataFrame:
-    return pl.concat([r.loaded for r in results], how="vertical")
-
-
 def _with_hash(rows: pl.DataFrame, file_hash: str) -> pl.DataFrame:
     return rows.with_columns(pl.lit(file_hash, pl.String).alias("file_hash"))
 
 
-def _cross_sheet_duplicates(rows: pl.DataFrame, tables: list[RawTable]) -> tuple[pl.DataFrame, pl.DataFrame]:
+def _key_duplicates(wh: Warehouse, receipt: _Receipt, got: _Loaded) -> pl.DataFrame:
+    """In-file key uniqueness (pandera's DUPLICATE_ROW, checked across the parts of each table):
+    a typed row whose key an earlier typed row of its sheet holds is rejected (and removed if it
+    was loaded). Typed rows are the loaded ones plus those pandera rejected for another reason."""
+    keys = KEY_COLUMNS[receipt.kind]
+    if not keys:
+        return make_rejects(NO_REJECTS, None)
+    table, cols = TABLE_OF_KIND[receipt.kind], ", ".join(keys)
+    sheet = "sheet" if "sheet" in LOADED_COLUMNS[receipt.kind] else "null::varchar as sheet"   # deaths etc. have one table
+    typed = f"select {sheet}, source_row, {cols} from {table} where file_hash = $h"
+    if got.typed_keys:
+        wh.execute("typed keys table", f"create or replace temp table _ykt_typed_keys as {typed} limit 0",
+                   {"h": receipt.file_hash})
+        wh.insert_frame("_ykt_typed_keys", pl.concat(got.typed_keys))
+        typed += f" union all select sheet, source_row, {cols} from _ykt_typed_keys"
+    same_key = " and ".join(["t.sheet is not distinct from r.sheet", *(f"t.{k} = r.{k}" for k in keys)])
+    later = wh.frame("in-file duplicate keys", f"""
+        with typed as ({typed}),
+        repeated as (select sheet, {cols} from typed group by all having count(*) > 1)
+        select t.sheet, t.source_row, t.id_number from typed t join repeated r on {same_key}
+        qualify row_number() over (partition by t.sheet, {", ".join(f"t.{k}" for k in keys)} order by t.source_row) > 1
+    """, {"h": receipt.file_hash})
+    if got.typed_keys:
+        wh.execute("drop typed keys table", "drop table _ykt_typed_keys")
+    _delete_rows(wh, receipt, later)
+    return _id_rejects(later, got.tables, "DUPLICATE_ROW")
+
+
+def _delete_rows(wh: Warehouse, receipt: _Receipt, rows: pl.DataFrame) -> None:
+    """Remove these (sheet, source_row) rows of the file from its table (rows not loaded are not there)."""
+    table = TABLE_OF_KIND[receipt.kind]
+    sheet_test = "sheet is not distinct from $sheet" if "sheet" in LOADED_COLUMNS[receipt.kind] else "$sheet is null"
+    for (sheet,), part in rows.group_by("sheet"):
+        wh.execute(f"remove duplicate rows {table}", f"""
+            delete from {table} where file_hash = $h and {sheet_test} and list_contains($rows, source_row)
+        """, {"h": receipt.file_hash, "sheet": sheet, "rows": part["source_row"].to_list()})
+
+
+def _cross_sheet_duplicates(wh: Warehouse, receipt: _Receipt, tables: list[RawTable]) -> pl.DataFrame:
     """One roster file with the same (id, program, period) on two sheets: the later sheet's
-    row is a DUPLICATE_ROW (within a sheet, pandera already caught it)."""
-    if len(tables) < 2:
-        return rows, make_rejects(NO_REJECTS, None)
-    order = pl.DataFrame({"sheet": [t.sheet for t in tables], "_order": list(range(len(tables)))},
-                         schema={"sheet": pl.String, "_order": pl.Int32})
-    ranked = rows.join(order, on="sheet", how="left", nulls_equal=True).sort("_order", "source_row")
-    ranked = ranked.with_columns(pl.struct("id_number", "program_code", "period").is_first_distinct().alias("_first"))
-    duplicates = ranked.filter(~pl.col("_first"))
-    return ranked.filter(pl.col("_first")).drop("_order", "_first"), _id_rejects(duplicates, tables, "DUPLICATE_ROW")
+    row is a DUPLICATE_ROW (within a sheet, _key_duplicates already caught it)."""
+    later = wh.frame("cross-sheet duplicate keys", """
+        with rows as (select sheet, source_row, id_number, program_code, period from entitlements where file_hash = $h),
+        repeated as (select id_number, program_code, period from rows group by all having count(*) > 1)
+        select sheet, source_row, id_number from rows semi join repeated using (id_number, program_code, period)
+        qualify row_number() over (partition by id_number, program_code, period
+                                   order by list_position($sheets, sheet), source_row) > 1
+    """, {"h": receipt.file_hash, "sheets": [t.sheet for t in tables]})
+    _delete_rows(wh, receipt, later)
+    return _id_rejects(later, tables, "DUPLICATE_ROW")
 
 
 def _insert_rows(wh: Warehouse, kind: str, rows: pl.DataFrame) -> None:
@@ -363,14 +539,6 @@ def _insert_rejects(wh: Warehouse, receipt: _Receipt, rejects: pl.DataFrame) -> 
     ))
 
 
-def _single_value(rows: pl.DataFrame, column: str) -> str | None:
-    """The file's program / period when all its rows share one (for run.json and supersession logs)."""
-    if column not in rows.columns:
-        return None
-    values = rows.get_column(column).drop_nulls().unique()
-    return values.item() if values.len() == 1 else None
-
-
 class _Totals:
     """A file's 合计 rows against the sum of its detail rows (per table, reported on the file)."""
 
@@ -378,14 +546,13 @@ class _Totals:
         self.control, self.detail, self.mismatches = control, detail, mismatches
 
     @classmethod
-    def of(cls, tables: list[RawTable], results: list[Normalised]) -> "_Totals":
-        details = [r.detail_total for r in results]
+    def of(cls, ends: list[TableEnd], details: list[Decimal | None]) -> "_Totals":
         mismatches = [
-            f"{t.sheet or '表'}：合计行 {t.control_total}，明细合计 {d or Decimal('0.00')}"
-            for t, d in zip(tables, details)
-            if t.control_total is not None and (d or Decimal(0)) != t.control_total
+            f"{e.table.sheet or '表'}：合计行 {e.control_total}，明细合计 {d or Decimal('0.00')}"
+            for e, d in zip(ends, details)
+            if e.control_total is not None and (d or Decimal(0)) != e.control_total
         ]
-        controls = [t.control_total for t in tables if t.control_total is not None]
+        controls = [e.control_total for e in ends if e.control_total is not None]
         known = [d for d in details if d is not None]
         return cls(sum(controls) if controls else None, sum(known) if known else None, mismatches)
 
@@ -485,4 +652,4 @@ def _record_stray(wh: Warehouse, run_id: str, path: Path, inbox: Path) -> FileRe
 
 
 __all__ = ["INBOX_FOLDERS", "KINDS", "CheckedTable", "Prepared", "discover_inbox", "stray_files", "check_file", "prepare_file",
-           "ingest_inbox", "ingest_file", "load_file"]
+           "ingest_inbox", "ingest_file", "load_file", "BATCH_ROWS"]

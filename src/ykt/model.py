@@ -25,6 +25,13 @@ LOADED_COLUMNS: dict[str, tuple[str, ...]] = {
     "public_employees": ("source_row", "id_number", "name", "employer"),
 }
 
+# The in-file key of each kind: a later row with the same key is a DUPLICATE_ROW (payments: none,
+# two payments of one key are what the DUPLICATE rule must see).
+KEY_COLUMNS: dict[str, tuple[str, ...]] = {
+    "roster": ("id_number", "program_code", "period"), "payments": (), "deaths": ("id_number",),
+    "public_employees": ("id_number",),
+}
+
 TABLE_OF_KIND = {"roster": "entitlements", "payments": "payments", "deaths": "deaths", "public_employees": "public_employees"}
 
 REJECT_COLUMNS = ("sheet", "row", "column", "value_masked", "reason_code", "reason")
@@ -53,6 +60,15 @@ class RawTable:
 
 
 @dataclass(frozen=True)
+class TableEnd:
+    """Follows the last part of a table read in parts (a big CSV): what only the whole table tells.
+    `table` is the table's first part (path, sheet, headers, hints)."""
+
+    table: RawTable
+    control_total: Decimal | None
+
+
+@dataclass(frozen=True)
 class Normalised:
     """A table after normalisation and validation: typed rows to load, and rows rejected."""
 
@@ -63,6 +79,10 @@ class Normalised:
     # Sum of the amounts written on the data rows (parseable ones, rejected rows included),
     # to compare with the file's 合计 row; None when the table has no amount column.
     detail_total: Decimal | None = None
+    # Only when the in-file key check is left to the loader (a table read in parts): the keys
+    # (sheet, source_row + the kind's key columns) of rows that passed parsing but that pandera
+    # rejected: such a row still counts as its key's first occurrence.
+    typed_keys: pl.DataFrame | None = None
 
     def __post_init__(self) -> None:
         # Row accounting is a contract, not a hope: every row is loaded or rejected.

@@ -25,7 +25,7 @@ from functools import lru_cache
 import polars as pl
 
 from ykt.config import Programs
-from ykt.model import LOADED_COLUMNS, REJECT_COLUMNS, Normalised, RawTable
+from ykt.model import KEY_COLUMNS, LOADED_COLUMNS, REJECT_COLUMNS, Normalised, RawTable
 
 F = pl.field
 # The in-memory engine runs these wide, join-heavy plans about twice as fast as
@@ -733,12 +733,14 @@ def expression_rejects(parsed: pl.DataFrame, table: RawTable) -> pl.DataFrame:
     return make_rejects(pl.concat(parts), table.sheet)
 
 
-def normalise(table: RawTable, programs: Programs, *, date1904: bool = False) -> Normalised:
+def normalise(table: RawTable, programs: Programs, *, date1904: bool = False, key_check: bool = True) -> Normalised:
     """RawTable → typed rows ready for the warehouse plus rejects (issue 3).
 
     Value parsing happens in expressions (parse_table); pandera then checks the
     typed frame (nullability, ranges, vocabularies, in-file key uniqueness) and its
     failure cases become rejects too. Every row read is loaded or rejected.
+    `key_check=False` (one part of a table read in parts): the in-file key uniqueness is
+    left to the loader, which gets the keys of the typed rows pandera rejected (typed_keys).
     """
     from ykt.validating import validate_loaded, validate_normalised, validate_raw
 
@@ -749,12 +751,21 @@ def normalise(table: RawTable, programs: Programs, *, date1904: bool = False) ->
     clean = parsed.select(pl.all_horizontal(pl.col(c).is_null() for c in error_cols)).to_series()
     typed = parsed.select("source_row", *[c for c in LOADED_COLUMNS[table.kind] if c not in ("sheet", "source_row")])
     typed = typed if clean.all() else typed.filter(clean)
-    valid, pandera_rejects = validate_normalised(typed, table)
+    valid, pandera_rejects = validate_normalised(typed, table, key_check)
     loaded = valid.with_columns(pl.lit(table.sheet, pl.String).alias("sheet")).select(LOADED_COLUMNS[table.kind])
     validate_loaded(loaded, table.kind)
     all_rejects = pl.concat([rejects, pandera_rejects]).sort("row", "reason_code")
     return Normalised(kind=table.kind, loaded=loaded, rejects=all_rejects.select(REJECT_COLUMNS), rows_read=table.frame.height,
-                      detail_total=_written_total(parsed, table))
+                      detail_total=_written_total(parsed, table),
+                      typed_keys=None if key_check else _rejected_typed_keys(typed, valid, table))
+
+
+def _rejected_typed_keys(typed: pl.DataFrame, valid: pl.DataFrame, table: RawTable) -> pl.DataFrame:
+    """(sheet, source_row, key columns) of the typed rows pandera rejected."""
+    columns = [pl.lit(table.sheet, pl.String).alias("sheet"), "source_row", *KEY_COLUMNS[table.kind]]
+    if valid.height == typed.height:
+        return typed.head(0).select(columns)
+    return typed.filter(~pl.col("source_row").is_in(valid["source_row"].implode())).select(columns)
 
 
 def _written_total(parsed: pl.DataFrame, table: RawTable) -> Decimal | None:

@@ -20,34 +20,42 @@ by the normaliser with DUE_DATE_UNKNOWN.
 """
 from __future__ import annotations
 
+import dataclasses
 import difflib
+import itertools
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import polars as pl
 
 from ykt.config import Programs
 from ykt.errors import InputFileError
-from ykt.model import KINDS, RawTable
+from ykt.model import KINDS, RawTable, TableEnd
 from ykt.reading_aliases import ColumnAliases, load_aliases, normalise_header
 from ykt.reading_hints import Hint, period_hint, program_hint
 from ykt.reading_layout import (
+    HEADER_SCAN_ROWS,
     IDENTITY_ROLES,
     Header,
+    add_total_cells,
+    body_rows,
+    control_total_of,
     count_body_rows,
     fill_merged_cells,
     find_header,
     head_rows,
+    header_texts,
     needs_merge_fill,
     non_blank_rows,
     table_body,
     title_lines,
 )
-from ykt.reading_sources import Grid, merged_ranges, read_grids, xls_number_rows
+from ykt.reading_sources import TEXT_SUFFIXES, Grid, csv_encoding_error, csv_grids, merged_ranges, read_grids, xls_number_rows
 
 __all__ = [
-    "ColumnAliases", "load_aliases", "normalise_header", "read_tables", "detect_kind", "count_data_rows",
-    "KIND_NAMES",
+    "ColumnAliases", "load_aliases", "normalise_header", "read_tables", "read_batches", "ColumnDecisionsChanged",
+    "detect_kind", "count_data_rows", "KIND_NAMES",
 ]
 
 KIND_NAMES = {"roster": "花名册", "payments": "代发明细", "deaths": "死亡人员名单", "public_employees": "财政供养人员名单"}
@@ -73,11 +81,97 @@ def read_tables(path: Path, kind: str, aliases: ColumnAliases, programs: Program
     read = [_raw_table(grid, header, kind, aliases, programs) for grid, header in found]
     read = [(table, program, period) for table, program, period in read if table.frame.height]
     if not read:
-        raise InputFileError("FILE_EMPTY", f"文件有{KIND_NAMES[kind]}表头，但表头下没有数据行", where=path.name,
-                             hint="请确认上传的是填好数据的文件，而不是空白模板")
+        raise _empty_table_error(path, kind)
     for table, program, period in read:
         _require_program_and_period(table, program, period, programs)
     return [table for table, _, _ in read]
+
+
+class ColumnDecisionsChanged(Exception):
+    """A CSV read in parts decided a column-wide question (were the IDs exported from number
+    cells?) from its first part, and the whole file answers otherwise: read it again with
+    `decisions` (role -> the whole file's answer), so nothing is rejected differently."""
+
+    def __init__(self, decisions: dict[str, bool]):
+        super().__init__(f"column decisions changed: {decisions}")
+        self.decisions = decisions
+
+
+def read_batches(path: Path, kind: str, aliases: ColumnAliases, programs: Programs, batch_rows: int,
+                 csv_excel_made: dict[str, bool] | None = None) -> Iterator[RawTable | TableEnd]:
+    """Every table of a file as parts of at most `batch_rows` rows, each table followed by its TableEnd.
+
+    CSV/TXT files are read in parts (bounded memory; the same rows, row numbers, control totals
+    and errors as read_tables); workbooks are read whole, one part per table. May raise
+    ColumnDecisionsChanged at the end of a CSV (see there): nothing read may then be kept.
+    """
+    path = Path(path)
+    if path.suffix.lower() not in TEXT_SUFFIXES or kind not in KINDS:
+        for table in read_tables(path, kind, aliases, programs):
+            yield table
+            yield TableEnd(table, table.control_total)
+        return
+    try:
+        yield from _csv_batches(path, kind, aliases, programs, batch_rows, csv_excel_made)
+    except InputFileError as exc:
+        raise _whole_file_error(path, kind, aliases, programs) or exc from None
+
+
+def _whole_file_error(path: Path, kind: str, aliases: ColumnAliases, programs: Programs) -> InputFileError | None:
+    """The error reading the file whole raises: a file read in parts can meet a problem before the one
+    the whole-file reader reports first (it decodes the whole file before looking for the header)."""
+    found = csv_encoding_error(path)
+    if found is not None:
+        return found
+    try:
+        read_tables(path, kind, aliases, programs)
+    except InputFileError as exc:
+        return exc
+    return None
+
+
+def _csv_batches(path: Path, kind: str, aliases: ColumnAliases, programs: Programs, batch_rows: int,
+                 forced: dict[str, bool] | None) -> Iterator[RawTable | TableEnd]:
+    grids = csv_grids(path, batch_rows, HEADER_SCAN_ROWS)
+    first = next(grids)
+    header = find_header(first.frame, kind, aliases)
+    if header is None:
+        raise _no_table_error(path, [first], kind, aliases)
+    template, program, period = _table_meta(first, header, kind, programs)
+    repeated, cells, stats, decisions = header_texts(first.frame, header), (), {}, forced
+    seen_data = False
+    below_header = [(first.frame.slice(header.bottom + 1), header.bottom + 2)]
+    for rows, first_row in itertools.chain(below_header, ((grid.frame, grid.first_row) for grid in grids)):
+        body = body_rows(rows, header, aliases, first_row, repeated)
+        cells = add_total_cells(cells, body.total_cells)
+        if body.frame.height == 0:
+            continue
+        if not seen_data:
+            _require_program_and_period(_with_frame(template, body.frame), program, period, programs)
+            seen_data = True
+        part_stats = {r: numeric_stats(body.frame, r) for r in IDENTITY_ROLES if r in body.frame.columns}
+        stats = {r: _add_stats(stats.get(r), v) for r, v in part_stats.items()}
+        decisions = decisions or {r: excel_made(v) for r, v in part_stats.items()}
+        yield _with_frame(template, _with_numeric_flags(body.frame, first, header, decisions))
+    if not seen_data:
+        raise _empty_table_error(path, kind)
+    final = {r: excel_made(v) for r, v in stats.items()}
+    if forced is None and final != decisions:
+        raise ColumnDecisionsChanged(final)
+    yield TableEnd(template, control_total_of(cells))
+
+
+def _with_frame(table: RawTable, frame: pl.DataFrame) -> RawTable:
+    return dataclasses.replace(table, frame=frame)
+
+
+def _add_stats(a: tuple[int, int, bool] | None, b: tuple[int, int, bool]) -> tuple[int, int, bool]:
+    return b if a is None else (a[0] + b[0], a[1] + b[1], a[2] or b[2])
+
+
+def _empty_table_error(path: Path, kind: str) -> InputFileError:
+    return InputFileError("FILE_EMPTY", f"文件有{KIND_NAMES[kind]}表头，但表头下没有数据行", where=path.name,
+                          hint="请确认上传的是填好数据的文件，而不是空白模板")
 
 
 def detect_kind(path: Path, aliases: ColumnAliases) -> str:
@@ -133,6 +227,12 @@ def _raw_table(
     frame = body.frame
     if grid.fmt != "csv" and needs_merge_fill(frame):
         frame = fill_merged_cells(frame, header, merged_ranges(grid))
+    table, program, period = _table_meta(grid, header, kind, programs)
+    return dataclasses.replace(table, frame=_with_numeric_flags(frame, grid, header), control_total=body.control_total), program, period
+
+
+def _table_meta(grid: Grid, header: Header, kind: str, programs: Programs) -> tuple[RawTable, Hint, Hint]:
+    """A table's headers, title and program/period hints (its frame still empty)."""
     title = title_lines(grid.frame, header)
     sources = [title, grid.sheet or "", grid.path.stem]
     hinted = kind in HINTED_KINDS
@@ -142,10 +242,9 @@ def _raw_table(
         path=grid.path,
         sheet=grid.sheet,
         kind=kind,
-        frame=_with_numeric_flags(frame, grid, header),
+        frame=pl.DataFrame(),
         headers=dict(header.labels),
         title=title,
-        control_total=body.control_total,
         program_hint=program.value,
         period_hint=period.value,
         positions={role: int(col[1:]) for role, col in header.columns.items()},
@@ -213,11 +312,14 @@ def _excel_zeros_text(col: str) -> pl.Expr:
     return pl.col(col).str.contains(r"^\d{15}0*$").fill_null(False)
 
 
-def _with_numeric_flags(frame: pl.DataFrame, grid: Grid, header: Header) -> pl.DataFrame:
-    """Add `<role>__numeric` for each identity role present (True = the cell was a NUMBER cell)."""
+def _with_numeric_flags(frame: pl.DataFrame, grid: Grid, header: Header, csv_excel_made: dict[str, bool] | None = None) -> pl.DataFrame:
+    """Add `<role>__numeric` for each identity role present (True = the cell was a NUMBER cell).
+    `csv_excel_made`: a CSV read in parts gets the whole file's column decisions (see excel_made)."""
     roles = [r for r in IDENTITY_ROLES if r in frame.columns]
     positions = {r: int(header.columns[r][1:]) for r in roles}
-    if grid.fmt == "csv":
+    if grid.fmt == "csv" and csv_excel_made is not None:
+        flags = {r: _excel_zeros_text(r) if csv_excel_made[r] else pl.lit(False) for r in roles}
+    elif grid.fmt == "csv":
         flags = {r: _numeric_without_cell_types(frame, r) for r in roles}
     elif grid.big_numbers is not None:
         flags = {r: _in_rows(grid.big_numbers.filter(pl.col("col") == positions[r])["row"]) for r in roles}
@@ -241,21 +343,31 @@ def _xls_numeric_flags(frame: pl.DataFrame, grid: Grid, roles: list[str], positi
 
 
 def _numeric_without_cell_types(frame: pl.DataFrame, col: str) -> pl.Expr:
-    """CSV has no cell types: trust the pattern only when the column as a whole went through Excel.
+    """CSV has no cell types: trust the pattern only when the column as a whole went through Excel
+    (see excel_made)."""
+    return _excel_zeros_text(col) if excel_made(numeric_stats(frame, col, cheap=True)) else pl.lit(False)
 
-    A column exported from number cells is all (or mostly) zero-padded values, or shows
-    scientific notation somewhere; a column of text IDs has the occasional genuine …000
-    ending that must not be rejected as damaged. The threshold is half of the long values.
-    Cheap tests first: most columns have no suspect at all.
-    """
+
+def numeric_stats(frame: pl.DataFrame, col: str, cheap: bool = False) -> tuple[int, int, bool]:
+    """(zero-padded suspects, values of 15+ characters, any scientific notation) of a CSV identity
+    column: what excel_made decides from; the parts of a file read in parts add up.
+    `cheap`: stop at no suspect (most columns have none), the other two are then not counted."""
     text = pl.col(col)
     maybe = frame.select(text.filter((text.str.len_bytes() == 15) | text.str.ends_with("000")))  # this column only
     suspects = maybe.select(_excel_zeros_text(col).sum()).item() if maybe.height else 0
-    if not suspects:
-        return pl.lit(False)
+    if cheap and not suspects:
+        return 0, 0, False
     long_values = frame.select((text.str.len_bytes() >= 15).sum()).item()
-    excel_made = suspects * 2 >= long_values or frame.select(text.str.contains(_SCIENTIFIC).any()).item()
-    return _excel_zeros_text(col) if excel_made else pl.lit(False)
+    maybe_scientific = frame.select(text.filter(text.str.contains("E", literal=True) | text.str.contains("e", literal=True)))
+    return suspects, long_values, maybe_scientific.select(text.str.contains(_SCIENTIFIC).any()).item() or False
+
+
+def excel_made(stats: tuple[int, int, bool]) -> bool:
+    """A column exported from number cells is all (or mostly) zero-padded values, or shows
+    scientific notation somewhere; a column of text IDs has the occasional genuine …000
+    ending that must not be rejected as damaged. The threshold is half of the long values."""
+    suspects, long_values, scientific = stats
+    return bool(suspects) and (suspects * 2 >= long_values or scientific)
 
 
 # -- kinds and unknown headers ----------------------------------------------------------------

@@ -190,44 +190,64 @@ def _has_identity(header: Header) -> pl.Expr:
     return pl.any_horizontal([pl.col(c).str.contains(_IDENTITY_DIGITS).fill_null(False) for c in cols])
 
 
-def _repeated_header(frame: pl.DataFrame, header: Header) -> pl.Expr:
-    """A header line printed again on every page is not data."""
+def header_texts(frame: pl.DataFrame, header: Header) -> list[str]:
+    """The header line's text in the main identity column (spaces removed), to recognise it
+    when it is printed again on every page."""
     role = next((r for r in IDENTITY_ROLES if r in header.columns), None)
     if role is None:
-        return pl.lit(False)
+        return []
     col = header.columns[role]
     texts = [re.sub(r"\s+", "", v or "") for v in frame.slice(header.top, header.bottom - header.top + 1)[col].to_list()]
-    return pl.col(col).str.replace_all(r"\s+", "").is_in([t for t in texts if t]).fill_null(False)
+    return [t for t in texts if t]
+
+
+def _repeated_header(header: Header, texts: list[str]) -> pl.Expr:
+    """A header line printed again on every page is not data."""
+    role = next((r for r in IDENTITY_ROLES if r in header.columns), None)
+    if role is None or not texts:
+        return pl.lit(False)
+    col = header.columns[role]
+    return pl.col(col).str.replace_all(r"\s+", "").is_in(texts).fill_null(False)
 
 
 @dataclass(frozen=True)
 class Body:
     frame: pl.DataFrame             # role columns (Utf8) + source_row (Int32), data rows only
     control_total: Decimal | None
+    # The amount cells of the total rows of each tier (总计, 合计, 小计) in these rows, as written:
+    # a table read in parts adds its parts' cells up before control_total_of decides.
+    total_cells: tuple[tuple[str | None, ...], ...] = ()
 
 
 def table_body(frame: pl.DataFrame, header: Header, aliases: ColumnAliases) -> Body:
-    """Data rows under the header; total, signature, repeated-header and blank rows removed.
+    """Data rows under the header; total, signature, repeated-header and blank rows removed."""
+    return body_rows(frame.slice(header.bottom + 1), header, aliases, header.bottom + 2, header_texts(frame, header))
+
+
+def body_rows(rows: pl.DataFrame, header: Header, aliases: ColumnAliases, first_row: int, repeated: list[str]) -> Body:
+    """The data rows among `rows` (all below the header; the first is spreadsheet row `first_row`).
 
     A row that carries an ID or card number is data whatever else it says (nothing is
     lost), so only the few rows without one are tested for blankness and labels (合计,
     制表人 ...): one regex over the main ID column is the only whole-sheet test.
     """
-    body = frame.slice(header.bottom + 1).with_row_index("source_row", offset=header.bottom + 2)
+    body = rows.with_row_index("source_row", offset=first_row)
     body = body.with_columns(pl.col("source_row").cast(pl.Int32))
     main_id = next(header.columns[r] for r in IDENTITY_ROLES if r in header.columns)
     without_id = body.filter(~pl.col(main_id).str.contains(_IDENTITY_DIGITS).fill_null(False))
     without_id = without_id.filter(~_has_identity(header))
     blank = _blank(sorted(set(header.columns.values())))
     suspects = without_id.filter(~blank)
-    labels = _label_flags(suspects, frame, header, aliases)
+    labels = _label_flags(suspects, rows, header, aliases, repeated)
     dropped = pl.concat([without_id.filter(blank)["source_row"], labels.filter(pl.col("__not_data"))["source_row"]])
-    data = body.filter(~pl.col("source_row").is_in(dropped.implode()))
+    data = body.filter(~pl.col("source_row").is_in(dropped.implode())) if dropped.len() else body
     selected = data.select([pl.col(col).alias(role) for role, col in header.columns.items()] + [pl.col("source_row")])
-    return Body(selected, _control_total(suspects, labels, header, len(aliases.total_tiers)))
+    cells = _total_cells(suspects, labels, header, len(aliases.total_tiers))
+    return Body(selected, control_total_of(cells), cells)
 
 
-def _label_flags(suspects: pl.DataFrame, frame: pl.DataFrame, header: Header, aliases: ColumnAliases) -> pl.DataFrame:
+def _label_flags(suspects: pl.DataFrame, frame: pl.DataFrame, header: Header, aliases: ColumnAliases,
+                 repeated: list[str]) -> pl.DataFrame:
     """Per suspect row: which total tier it belongs to, and whether it is not data at all.
 
     Page and running totals (本页合计, 累计) are skipped but never counted in a tier, even
@@ -240,21 +260,33 @@ def _label_flags(suspects: pl.DataFrame, frame: pl.DataFrame, header: Header, al
     return suspects.select(
         "source_row",
         *[t.alias(f"__tier{i}") for i, t in enumerate(tiers)],
-        pl.any_horizontal([*tiers, other_totals, signatures, _repeated_header(frame, header)]).alias("__not_data"),
+        pl.any_horizontal([*tiers, other_totals, signatures, _repeated_header(header, repeated)]).alias("__not_data"),
     )
 
 
-def _control_total(suspects: pl.DataFrame, labels: pl.DataFrame, header: Header, tiers: int) -> Decimal | None:
-    """Sum of the amount cells of the first tier of total rows present (总计, else 合计, else 小计)."""
+def _total_cells(suspects: pl.DataFrame, labels: pl.DataFrame, header: Header, tiers: int) -> tuple[tuple[str | None, ...], ...]:
+    """The amount cells of each tier's total rows (empty tuples when the table has no amount column)."""
     amount_col = header.columns.get("amount")
     if amount_col is None:
-        return None
-    for i in range(tiers):
-        values = suspects.filter(labels[f"__tier{i}"])[amount_col].to_list()
+        return ()
+    return tuple(tuple(suspects.filter(labels[f"__tier{i}"])[amount_col].to_list()) for i in range(tiers))
+
+
+def control_total_of(cells: tuple[tuple[str | None, ...], ...]) -> Decimal | None:
+    """Sum of the amount cells of the first tier of total rows present (总计, else 合计, else 小计);
+    None when there is none or one cannot be read."""
+    for values in cells:
         if values:
             parsed = [parse_amount(v) for v in values]
             return None if any(p is None for p in parsed) else sum(parsed, Decimal(0))
     return None
+
+
+def add_total_cells(a: tuple[tuple[str | None, ...], ...], b: tuple[tuple[str | None, ...], ...]) -> tuple[tuple[str | None, ...], ...]:
+    """The total cells of two parts of one table, tier by tier."""
+    if not a or not b:
+        return a or b
+    return tuple(x + y for x, y in zip(a, b))
 
 
 def parse_amount(text: str | None) -> Decimal | None:

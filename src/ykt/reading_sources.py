@@ -10,9 +10,10 @@ Because reading as text hides whether a cell was a NUMBER cell, `big_number_cell
 """
 from __future__ import annotations
 
+import codecs
 import re
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -37,6 +38,7 @@ class Grid:
     frame: pl.DataFrame      # columns c<index>, all Utf8; row i = spreadsheet row i + 1
     big_numbers: pl.DataFrame | None = None   # xlsx: NUMBER cells with 15+ digit values (col, row); None = not known
     date1904: bool = False   # xlsx: the workbook counts date serials from 1904-01-01 (workbook.xml date1904)
+    first_row: int = 1       # the spreadsheet row (CSV: line) of frame row 0: a CSV read in parts starts further down
 
 
 def read_grids(path: Path, find_big_numbers: bool = False) -> list[Grid]:
@@ -129,6 +131,153 @@ def _csv_frame(path: Path) -> pl.DataFrame:
         ) from None
 
 
+# -- CSV / TXT in parts (bounded memory) ----------------------------------------------------
+
+READ_BYTES = 4 << 20   # csv_encoding's reads
+
+
+def csv_grids(path: Path, batch_lines: int, first_lines: int) -> Iterator[Grid]:
+    """A CSV/TXT file as consecutive Grids of `batch_lines` lines (the first of at least
+    `first_lines`), so a big file never sits whole in memory; the same cells as `read_grids`.
+
+    Blocks are cut after a newline byte outside quotes: GB18030 and UTF-8 never use byte
+    0x0A or '"' inside a multi-byte character, so a cut never splits a character, and a
+    quoted cell holding a newline stays whole (its line count is what the quotes allow).
+    """
+    encoding = csv_encoding(path)
+    if encoding == "utf-16":   # rare and small: its newlines are two bytes, read it whole
+        yield read_grids(path)[0]
+        return
+    with open(path, "rb") as stream:
+        if encoding == "utf-8-sig":
+            stream.read(3)
+        separator, width, first_row, first_line = None, 1, 1, 1
+        for block in _line_blocks(stream, batch_lines, max(first_lines, 1)):
+            body = _gb18030_part(block, path, first_line) if encoding == "gb18030" else block
+            if separator is None:
+                separator = _sniff_separator(body[:SAMPLE_BYTES].decode("utf-8", errors="ignore"))
+            frame = _parse_csv_part(body, separator, width, path)
+            width = max(width, frame.width)
+            yield Grid(path, None, "csv", frame, first_row=first_row)
+            first_row, first_line = first_row + frame.height, first_line + block.count(b"\n")
+
+
+def csv_encoding_error(path: Path) -> InputFileError | None:
+    """The FILE_ENCODING error reading the whole file would raise first, if any (a file read in
+    parts meets its other problems earlier than that; the whole-file reader decodes first)."""
+    encoding = csv_encoding(path)
+    if encoding != "gb18030":
+        return None
+    decoder, line = codecs.getincrementaldecoder("gb18030")(), 1
+    with open(path, "rb") as stream:
+        while True:
+            chunk = stream.read(READ_BYTES)
+            try:
+                decoder.decode(chunk, final=not chunk)
+            except UnicodeDecodeError as exc:
+                return _encoding_error(path, line + chunk.count(b"\n", 0, max(exc.start, 0)))
+            if not chunk:
+                return None
+            line += chunk.count(b"\n")
+
+
+def _parse_csv_part(body: bytes, separator: str, width: int, path: Path) -> pl.DataFrame:
+    try:
+        frame = _parse_csv(body, separator, min_width=width)
+    except pl.exceptions.ComputeError as exc:
+        raise InputFileError(
+            "FILE_UNREADABLE", f"CSV 文件无法解析：{exc}", where=path.name, hint="请用 Excel 打开后另存为 .xlsx 再上传"
+        ) from None
+    return frame
+
+
+def _line_blocks(stream, batch_lines: int, first_lines: int) -> Iterator[bytes]:
+    """Blocks of whole lines (the last may lack its newline): the first holds `first_lines` lines
+    (or all there is), the others about `batch_lines` (their byte size from the first lines' length:
+    a block is read in one go and cut at its last newline outside quotes)."""
+    head = b""
+    while (cut := _cut_after_lines(head, first_lines)) is None and (chunk := stream.read(SAMPLE_BYTES)):
+        head += chunk
+    cut = len(head) if cut is None else cut
+    yield head[:cut]
+    carry, size = head[cut:], max(cut // max(first_lines, 1), 1) * batch_lines
+    while True:
+        chunk = stream.read(size)
+        data = carry + chunk if carry else chunk
+        if not chunk:
+            if data:
+                yield data
+            return
+        cut = _last_line_end(data)
+        if cut is None:   # no whole line yet (a huge quoted cell): read on
+            carry = data
+            continue
+        yield data[:cut]
+        carry = data[cut:]
+
+
+def _last_line_end(data: bytes) -> int | None:
+    """The offset just after the last newline of `data` that lies outside quotes (None: none does)."""
+    cut = data.rfind(b"\n")
+    while cut >= 0 and data.count(b'"', 0, cut) % 2:   # inside a quoted cell: an earlier newline
+        cut = data.rfind(b"\n", 0, cut)
+    return cut + 1 if cut >= 0 else None
+
+
+def _cut_after_lines(buffer: bytes, lines: int) -> int | None:
+    """The offset just after the `lines`-th newline outside quotes, or None when the buffer holds fewer."""
+    if buffer.count(b"\n") < lines:
+        return None
+    cut = -1
+    for _ in range(lines):
+        cut = buffer.find(b"\n", cut + 1)
+    while buffer.count(b'"', 0, cut) % 2:   # inside a quoted cell: the line goes on
+        cut = buffer.find(b"\n", cut + 1)
+        if cut < 0:
+            return None
+    return cut + 1
+
+
+def _gb18030_part(block: bytes, path: Path, first_line: int) -> bytes:
+    try:
+        return block.decode("gb18030").encode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = first_line + block.count(b"\n", 0, exc.start)
+        raise _encoding_error(path, line) from None
+
+
+def csv_encoding(path: Path) -> str:
+    """'utf-8-sig', 'utf-16', 'utf-8' or 'gb18030': the same decision `_utf8_body` makes for the
+    whole file, made by streaming it (a sample that looks like UTF-8 is confirmed to the end)."""
+    with open(path, "rb") as stream:
+        sample = stream.read(SAMPLE_BYTES)
+        if sample.startswith(b"\xef\xbb\xbf"):
+            return "utf-8-sig"
+        if sample.startswith((b"\xff\xfe", b"\xfe\xff")):
+            return "utf-16"
+        if _sample_encoding(sample) != "utf-8":
+            return "gb18030"
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        try:
+            decoder.decode(sample)
+            while chunk := stream.read(READ_BYTES):
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return "gb18030"   # a later part is not UTF-8: it is GB18030 after all
+    return "utf-8"
+
+
+def _sample_encoding(sample: bytes) -> str:
+    try:
+        sample.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError as exc:
+        if len(sample) == SAMPLE_BYTES and exc.start >= len(sample) - 3:
+            return "utf-8"  # the sample merely cut a character in two
+    return "gb18030"
+
+
 def _utf8_body(data: bytes, path: Path) -> tuple[bytes, str]:
     """The file as UTF-8 bytes, and the encoding it was in.
 
@@ -142,13 +291,8 @@ def _utf8_body(data: bytes, path: Path) -> tuple[bytes, str]:
         return data[3:], "utf-8-sig"
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return data.decode("utf-16").encode("utf-8"), "utf-16"
-    sample = data[:SAMPLE_BYTES]
-    try:
-        sample.decode("utf-8")
+    if _sample_encoding(data[:SAMPLE_BYTES]) == "utf-8":
         return data, "utf-8"
-    except UnicodeDecodeError as exc:
-        if len(sample) == SAMPLE_BYTES and exc.start >= len(sample) - 3:
-            return data, "utf-8"  # the sample merely cut a character in two
     return _gb18030_to_utf8(data, path), "gb18030"
 
 
@@ -156,13 +300,16 @@ def _gb18030_to_utf8(data: bytes, path: Path) -> bytes:
     try:
         return data.decode("gb18030").encode("utf-8")
     except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        raise InputFileError(
-            "FILE_ENCODING",
-            "文件编码无法识别：既不是 UTF-8，也不是 GB18030/GBK",
-            where=f"{path.name} 第{line}行",
-            hint="请用 Excel 或 WPS 打开后另存为 .xlsx，或另存为“CSV UTF-8”后重新上传",
-        ) from None
+        raise _encoding_error(path, data.count(b"\n", 0, exc.start) + 1) from None
+
+
+def _encoding_error(path: Path, line: int) -> InputFileError:
+    return InputFileError(
+        "FILE_ENCODING",
+        "文件编码无法识别：既不是 UTF-8，也不是 GB18030/GBK",
+        where=f"{path.name} 第{line}行",
+        hint="请用 Excel 或 WPS 打开后另存为 .xlsx，或另存为“CSV UTF-8”后重新上传",
+    )
 
 
 def _sniff_separator(sample: str) -> str:
@@ -173,9 +320,9 @@ def _sniff_separator(sample: str) -> str:
     return best if counts[best] else ","
 
 
-def _parse_csv(body: bytes, separator: str) -> pl.DataFrame:
+def _parse_csv(body: bytes, separator: str, min_width: int = 1) -> pl.DataFrame:
     """All fields as text. The column count is the widest line (title lines are narrower)."""
-    width = _widest_line(body[:SAMPLE_BYTES], separator)
+    width = max(min_width, _widest_line(body[:SAMPLE_BYTES], separator))
     try:
         return _read_csv_width(body, separator, width)
     except pl.exceptions.ComputeError as exc:
@@ -184,7 +331,7 @@ def _parse_csv(body: bytes, separator: str) -> pl.DataFrame:
     # A line further down is wider than the sample: count separators over the whole file.
     lines = pl.read_csv(body, has_header=False, separator="\x00", quote_char=None, infer_schema=False,
                         schema={"line": pl.String}, truncate_ragged_lines=True)
-    width = int(lines.select(pl.col("line").str.count_matches(re.escape(separator), literal=True).max()).item() or 0) + 1
+    width = max(min_width, int(lines.select(pl.col("line").str.count_matches(re.escape(separator), literal=True).max()).item() or 0) + 1)
     return _read_csv_width(body, separator, width)
 
 

@@ -108,9 +108,11 @@ def failure_rejects(failures: pl.DataFrame, typed: pl.DataFrame, table: RawTable
     return make_rejects(frame, table.sheet)
 
 
-def validate_normalised(typed: pl.DataFrame, table: RawTable) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Check the typed frame; return (rows that pass, rejects for rows that do not)."""
-    failures = _validate(typed, "normalised", table.kind)
+def validate_normalised(typed: pl.DataFrame, table: RawTable, key_check: bool = True) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Check the typed frame; return (rows that pass, rejects for rows that do not).
+    `key_check=False`: without the in-file key uniqueness (the loader checks it across a table's parts)."""
+    stage = "normalised" if key_check else "normalised_fields"
+    failures = _validate(typed, stage, table.kind)
     if failures is None:
         return typed, make_rejects(NO_REJECTS, table.sheet)
     rejects = failure_rejects(failures, typed, table)
