@@ -101,7 +101,10 @@ other_attempts as (
         hash(id_number, program_code, period)           as key_hash,
         count(*) filter (where status = 'failure')      as failures,
         min(pay_date) filter (where status = 'failure') as first_failure_date,
-        count(*) filter (where status = 'stopped')      as stops
+        count(*) filter (where status = 'stopped')      as stops,
+        -- the bank's latest reason is the one still blocking the money (ties: the greatest text)
+        max_by(failure_reason, struct_pack(d := pay_date, r := failure_reason))
+            filter (where status = 'failure')           as last_failure_reason
     from payments_asof
     where status <> 'success'
     group by key_hash
@@ -180,6 +183,7 @@ final as (
             failures := coalesce(o.failures, 0),
             first_failure_date := o.first_failure_date,
             stops := coalesce(o.stops, 0),
+            last_failure_reason := o.last_failure_reason,
             -- a superset of the keys paid to someone other than the beneficiary, the registered
             -- payee or the head, or onto another card than the roster's (PAYEE_MISMATCH reads the
             -- real names of these keys' payments)
