@@ -1,20 +1,16 @@
--- The finding columns of a flagged payment, in one place for every rule that reports payments
--- (rules.yaml: `returns: payments`). The runner puts the rule's own select in front as the CTE
--- `flagged`, one row per flagged payment: payment_row (payments_asof.payment_row), program_code
--- (the finding's: '' for a clue about a card), detail, case_key, case_period.
+-- How a flagged payment is described, in one place for every rule that reports payments
+-- (rules.yaml: `returns: payments`). The runner puts the payment rows to describe in front as
+-- the CTE `flagged_rows` (one column, payment_row: payments_asof.payment_row) and takes the
+-- finding's program_code, detail, case_key and case_period from the rule's own select; this
+-- file gives every other finding column, one row per payment_row. The runner describes the
+-- payments of all payment rules of a night in one pass (src/ykt/rules.py).
 -- A payment is described by its roster row for the same key when there is one (the roster's
 -- name and place are the registered ones), otherwise by the bank's own row.
 with paid as materialized (
     -- fetched by row id: reads only the flagged rows
-    select
-        p.*,
-        f.program_code                                  as finding_program,
-        f.detail,
-        f.case_key,
-        f.case_period
-    from flagged as f
-    join payments_asof as p
-        on p.payment_row = f.payment_row
+    select p.*
+    from payments_asof as p
+    where p.payment_row in (select payment_row from flagged_rows)
 ),
 
 roster as (
@@ -29,7 +25,7 @@ roster as (
 
 final as (
     select
-        p.finding_program                               as program_code,
+        p.payment_row,
         p.period,
         p.id_number,
         coalesce(e.name, p.name)                        as name,
@@ -41,10 +37,7 @@ final as (
         p.amount                                        as amount_paid,
         e.due_date,
         p.pay_date                                      as paid_date,
-        date_diff('day', e.due_date, p.pay_date)        as days_overdue,
-        p.detail,
-        p.case_key,
-        p.case_period
+        date_diff('day', e.due_date, p.pay_date)        as days_overdue
     from paid as p
     left join roster as e
         on  e.id_number = p.id_number

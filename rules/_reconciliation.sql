@@ -95,8 +95,8 @@ paid as (
 ),
 
 other_attempts as (
-    -- failed and stopped rows: a tenth of the detail at most, so grouped whole and joined to the
-    -- exceptions only
+    -- the failed and stopped rows of the exceptions only (most failures of a night were
+    -- re-issued, and such keys are ordinary)
     select
         hash(id_number, program_code, period)           as key_hash,
         count(*) filter (where status = 'failure')      as failures,
@@ -107,6 +107,7 @@ other_attempts as (
             filter (where status = 'failure')           as last_failure_reason
     from payments_asof
     where status <> 'success'
+      and hash(id_number, program_code, period) in (select key_hash from exception_keys)
     group by key_hash
 ),
 

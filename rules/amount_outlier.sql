@@ -18,30 +18,26 @@ benford_programs as (
     select code from programs_cfg where benford_check
 ),
 
-tier_amounts as materialized (
-    -- the tiers' amounts, from the narrow table (a tier is one program and period: tier_hash)
-    select s.payment_row, s.tier_hash, s.amount::double as amount
+tier_medians as (
+    -- a tier is one program and period (tier_hash); its amounts come from the narrow table, read
+    -- again by each pass below rather than kept (a narrow scan is cheaper than a copy)
+    select s.tier_hash, median(s.amount::double) as med
     from successful_payments as s
     semi join outlier_programs as c
         on c.program_hash = s.program_hash
-),
-
-tier_medians as (
-    select tier_hash, median(amount) as med
-    from tier_amounts
-    group by tier_hash
+    group by s.tier_hash
 ),
 
 tier_spreads as (
     select
-        a.tier_hash,
+        s.tier_hash,
         any_value(m.med)                                as med,
-        median(abs(a.amount - m.med))                   as mad,
-        avg(abs(a.amount - m.med))                      as mean_ad
-    from tier_amounts as a
+        median(abs(s.amount::double - m.med))           as mad,
+        avg(abs(s.amount::double - m.med))              as mean_ad
+    from successful_payments as s
     join tier_medians as m
-        on m.tier_hash = a.tier_hash
-    group by a.tier_hash
+        on m.tier_hash = s.tier_hash
+    group by s.tier_hash
 ),
 
 tier_bounds as (
@@ -59,14 +55,14 @@ tier_bounds as (
 
 z_scored as materialized (
     select
-        a.payment_row,
+        s.payment_row,
         b.med,
-        (a.amount - b.med) / b.scale                    as z
-    from tier_amounts as a
+        (s.amount::double - b.med) / b.scale            as z
+    from successful_payments as s
     join tier_bounds as b
-        on b.tier_hash = a.tier_hash
+        on b.tier_hash = s.tier_hash
     where b.scale is not null
-      and abs(a.amount - b.med) > $outlier_z * b.scale
+      and abs(s.amount::double - b.med) > $outlier_z * b.scale
 ),
 
 digit_counts as (

@@ -10,7 +10,7 @@ with suspects as (
     where facts.payee_suspect
 ),
 
-payments as (
+payments as materialized (
     -- their successes, found on the narrow table by key hash and read whole by row id
     select p.*
     from payments_asof as p

@@ -160,20 +160,59 @@ def bind(names: tuple[str, ...], available: dict[str, Any], **extra: Any) -> dic
     return {name: values[name] for name in names}
 
 
-def describe_payments_sql(flagged_sql: str, payment_findings_sql: str) -> str:
-    """A `returns: payments` rule as a finding select: its rows are the CTE `flagged` of the shared SQL."""
-    return f"with flagged as (\n{flagged_sql}\n)\nselect * from (\n{payment_findings_sql}\n)"
+# Where each finding column of a flagged payment comes from: the rule's own select (f) or the
+# shared description of the payment (d, PAYMENT_FINDINGS_SQL).
+_FROM_FLAG = ("program_code", "detail", "case_key", "case_period")
+
+
+def describe_payments_sql(flagged_sql: str, payment_findings_sql: str, passthrough: tuple[str, ...] = ()) -> str:
+    """Flagged payments (a rule's select, or the night's pending flags) as finding rows: the
+    flag's own columns plus the shared description of each distinct payment row."""
+    columns = [f"f.{c}" if c in _FROM_FLAG else f"d.{c}" for c in CONTRACT_COLUMNS]
+    columns += [f"f.{c} as flag_{c}" for c in passthrough]
+    return (
+        f"with flagged as (\n{flagged_sql}\n),\n"
+        "flagged_rows as (\nselect distinct payment_row from flagged\n),\n"
+        f"described as (\nselect * from (\n{payment_findings_sql}\n)\n)\n"
+        f"select {', '.join(columns)}\n"
+        "from flagged as f\njoin described as d\n    on d.payment_row = f.payment_row"
+    )
 
 
 def insert_findings_sql(rule: Rule) -> str:
     """Wrap a rule's select: add rule, route, as_of and the stable case_id, insert by name."""
+    return _insert_findings("$ykt_rule", "$ykt_route", "null" if rule.route == "record" else CASE_ID_SQL,
+                            rule.finding_sql)
+
+
+def _insert_findings(rule_code: str, route: str, case_id: str, finding_sql: str) -> str:
     columns = [c for c in CONTRACT_COLUMNS if c not in CASE_ONLY_COLUMNS]
-    case_id = "null" if rule.route == "record" else CASE_ID_SQL
     return (
         f"insert into findings (as_of, rule, route, case_id, {', '.join(columns)})\n"
-        f"select $as_of, r.rule_code, $ykt_route, {case_id}, {', '.join('r.' + c for c in columns)}\n"
-        f"from (select $ykt_rule as rule_code, * from (\n{rule.finding_sql}\n)) as r"
+        f"select $as_of, r.rule_code, {route}, {case_id}, {', '.join('r.' + c for c in columns)}\n"
+        f"from (select {rule_code} as rule_code, * from (\n{finding_sql}\n)) as r"
     )
+
+
+# The flagged payments of the night's payment rules, described together (one read of the
+# flagged rows and their roster rows instead of one per rule).
+PENDING_FLAGS_DDL = (
+    "create or replace temp table pending_flags (payment_row bigint, program_code varchar, detail varchar, "
+    "case_key varchar, case_period varchar, rule_code varchar, route varchar)"
+)
+
+
+def flag_payments_sql(rule: Rule) -> str:
+    """A payments rule's select, kept as pending flags under its code and route."""
+    return f"insert into pending_flags\nselect *, $ykt_rule, $ykt_route from (\n{rule.sql}\n)"
+
+
+def describe_pending_sql(payment_findings_sql: str) -> str:
+    """Every pending flag as a finding (case_id as for any rule: none for a record-only rule)."""
+    finding_sql = describe_payments_sql("select * from pending_flags", payment_findings_sql,
+                                        passthrough=("rule_code", "route"))
+    case_id = f"case when r.flag_route = 'record' then null else {CASE_ID_SQL} end"
+    return _insert_findings("flag_rule_code", "r.flag_route", case_id, finding_sql)
 
 
 def absorb_sql(absorption: Absorption) -> str:
@@ -266,10 +305,28 @@ def _run_rule(wh: Warehouse, rule: Rule, params: dict[str, Any]) -> int:
     inserted = wh.execute(rule.code, statement,
                           bind(sql_parameters(statement), params, ykt_rule=rule.code, ykt_route=rule.route))
     count = int(inserted.fetchone()[0])
+    _absorb(wh, rule, params)
+    return count
+
+
+def _absorb(wh: Warehouse, rule: Rule, params: dict[str, Any]) -> None:
     if rule.absorbs:
         wh.execute(f"{rule.code} absorbs {rule.absorbs.rule}", absorb_sql(rule.absorbs),
                    {"as_of": params["as_of"], "ykt_rule": rule.code, "ykt_member": rule.absorbs.rule})
-    return count
+
+
+def _flag_payments(wh: Warehouse, rule: Rule, params: dict[str, Any]) -> int:
+    statement = flag_payments_sql(rule)
+    inserted = wh.execute(rule.code, statement,
+                          bind(sql_parameters(statement), params, ykt_rule=rule.code, ykt_route=rule.route))
+    return int(inserted.fetchone()[0])
+
+
+def _describe_pending(wh: Warehouse, describe_sql: str, params: dict[str, Any]) -> None:
+    """Turn the pending flags into findings and clear them."""
+    statement = describe_pending_sql(describe_sql)
+    wh.execute("describe flagged payments", statement, bind(sql_parameters(statement), params))
+    wh.execute("pending flags: clear", "delete from pending_flags")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -279,19 +336,39 @@ def _run_rule(wh: Warehouse, rule: Rule, params: dict[str, Any]) -> int:
 def run_rules(wh: Warehouse, programs: Programs, registry: RuleRegistry, as_of: dt.date) -> dict[str, int]:
     """Rewrite `findings` with every rule's rows as of `as_of`, in one transaction.
 
+    A payments rule's flags wait in `pending_flags` and are described together, before the
+    next rule that is not a payments rule (a rule may read the findings of lower orders), before
+    an absorption, and at the end.
     Returns the number of findings per rule code (every code present, 0 when none).
     A failing statement raises RuleExecutionError named after its rule.
     """
     params = available_parameters(as_of, programs.settings)
     counts: dict[str, int] = {}
+    describe_sql = next((r.describe_sql for r in registry.rules if r.returns == "payments"), "")
     with wh.transaction():
         install_programs(wh, programs)
         failures = _prepare_inputs(wh, registry, params)
         if failures:
             raise failures[0][1]
         wh.execute("findings: clear", "delete from findings")
+        wh.execute("pending flags", PENDING_FLAGS_DDL)
+        pending = False
         for rule in registry.in_order():
-            counts[rule.code] = _run_rule(wh, rule, params)
+            if rule.returns == "payments":
+                counts[rule.code] = _flag_payments(wh, rule, params)
+                pending = True
+                if not rule.absorbs:
+                    continue
+            if pending:
+                _describe_pending(wh, describe_sql, params)
+                pending = False
+            if rule.returns == "payments":
+                _absorb(wh, rule, params)
+            else:
+                counts[rule.code] = _run_rule(wh, rule, params)
+        if pending:
+            _describe_pending(wh, describe_sql, params)
+        wh.execute("drop pending flags", "drop table if exists pending_flags")
         _drop_intermediates(wh, registry)
     return {rule.code: counts[rule.code] for rule in registry.rules}
 
