@@ -13,12 +13,10 @@
 --     select * exclude (facts) replace (format(...) as detail) from reconciliation where facts...
 --
 -- Speed (the whole roster meets the whole bank detail here, so this is the night's big join):
--- keys are compared as one 64-bit hash of (id_number, program_code, period), and the join carries
--- only narrow columns (integers, dates, amounts, hashes of the names and card): grouping and
--- joining on one integer with a thin payload is several times cheaper than on three texts with
--- the roster's wide columns. The wide columns of the few exceptions are then fetched by row id,
--- and the bank's own columns only for the keys with no roster row. (The same 64-bit risk the
--- case_id contract accepts.)
+-- it reads the narrow intermediates current_roster and successful_payments, where keys, names
+-- and cards are 64-bit hashes, so the join and the groupings handle integers with a thin payload.
+-- The wide columns of the few exceptions are then read by row id, and the bank's own columns only
+-- for the keys with no roster row. (The same 64-bit risk the case_id contract accepts.)
 with unusual_keys as (
     -- every success judged against its roster row as it comes out of the join, and every roster
     -- row without one: what is left is a payment that is not ordinary on its own (wrong amount,
