@@ -322,3 +322,21 @@ def test_a_column_decision_needing_the_whole_file_is_taken_from_the_whole_file(t
     assert part_tables == whole_tables
     assert (parts.rows_loaded, parts.rows_rejected) == (29, 40)
     assert {(r[3], r[6]) for r in part_tables["rejects"]} == {(line, "ID_SCIENTIFIC") for line in range(31, 71)}
+
+
+def test_a_file_failing_in_a_later_part_leaves_nothing_and_the_next_file_loads(tmp_path, monkeypatch):
+    """Roster a: GB18030, header on line 1, 40 good rows on lines 2-41, then bytes that are no GB18030
+    on line 42, read in parts of 8 (its first parts are inserted before the bad one is met). It is
+    rejected as a whole (FILE_ENCODING) with none of its rows kept; roster b after it, in the same
+    run, loads its 3 rows."""
+    inbox = tmp_path / "inbox"
+    (inbox / "roster").mkdir(parents=True)
+    good = "\n".join(["姓名,身份证号码,应发金额"] + [f"{name},{id_number},100" for name, id_number in _people(40)]) + "\n"
+    (inbox / "roster" / "城乡低保_2024年3月_a.csv").write_bytes(good.encode("gb18030") + b"\xff\xfe\xff,1,2\n")
+    roster_csv(inbox, "城乡低保_2024年3月_b.csv", [(p.name, p.id_number, "1350", "凤灵街道") for p in PEOPLE[:3]])
+    monkeypatch.setattr(ingest, "BATCH_ROWS", 8)
+    with Warehouse(":memory:") as warehouse:
+        a, b = ingest_inbox(warehouse, inbox, PROGRAMS, ALIASES, "r1", tmp_path / "archive")
+        assert (a.status, a.rows_loaded, b.status, b.rows_loaded) == ("rejected", 0, "loaded", 3)
+        assert warehouse.rows("t", "select reason_code from files where file_hash = $h", {"h": a.file_hash}) == [("FILE_ENCODING",)]
+        assert warehouse.rows("t", "select count(*), count(distinct file_hash) from entitlements") == [(3, 1)]

@@ -273,17 +273,25 @@ def ingest_file(
     received_at = dt.datetime.now().replace(microsecond=0)
     archived = archive_file(path, archive_dir, file_hash, uploaded_by=uploaded_by, received_at=received_at)
     receipt = _Receipt(path, kind, file_hash, archived, received_at, uploaded_by, run_id)
-    own = parts is None
-    parts = _pipeline([(Path(path), kind)], programs, aliases, BATCH_ROWS) if own else parts
+    stream = _pipeline([(Path(path), kind)], programs, aliases, BATCH_ROWS) if parts is None else None
+    items = parts if stream is None else _file_items(stream)
     try:
-        return load_file(wh, receipt, _file_items(parts) if own else parts)
+        return load_file(wh, receipt, items)
     except InputFileError as exc:
+        _drain(items)
         return _record_rejected_file(wh, receipt, exc, count_data_rows(path))
     except ColumnDecisionsChanged as changed:   # rare: read it again with the whole file's decisions
+        _drain(items)
         return _reload(wh, receipt, programs, aliases, changed.decisions)
     finally:
-        for _ in parts:   # the rest of this file's items (after an error), so the stream moves on
-            pass
+        if stream is not None:
+            stream.close()
+
+
+def _drain(items: Iterator[object]) -> None:
+    """Skip what is left of a file that will not load (the shared stream moves on to the next file)."""
+    for _ in items:
+        pass
 
 
 def _reload(wh: Warehouse, receipt: "_Receipt", programs: Programs, aliases, decisions: dict[str, bool]) -> FileResult:
