@@ -3,6 +3,8 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# The Data Docs browser test opens the page in Debian's chromium (tests only, not the demo).
+CHROMIUM := /usr/bin/chromium
 
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
@@ -24,8 +26,11 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/ykt demo
 
-test: $(STAMP)
+test: $(STAMP) $(CHROMIUM)
 	$(BIN)/python -m pytest
+
+$(CHROMIUM):
+	apt-get update -qq && apt-get install -y -qq chromium >/dev/null
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench.py

@@ -5,12 +5,13 @@ GX takes ~6 s to import, so the suite runs once per module over one documented f
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
 
 from ykt.config import load_programs
-from ykt.quality import QualitySummary, check_quality, quality_batches
+from ykt.quality import QualitySummary, check_quality, offline_page, quality_batches
 from ykt.warehouse import Warehouse
 
 # Run Q1 loaded a roster and a bank file and rejected a third file; run Q0 loaded an older roster.
@@ -104,6 +105,50 @@ def test_data_docs_are_written_for_it_staff(outcome):
     html = index.read_text(encoding="utf-8")
     assert all(f"ykt_{kind}" in html for kind in ("files", "roster", "payments"))
     assert sorted(p.name for p in out.iterdir()) == ["data_docs"]
+
+
+def test_data_docs_pages_need_nothing_from_the_internet(outcome):
+    """Every page of the site loads no CDN script or stylesheet and keeps no script (none could run);
+    the index's result table is written out, each loaded kind's suite linking to its result page."""
+    _, out = outcome
+    docs = out / "data_docs"
+    for page in docs.rglob("*.html"):
+        html = page.read_text(encoding="utf-8")
+        assert not re.search(r'<(?:script|link)\b[^>]*(?:src|href)="https?://', html), page
+        assert "<script" not in html, page
+    index = (docs / "index.html").read_text(encoding="utf-8")
+    for kind in ("files", "roster", "payments"):
+        assert f'<a href="validations/ykt_{kind}/' in index
+        suite_cell = rf'<td>\s*<a class="ge-index-page-table-expectation-suite-link" href="expectations/ykt_{kind}.html"'
+        assert re.search(suite_cell, index)
+
+
+def test_offline_page_writes_gx_tables_icons_and_our_notes():
+    """A page shaped like GX's template (CDN assets, a bootstrap-table filled by script, a status icon):
+    the table is written as rows, the icon gets words, and an uploaded file name cannot inject markup."""
+    page = """<html><head><link rel="stylesheet" href="https://cdn.example/bootstrap.min.css"/>
+<script src="https://code.example/jquery.min.js"></script></head><body>
+<table
+  id="s-1-body-table"
+  data-toggle="table"
+>
+</table>
+<script>
+  $('#s-1-body-table').bootstrapTable(
+    Object.assign(
+      {
+        columns: [{'field': 'ok', 'title': 'Status'}, {'field': 'suite', 'title': 'Suite'}],
+        data: [{'ok': '<i class="fas fa-times text-danger ge-failed-icon" ></i>', 'suite': 'ykt_roster',
+                '_table_row_link_path': 'validations/ykt_roster/r.html'}],
+        toolbar: '#s-1-body-table-toolbar'
+      }, {}));
+</script></body></html>"""
+    written = offline_page(page, ["花名册：应发日期不能为空，如 <b>坏</b>.xlsx 第3行"])
+    assert "https://" not in written and "<script" not in written and "$(" not in written
+    assert ('<tr><td><a href="validations/ykt_roster/r.html"><i class="fas fa-times text-danger ge-failed-icon" >'
+            "✗ 未通过</i></a></td><td>ykt_roster</td></tr>") in written
+    assert "如 &lt;b&gt;坏&lt;/b&gt;.xlsx 第3行" in written and "<b>" not in written
+    assert written.index('class="ykt-notes"') < written.index("<table>")      # read first
 
 
 def test_summary_is_json_ready(outcome):
