@@ -125,7 +125,8 @@ def test_data_docs_pages_need_nothing_from_the_internet(outcome):
 
 def test_offline_page_writes_gx_tables_icons_and_our_notes():
     """A page shaped like GX's template (CDN assets, a bootstrap-table filled by script, a status icon):
-    the table is written as rows, the icon gets words, and an uploaded file name cannot inject markup."""
+    the table is written as rows, the icon gets words, a quoted ID number is masked, and an uploaded
+    file name cannot inject markup."""
     page = """<html><head><link rel="stylesheet" href="https://cdn.example/bootstrap.min.css"/>
 <script src="https://code.example/jquery.min.js"></script></head><body>
 <table
@@ -137,8 +138,9 @@ def test_offline_page_writes_gx_tables_icons_and_our_notes():
   $('#s-1-body-table').bootstrapTable(
     Object.assign(
       {
-        columns: [{'field': 'ok', 'title': 'Status'}, {'field': 'suite', 'title': 'Suite'}],
+        columns: [{'field': 'ok', 'title': 'Status'}, {'field': 'suite', 'title': 'Suite'}, {'field': 'seen'}],
         data: [{'ok': '<i class="fas fa-times text-danger ge-failed-icon" ></i>', 'suite': 'ykt_roster',
+                'seen': '510723199001010015',
                 '_table_row_link_path': 'validations/ykt_roster/r.html'}],
         toolbar: '#s-1-body-table-toolbar'
       }, {}));
@@ -146,7 +148,8 @@ def test_offline_page_writes_gx_tables_icons_and_our_notes():
     written = offline_page(page, ["花名册：应发日期不能为空，如 <b>坏</b>.xlsx 第3行"])
     assert "https://" not in written and "<script" not in written and "$(" not in written
     assert ('<tr><td><a href="validations/ykt_roster/r.html"><i class="fas fa-times text-danger ge-failed-icon" >'
-            "✗ 未通过</i></a></td><td>ykt_roster</td></tr>") in written
+            "✗ 未通过</i></a></td><td>ykt_roster</td><td>5107******") in written
+    assert "510723199001010015" not in written
     assert "如 &lt;b&gt;坏&lt;/b&gt;.xlsx 第3行" in written and "<b>" not in written
     assert written.index('class="ykt-notes"') < written.index("<table>")      # read first
 

@@ -29,6 +29,7 @@ from typing import Any
 import polars as pl
 
 from ykt.config import Programs
+from ykt.masking import mask_value_expr
 from ykt.reports import KIND_LABELS
 from ykt.warehouse import Warehouse
 
@@ -373,8 +374,9 @@ def offline_page(page: str, notes: Sequence[str] = (), ok: bool = False) -> str:
 
     Drops the CDN assets (they can never load here; their scripts block the page while the browser
     waits), the inline scripts (none runs without jQuery), writes GX's script-filled tables as plain
-    tables, puts words next to the pass/fail icons, inlines a small stylesheet of ours, and puts the
-    Chinese `notes` (what failed, in which file and row) at the top of the page.
+    tables, puts words next to the pass/fail icons, inlines a small stylesheet of ours, puts the
+    Chinese `notes` (what failed, in which file and row) at the top of the page, and masks every long
+    digit run (GX quotes the values that failed a check: ID and card numbers too).
     """
     tables = {m["id"]: _static_table(ast.literal_eval(m["columns"]), ast.literal_eval(m["data"]))
               for m in BOOTSTRAP_TABLE.finditer(page)}
@@ -383,7 +385,8 @@ def offline_page(page: str, notes: Sequence[str] = (), ok: bool = False) -> str:
     page = EMPTY_TABLE.sub(lambda m: tables.get(m["id"], m[0]), page)
     page = STATUS_ICON.sub(lambda m: f"{m[1]}{STATUS_WORDS[m['icon']]}</i>", page)
     page = page.replace("</head>", f"<style>{OFFLINE_CSS}</style></head>", 1)
-    return re.sub(r"<body\b[^>]*>", lambda m: m[0] + _notes_block(notes, ok), page, count=1)
+    page = re.sub(r"<body\b[^>]*>", lambda m: m[0] + _notes_block(notes, ok), page, count=1)
+    return pl.select(mask_value_expr(pl.lit(page))).item()
 
 
 def _static_table(columns: Sequence[Mapping[str, Any]], rows: Sequence[Mapping[str, Any]]) -> str:
