@@ -6,6 +6,11 @@ that inserts the rows, the rejects, the `files` row, the supersession of earlier
 rosters for the same (program, period, township) and the `run_files` row. A crash
 half-way leaves nothing; the next run picks the file up again.
 
+A big CSV is read, normalised and inserted in parts (BATCH_ROWS rows) inside its one
+transaction, reading → normalising → loading running as pipelined threads; what needs the
+whole file is done once all parts are in: in-file duplicate keys (SQL over the inserted
+rows), the 合计 control totals (added up part by part), row accounting.
+
 A file rejected as a whole (InputFileError) is recorded with every data row
 counted as rejected. It is not a "duplicate" next night: the same bytes are tried
 again (a configuration fix, e.g. a new program alias, may now let it load).
@@ -267,7 +272,7 @@ def ingest_file(
     archive_dir: Path, uploaded_by: str = "nightly", *, parts: Iterator[object] | None = None,
 ) -> FileResult:
     """Archive, read, normalise and load one (new) file in one transaction.
-    `parts`: the file's items of an ingest pipeline (ingest_inbox reads ahead); by default its own."""
+    `parts`: the file's items of ingest_inbox's pipeline (shared by all files); by default its own."""
     from ykt.reading import ColumnDecisionsChanged, count_data_rows
 
     received_at = dt.datetime.now().replace(microsecond=0)

@@ -132,6 +132,8 @@ def _whole_file_error(path: Path, kind: str, aliases: ColumnAliases, programs: P
 
 def _csv_batches(path: Path, kind: str, aliases: ColumnAliases, programs: Programs, batch_rows: int,
                  forced: dict[str, bool] | None) -> Iterator[RawTable | TableEnd]:
+    """The header from the first HEADER_SCAN_ROWS lines, then every part's data rows (numbered as the
+    file numbers them), totals and number-cell statistics added up for the TableEnd."""
     grids = csv_grids(path, batch_rows, HEADER_SCAN_ROWS)
     first = next(grids)
     header = find_header(first.frame, kind, aliases)
