@@ -59,14 +59,19 @@ _ENGINE_USERS = 0
 @contextmanager
 def _in_memory_engine() -> Iterator[None]:
     """pandera collects each check's query with polars' default engine; our frames are in memory
-    already, where the in-memory engine runs these small queries about twice as fast. The setting
-    is process-wide, so it is held while any validation runs (parts are validated in parallel)
-    and the previous one restored after the last."""
+    already, where the in-memory engine runs these small queries about twice as fast.
+
+    The default is process-wide, so it is set while any validation runs (parts are validated
+    while others are read) and cleared after the last. It is set as an engine object, a Python
+    setting: changing the environment while other threads run polars is not safe. An affinity
+    the user set in POLARS_ENGINE_AFFINITY is left alone."""
     global _ENGINE_USERS
+    if "POLARS_ENGINE_AFFINITY" in os.environ:
+        yield
+        return
     with _ENGINE_LOCK:
         if _ENGINE_USERS == 0:
-            _in_memory_engine.previous = os.environ.get("POLARS_ENGINE_AFFINITY")
-            pl.Config.set_engine_affinity("in-memory")
+            pl.Config.set_engine_affinity(pl.InMemoryEngine())
         _ENGINE_USERS += 1
     try:
         yield
@@ -74,7 +79,7 @@ def _in_memory_engine() -> Iterator[None]:
         with _ENGINE_LOCK:
             _ENGINE_USERS -= 1
             if _ENGINE_USERS == 0:
-                pl.Config.set_engine_affinity(_in_memory_engine.previous)
+                pl.Config.set_engine_affinity(None)
 
 
 def _validate(frame: pl.DataFrame, stage: str, kind: str) -> pl.DataFrame | None:
