@@ -352,6 +352,24 @@ def test_deceased_payee_quarterly_period_starts_on_its_first_month(registry, pro
     assert ids(rows) == [resident_id(1)]
 
 
+def test_one_payment_flagged_by_two_payment_rules_is_two_findings(registry, programs):
+    """Person 1 died on 2024-02-15 and is on the public-employee list; DIBAO paid them for 2024-03.
+    The runner describes the flagged payments of all payment rules together: that one payment must
+    still come out once per rule, each with its own detail and case, both named from the roster row."""
+    s = Scenario()
+    s.die(1, D(2024, 2, 15))
+    s.employ(1, "某镇人民政府")
+    s.entitle(1)
+    s.pay(1)
+    wh = run(s, registry, programs, D(2024, 3, 20))
+    dead, employed = findings(wh, "DECEASED_PAYEE"), findings(wh, "PUBLIC_EMPLOYEE")
+    assert [(r["id_number"], r["period"], r["name"], r["amount_due"]) for r in dead + employed] == \
+        [(resident_id(1), "2024-03", name(1), Decimal("1350.00"))] * 2
+    assert "死亡" in dead[0]["detail"] and "某镇人民政府" in employed[0]["detail"]
+    assert dead[0]["case_id"] == case_id("DECEASED_PAYEE", "DIBAO", resident_id(1), "")
+    assert employed[0]["case_id"] == case_id("PUBLIC_EMPLOYEE", "DIBAO", resident_id(1), "")
+
+
 def test_public_employee_only_for_means_tested_programs(registry, programs):
     """Person 1 is on the public-employee list and receives DIBAO (means-tested: finding naming the
     employer) and DISABLED (not means-tested: fine). Person 2 receives DIBAO and is not on the list."""

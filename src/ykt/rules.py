@@ -336,15 +336,10 @@ def _describe_pending(wh: Warehouse, describe_sql: str, params: dict[str, Any]) 
 def run_rules(wh: Warehouse, programs: Programs, registry: RuleRegistry, as_of: dt.date) -> dict[str, int]:
     """Rewrite `findings` with every rule's rows as of `as_of`, in one transaction.
 
-    A payments rule's flags wait in `pending_flags` and are described together, before the
-    next rule that is not a payments rule (a rule may read the findings of lower orders), before
-    an absorption, and at the end.
     Returns the number of findings per rule code (every code present, 0 when none).
     A failing statement raises RuleExecutionError named after its rule.
     """
     params = available_parameters(as_of, programs.settings)
-    counts: dict[str, int] = {}
-    describe_sql = next((r.describe_sql for r in registry.rules if r.returns == "payments"), "")
     with wh.transaction():
         install_programs(wh, programs)
         failures = _prepare_inputs(wh, registry, params)
@@ -352,25 +347,35 @@ def run_rules(wh: Warehouse, programs: Programs, registry: RuleRegistry, as_of: 
             raise failures[0][1]
         wh.execute("findings: clear", "delete from findings")
         wh.execute("pending flags", PENDING_FLAGS_DDL)
-        pending = False
-        for rule in registry.in_order():
-            if rule.returns == "payments":
-                counts[rule.code] = _flag_payments(wh, rule, params)
-                pending = True
-                if not rule.absorbs:
-                    continue
-            if pending:
-                _describe_pending(wh, describe_sql, params)
-                pending = False
-            if rule.returns == "payments":
-                _absorb(wh, rule, params)
-            else:
-                counts[rule.code] = _run_rule(wh, rule, params)
-        if pending:
-            _describe_pending(wh, describe_sql, params)
+        counts = _run_in_order(wh, registry, params)
         wh.execute("drop pending flags", "drop table if exists pending_flags")
         _drop_intermediates(wh, registry)
     return {rule.code: counts[rule.code] for rule in registry.rules}
+
+
+def _run_in_order(wh: Warehouse, registry: RuleRegistry, params: dict[str, Any]) -> dict[str, int]:
+    """Each rule in order. A payments rule's flags wait in `pending_flags` and are described
+    together: before the next rule that is not a payments rule (a rule may read the findings of
+    lower orders), before an absorption, and at the end."""
+    describe_sql = next((r.describe_sql for r in registry.rules if r.returns == "payments"), "")
+    counts: dict[str, int] = {}
+    pending = False
+    for rule in registry.in_order():
+        if pending and rule.returns != "payments":
+            _describe_pending(wh, describe_sql, params)
+            pending = False
+        if rule.returns != "payments":
+            counts[rule.code] = _run_rule(wh, rule, params)
+            continue
+        counts[rule.code] = _flag_payments(wh, rule, params)
+        pending = True
+        if rule.absorbs:
+            _describe_pending(wh, describe_sql, params)
+            pending = False
+            _absorb(wh, rule, params)
+    if pending:
+        _describe_pending(wh, describe_sql, params)
+    return counts
 
 
 # ---------------------------------------------------------------------------------------------
