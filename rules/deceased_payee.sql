@@ -8,10 +8,18 @@ with deaths_by_person as (
     group by id_number
 ),
 
+listed_successes as materialized (
+    -- the register is small: its people's successes are found on the narrow table by id hash
+    -- (materialized, so this small join runs first and the wide rows below are read by row id)
+    select s.payment_row, d.id_number, d.death_date
+    from successful_payments as s
+    join deaths_by_person as d
+        on d.id_hash = s.id_hash
+),
+
 paid_to_dead as materialized (
-    -- the register is small: its people's successes are found on the narrow table by id hash,
-    -- then read whole by row id and matched on the real id (materialized, so the period
-    -- arithmetic below runs on these few rows, not on every payment)
+    -- read whole by row id (the IN list lets the scan skip every other row) and matched on the
+    -- real id; materialized, so the period arithmetic below runs on these few rows only
     select
         p.payment_row,
         p.program_code,
@@ -20,12 +28,11 @@ paid_to_dead as materialized (
         p.pay_date,
         p.amount,
         p.payee_name,
-        d.death_date
-    from successful_payments as s
-    join deaths_by_person as d
-        on d.id_hash = s.id_hash
-    join payments_asof as p
-        on p.payment_row = s.payment_row and p.id_number = d.id_number
+        l.death_date
+    from payments_asof as p
+    join listed_successes as l
+        on l.payment_row = p.payment_row and l.id_number = p.id_number
+    where p.payment_row in (select payment_row from listed_successes)
 ),
 
 dated as (

@@ -22,13 +22,20 @@ employee_successes as materialized (
         on w.id_hash = s.id_hash
 ),
 
+employee_payments as materialized (
+    -- read whole by row id: the IN list lets the scan skip every other row
+    select p.payment_row, p.program_code, p.period, p.id_number, p.pay_date, p.amount
+    from payments_asof as p
+    where p.payment_row in (select payment_row from employee_successes)
+),
+
 flagged_payments as (
-    -- read whole by row id and matched on the real id and program
+    -- matched on the real id and program
     select p.payment_row, p.program_code, p.period, p.id_number, p.pay_date, p.amount, e.employers, m.name as program_name
     from employee_successes as e
     join means_tested as m
         on m.program_hash = e.program_hash
-    join payments_asof as p
+    join employee_payments as p
         on p.payment_row = e.payment_row and p.id_number = e.id_number and p.program_code = m.code
 )
 
