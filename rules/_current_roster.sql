@@ -3,17 +3,20 @@
 -- so the roster's strings are read and hashed once; a rule that needs a roster row's real texts
 -- reads them back by entitlement_row. A program missing from programs.yaml gets the loader's
 -- default grace (0), so its rows are still checked rather than silently dropped.
+--
+-- ordinary_fingerprint: the amount due, the expected account holder and the registered card in
+-- one hash, computed as successful_payments computes a payment's (amount, holder, card), so one
+-- integer comparison in the reconciliation's join stands for "exact amount, to an accepted
+-- holder, on the registered card". The expected holder is the registered payee (监护人/收款人)
+-- when there is one, else the household head, else the beneficiary: a payment to another of
+-- the three accepted holders, or with a card missing on one side, only differs here and is
+-- judged on its real texts (see _reconciliation.sql), never passed as ordinary.
 select
     e.entitlement_row,
     hash(e.id_number, e.program_code, e.period)         as key_hash,
     hash(e.id_number)                                   as id_hash,
-    e.amount_due,
-    e.due_date + coalesce(p.grace_days, 0)              as late_after,
-    hash(e.name)                                        as name_hash,
-    hash(e.payee_name)                                  as registered_payee_hash,
-    hash(e.head_name)                                   as head_hash,
-    hash(e.card_number)                                 as card_hash,
-    e.card_number is not null                           as has_card
+    hash(e.amount_due, coalesce(e.payee_name, e.head_name, e.name), e.card_number) as ordinary_fingerprint,
+    e.due_date + coalesce(p.grace_days, 0)              as late_after
 from entitlements_current as e
 left join programs_cfg as p
     on p.code = e.program_code

@@ -14,14 +14,19 @@
 --
 -- Speed (the whole roster meets the whole bank detail here, so this is the night's big join):
 -- it reads the narrow intermediates current_roster and successful_payments, where keys, names
--- and cards are 64-bit hashes, so the join and the groupings handle integers with a thin payload.
+-- and cards are 64-bit hashes, so the join and the groupings handle integers with a thin payload:
+-- the join carries only each roster row's ordinary fingerprint (amount due, expected holder,
+-- card in one hash), its due + grace and its row id.
 -- The wide columns of the few exceptions are then read by row id, and the bank's own columns only
 -- for the keys with no roster row. (The same 64-bit risk the case_id contract accepts.)
 with unusual_keys as (
-    -- every success judged against its roster row as it comes out of the join, and every roster
-    -- row without one: what is left is a payment that is not ordinary on its own (wrong amount,
-    -- late, to another holder or card, no roster row) or a roster row nobody paid. A bank row
-    -- without a holder or card is not a mismatch.
+    -- every success judged against its roster row (same key) as it comes out of the join, and
+    -- every roster row without one: what is left is a payment that is not ordinary on its own
+    -- (wrong amount, late, to another holder or card, no roster row) or a roster row nobody paid.
+    -- Equal fingerprints mean the exact amount, the expected holder and the registered card; a
+    -- payment ordinary in a way the fingerprint does not cover (to the beneficiary although a
+    -- payee is registered, a card missing on one side) is kept as an exception: the rules then
+    -- judge it on real amounts and texts and find nothing, so it only costs a row here.
     select
         coalesce(r.key_hash, s.key_hash)                as key_hash,
         r.entitlement_row
@@ -29,17 +34,16 @@ with unusual_keys as (
     full join successful_payments as s
         on s.key_hash = r.key_hash
     where not coalesce(
-        s.amount = r.amount_due
-        and s.pay_date <= r.late_after
-        and (s.payee_hash in (r.name_hash, r.registered_payee_hash, r.head_hash) or s.payee_hash = hash(null::varchar))
-        and (not r.has_card or not s.has_card or s.card_hash = r.card_hash),
+        s.ordinary_fingerprint = r.ordinary_fingerprint
+        and s.pay_date <= r.late_after,
         false)
 ),
 
 period_bits as (
-    -- the periods in order, one bit each (wrapping after 64: see repeated_people)
-    select period, ((row_number() over (order by period) - 1) % 64)::integer as bit
-    from (select distinct period from successful_payments)
+    -- one bit per period of each program (a tier is one program and period; wrapping after 64
+    -- periods of one program: see repeated_people)
+    select tier_hash, 1::ubigint << ((row_number() over (partition by program_hash order by tier_hash) - 1) % 64)::integer as bit
+    from (select distinct program_hash, tier_hash from successful_payments)
 ),
 
 repeated_people as (
@@ -51,9 +55,9 @@ repeated_people as (
     select s.person_program
     from successful_payments as s
     join period_bits as b
-        on b.period = s.period
+        on b.tier_hash = s.tier_hash
     group by s.person_program
-    having bit_count(bit_or(1::ubigint << b.bit)) < count(*)
+    having bit_count(bit_or(b.bit)) < count(*)
 ),
 
 repeated_keys as (
@@ -84,8 +88,7 @@ paid as (
         sum(amount)                                     as paid_total,
         min(pay_date)                                   as first_success_date,
         max(pay_date)                                   as last_success_date,
-        min(payee_hash)                                 as payee_hash,
-        min(card_hash)                                  as card_hash,
+        min(ordinary_fingerprint)                       as fingerprint,
         list(payment_row)                               as payment_rows
     from successful_payments
     where key_hash in (select key_hash from exception_keys)
@@ -185,11 +188,12 @@ final as (
             last_failure_reason := o.last_failure_reason,
             -- a superset of the keys paid to someone other than the beneficiary, the registered
             -- payee or the head, or onto another card than the roster's (PAYEE_MISMATCH reads the
-            -- real names of these keys' payments)
+            -- real names of these keys' payments): one payment is not suspect only when its
+            -- fingerprint is the roster's for the amount it paid (expected holder, registered card;
+            -- the same expression as in _current_roster.sql)
             payee_suspect := coalesce(x.entitlement_row is not null and pa.successes > 0 and (
                 pa.successes > 1
-                or pa.payee_hash not in (hash(r.name), hash(r.payee_name), hash(r.head_name), hash(null::varchar))
-                or (r.card_number is not null and pa.card_hash not in (hash(r.card_number), hash(null::varchar)))
+                or pa.fingerprint <> hash(pa.paid_total::decimal(18, 2), coalesce(r.payee_name, r.head_name, r.name), r.card_number)
             ), false),
             registered_payee := r.payee_name,
             registered_head := r.head_name,

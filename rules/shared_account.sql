@@ -8,7 +8,7 @@ with multi_person_cards as (
     -- are read again below, so a shared hash can only add a card to check, never hide one
     select card_hash
     from successful_payments
-    where has_card
+    where card_hash is not null
     group by card_hash
     having min(id_hash) <> max(id_hash)
 ),

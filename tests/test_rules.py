@@ -271,6 +271,29 @@ def test_payee_mismatch_per_payment(registry, programs):
     assert all(r["id_number"] not in r["detail"] and r["card_number"] not in r["detail"] for r in rows)
 
 
+def test_every_accepted_way_of_paying_on_time_raises_nothing(registry, programs):
+    """The reconciliation decides the common case by one fingerprint (amount, expected holder, card);
+    every other accepted shape must still come out clean: 1 paid to the beneficiary although a guardian
+    is registered; 2 paid to the guardian; 3 paid to the household head; 4 no card on the roster; 5 no
+    card from the bank; 6 no account holder from the bank; 7 the ordinary case. No rule fires at all."""
+    s = Scenario()
+    s.entitle(1, payee_name="李监护")
+    s.entitle(2, payee_name="钱监护")
+    s.entitle(3, head_name="赵户主", head_id=resident_id(30))
+    s.entitle(4, card_number=None)
+    s.entitle(5)
+    s.entitle(6)
+    s.entitle(7)
+    s.pay(1)
+    s.pay(2, payee_name="钱监护")
+    s.pay(3, payee_name="赵户主")
+    s.pay(4)
+    s.pay(5, card_number=None)
+    s.pay(6, payee_name=None)
+    s.pay(7)
+    assert findings(run(s, registry, programs, D(2024, 4, 1))) == []
+
+
 def test_payee_mismatch_one_clue_per_beneficiary_and_program(registry, programs):
     """Person 1's March and April payments both went to 王五: two findings, one clue."""
     s = Scenario()
@@ -568,6 +591,20 @@ def test_failing_rule_names_itself_and_leaves_previous_findings(registry, progra
         run_rules(wh, programs, broken_registry, D(2024, 4, 2))
     assert error.value.name == "MISSING"
     assert findings(wh) == before
+
+
+def test_rules_leave_the_row_order_setting_as_they_found_it(registry, programs):
+    """The runner builds its intermediates in any row order (a DuckDB-wide setting): afterwards, and
+    after a failing rule too, the warehouse keeps rows in insertion order again for whatever runs next."""
+    s = Scenario()
+    s.entitle(1)
+    wh = run(s, registry, programs, D(2024, 4, 1))
+    assert wh.scalar("test", "select current_setting('preserve_insertion_order')") is True
+    broken = dataclasses.replace(registry, intermediates=registry.intermediates + (
+        dataclasses.replace(registry.intermediates[0], name="broken", sql="select no_such_column"),))
+    with pytest.raises(RuleExecutionError):
+        run_rules(wh, programs, broken, D(2024, 4, 1))
+    assert wh.scalar("test", "select current_setting('preserve_insertion_order')") is True
 
 
 def test_install_programs_binds_values_verbatim(programs):
