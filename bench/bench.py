@@ -47,6 +47,8 @@ from pathlib import Path
 
 import warnings
 
+import ykt  # noqa: F401  (first: it sets the allocator for polars, which only reads it on import, as the product's entry points do)
+
 import numpy as np
 import polars as pl
 
