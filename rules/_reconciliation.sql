@@ -15,18 +15,18 @@
 -- Speed (the whole roster meets the whole bank detail here, so this is the night's big join):
 -- it reads the narrow intermediates current_roster and successful_payments, where keys, names
 -- and cards are 64-bit hashes, so the join and the groupings handle integers with a thin payload:
--- the join carries only each roster row's ordinary fingerprint (amount due, expected holder,
--- card in one hash), its due + grace and its row id.
+-- the join carries only each roster row's ordinary fingerprint (amount due and expected holder
+-- in one hash), its card's hash, its due + grace and its row id.
 -- The wide columns of the few exceptions are then read by row id, and the bank's own columns only
 -- for the keys with no roster row. (The same 64-bit risk the case_id contract accepts.)
 with unusual_keys as (
     -- every success judged against its roster row (same key) as it comes out of the join, and
     -- every roster row without one: what is left is a payment that is not ordinary on its own
     -- (wrong amount, late, to another holder or card, no roster row) or a roster row nobody paid.
-    -- Equal fingerprints mean the exact amount, the expected holder and the registered card; a
-    -- payment ordinary in a way the fingerprint does not cover (to the beneficiary although a
-    -- payee is registered, a card missing on one side) is kept as an exception: the rules then
-    -- judge it on real amounts and texts and find nothing, so it only costs a row here.
+    -- Equal fingerprints mean the exact amount and the expected holder; a payment ordinary in a
+    -- way the fingerprint does not cover (to the beneficiary although a payee is registered) is
+    -- kept as an exception: the rules then judge it on real amounts and texts and find nothing,
+    -- so it only costs a row here. A card missing on either side is not a mismatch.
     select
         coalesce(r.key_hash, s.key_hash)                as key_hash,
         r.entitlement_row
@@ -35,7 +35,8 @@ with unusual_keys as (
         on s.key_hash = r.key_hash
     where not coalesce(
         s.ordinary_fingerprint = r.ordinary_fingerprint
-        and s.pay_date <= r.late_after,
+        and s.pay_date <= r.late_after
+        and (r.card_hash is null or s.card_hash is null or s.card_hash = r.card_hash),
         false)
 ),
 
@@ -91,6 +92,7 @@ paid as (
         min(pay_date)                                   as first_success_date,
         max(pay_date)                                   as last_success_date,
         min(ordinary_fingerprint)                       as fingerprint,
+        min(card_hash)                                  as card_hash,
         list(payment_row)                               as payment_rows
     from successful_payments
     where key_hash in (select key_hash from exception_keys)
@@ -191,11 +193,12 @@ final as (
             -- a superset of the keys paid to someone other than the beneficiary, the registered
             -- payee or the head, or onto another card than the roster's (PAYEE_MISMATCH reads the
             -- real names of these keys' payments): one payment is not suspect only when its
-            -- fingerprint is the roster's for the amount it paid (expected holder, registered card;
-            -- the same expression as in _current_roster.sql)
+            -- fingerprint is the roster's for the amount it paid (the expected holder: the same
+            -- expression as in _current_roster.sql) and its card is the registered one or missing
             payee_suspect := coalesce(x.entitlement_row is not null and pa.successes > 0 and (
                 pa.successes > 1
-                or pa.fingerprint <> hash(pa.paid_total::decimal(18, 2), coalesce(r.payee_name, r.head_name, r.name), r.card_number)
+                or pa.fingerprint <> hash(pa.paid_total::decimal(18, 2), coalesce(r.payee_name, r.head_name, r.name))
+                or (r.card_number is not null and pa.card_hash <> hash(r.card_number))
             ), false),
             registered_payee := r.payee_name,
             registered_head := r.head_name,

@@ -6,10 +6,10 @@
 -- flags a payment reads its real texts back by payment_row, so a shared hash can only add a
 -- row to check, never hide one or put a wrong name in a finding.
 --
--- ordinary_fingerprint stands for what makes a payment ordinary against its roster row (amount,
--- account holder, card; see _current_roster.sql): equal fingerprints mean an equal amount, the
--- expected holder and the same card. A bank row without a holder is taken as paid to the person
--- the bank names (a missing holder is never a mismatch). card_hash is null without a card.
+-- ordinary_fingerprint stands for the amount and account holder (see _current_roster.sql): equal
+-- fingerprints mean an equal amount paid to the expected holder. A bank row without a holder is
+-- taken as paid to the person the bank names (a missing holder is never a mismatch). card_hash is
+-- null without a card (a missing card is never a mismatch either).
 select
     payment_row,
     hash(id_number, program_code, period)               as key_hash,
@@ -17,7 +17,7 @@ select
     hash(id_number)                                     as id_hash,
     hash(program_code)                                  as program_hash,
     hash(program_code, period)                          as tier_hash,
-    hash(amount, coalesce(payee_name, name), card_number) as ordinary_fingerprint,
+    hash(amount, coalesce(payee_name, name))            as ordinary_fingerprint,
     if(card_number is null, null, hash(card_number))    as card_hash,
     amount,
     pay_date
