@@ -21,6 +21,7 @@ import datetime as dt
 import queue
 import threading
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -247,8 +248,12 @@ def ingest_inbox(
     """
     plan: list[tuple[Path, str, str, str | None]] = []
     seen: dict[str, str] = {}  # hash -> name, for files seen earlier in this run
-    for path, kind in discover_inbox(inbox):
-        file_hash = content_hash(path)
+    found = list(discover_inbox(inbox))
+    # two files at a time: hashlib releases the GIL, and hashing a night's GBs is the only work
+    # before the first file starts loading
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="ykt-hash") as pool:
+        hashes = list(pool.map(content_hash, [path for path, _ in found]))
+    for (path, kind), file_hash in zip(found, hashes):
         plan.append((path, kind, file_hash, seen.get(file_hash) or _loaded_name(wh, file_hash)))
         seen.setdefault(file_hash, path.name)
     results: list[FileResult] = []
@@ -439,10 +444,15 @@ def _key_duplicates(wh: Warehouse, receipt: _Receipt, got: _Loaded) -> pl.DataFr
         wh.insert_frame("_ykt_typed_keys", pl.concat(got.typed_keys))
         typed += f" union all select sheet, source_row, {cols} from _ykt_typed_keys"
     same_key = " and ".join(["t.sheet is not distinct from r.sheet", *(f"t.{k} = r.{k}" for k in keys)])
+    # Grouping millions of text keys is the cost: they are grouped by a 64-bit hash first, and only
+    # the rows of a repeated hash are compared as text (equal keys always share a hash, so nothing
+    # is missed; a shared hash of two different keys only adds rows to compare).
     later = wh.frame("in-file duplicate keys", f"""
         with typed as ({typed}),
-        repeated as (select sheet, {cols} from typed group by all having count(*) > 1)
-        select t.sheet, t.source_row, t.id_number from typed t join repeated r on {same_key}
+        repeated_hashes as (select hash(sheet, {cols}) as key_hash from typed group by key_hash having count(*) > 1),
+        candidates as (select * from typed where hash(sheet, {cols}) in (select key_hash from repeated_hashes)),
+        repeated as (select sheet, {cols} from candidates group by all having count(*) > 1)
+        select t.sheet, t.source_row, t.id_number from candidates t join repeated r on {same_key}
         qualify row_number() over (partition by t.sheet, {", ".join(f"t.{k}" for k in keys)} order by t.source_row) > 1
     """, {"h": receipt.file_hash})
     if got.typed_keys:
@@ -479,9 +489,12 @@ def _insert_rows(wh: Warehouse, kind: str, rows: pl.DataFrame) -> None:
     wh.insert_frame(TABLE_OF_KIND[kind], rows)
 
 
-_SAME_TRIPLE = """
-    n.file_hash = $h and n.program_code = e.program_code and n.period = e.period
-    and n.township is not distinct from e.township
+# The (program, period, township) triples of the new file ($h), as a small table: testing every
+# current row against it is much cheaper than against the new file's rows themselves.
+_NEW_TRIPLES = "(select distinct program_code, period, township from entitlements where file_hash = $h)"
+_SAME_TRIPLE = f"""
+    exists (select 1 from {_NEW_TRIPLES} n
+            where n.program_code = e.program_code and n.period = e.period and n.township is not distinct from e.township)
 """
 
 
@@ -494,13 +507,13 @@ def _supersede(wh: Warehouse, receipt: _Receipt) -> None:
         select $run_id, $h, e.file_hash, e.program_code, e.period, e.township, count(*), $at
         from entitlements e
         where e.superseded_by is null and e.file_hash <> $h
-          and exists (select 1 from entitlements n where {_SAME_TRIPLE})
+          and {_SAME_TRIPLE}
         group by e.file_hash, e.program_code, e.period, e.township
     """, params)
     wh.execute("supersede", f"""
         update entitlements e set superseded_by = $h
         where e.superseded_by is null and e.file_hash <> $h
-          and exists (select 1 from entitlements n where {_SAME_TRIPLE})
+          and {_SAME_TRIPLE}
     """, {"h": receipt.file_hash})
 
 
