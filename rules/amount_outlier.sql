@@ -18,14 +18,21 @@ benford_programs as (
     select code from programs_cfg where benford_check
 ),
 
-tier_medians as (
+every_tier_median as (
     -- a tier is one program and period (tier_hash); its amounts come from the narrow table, read
-    -- again by each pass below rather than kept (a narrow scan is cheaper than a copy)
-    select s.tier_hash, median(s.amount::double) as med
+    -- again by each pass below rather than kept (a narrow scan is cheaper than a copy). Every
+    -- tier's median, then only the checked programs' tiers kept: cheaper than testing each
+    -- payment's program first (most payments belong to checked programs)
+    select s.tier_hash, any_value(s.program_hash) as program_hash, median(s.amount::double) as med
     from successful_payments as s
-    semi join outlier_programs as c
-        on c.program_hash = s.program_hash
     group by s.tier_hash
+),
+
+tier_medians as (
+    select m.tier_hash, m.med
+    from every_tier_median as m
+    semi join outlier_programs as c
+        on c.program_hash = m.program_hash
 ),
 
 tier_spreads as (
