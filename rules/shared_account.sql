@@ -27,16 +27,22 @@ card_people as (
     from card_payments
 ),
 
-rostered_households as (
-    -- the roster rows of those people: found by id hash on the narrow roster, read by row id,
-    -- matched on the real id
-    select distinct e.id_number, coalesce(e.head_id, e.id_number) as household
+people_roster as materialized (
+    -- the roster rows of those people: found by id hash on the narrow roster, read by row id
+    -- once (their households here, their registered names for the detail below), matched on
+    -- the real id
+    select e.id_number, e.program_code, e.period, e.name, coalesce(e.head_id, e.id_number) as household
     from entitlements_current as e
     semi join card_people as cp
         on cp.id_number = e.id_number
     where e.entitlement_row in (
         select entitlement_row from current_roster
         where id_hash in (select hash(id_number) from card_people))
+),
+
+rostered_households as (
+    select distinct id_number, household
+    from people_roster
 ),
 
 people_households as (
@@ -79,12 +85,9 @@ shared_payments as (
 ),
 
 registered_names as (
-    -- the roster's name for the payment's key, read only for the people on shared cards
+    -- the roster's name for the payment's key (the people on shared cards are among card_people)
     select id_number, program_code, period, name
-    from entitlements_current
-    where entitlement_row in (
-        select entitlement_row from current_roster
-        where key_hash in (select hash(id_number, program_code, period) from shared_payments))
+    from people_roster
 )
 
 select
