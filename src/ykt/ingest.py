@@ -307,12 +307,9 @@ def _drain(items: Iterator[object]) -> None:
 def _reload(wh: Warehouse, receipt: "_Receipt", programs: Programs, aliases, decisions: dict[str, bool]) -> FileResult:
     from ykt.reading import count_data_rows, read_batches
 
-    def parts() -> Iterator[object]:
-        for item in read_batches(receipt.path, receipt.kind, aliases, programs, BATCH_ROWS, decisions):
-            yield (item, normalise(item, programs, date1904=item.date1904, key_check=False)) if isinstance(item, RawTable) else item
-
+    parts = _normalised_stream(read_batches(receipt.path, receipt.kind, aliases, programs, BATCH_ROWS, decisions), programs)
     try:
-        return load_file(wh, receipt, parts())
+        return load_file(wh, receipt, parts)
     except InputFileError as exc:
         return _record_rejected_file(wh, receipt, exc, count_data_rows(receipt.path))
 

@@ -126,9 +126,7 @@ def _csv_frame(path: Path) -> pl.DataFrame:
         if "utf-8" in str(exc) and encoding == "utf-8":
             # The sample looked like UTF-8 but a later part is not: it is GB18030 after all.
             return _parse_csv(_gb18030_to_utf8(data, path), separator)
-        raise InputFileError(
-            "FILE_UNREADABLE", f"CSV 文件无法解析：{exc}", where=path.name, hint="请用 Excel 打开后另存为 .xlsx 再上传"
-        ) from None
+        raise _unparseable_csv(path, exc) from None
 
 
 # -- CSV / TXT in parts (bounded memory) ----------------------------------------------------
@@ -153,7 +151,7 @@ def csv_grids(path: Path, batch_lines: int, first_lines: int) -> Iterator[Grid]:
             stream.read(3)
         separator, width, first_row, first_line = None, 1, 1, 1
         for block in _line_blocks(stream, batch_lines, max(first_lines, 1)):
-            body = _gb18030_part(block, path, first_line) if encoding == "gb18030" else block
+            body = _gb18030_to_utf8(block, path, first_line) if encoding == "gb18030" else block
             if separator is None:
                 separator = _sniff_separator(body[:SAMPLE_BYTES].decode("utf-8", errors="ignore"))
             frame = _parse_csv_part(body, separator, width, path)
@@ -185,10 +183,14 @@ def _parse_csv_part(body: bytes, separator: str, width: int, path: Path) -> pl.D
     try:
         frame = _parse_csv(body, separator, min_width=width)
     except pl.exceptions.ComputeError as exc:
-        raise InputFileError(
-            "FILE_UNREADABLE", f"CSV 文件无法解析：{exc}", where=path.name, hint="请用 Excel 打开后另存为 .xlsx 再上传"
-        ) from None
+        raise _unparseable_csv(path, exc) from None
     return frame
+
+
+def _unparseable_csv(path: Path, exc: Exception) -> InputFileError:
+    return InputFileError(
+        "FILE_UNREADABLE", f"CSV 文件无法解析：{exc}", where=path.name, hint="请用 Excel 打开后另存为 .xlsx 再上传"
+    )
 
 
 def _line_blocks(stream, batch_lines: int, first_lines: int) -> Iterator[bytes]:
@@ -236,14 +238,6 @@ def _cut_after_lines(buffer: bytes, lines: int) -> int | None:
         if cut < 0:
             return None
     return cut + 1
-
-
-def _gb18030_part(block: bytes, path: Path, first_line: int) -> bytes:
-    try:
-        return block.decode("gb18030").encode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = first_line + block.count(b"\n", 0, exc.start)
-        raise _encoding_error(path, line) from None
 
 
 def csv_encoding(path: Path) -> str:
@@ -296,11 +290,12 @@ def _utf8_body(data: bytes, path: Path) -> tuple[bytes, str]:
     return _gb18030_to_utf8(data, path), "gb18030"
 
 
-def _gb18030_to_utf8(data: bytes, path: Path) -> bytes:
+def _gb18030_to_utf8(data: bytes, path: Path, first_line: int = 1) -> bytes:
+    """GB18030 bytes (a whole file, or a block of whole lines starting at `first_line`) as UTF-8."""
     try:
         return data.decode("gb18030").encode("utf-8")
     except UnicodeDecodeError as exc:
-        raise _encoding_error(path, data.count(b"\n", 0, exc.start) + 1) from None
+        raise _encoding_error(path, first_line + data.count(b"\n", 0, exc.start)) from None
 
 
 def _encoding_error(path: Path, line: int) -> InputFileError:

@@ -319,11 +319,15 @@ def _drop_intermediates(wh: Warehouse, registry: RuleRegistry) -> None:
         wh.execute(f"drop {step.name}", f"drop table if exists {step.name}")
 
 
-def _run_rule(wh: Warehouse, rule: Rule, params: dict[str, Any]) -> int:
-    statement = insert_findings_sql(rule)
+def _insert_counted(wh: Warehouse, rule: Rule, statement: str, params: dict[str, Any]) -> int:
+    """Run one of the rule's inserts (findings or pending flags) under its code; rows inserted."""
     inserted = wh.execute(rule.code, statement,
                           bind(sql_parameters(statement), params, ykt_rule=rule.code, ykt_route=rule.route))
-    count = int(inserted.fetchone()[0])
+    return int(inserted.fetchone()[0])
+
+
+def _run_rule(wh: Warehouse, rule: Rule, params: dict[str, Any]) -> int:
+    count = _insert_counted(wh, rule, insert_findings_sql(rule), params)
     _absorb(wh, rule, params)
     return count
 
@@ -332,13 +336,6 @@ def _absorb(wh: Warehouse, rule: Rule, params: dict[str, Any]) -> None:
     if rule.absorbs:
         wh.execute(f"{rule.code} absorbs {rule.absorbs.rule}", absorb_sql(rule.absorbs),
                    {"as_of": params["as_of"], "ykt_rule": rule.code, "ykt_member": rule.absorbs.rule})
-
-
-def _flag_payments(wh: Warehouse, rule: Rule, params: dict[str, Any]) -> int:
-    statement = flag_payments_sql(rule)
-    inserted = wh.execute(rule.code, statement,
-                          bind(sql_parameters(statement), params, ykt_rule=rule.code, ykt_route=rule.route))
-    return int(inserted.fetchone()[0])
 
 
 def _describe_pending(wh: Warehouse, describe_sql: str, params: dict[str, Any]) -> None:
@@ -392,7 +389,7 @@ def _run_in_order(wh: Warehouse, registry: RuleRegistry, params: dict[str, Any])
         if rule.returns != "payments":
             counts[rule.code] = _run_rule(wh, rule, params)
             continue
-        counts[rule.code] = _flag_payments(wh, rule, params)
+        counts[rule.code] = _insert_counted(wh, rule, flag_payments_sql(rule), params)
         pending = True
         if rule.absorbs:
             _describe_pending(wh, describe_sql, params)
