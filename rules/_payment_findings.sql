@@ -14,13 +14,11 @@ with paid as materialized (
 ),
 
 roster as (
-    -- the roster rows of the flagged keys: found by key hash in the narrow roster and read whole
-    -- by row id (the join below compares the real key, so a shared hash only reads a row more)
+    -- the roster rows of the flagged keys, found by their stored key hash (the join below
+    -- compares the real key, so a shared hash only reads a row more)
     select *
     from entitlements_current
-    where entitlement_row in (
-        select entitlement_row from current_roster
-        where key_hash in (select hash(id_number, program_code, period) from paid))
+    where key_hash in (select key_hash from paid)
 ),
 
 final as (

@@ -103,7 +103,7 @@ other_attempts as (
     -- the failed and stopped rows of the exceptions only (most failures of a night were
     -- re-issued, and such keys are ordinary)
     select
-        hash(id_number, program_code, period)           as key_hash,
+        key_hash,
         count(*) filter (where status = 'failure')      as failures,
         min(pay_date) filter (where status = 'failure') as first_failure_date,
         count(*) filter (where status = 'stopped')      as stops,
@@ -112,7 +112,7 @@ other_attempts as (
             filter (where status = 'failure')           as last_failure_reason
     from payments_asof
     where status <> 'success'
-      and hash(id_number, program_code, period) in (select key_hash from exception_keys)
+      and key_hash in (select key_hash from exception_keys)
     group by key_hash
 ),
 
@@ -145,7 +145,7 @@ registered as (
 bank_attributes as (
     -- a key with no roster row is named and described by the bank's own rows (read by row id)
     select
-        hash(p.id_number, p.program_code, p.period)     as key_hash,
+        p.key_hash,
         any_value(p.id_number)                          as id_number,
         any_value(p.program_code)                       as program_code,
         any_value(p.period)                             as period,
@@ -158,7 +158,7 @@ bank_attributes as (
     where p.payment_row in (
         select unnest(payment_rows) from paid
         where key_hash in (select key_hash from exception_keys where entitlement_row is null))
-    group by 1
+    group by p.key_hash
 ),
 
 final as (

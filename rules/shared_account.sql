@@ -14,12 +14,11 @@ with multi_person_cards as (
 ),
 
 card_payments as materialized (
-    -- the successes into those cards, read whole by row id
+    -- the successes into those cards, found by their stored card hash
     select p.payment_row, p.program_code, p.period, p.id_number, p.name, p.card_number, p.amount, p.payee_name
     from payments_asof as p
-    where p.payment_row in (
-        select payment_row from successful_payments
-        where card_hash in (select card_hash from multi_person_cards))
+    where p.status = 'success'
+      and p.card_hash in (select card_hash from multi_person_cards)
 ),
 
 card_people as (
@@ -28,16 +27,13 @@ card_people as (
 ),
 
 people_roster as materialized (
-    -- the roster rows of those people: found by id hash on the narrow roster, read by row id
-    -- once (their households here, their registered names for the detail below), matched on
-    -- the real id
+    -- the roster rows of those people, found by their stored id hash and read once (their
+    -- households here, their registered names for the detail below), matched on the real id
     select e.id_number, e.program_code, e.period, e.name, coalesce(e.head_id, e.id_number) as household
     from entitlements_current as e
     semi join card_people as cp
         on cp.id_number = e.id_number
-    where e.entitlement_row in (
-        select entitlement_row from current_roster
-        where id_hash in (select hash(id_number) from card_people))
+    where e.id_hash in (select hash(id_number) from card_people)
 ),
 
 rostered_households as (

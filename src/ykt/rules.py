@@ -68,7 +68,7 @@ _RULE_KEYS = {"code", "title", "route", "order", "sql_file", "description", "abs
 RETURNS = ("findings", "payments")
 PAYMENT_FINDINGS_SQL = "_payment_findings.sql"
 FLAGGED_PAYMENT_COLUMNS = ("payment_row", "program_code", "detail", "case_key", "case_period")
-_INTERMEDIATE_KEYS = {"name", "sql_file", "description"}
+_INTERMEDIATE_KEYS = {"name", "sql_file", "description", "materialize"}
 
 
 @dataclass(frozen=True)
@@ -106,12 +106,16 @@ class Rule:
 
 @dataclass(frozen=True)
 class Intermediate:
-    """A shared table built once per run (TEMP), before the rules."""
+    """A shared TEMP table (or view) built once per run, before the rules.
+
+    `materialize: view` suits a narrow projection of stored columns: each reader scans the
+    warehouse's own columns as fast as it would scan a copy, and the copy is not written."""
 
     name: str
     sql_file: str
     sql: str
     description: str
+    materialize: str = "table"
 
     @property
     def parameters(self) -> tuple[str, ...]:
@@ -290,7 +294,7 @@ def _prepare_inputs(wh: Warehouse, registry: RuleRegistry, params: dict[str, Any
     with _any_row_order(wh):
         for step in registry.intermediates:
             try:
-                wh.execute(step.name, f"create or replace temp table {step.name} as\n{step.sql}",
+                wh.execute(step.name, f"create or replace temp {step.materialize} {step.name} as\n{step.sql}",
                            bind(step.parameters, params))
             except RuleExecutionError as exc:
                 failures.append((step.name, exc))
@@ -302,8 +306,8 @@ def _any_row_order(wh: Warehouse) -> Iterator[None]:
     """Let DuckDB write tables in any row order meanwhile (a DuckDB-wide setting, restored after).
 
     The intermediates are sets: every reader joins, groups or filters them, none relies on their
-    order. Kept in input order, the 10M-row intermediates are built by an ordered writer that
-    costs about a tenth more CPU than the parallel one (~0.1 s a night at 10M)."""
+    order. Kept in input order, a table intermediate is built by an ordered writer that costs
+    about a tenth more CPU than the parallel one."""
     kept = wh.scalar("row order: read", "select current_setting('preserve_insertion_order')")
     wh.execute("row order: any", "set preserve_insertion_order = false")
     try:
@@ -316,7 +320,7 @@ def _any_row_order(wh: Warehouse) -> Iterator[None]:
 def _drop_intermediates(wh: Warehouse, registry: RuleRegistry) -> None:
     # names are identifiers (not bindable); load_registry admits only [a-z_][a-z0-9_]*
     for step in registry.intermediates:
-        wh.execute(f"drop {step.name}", f"drop table if exists {step.name}")
+        wh.execute(f"drop {step.name}", f"drop {step.materialize} if exists {step.name}")
 
 
 def _insert_counted(wh: Warehouse, rule: Rule, statement: str, params: dict[str, Any]) -> int:
@@ -505,7 +509,15 @@ def _parse_intermediates(raw: Any, directory: Path, problems: _Problems) -> list
             problems.add(RULES_YAML, key, "中间表名重复")
             continue
         sql = _read_sql(directory, item.get("sql_file"), key, problems)
-        steps.append(Intermediate(name, str(item.get("sql_file")), sql, str(item.get("description") or "")))
+        materialize = item.get("materialize", "table")
+        if materialize not in ("table", "view"):
+            problems.add(RULES_YAML, key, f"materialize 应为 table 或 view，实际为 {materialize!r}")
+            continue
+        if materialize == "view" and sql_parameters(sql):
+            # a view cannot hold a prepared parameter
+            problems.add(RULES_YAML, key, "materialize: view 的中间表不能使用参数（$…）；请改为 table")
+            continue
+        steps.append(Intermediate(name, str(item.get("sql_file")), sql, str(item.get("description") or ""), materialize))
     return steps
 
 

@@ -24,6 +24,40 @@ def schema_sql() -> str:
     return resources.files("ykt").joinpath("sql/schema.sql").read_text(encoding="utf-8")
 
 
+# Row hashes: 64-bit hashes of the texts the nightly reconciliation joins, groups and compares
+# (its key, the person, the amount with the expected account holder, the card), computed by DuckDB
+# once when a row is loaded instead of over the whole warehouse every night. The rules read them
+# (rules/_successful_payments.sql, rules/_current_roster.sql) next to hashes they compute on the
+# spot, so all must come from the same hash function: `_HASH_PROBE` records which one computed
+# the stored values, and a warehouse whose probe differs (another DuckDB version) or predates
+# these columns is re-hashed when it is opened. Values are cast to their stored types so a
+# loaded frame hashes exactly as the table's own rows do.
+ROW_HASHES: dict[str, tuple[tuple[str, str], ...]] = {
+    "entitlements": (
+        ("key_hash", "hash(id_number::varchar, program_code::varchar, period::varchar)"),
+        ("id_hash", "hash(id_number::varchar)"),
+        ("ordinary_fingerprint",
+         "hash(amount_due::decimal(18, 2), coalesce(payee_name::varchar, head_name::varchar, name::varchar))"),
+        ("card_hash", "if(card_number is null, null, hash(card_number::varchar))"),
+    ),
+    "payments": (
+        ("key_hash", "hash(id_number::varchar, program_code::varchar, period::varchar)"),
+        ("person_program", "hash(id_number::varchar, program_code::varchar)"),
+        ("id_hash", "hash(id_number::varchar)"),
+        ("program_hash", "hash(program_code::varchar)"),
+        ("tier_hash", "hash(program_code::varchar, period::varchar)"),
+        ("ordinary_fingerprint", "hash(amount::decimal(18, 2), coalesce(payee_name::varchar, name::varchar))"),
+        ("card_hash", "if(card_number is null, null, hash(card_number::varchar))"),
+    ),
+}
+# the columns the row hashes read: a frame without one of them hashes it as null, as the table would
+_ROW_HASH_INPUTS: dict[str, tuple[str, ...]] = {
+    "entitlements": ("id_number", "program_code", "period", "amount_due", "payee_name", "head_name", "name", "card_number"),
+    "payments": ("id_number", "program_code", "period", "amount", "payee_name", "name", "card_number"),
+}
+_HASH_PROBE = "select hash('一卡通 X', 1350.00::decimal(18, 2), null::varchar)::varchar"
+
+
 class Warehouse:
     """A DuckDB warehouse file (or ':memory:' in tests) with named, parameterised execution."""
 
@@ -34,6 +68,7 @@ class Warehouse:
         self.con = duckdb.connect(self.path)
         self._in_transaction = False
         self.execute("schema", schema_sql())
+        self._ensure_row_hashes()
 
     # -- execution -----------------------------------------------------------------
     def execute(self, name: str, sql: str, params: Params = None) -> duckdb.DuckDBPyConnection:
@@ -67,18 +102,41 @@ class Warehouse:
         rows = self.execute(name, sql, params).fetchall()
         return rows[0][0] if rows else None
 
+    # -- row hashes ------------------------------------------------------------------
+    def _ensure_row_hashes(self) -> None:
+        """Record the hash function of a new warehouse; re-hash every row of one whose stored
+        hashes came from another (or from none: a warehouse older than these columns)."""
+        probe = self.scalar("row hashes: probe", _HASH_PROBE)
+        stored = self.scalar("row hashes: stored probe", "select value from warehouse_meta where key = 'row_hash_probe'")
+        if stored == probe:
+            return
+        with self.transaction():
+            for table, columns in ROW_HASHES.items():
+                # names and expressions are code constants (ROW_HASHES), never input
+                for column, _ in columns:
+                    self.execute(f"row hashes: {table}.{column}",
+                                 f"alter table {table} add column if not exists {column} ubigint")
+                assignments = ", ".join(f"{column} = {expression}" for column, expression in columns)
+                self.execute(f"row hashes: {table}", f"update {table} set {assignments}")
+            self.execute("row hashes: record probe",
+                         "insert or replace into warehouse_meta values ('row_hash_probe', $probe)", {"probe": probe})
+
     # -- bulk load -------------------------------------------------------------------
     def insert_frame(self, table: str, frame: pl.DataFrame) -> int:
-        """Append a polars frame to a table by column name. Returns rows inserted."""
+        """Append a polars frame to a table by column name, with the table's row hashes. Returns rows inserted."""
         if frame.height == 0:
             return 0
         view = f"_ykt_insert_{table}"
         # newest compat level hands DuckDB string views: measurably cheaper to insert than large strings
         self.con.register(view, frame.to_arrow(compat_level=pl.CompatLevel.newest()))
         try:
-            # identifiers cannot be bound: the table and columns come from code (model.py), never from input
-            cols = ", ".join(f'"{c}"' for c in frame.columns)
-            self.execute(f"insert {table}", f"insert into {table} ({cols}) select {cols} from {view}")
+            # identifiers cannot be bound: the table and columns come from code (model.py), never from input;
+            # the row-hash expressions are code constants (ROW_HASHES)
+            derived = ROW_HASHES.get(table, ())
+            absent = "".join(f', null as "{c}"' for c in _ROW_HASH_INPUTS.get(table, ()) if c not in frame.columns)
+            targets = ", ".join([f'"{c}"' for c in frame.columns] + [column for column, _ in derived])
+            values = ", ".join([f'"{c}"' for c in frame.columns] + [expression for _, expression in derived])
+            self.execute(f"insert {table}", f"insert into {table} ({targets}) select {values} from (select *{absent} from {view})")
         finally:
             self.con.unregister(view)
         return frame.height

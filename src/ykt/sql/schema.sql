@@ -67,7 +67,12 @@ create table if not exists entitlements (
     approval_date   date,
     due_date        date not null,
     warnings        varchar,               -- '; '-joined warning codes, kept not rejected
-    superseded_by   varchar                -- file_hash of a corrected roster that replaced this row
+    superseded_by   varchar,               -- file_hash of a corrected roster that replaced this row
+    -- row hashes, computed at load (warehouse.py: ROW_HASHES)
+    key_hash        ubigint,
+    id_hash         ubigint,
+    ordinary_fingerprint ubigint,
+    card_hash       ubigint
 );
 
 create table if not exists payments (
@@ -88,7 +93,21 @@ create table if not exists payments (
     pay_date        date,
     status          varchar not null,      -- success | failure | stopped
     failure_reason  varchar,
-    warnings        varchar
+    warnings        varchar,
+    -- row hashes, computed at load (warehouse.py: ROW_HASHES)
+    key_hash        ubigint,
+    person_program  ubigint,
+    id_hash         ubigint,
+    program_hash    ubigint,
+    tier_hash       ubigint,
+    ordinary_fingerprint ubigint,
+    card_hash       ubigint
+);
+
+-- Facts about the warehouse itself (e.g. which hash function computed the stored row hashes).
+create table if not exists warehouse_meta (
+    key             varchar primary key,
+    value           varchar not null
 );
 
 create table if not exists deaths (
