@@ -545,7 +545,7 @@ def measure_xlsx(res: Results, data: Dataset, config: object) -> None:
     files = data.files(data.xlsx_inbox)
     if not files:
         return
-    night = Night(config, repeat=args.repeat)
+    night = Night(config)
     measure_reading(res, night, files, {"bare_read"} | (set() if has_ingest() else {"read"}), prefix="xlsx_")
     if has_ingest():
         start_night(night, data.root / "xlsx.duckdb", fresh=True)
