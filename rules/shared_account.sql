@@ -14,11 +14,13 @@ with multi_person_cards as (
 ),
 
 card_payments as materialized (
-    -- the successes into those cards, found by their stored card hash
+    -- the successes into those cards, read whole by row id (filtering the wide scan by the card
+    -- hash instead costs more: the row ids are found on the narrow columns first)
     select p.payment_row, p.program_code, p.period, p.id_number, p.name, p.card_number, p.amount, p.payee_name
     from payments_asof as p
-    where p.status = 'success'
-      and p.card_hash in (select card_hash from multi_person_cards)
+    where p.payment_row in (
+        select payment_row from successful_payments
+        where card_hash in (select card_hash from multi_person_cards))
 ),
 
 card_people as (
