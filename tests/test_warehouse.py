@@ -48,6 +48,14 @@ def _finding_keys(wh: Warehouse) -> list[tuple]:
     return sorted((r["rule"], r["id_number"]) for r in findings(wh))
 
 
+def _assert_reopened_as_loaded(path, hashes, found) -> None:
+    """Opened again, the warehouse holds the hashes computed at load and the night finds the same."""
+    with Warehouse(path) as wh:
+        assert _hashes(wh) == hashes
+        run_rules(wh, load_programs(), load_registry(), AS_OF)
+        assert _finding_keys(wh) == found
+
+
 def test_the_fixture_finds_what_it_states(night):
     path, (hashes, found) = night
     assert found == [("MISSING", resident_id(2)), ("PAYEE_MISMATCH", resident_id(3))]
@@ -61,10 +69,7 @@ def test_hashes_from_another_hash_function_are_recomputed_on_open(night):
     with Warehouse(path) as wh:
         wh.execute("test: foreign hashes", "update payments set key_hash = key_hash + 1, card_hash = 7")
         wh.execute("test: foreign probe", "update warehouse_meta set value = 'another' where key = 'row_hash_probe'")
-    with Warehouse(path) as wh:
-        assert _hashes(wh) == hashes
-        run_rules(wh, load_programs(), load_registry(), AS_OF)
-        assert _finding_keys(wh) == found
+    _assert_reopened_as_loaded(path, hashes, found)
 
 
 def test_a_warehouse_older_than_the_row_hashes_gets_them_on_open(night):
@@ -75,10 +80,7 @@ def test_a_warehouse_older_than_the_row_hashes_gets_them_on_open(night):
             for column, _ in columns:
                 wh.execute("test: old schema", f"alter table {table} drop column {column}")
         wh.execute("test: no probe", "delete from warehouse_meta")
-    with Warehouse(path) as wh:
-        assert _hashes(wh) == hashes
-        run_rules(wh, load_programs(), load_registry(), AS_OF)
-        assert _finding_keys(wh) == found
+    _assert_reopened_as_loaded(path, hashes, found)
 
 
 def test_a_frame_without_a_hashed_column_hashes_it_as_the_table_would(tmp_path):
