@@ -417,9 +417,10 @@ def _notes_block(notes: Sequence[str], ok: bool) -> str:
 
 def _make_offline(docs_dir: Path, validations: Sequence[KindValidation], failures: Sequence[QualityFailure]) -> None:
     """Rewrite every page of the site with `offline_page`; the index and each result page say what failed."""
+    every_kind = {v.kind for v in validations}
     for page in docs_dir.rglob("*.html"):
         parts = page.relative_to(docs_dir).parts
-        kinds = {v.kind for v in validations}
+        kinds = every_kind
         if parts[0] == "validations":      # validations/ykt_<kind>/<run>/<time>/<page>.html
             kinds = {parts[1].removeprefix("ykt_")}
         elif parts != ("index.html",):     # an expectation suite: the checks themselves, no outcome

@@ -50,11 +50,6 @@ ROW_HASHES: dict[str, tuple[tuple[str, str], ...]] = {
         ("card_hash", "if(card_number is null, null, hash(card_number::varchar))"),
     ),
 }
-# the columns the row hashes read: a frame without one of them hashes it as null, as the table would
-_ROW_HASH_INPUTS: dict[str, tuple[str, ...]] = {
-    "entitlements": ("id_number", "program_code", "period", "amount_due", "payee_name", "head_name", "name", "card_number"),
-    "payments": ("id_number", "program_code", "period", "amount", "payee_name", "name", "card_number"),
-}
 _HASH_PROBE = "select hash('一卡通 X', 1350.00::decimal(18, 2), null::varchar)::varchar"
 
 
@@ -67,6 +62,7 @@ class Warehouse:
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self.con = duckdb.connect(self.path)
         self._in_transaction = False
+        self._table_columns: dict[str, tuple[str, ...]] = {}
         self.execute("schema", schema_sql())
         self._ensure_row_hashes()
 
@@ -133,13 +129,24 @@ class Warehouse:
             # identifiers cannot be bound: the table and columns come from code (model.py), never from input;
             # the row-hash expressions are code constants (ROW_HASHES)
             derived = ROW_HASHES.get(table, ())
-            absent = "".join(f', null as "{c}"' for c in _ROW_HASH_INPUTS.get(table, ()) if c not in frame.columns)
+            # a column the frame lacks is null in the table: the row hashes read it as such
+            given = {*frame.columns, *(column for column, _ in derived)}
+            absent = "".join(f', null as "{c}"' for c in self._columns(table) if c not in given) if derived else ""
             targets = ", ".join([f'"{c}"' for c in frame.columns] + [column for column, _ in derived])
             values = ", ".join([f'"{c}"' for c in frame.columns] + [expression for _, expression in derived])
             self.execute(f"insert {table}", f"insert into {table} ({targets}) select {values} from (select *{absent} from {view})")
         finally:
             self.con.unregister(view)
         return frame.height
+
+    def _columns(self, table: str) -> tuple[str, ...]:
+        """A warehouse table's columns (read once per connection)."""
+        if table not in self._table_columns:
+            self._table_columns[table] = tuple(r[0] for r in self.rows(f"columns of {table}", """
+                select column_name from duckdb_columns()
+                where database_name = current_database() and schema_name = 'main' and table_name = $t
+                order by column_index""", {"t": table}))
+        return self._table_columns[table]
 
     @contextmanager
     def transaction(self) -> Iterator["Warehouse"]:
