@@ -111,6 +111,16 @@ def test_utf8_is_tried_before_gb18030(tmp_path, aliases, programs):
     assert table.frame["name"].to_list() == ["王芳", "李娜", "张敏"]
 
 
+
+def test_a_name_with_a_character_gb18030_2005_added_is_read_as_that_character(tmp_path, aliases, programs):
+    """FE51 is 𠂇 (U+20087) since GB18030-2005; read as the 2000 edition's private-use code it would
+    look like a rare character the bank lost (NAME_RARE_CHAR)."""
+    path = tmp_path / "城乡低保_2024年3月_花名册.csv"
+    rows = "姓名,身份证号码,应发金额,乡镇（街道）\n王{},510723195001010013,500,凤灵街道\n".split("{}")
+    path.write_bytes(rows[0].encode("gb18030") + bytes.fromhex("fe51") + rows[1].encode("gb18030"))
+    (table,) = read_tables(path, "roster", aliases, programs)
+    assert table.frame["name"].to_list() == ["王\U00020087"]
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [

@@ -23,6 +23,7 @@ import fastexcel
 import polars as pl
 import python_calamine
 
+from ykt import gb18030
 from ykt.errors import InputFileError
 
 EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls")
@@ -293,7 +294,7 @@ def _utf8_body(data: bytes, path: Path) -> tuple[bytes, str]:
 def _gb18030_to_utf8(data: bytes, path: Path, first_line: int = 1) -> bytes:
     """GB18030 bytes (a whole file, or a block of whole lines starting at `first_line`) as UTF-8."""
     try:
-        return data.decode("gb18030").encode("utf-8")
+        return gb18030.to_utf8(data)
     except UnicodeDecodeError as exc:
         raise _encoding_error(path, first_line + data.count(b"\n", 0, exc.start)) from None
 
