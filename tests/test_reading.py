@@ -30,6 +30,7 @@ from ykt.config import load_programs
 from ykt.errors import ConfigError, InputFileError
 from ykt.reading import count_data_rows, detect_kind, load_aliases, normalise_header, read_tables
 from ykt.reading_hints import periods_in, program_hint, programs_in
+from ykt.reading_sources import csv_grids
 from ykt.reasons import FILE_REASONS
 
 
@@ -222,6 +223,23 @@ def test_undecodable_csv(tmp_path, aliases, programs):
     assert "第2行" in info.value.where
     assert count_data_rows(path) == 3
 
+
+
+def test_a_csv_read_in_parts_keeps_quoted_newlines_and_names_a_later_parts_bad_line(tmp_path):
+    """Read in blocks of 1 line after the first 2 (a block's bytes are reckoned from those lines' length,
+    so a block ends inside line 4's quoted cell, which holds a newline: it must not be cut there), and
+    line 9 has bytes that are no GB18030. The blocks give every line's
+    cells once, in order, and the error names line 9 of the file, not of its block."""
+    lines = ["姓名,乡镇", *(f"人员{i},凤灵街道" for i in range(1, 3)), '人员3,"凤灵\n街道"', *(f"人员{i},万安" for i in range(4, 7))]
+    path = tmp_path / "parts.csv"
+    path.write_bytes(("\n".join(lines) + "\n").encode("gb18030") + b"\xff\xfe\xff,1\n")
+    seen, grids = [], csv_grids(path, batch_lines=1, first_lines=2)
+    with pytest.raises(InputFileError) as info:
+        for grid in grids:
+            seen += grid.frame.rows()
+    assert seen == [("姓名", "乡镇"), ("人员1", "凤灵街道"), ("人员2", "凤灵街道"), ("人员3", "凤灵\n街道"),
+                    ("人员4", "万安"), ("人员5", "万安"), ("人员6", "万安")]
+    assert (info.value.reason_code, info.value.where) == ("FILE_ENCODING", "parts.csv 第9行")
 
 def test_unreadable_files(tmp_path, aliases, programs):
     """A corrupt workbook and an unsupported file type are FILE_UNREADABLE, counted as 0 rows."""

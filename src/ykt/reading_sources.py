@@ -11,6 +11,7 @@ Because reading as text hides whether a cell was a NUMBER cell, `big_number_cell
 from __future__ import annotations
 
 import codecs
+import io
 import re
 import zipfile
 from collections.abc import Iterable, Iterator
@@ -150,15 +151,15 @@ def csv_grids(path: Path, batch_lines: int, first_lines: int) -> Iterator[Grid]:
     with open(path, "rb") as stream:
         if encoding == "utf-8-sig":
             stream.read(3)
-        separator, width, first_row, first_line = None, 1, 1, 1
+        separator, width, first_row, offset = None, 1, 1, stream.tell()
         for block in _line_blocks(stream, batch_lines, max(first_lines, 1)):
-            body = _gb18030_to_utf8(block, path, first_line) if encoding == "gb18030" else block
+            body = _gb18030_to_utf8(block, path, offset) if encoding == "gb18030" else block
             if separator is None:
                 separator = _sniff_separator(body[:SAMPLE_BYTES].decode("utf-8", errors="ignore"))
             frame = _parse_csv_part(body, separator, width, path)
             width = max(width, frame.width)
             yield Grid(path, None, "csv", frame, first_row=first_row)
-            first_row, first_line = first_row + frame.height, first_line + block.count(b"\n")
+            first_row, offset = first_row + frame.height, offset + len(block)
 
 
 def csv_encoding_error(path: Path) -> InputFileError | None:
@@ -197,31 +198,30 @@ def _unparseable_csv(path: Path, exc: Exception) -> InputFileError:
 def _line_blocks(stream, batch_lines: int, first_lines: int) -> Iterator[bytes]:
     """Blocks of whole lines (the last may lack its newline): the first holds `first_lines` lines
     (or all there is), the others about `batch_lines` (their byte size from the first lines' length:
-    a block is read in one go and cut at its last newline outside quotes)."""
+    a block is read in one go and cut at its last newline outside quotes; the stream is moved back
+    to the cut, so the next block starts there without copying the rest over)."""
     head = b""
     while (cut := _cut_after_lines(head, first_lines)) is None and (chunk := stream.read(SAMPLE_BYTES)):
         head += chunk
     cut = len(head) if cut is None else cut
     yield head[:cut]
-    carry, size = head[cut:], max(cut // max(first_lines, 1), 1) * batch_lines
-    while True:
-        chunk = stream.read(size)
-        data = carry + chunk if carry else chunk
-        if not chunk:
-            if data:
-                yield data
-            return
-        cut = _last_line_end(data)
-        if cut is None:   # no whole line yet (a huge quoted cell): read on
-            carry = data
+    stream.seek(cut - len(head), io.SEEK_CUR)
+    size = max(cut // max(first_lines, 1), 1) * batch_lines
+    while data := stream.read(size):
+        while (cut := _last_line_end(data)) is None and (more := stream.read(size)):   # a huge quoted cell: read on
+            data += more
+        if cut is None or cut == len(data):
+            yield data
             continue
+        stream.seek(cut - len(data), io.SEEK_CUR)
         yield data[:cut]
-        carry = data[cut:]
 
 
 def _last_line_end(data: bytes) -> int | None:
     """The offset just after the last newline of `data` that lies outside quotes (None: none does)."""
     cut = data.rfind(b"\n")
+    if b'"' not in data:   # the common case: a memchr instead of counting quotes
+        return cut + 1 if cut >= 0 else None
     while cut >= 0 and data.count(b'"', 0, cut) % 2:   # inside a quoted cell: an earlier newline
         cut = data.rfind(b"\n", 0, cut)
     return cut + 1 if cut >= 0 else None
@@ -291,12 +291,21 @@ def _utf8_body(data: bytes, path: Path) -> tuple[bytes, str]:
     return _gb18030_to_utf8(data, path), "gb18030"
 
 
-def _gb18030_to_utf8(data: bytes, path: Path, first_line: int = 1) -> bytes:
-    """GB18030 bytes (a whole file, or a block of whole lines starting at `first_line`) as UTF-8."""
+def _gb18030_to_utf8(data: bytes, path: Path, offset: int = 0) -> bytes:
+    """GB18030 bytes (a whole file, or a block of whole lines starting at byte `offset` of the file) as UTF-8."""
     try:
         return gb18030.to_utf8(data)
     except UnicodeDecodeError as exc:
-        raise _encoding_error(path, first_line + data.count(b"\n", 0, exc.start)) from None
+        raise _encoding_error(path, _line_at(path, offset + exc.start)) from None
+
+
+def _line_at(path: Path, offset: int) -> int:
+    """The 1-based line of the file that byte `offset` is on (counted only when an error is reported)."""
+    line = 1
+    with open(path, "rb") as stream:
+        while offset > 0 and (chunk := stream.read(min(READ_BYTES, offset))):
+            line, offset = line + chunk.count(b"\n"), offset - len(chunk)
+    return line
 
 
 def _encoding_error(path: Path, line: int) -> InputFileError:
