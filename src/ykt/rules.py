@@ -387,18 +387,17 @@ def _run_in_order(wh: Warehouse, registry: RuleRegistry, params: dict[str, Any])
     counts: dict[str, int] = {}
     pending = False
     for rule in registry.in_order():
-        if pending and rule.returns != "payments":
-            _describe_pending(wh, describe_sql, params)
-            pending = False
-        if rule.returns != "payments":
-            counts[rule.code] = _run_rule(wh, rule, params)
+        if rule.returns == "payments":
+            counts[rule.code] = _insert_counted(wh, rule, flag_payments_sql(rule), params)
+            pending = not rule.absorbs
+            if rule.absorbs:
+                _describe_pending(wh, describe_sql, params)
+                _absorb(wh, rule, params)
             continue
-        counts[rule.code] = _insert_counted(wh, rule, flag_payments_sql(rule), params)
-        pending = True
-        if rule.absorbs:
+        if pending:
             _describe_pending(wh, describe_sql, params)
             pending = False
-            _absorb(wh, rule, params)
+        counts[rule.code] = _run_rule(wh, rule, params)
     if pending:
         _describe_pending(wh, describe_sql, params)
     return counts
