@@ -39,8 +39,6 @@ _TO_STANDARD = {
 # search is a memchr, far cheaper than looking for the characters (Chinese text has neither).
 _DIFFERING_LEADS = (b"\xee", b"\xe1")
 _FAILED = ctypes.c_size_t(-1).value
-# UTF-8 never needs more than 1.5 bytes per GB18030 byte (2 → at most 3, 4 → at most 4).
-_GROWTH_NUMERATOR, _GROWTH_DENOMINATOR = 3, 2
 
 
 def to_utf8(data: bytes) -> bytes:
@@ -89,7 +87,7 @@ def _convert(iconv: _Iconv, data: bytes) -> bytes | None:
     if handle is None or handle == _FAILED:
         return None
     try:
-        capacity = len(data) * _GROWTH_NUMERATOR // _GROWTH_DENOMINATOR + 16
+        capacity = len(data) * 3 // 2 + 16   # UTF-8 takes at most 1.5 bytes per GB18030 byte (2 → 3, 4 → 4)
         out = bytearray(capacity)
         target = (ctypes.c_char * capacity).from_buffer(out)
         source = ctypes.c_void_p(ctypes.cast(ctypes.c_char_p(data), ctypes.c_void_p).value)
