@@ -3,8 +3,10 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-# The Data Docs browser test opens the page in Debian's chromium (tests only, not the demo).
+# The Data Docs browser test opens the page in Debian's chromium, and the `ykt check` tests open the
+# annotated workbooks in Debian's headless LibreOffice (tests only, not the demo).
 CHROMIUM := /usr/bin/chromium
+SOFFICE := /usr/bin/soffice
 
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
@@ -26,11 +28,14 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/ykt demo
 
-test: $(STAMP) $(CHROMIUM)
+test: $(STAMP) $(CHROMIUM) $(SOFFICE)
 	$(BIN)/python -m pytest
 
 $(CHROMIUM):
 	apt-get update -qq && apt-get install -y -qq chromium >/dev/null
+
+$(SOFFICE):
+	apt-get update -qq && apt-get install -y -qq libreoffice-calc-nogui >/dev/null
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench.py
