@@ -84,11 +84,10 @@ def _load_only(results: list, kind: str, db: Path) -> None:
 
 def measure_file(path: Path, kind: str, config, scratch: Path) -> dict[str, Cost]:
     from ykt.archive import archive_file, content_hash
+    from ykt.ingest import BATCH_ROWS
     from ykt.model import RawTable
     from ykt.normalising import normalise
     from ykt.reading import read_batches
-
-    from ykt.ingest import BATCH_ROWS
 
     costs: dict[str, Cost] = {}
     _, costs["bare_read"] = timed(lambda: bench.bare_read(path))
