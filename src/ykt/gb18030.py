@@ -43,7 +43,7 @@ _FAILED = ctypes.c_size_t(-1).value
 
 def to_utf8(data: bytes) -> bytes:
     """`data` (GB18030) as UTF-8; UnicodeDecodeError when it is not GB18030."""
-    converted = _iconv_to_utf8(data) if _iconv() is not None else None
+    converted = _iconv_to_utf8(data)
     return converted if converted is not None else python_to_utf8(data)
 
 
@@ -77,7 +77,9 @@ def _iconv() -> _Iconv | None:
 
 
 def _iconv_to_utf8(data: bytes) -> bytes | None:
-    return _convert(_iconv(), data)
+    """iconv's conversion; None where this process has no usable iconv or iconv rejects the bytes."""
+    iconv = _iconv()
+    return None if iconv is None else _convert(iconv, data)
 
 
 def _convert(iconv: _Iconv, data: bytes) -> bytes | None:

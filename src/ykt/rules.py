@@ -313,8 +313,8 @@ def _any_row_order(wh: Warehouse) -> Iterator[None]:
     try:
         yield
     finally:
-        # a literal chosen by code (settings cannot be bound), never a configured value
-        wh.execute("row order: restore", f"set preserve_insertion_order = {'true' if kept else 'false'}")
+        wh.execute("row order: restore",
+                   "set preserve_insertion_order = true" if kept else "set preserve_insertion_order = false")
 
 
 def _drop_intermediates(wh: Warehouse, registry: RuleRegistry) -> None:
