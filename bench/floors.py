@@ -37,7 +37,6 @@ sys.path.insert(0, str(HERE))
 
 import bench  # noqa: E402  (imports ykt first: the allocator setting)
 
-import polars as pl  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -70,14 +69,10 @@ def _validate_only(parts: list, results: list) -> None:
         validate_loaded(result.loaded, table.kind)
 
 
-def _load_only(results: list, kind: str, db: Path) -> None:
-    from ykt.model import TABLE_OF_KIND
-
+def _load_only(results: list, db: Path) -> None:
     wh = bench.fresh_warehouse(db)
     try:
-        with wh.transaction():
-            for result in results:
-                wh.insert_frame(TABLE_OF_KIND[kind], result.loaded.with_columns(pl.lit("0" * 64).alias("file_hash")))
+        bench.load_normalised(wh, results)
     finally:
         wh.close()
 
@@ -97,7 +92,7 @@ def measure_file(path: Path, kind: str, config, scratch: Path) -> dict[str, Cost
     results, normalise_cost = timed(lambda: [normalise(p, config.programs, date1904=p.date1904, key_check=False) for p in parts])
     _, costs["validate"] = timed(lambda: _validate_only(parts, results))
     costs["parse"] = Cost(normalise_cost.wall - costs["validate"].wall, normalise_cost.cpu - costs["validate"].cpu)
-    _, costs["load"] = timed(lambda: _load_only(results, kind, scratch / "floors.duckdb"))
+    _, costs["load"] = timed(lambda: _load_only(results, scratch / "floors.duckdb"))
     return costs
 
 
@@ -131,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     config = load_config()
     bench.warm_imports()
     big = [(path, kind) for path, kind in data.files() if kind in ("roster", "payments")]
-    bench._warm_page_cache(big)
+    bench.warm_page_cache(big)
     print(f"stage costs: {args.entitlements:,} entitlements, {args.payments:,} payments, {os.cpu_count()} cores")
     with tempfile.TemporaryDirectory(dir=args.work) as scratch:
         per_file = {path.name: measure_file(path, kind, config, Path(scratch)) for path, kind in big}
