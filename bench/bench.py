@@ -9,9 +9,9 @@ plain functions, with the peak resident memory of each phase (VmHWM of this proc
 reset before each phase: it sees Arrow and DuckDB memory, which tracemalloc does not):
 
   bare_read   the same files read with the same readers and nothing else (the floor)
-  read        ykt.reading.read_tables
-  normalise   ykt.normalising.normalise (parsing + pandera validation)
-  ingest      ykt.pipeline.ingest → ykt.ingest.ingest_inbox (archive, read, normalise,
+  read        ykt.ingest.read.tables.read_tables
+  normalise   ykt.ingest.normalise.fields.normalise (parsing + pandera validation)
+  ingest      ykt.pipeline.ingest → ykt.ingest.night.ingest_inbox (archive, read, normalise,
               validate, load in one transaction per file) into a fresh warehouse
   rules       ykt.pipeline.detect (every rule)            ┐
   cases       ykt.pipeline.follow_cases                   ├ "rules + cases + outputs"
@@ -52,7 +52,7 @@ import ykt  # noqa: F401  (first: it sets the allocator for polars, which only r
 import numpy as np
 import polars as pl
 
-from ykt import gb18030
+from ykt.ingest.read import gb18030
 from ykt.sample_data.identity import people
 from ykt.sample_data.writers import Table, csv_text, total_row, write_xlsx
 
@@ -363,14 +363,14 @@ def warm_imports() -> None:
     """Import the product's modules before any timed phase: importing pandera, pandas and the ingest
     chain costs ~2 s once per process (process start-up, not ingest work), and would otherwise be
     charged to whichever phase happens to import them first."""
-    for module in ("ykt.reading", "ykt.normalising", "ykt.validating", "ykt.ingest", "ykt.pipeline", "ykt.rules",
-                   "ykt.cases", "ykt.reports", "ykt.rendering"):
+    for module in ("ykt.ingest.read.tables", "ykt.ingest.normalise.fields", "ykt.ingest.validate.contract", "ykt.ingest.night", "ykt.pipeline", "ykt.detect.engine",
+                   "ykt.cases.lifecycle", "ykt.report.model", "ykt.report.render"):
         if importlib.util.find_spec(module) is not None:
             importlib.import_module(module)
 
 
 def has_ingest() -> bool:
-    return importlib.util.find_spec("ykt.ingest") is not None
+    return importlib.util.find_spec("ykt.ingest.night") is not None
 
 
 @dataclass
@@ -390,7 +390,7 @@ class Night:
 
 
 def fresh_warehouse(path: Path):
-    from ykt.warehouse import Warehouse
+    from ykt.warehouse.connection import Warehouse
 
     for suffix in ("", ".wal"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
@@ -399,7 +399,7 @@ def fresh_warehouse(path: Path):
 
 def start_night(night: Night, db: Path, fresh: bool) -> None:
     from ykt import pipeline
-    from ykt.warehouse import Warehouse
+    from ykt.warehouse.connection import Warehouse
 
     night.wh = fresh_warehouse(db) if fresh else Warehouse(db)
     night.started = dt.datetime.now()
@@ -408,7 +408,7 @@ def start_night(night: Night, db: Path, fresh: bool) -> None:
 
 
 def ingest_inbox(night: Night, inbox: Path, archive: Path) -> str:
-    """ykt's ingest of a whole inbox; until ykt.ingest exists, insert the normalised frames directly."""
+    """ykt's ingest of a whole inbox; until ykt.ingest.night exists, insert the normalised frames directly."""
     from ykt import pipeline
 
     if has_ingest():
@@ -416,13 +416,13 @@ def ingest_inbox(night: Night, inbox: Path, archive: Path) -> str:
         files = pipeline.ingest(night.wh, options, night.config, night.run_id)
         return f"{sum(f.rows_loaded for f in files):,} rows loaded, {sum(f.rows_rejected for f in files):,} rejected"
     load_normalised(night.wh, night.normalised)
-    return "ykt.ingest not available yet: normalised frames inserted directly (load only)"
+    return "ykt.ingest.night not available yet: normalised frames inserted directly (load only)"
 
 
 def load_normalised(wh, normalised: list) -> None:
     """Normalised results' typed rows into the warehouse in one transaction, and nothing else (the load
     alone). Each result gets a file hash as long as a real one (64 hex digits): it is stored on every row."""
-    from ykt.model import TABLE_OF_KIND
+    from ykt.ingest.types import TABLE_OF_KIND
 
     with wh.transaction():
         for i, result in enumerate(normalised):
@@ -482,8 +482,8 @@ def rows_note(rows: object) -> str:
 
 
 def measure_reading(res: Results, night: Night, files: list[tuple[Path, str]], phases: set[str], prefix: str = "") -> None:
-    from ykt.normalising import normalise
-    from ykt.reading import read_tables
+    from ykt.ingest.normalise.fields import normalise
+    from ykt.ingest.read.tables import read_tables
 
     cfg = night.config
     if "bare_read" in phases:
@@ -646,7 +646,7 @@ def main(argv: list[str] | None = None) -> int:
     config = load_config()
     warm_imports()
     res = Results({"entitlements": args.entitlements, "payments": args.payments, "xlsx_rows": xlsx_rows, "seed": args.seed, "repeat": args.repeat,
-                   "as_of": AS_OF.isoformat(), "ingest": "ykt.ingest" if has_ingest() else "direct load (ykt.ingest missing)",
+                   "as_of": AS_OF.isoformat(), "ingest": "ykt.ingest.night" if has_ingest() else "direct load (ykt.ingest.night missing)",
                    "cpus": os.cpu_count(), "python": platform.python_version(), "polars": pl.__version__})
     print(f"benchmark: {args.entitlements:,} entitlements, {args.payments:,} payments; phases {', '.join(sorted(phases))}")
     night = Night(config, repeat=args.repeat)

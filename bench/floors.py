@@ -8,10 +8,10 @@ times the wall clock and the process's CPU seconds (all threads, user + system) 
 
   bare_read   the same bytes through the same readers, as text, and nothing else (the floor)
   archive     the content hash and the archive copy (nothing lost, same bytes loaded once)
-  read        ykt.reading.read_batches: the file in parts, header, 合计 and signature lines found
+  read        ykt.ingest.read.tables.read_batches: the file in parts, header, 合计 and signature lines found
   validate    pandera's three stage models on every part (raw, normalised, loaded), nothing else
-  parse       ykt.normalising.normalise minus the validate above: the field parsers
-  load        ykt.warehouse.insert_frame of every part's typed rows into a fresh warehouse file,
+  parse       ykt.ingest.normalise.fields.normalise minus the validate above: the field parsers
+  load        ykt.warehouse.connection.insert_frame of every part's typed rows into a fresh warehouse file,
               in one transaction, committed
 
 2× the bare read on this machine's cores is a CPU budget: 2 × bare wall × cores is the most CPU
@@ -59,8 +59,8 @@ def timed(run: Callable[[], object]) -> tuple[object, Cost]:
 def _validate_only(parts: list, results: list) -> None:
     """The three pandera models on what normalise() gave them (every bench row is valid, so the typed
     frame is the loaded one without its sheet column)."""
-    from ykt.model import LOADED_COLUMNS
-    from ykt.validating import validate_loaded, validate_normalised, validate_raw
+    from ykt.ingest.types import LOADED_COLUMNS
+    from ykt.ingest.validate.contract import validate_loaded, validate_normalised, validate_raw
 
     for table, result in zip(parts, results):
         typed_columns = [c for c in LOADED_COLUMNS[table.kind] if c not in ("sheet", "source_row")]
@@ -78,11 +78,11 @@ def _load_only(results: list, db: Path) -> None:
 
 
 def measure_file(path: Path, kind: str, config, scratch: Path) -> dict[str, Cost]:
-    from ykt.archive import archive_file, content_hash
-    from ykt.ingest import BATCH_ROWS
-    from ykt.model import RawTable
-    from ykt.normalising import normalise
-    from ykt.reading import read_batches
+    from ykt.ingest.archive import archive_file, content_hash
+    from ykt.ingest.night import BATCH_ROWS
+    from ykt.ingest.types import RawTable
+    from ykt.ingest.normalise.fields import normalise
+    from ykt.ingest.read.tables import read_batches
 
     costs: dict[str, Cost] = {}
     _, costs["bare_read"] = timed(lambda: bench.bare_read(path))

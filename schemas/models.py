@@ -2,11 +2,11 @@
 
 Stages:
 - raw:        the reader's text table (RawTable.frame): roles as text, `source_row`.
-- normalised: the typed frame after the polars parsers (ykt.normalising), before it
+- normalised: the typed frame after the polars parsers (ykt.ingest.normalise.fields), before it
               becomes warehouse rows: nullability, ranges, vocabularies and in-file key
               uniqueness are checked here, and failures become rejects rows.
 - loaded:     exactly the columns and dtypes inserted into the warehouse table
-              (LOADED_COLUMNS in ykt.model); a failure here is a programming error.
+              (LOADED_COLUMNS in ykt.ingest.types); a failure here is a programming error.
 
 Value parsing lives in the expressions; these models check the result cheaply.
 Each failing check maps to a reason code: MISSING_REASONS for a null in a

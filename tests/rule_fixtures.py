@@ -13,7 +13,7 @@ from decimal import Decimal
 
 import polars as pl
 
-from ykt.warehouse import Warehouse
+from ykt.warehouse.connection import Warehouse
 
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _SURNAMES = "赵钱孙李周吴郑王冯陈褚卫蒋沈韩杨朱秦尤许何吕施张孔曹严华金魏陶姜"

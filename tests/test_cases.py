@@ -12,10 +12,10 @@ from decimal import Decimal
 import polars as pl
 import pytest
 
-from ykt.cases import CASE_FIELDS, case_history, case_json_lines, case_kpis, case_records, update_cases
+from ykt.cases.lifecycle import CASE_FIELDS, case_history, case_json_lines, case_kpis, case_records, update_cases
 from ykt.config import load_programs
 from ykt.errors import UsageError
-from ykt.warehouse import Warehouse
+from ykt.warehouse.connection import Warehouse
 
 D = dt.date
 PROGRAMS = load_programs()
@@ -305,7 +305,7 @@ def test_summaries_per_rule_equal_the_single_expression():
     """The nightly path builds summaries rule by rule (case_summaries); the fixture has one case for each
     rule template, one complaint and one clue of a rule without a template (the fallbacks), and periods of
     every shape (month, quarter, year, a range, none): each must read exactly as summary_expr writes it."""
-    from ykt.cases import _templates, _summary_parts, case_summaries, summary_expr
+    from ykt.cases.lifecycle import _templates, _summary_parts, case_summaries, summary_expr
 
     as_of = D(2024, 7, 20)
     rules = [*_templates(_summary_parts(as_of)), "FUTURE_COMPLAINT", "FUTURE_CLUE"]

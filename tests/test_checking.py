@@ -9,9 +9,9 @@ import pytest
 from openpyxl.styles import Font
 
 from hostile import make_card, make_id
-from ykt.checking import SUMMARY_SHEET, check_files, result_path
+from ykt.check.annotate import SUMMARY_SHEET, check_files, result_path
 from ykt.config import load_programs
-from ykt.reading import load_aliases
+from ykt.ingest.read.tables import load_aliases
 
 HEADER = ["姓名", "身份证号码", "银行卡号", "乡镇(街道)", "村(社区)", "组", "应发金额"]
 TITLE = "安和县2024年4月城乡低保金发放花名册"

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from test_checking import HEADER, TITLE, bad_xlsx, broken, config, person_id, roster_rows  # noqa: F401  (fixtures)
 
-from ykt.checking import SUMMARY_SHEET, check_files
+from ykt.check.annotate import SUMMARY_SHEET, check_files
 
 NS = {
     "office": "urn:oasis:names:tc:opendocument:xmlns:office:1.0",

@@ -17,7 +17,7 @@ import pytest
 from test_quality import fixture_warehouse
 
 from ykt.config import load_programs
-from ykt.quality import QualitySummary, check_quality
+from ykt.quality.suite import QualitySummary, check_quality
 
 CHROMIUM = Path("/usr/bin/chromium")
 FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

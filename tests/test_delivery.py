@@ -22,11 +22,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import polars as pl
 import pytest
 
-from ykt.cases import case_json_lines, update_cases
+from ykt.cases.lifecycle import case_json_lines, update_cases
 from ykt.config import load_programs
-from ykt.delivery import deliver, platform_token
+from ykt.deliver.platform import deliver, platform_token
 from ykt.errors import DeliveryError
-from ykt.warehouse import Warehouse
+from ykt.warehouse.connection import Warehouse
 
 TOKEN = "tok-SECRET-7f3a9c21"
 NIGHT_1 = dt.date(2024, 9, 12)

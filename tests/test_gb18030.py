@@ -2,12 +2,12 @@
 
 Fixtures are built from Python's own encoder, so they cover every character a GB18030 file
 can hold; the edition differences are the 25 two-byte codes and the retired four-byte codes
-listed in ykt.gb18030."""
+listed in ykt.ingest.read.gb18030."""
 from __future__ import annotations
 
 import pytest
 
-from ykt import gb18030
+from ykt.ingest.read import gb18030
 
 needs_iconv = pytest.mark.skipif(gb18030._iconv() is None, reason="this process has no usable glibc iconv")
 # Characters whose 2000-edition four-byte codes the 2022 edition retired (glibc rejects those bytes).

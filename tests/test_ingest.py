@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 
 from tests.hostile import PEOPLE, make_id, write_all
-from ykt import ingest
-from ykt.archive import content_hash
+from ykt.ingest import night as ingest
+from ykt.ingest.archive import content_hash
 from ykt.config import load_programs
-from ykt.ingest import discover_inbox, ingest_inbox
-from ykt.reading import load_aliases
-from ykt.warehouse import Warehouse
+from ykt.ingest.night import discover_inbox, ingest_inbox
+from ykt.ingest.read.tables import load_aliases
+from ykt.warehouse.connection import Warehouse
 
 PROGRAMS = load_programs()
 ALIASES = load_aliases()

@@ -10,8 +10,8 @@ import pytest
 from stdnum.cn import ric
 
 from ykt.config import load_programs
-from ykt.model import LOADED_COLUMNS, RawTable
-from ykt.normalising import (
+from ykt.ingest.types import LOADED_COLUMNS, RawTable
+from ykt.ingest.normalise.fields import (
     WHITESPACE, amount_expr, card_expr, date_expr, id_number_expr, name_expr, normalise, parse_table, period_expr, status_expr,
 )
 

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from stdnum import luhn
 from stdnum.cn import ric
 
-from ykt.normalising import amount_expr, date_expr, id_number_expr, luhn_ok_expr, period_expr
+from ykt.ingest.normalise.fields import amount_expr, date_expr, id_number_expr, luhn_ok_expr, period_expr
 
 FAST = settings(max_examples=60, deadline=None)
 WIDE = str.maketrans("0123456789X.,", "０１２３４５６７８９Ｘ．，")

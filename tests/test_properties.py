@@ -17,10 +17,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from rule_fixtures import Scenario, card
-from ykt.cases import update_cases
+from ykt.cases.lifecycle import update_cases
 from ykt.config import load_programs
-from ykt.rules import load_registry, run_rules
-from ykt.warehouse import Warehouse
+from ykt.detect.engine import load_registry, run_rules
+from ykt.warehouse.connection import Warehouse
 
 AS_OF = dt.date(2024, 5, 20)
 PROGRAMS = ("DIBAO", "CHILD", "GENGDI")

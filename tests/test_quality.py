@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from ykt.config import load_programs
-from ykt.quality import QualitySummary, check_quality, offline_page, quality_batches
-from ykt.warehouse import Warehouse
+from ykt.quality.suite import QualitySummary, check_quality, offline_page, quality_batches
+from ykt.warehouse.connection import Warehouse
 
 # Run Q1 loaded a roster and a bank file and rejected a third file; run Q0 loaded an older roster.
 # Designed problems (each one check must catch, with the file and row it names):

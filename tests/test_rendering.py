@@ -17,8 +17,8 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from test_reports import FULL_ID, RULE_TITLES, fixture_report, fixture_warehouse, text_cells
-from ykt.reports import CASE_COLUMNS, DISCREPANCY_COLUMNS
-from ykt.rendering import OUTPUT_NAMES, _atomic, _sheet_name, write_outputs
+from ykt.report.model import CASE_COLUMNS, DISCREPANCY_COLUMNS
+from ykt.report.render import OUTPUT_NAMES, _atomic, _sheet_name, write_outputs
 
 GOLDEN = Path(__file__).parent / "golden"
 REGENERATE = os.environ.get("YKT_REGENERATE_GOLDEN") == "1"
@@ -220,7 +220,7 @@ def test_a_failed_write_leaves_the_previous_file_untouched(tmp_path):
 
 def test_quality_summary_reaches_run_json_and_the_summary_sheet(tmp_path):
     """A night whose payments suite failed one check: run.json carries it and 汇总 quotes the Chinese text."""
-    from ykt.quality import KindValidation, QualityFailure, QualitySummary
+    from ykt.quality.suite import KindValidation, QualityFailure, QualitySummary
 
     failure = QualityFailure(kind="payments", expectation="expect_column_values_to_be_in_set", column="status",
                              unexpected=2, description="代发明细：发放失败的笔数不应超过 20%，2 行不符合，如 bank.csv 第4行")

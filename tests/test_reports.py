@@ -13,8 +13,8 @@ import polars as pl
 import pytest
 
 from ykt.config import load_programs
-from ykt.reports import CASE_COLUMNS, DISCREPANCY_COLUMNS, REJECT_COLUMNS, Report, build_report
-from ykt.warehouse import Warehouse
+from ykt.report.model import CASE_COLUMNS, DISCREPANCY_COLUMNS, REJECT_COLUMNS, Report, build_report
+from ykt.warehouse.connection import Warehouse
 
 FIXTURE_SQL = Path(__file__).parent / "golden" / "warehouse_fixture.sql"
 AS_OF = dt.date(2024, 4, 20)
@@ -118,7 +118,7 @@ def test_case_counts_come_from_tonights_events(report):
 
 def test_counts_reported_by_the_cases_step_win():
     """When the cases step reports its own figures (a dataclass), the report shows those."""
-    from ykt.cases import CaseCounts
+    from ykt.cases.lifecycle import CaseCounts
 
     reported = CaseCounts(opened=7, reopened=1, escalated=2, resolved=3, open_total=9, escalated_total=2)
     report = fixture_report(case_counts=reported)

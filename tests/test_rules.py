@@ -20,8 +20,8 @@ import yaml
 from rule_fixtures import Scenario, card, case_id, findings, name, resident_id
 from ykt.config import load_programs
 from ykt.errors import ConfigError, RuleExecutionError
-from ykt.rules import FIXED_ROUTES, default_ruleset_dir, install_programs, load_registry, run_rules
-from ykt.warehouse import Warehouse
+from ykt.detect.engine import FIXED_ROUTES, default_ruleset_dir, install_programs, load_registry, run_rules
+from ykt.warehouse.connection import Warehouse
 
 D = dt.date
 MARCH_DUE = D(2024, 3, 10)

@@ -20,10 +20,10 @@ from python_calamine import CalamineWorkbook
 from stdnum import numdb
 
 from ykt.config import load_programs
-from ykt.rules import load_registry, run_rules
+from ykt.detect.engine import load_registry, run_rules
 from ykt.sample_data.generate import DEFAULT_SEED, generate_demo, main
 from ykt.sample_data.story import NIGHTS, build_story
-from ykt.warehouse import Warehouse
+from ykt.warehouse.connection import Warehouse
 
 ROOT = Path(__file__).resolve().parents[1]
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)

@@ -8,9 +8,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from ykt.model import LOADED_COLUMNS, RawTable
+from ykt.ingest.types import LOADED_COLUMNS, RawTable
 from ykt.schemas.models import MODELS
-from ykt.validating import ContractError, validate_loaded, validate_normalised, validate_raw
+from ykt.ingest.validate.contract import ContractError, validate_loaded, validate_normalised, validate_raw
 
 ID_A = "11010519491231002X"
 ID_B = "360426199101010071"

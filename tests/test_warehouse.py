@@ -16,8 +16,8 @@ import pytest
 
 from rule_fixtures import Scenario, findings, resident_id
 from ykt.config import load_programs
-from ykt.rules import load_registry, run_rules
-from ykt.warehouse import ROW_HASHES, Warehouse
+from ykt.detect.engine import load_registry, run_rules
+from ykt.warehouse.connection import ROW_HASHES, Warehouse
 
 AS_OF = dt.date(2024, 4, 1)
 

@@ -80,7 +80,7 @@ class Programs:
 
 
 def default_programs_path() -> Path:
-    return Path(str(resources.files("ykt.ruleset").joinpath("programs.yaml")))
+    return Path(str(resources.files("ykt.rules").joinpath("programs.yaml")))
 
 
 def read_yaml(path: Path) -> Any:

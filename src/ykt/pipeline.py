@@ -14,7 +14,7 @@ from pathlib import Path
 
 from ykt.config import Programs, load_programs
 from ykt.errors import ConfigError
-from ykt.warehouse import Warehouse
+from ykt.warehouse.connection import Warehouse
 
 DEFAULT_DB = Path("ykt.duckdb")
 DEFAULT_OUT = Path("out")
@@ -59,8 +59,8 @@ class NightResult:
 
 def load_config(programs_path: Path | None = None) -> Config:
     """Programs, column aliases and rules, validated together: every problem reported at once."""
-    from ykt.reading import load_aliases
-    from ykt.rules import load_registry
+    from ykt.ingest.read.tables import load_aliases
+    from ykt.detect.engine import load_registry
 
     problems = []
     loaded = {}
@@ -94,7 +94,7 @@ def finish_run(wh: Warehouse, run_id: str, finished_at: dt.datetime, summary: di
 
 
 def ingest(wh: Warehouse, options: NightOptions, config: Config, run_id: str) -> list:
-    from ykt.ingest import ingest_inbox
+    from ykt.ingest.night import ingest_inbox
 
     own_files = (options.db, Path(f"{options.db}.wal"), options.out)  # never mistaken for uploads
     return ingest_inbox(wh, options.inbox, config.programs, config.aliases, run_id, options.archive,
@@ -102,19 +102,19 @@ def ingest(wh: Warehouse, options: NightOptions, config: Config, run_id: str) ->
 
 
 def detect(wh: Warehouse, config: Config, as_of: dt.date) -> dict[str, int]:
-    from ykt.rules import run_rules
+    from ykt.detect.engine import run_rules
 
     return run_rules(wh, config.programs, config.registry, as_of)
 
 
 def follow_cases(wh: Warehouse, config: Config, as_of: dt.date, run_id: str):
-    from ykt.cases import update_cases
+    from ykt.cases.lifecycle import update_cases
 
     return update_cases(wh, config.programs, as_of, run_id)
 
 
 def check_quality(wh: Warehouse, config: Config, run_id: str, out: Path):
-    from ykt.quality import check_quality as run_suite
+    from ykt.quality.suite import check_quality as run_suite
 
     # GX's Data Docs site insists on an absolute folder
     return run_suite(wh, run_id, out.resolve(), config.programs)
@@ -122,8 +122,8 @@ def check_quality(wh: Warehouse, config: Config, run_id: str, out: Path):
 
 def write_reports(wh: Warehouse, config: Config, run_id: str, as_of: dt.date, rule_counts: dict[str, int],
                   case_counts, started_at: dt.datetime, quality, out: Path) -> dict[str, Path]:
-    from ykt.rendering import write_outputs
-    from ykt.reports import build_report
+    from ykt.report.render import write_outputs
+    from ykt.report.model import build_report
 
     finished_at = dt.datetime.now()
     report = build_report(wh, run_id, as_of, config.programs,
@@ -138,7 +138,7 @@ def write_reports(wh: Warehouse, config: Config, run_id: str, as_of: dt.date, ru
 def deliver_cases(wh: Warehouse, endpoint: str | None):
     if not endpoint:
         return None
-    from ykt.delivery import deliver, platform_token
+    from ykt.deliver.platform import deliver, platform_token
 
     return deliver(wh, endpoint, platform_token())
 

@@ -21,7 +21,7 @@ Params = Mapping[str, Any] | Sequence[Any] | None
 
 
 def schema_sql() -> str:
-    return resources.files("ykt").joinpath("sql/schema.sql").read_text(encoding="utf-8")
+    return resources.files("ykt.warehouse").joinpath("schema.sql").read_text(encoding="utf-8")
 
 
 # Row hashes: 64-bit hashes of the texts the nightly reconciliation joins, groups and compares

@@ -31,10 +31,10 @@ import polars as pl
 
 from ykt.config import Programs
 from ykt.errors import InputFileError
-from ykt.model import KINDS, RawTable, TableEnd
-from ykt.reading_aliases import ColumnAliases, load_aliases, normalise_header
-from ykt.reading_hints import Hint, period_hint, program_hint
-from ykt.reading_layout import (
+from ykt.ingest.types import KINDS, RawTable, TableEnd
+from ykt.ingest.read.aliases import ColumnAliases, load_aliases, normalise_header
+from ykt.ingest.read.hints import Hint, period_hint, program_hint
+from ykt.ingest.read.layout import (
     HEADER_SCAN_ROWS,
     IDENTITY_ROLES,
     Header,
@@ -51,7 +51,7 @@ from ykt.reading_layout import (
     table_body,
     title_lines,
 )
-from ykt.reading_sources import TEXT_SUFFIXES, Grid, csv_encoding_error, csv_grids, merged_ranges, read_grids, xls_number_rows
+from ykt.ingest.read.sources import TEXT_SUFFIXES, Grid, csv_encoding_error, csv_grids, merged_ranges, read_grids, xls_number_rows
 
 __all__ = [
     "ColumnAliases", "load_aliases", "normalise_header", "read_tables", "read_batches", "ColumnDecisionsChanged",

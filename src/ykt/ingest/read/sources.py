@@ -24,7 +24,7 @@ import fastexcel
 import polars as pl
 import python_calamine
 
-from ykt import gb18030
+from ykt.ingest.read import gb18030
 from ykt.errors import InputFileError
 
 EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls")

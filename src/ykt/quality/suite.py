@@ -30,8 +30,8 @@ import polars as pl
 
 from ykt.config import Programs
 from ykt.masking import mask_value_expr
-from ykt.reports import KIND_LABELS
-from ykt.warehouse import Warehouse
+from ykt.report.model import KIND_LABELS
+from ykt.warehouse.connection import Warehouse
 
 # An amount more than this many times its program's standard (or median) is implausible.
 PLAUSIBLE_FACTOR = 10

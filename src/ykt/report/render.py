@@ -1,5 +1,5 @@
 """Rendering a `Report` into the night's output files. No queries and no masking here:
-`ykt.reports` already made every value what its reader may see.
+`ykt.report.model` already made every value what its reader may see.
 
 Every file is written atomically (a temporary file in the same folder, then os.replace),
 so a reader never sees half a report. Contracts (issue 2):
@@ -7,7 +7,7 @@ so a reader never sees half a report. Contracts (issue 2):
 - discrepancies.csv / rejects.csv: UTF-8 with BOM (Excel opens them), ISO dates, amounts as 1350.00.
 - cases.jsonl / clues.jsonl: one object per line, sorted by case_id, UTF-8 (not \\u-escaped), dates ISO,
   `amount` a JSON number written with exactly two decimals (171520.00). Each line is byte for byte the
-  payload `ykt.cases` queues for the platform (one definition of a case object). No timestamps inside:
+  payload `ykt.cases.lifecycle` queues for the platform (one definition of a case object). No timestamps inside:
   re-running a night is byte-identical.
 - run.json: the run's accounting (files, findings per rule, cases, KPIs, data quality).
 - exceptions.xlsx: the inspectors' workbook (see `write_exceptions_xlsx`).
@@ -32,8 +32,8 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from ykt.cases import KPI_LABELS
-from ykt.reports import DISCREPANCY_COLUMNS, KIND_LABELS, REJECT_COLUMNS, Report
+from ykt.cases.lifecycle import KPI_LABELS
+from ykt.report.model import DISCREPANCY_COLUMNS, KIND_LABELS, REJECT_COLUMNS, Report
 
 OUTPUT_NAMES = ("discrepancies.csv", "cases.jsonl", "clues.jsonl", "rejects.csv", "run.json", "exceptions.xlsx")
 
@@ -148,8 +148,8 @@ CASE_SHEET_COLUMNS = (
     Column("deadline", "办理期限", "date"), Column("status_label", "状态"), Column("resolved_on", "办结日期", "date"),
     Column("summary", "摘要"),
 )
-# The KPI columns of the 汇总 sheet (labels from ykt.cases) and their cell styles. Days to resolve is the
-# median, as issue 4 and ykt.cases define it.
+# The KPI columns of the 汇总 sheet (labels from ykt.cases.lifecycle) and their cell styles. Days to resolve is the
+# median, as issue 4 and ykt.cases.lifecycle define it.
 KPI_SHEET_COLUMNS = (
     ("opened", "plain"), ("resolved", "plain"), ("resolution_rate", "percent"), ("median_days_to_resolve", "days"),
     ("escalated", "plain"), ("amount_at_stake", "amount"), ("amount_recovered", "amount"),

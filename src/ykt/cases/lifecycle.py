@@ -9,7 +9,7 @@ inside one transaction per night:
     resolved ──(the case_id recurs)──▶ open again (reopened_count + 1, new deadline)
 
 Every state change is a `case_events` row and, for complaint cases, an `outbox` row
-(written in the same transaction) that `ykt.delivery` posts to the platform. A case
+(written in the same transaction) that `ykt.deliver.platform` posts to the platform. A case
 is never deleted. Re-running the same night changes nothing: the changes are derived
 from the difference between the findings and the stored state, and a re-run finds none.
 """
@@ -24,7 +24,7 @@ import polars as pl
 from ykt.config import Programs
 from ykt.errors import UsageError
 from ykt.masking import mask_card_expr, mask_id_expr
-from ykt.warehouse import Warehouse
+from ykt.warehouse.connection import Warehouse
 
 # Rules whose finding heads a group of member findings that carry its case_id
 # (BATCH_STALLED heads the MISSING findings of one village group): such a case

@@ -2,7 +2,7 @@
 
 `build_report` runs a handful of set-based queries and returns a frozen `Report`:
 plain totals plus polars frames whose values are already what a reader sees
-(masked IDs and cards, program names, ISO dates). Rendering (`ykt.rendering`)
+(masked IDs and cards, program names, ISO dates). Rendering (`ykt.report.render`)
 only lays these out as csv/jsonl/json/xlsx; it never queries or masks.
 
 Two frames keep full identifiers on purpose: `discrepancies` (the bureau's own
@@ -18,10 +18,10 @@ from typing import Any
 
 import polars as pl
 
-from ykt.cases import case_kpis, case_listing
+from ykt.cases.lifecycle import case_kpis, case_listing
 from ykt.config import Programs
 from ykt.masking import mask_card_expr, mask_id_expr, mask_value_expr
-from ykt.warehouse import Warehouse
+from ykt.warehouse.connection import Warehouse
 
 # discrepancies.csv, in contract order (issue 2). `group` is the warehouse's group_name.
 DISCREPANCY_COLUMNS = (
@@ -84,7 +84,7 @@ class Report:
     files: tuple[FileLine, ...]
     rules: tuple[RuleLine, ...]
     case_counts: CaseCounts
-    kpis: Mapping[str, Any] | None  # ykt.cases.Kpis.as_dict(): {as_of, overall, departments: [...]}
+    kpis: Mapping[str, Any] | None  # ykt.cases.lifecycle.Kpis.as_dict(): {as_of, overall, departments: [...]}
     quality: Mapping[str, Any] | None
     discrepancies: pl.DataFrame    # DISCREPANCY_COLUMNS, FULL identifiers (bureau systems only)
     findings: pl.DataFrame         # FINDING_DISPLAY_COLUMNS, masked
@@ -187,7 +187,7 @@ def _rule_lines(rule_titles: Mapping[str, str], rule_counts: Mapping[str, int],
 # -- cases -----------------------------------------------------------------------------------------
 
 def _case_listing(wh: Warehouse, as_of: dt.date, route: str) -> tuple[pl.DataFrame, pl.Series]:
-    """Cases of one route open or escalated at as_of plus those this run resolved (ykt.cases decides which):
+    """Cases of one route open or escalated at as_of plus those this run resolved (ykt.cases.lifecycle decides which):
     the frame a person reads (CASE_COLUMNS) and the JSON lines of the platform, from one query."""
     listing = case_listing(wh, as_of, route)
     frame = listing.with_columns(
@@ -220,7 +220,7 @@ def _case_counts(wh: Warehouse, run_id: str, as_of: dt.date, reported: object) -
 
 
 def _department_kpis(wh: Warehouse, as_of: dt.date) -> Mapping[str, Any]:
-    """Complaint-case KPIs overall and per department, as ykt.cases computes them."""
+    """Complaint-case KPIs overall and per department, as ykt.cases.lifecycle computes them."""
     return case_kpis(wh, as_of).as_dict()
 
 

@@ -17,7 +17,7 @@ import polars as pl
 
 from ykt.errors import YktError
 from ykt.masking import mask_value_expr
-from ykt.model import REJECT_COLUMNS, RawTable
+from ykt.ingest.types import REJECT_COLUMNS, RawTable
 from ykt.reasons import ROW_REASONS
 from ykt.schemas.models import INVALID_REASONS, MISSING_REASONS, MODELS
 
@@ -119,7 +119,7 @@ def _failure_reason(schema_context: str, column: str | None, check: str) -> str 
 def failure_rejects(failures: pl.DataFrame, typed: pl.DataFrame, table: RawTable) -> pl.DataFrame:
     """Pandera failure cases (row index into `typed`) → rejects rows with the file's
     own row number and header. Schema-level failures (no row) are defects and raise."""
-    from ykt.normalising import error_sources
+    from ykt.ingest.normalise.fields import error_sources
 
     kinds = failures.select("schema_context", "column", "check").unique()  # a few kinds, however many rows fail
     kinds = kinds.with_columns(pl.Series("reason_code", [_failure_reason(*k) for k in kinds.iter_rows()], dtype=pl.String))

@@ -11,7 +11,7 @@ public fields with `.struct.field(...)`. No parser touches a row in Python.
 
 `normalise()` applies them to one RawTable, resolves program, period, amount and
 due date against a small programs frame (a join, not a loop), validates the
-typed result with pandera (`ykt.validating`) and returns a `Normalised`.
+typed result with pandera (`ykt.ingest.validate.contract`) and returns a `Normalised`.
 """
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ from functools import lru_cache
 import polars as pl
 
 from ykt.config import Programs
-from ykt.model import KEY_COLUMNS, LOADED_COLUMNS, REJECT_COLUMNS, Normalised, RawTable
+from ykt.ingest.types import KEY_COLUMNS, LOADED_COLUMNS, REJECT_COLUMNS, Normalised, RawTable
 
 F = pl.field
 # The in-memory engine runs these wide, join-heavy plans about twice as fast as
@@ -719,7 +719,7 @@ def error_sources(table: RawTable) -> dict[str, tuple[str, str | None]]:
 
 def expression_rejects(parsed: pl.DataFrame, table: RawTable) -> pl.DataFrame:
     """One rejects row per (row, failing column): header text, masked raw value, code, reason."""
-    from ykt.validating import make_rejects
+    from ykt.ingest.validate.contract import make_rejects
 
     parts = [
         parsed.select(
@@ -742,7 +742,7 @@ def normalise(table: RawTable, programs: Programs, *, date1904: bool = False, ke
     `key_check=False` (one part of a table read in parts): the in-file key uniqueness is
     left to the loader, which gets the keys of the typed rows pandera rejected (typed_keys).
     """
-    from ykt.validating import validate_loaded, validate_normalised, validate_raw
+    from ykt.ingest.validate.contract import validate_loaded, validate_normalised, validate_raw
 
     validate_raw(table)
     parsed = parse_table(table, programs, date1904=date1904)

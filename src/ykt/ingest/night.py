@@ -28,14 +28,14 @@ from pathlib import Path
 
 import polars as pl
 
-from ykt.archive import archive_file, content_hash
+from ykt.ingest.archive import archive_file, content_hash
 from ykt.config import Programs
 from ykt.errors import InputFileError
-from ykt.model import KEY_COLUMNS, KINDS, LOADED_COLUMNS, TABLE_OF_KIND, FileResult, Normalised, RawTable, TableEnd
-from ykt.normalising import normalise
+from ykt.ingest.types import KEY_COLUMNS, KINDS, LOADED_COLUMNS, TABLE_OF_KIND, FileResult, Normalised, RawTable, TableEnd
+from ykt.ingest.normalise.fields import normalise
 from ykt.reasons import FILE_REASONS
-from ykt.validating import NO_REJECTS, make_rejects
-from ykt.warehouse import Warehouse
+from ykt.ingest.validate.contract import NO_REJECTS, make_rejects
+from ykt.warehouse.connection import Warehouse
 
 INBOX_FOLDERS: dict[str, str] = {
     "roster": "roster",
@@ -103,7 +103,7 @@ class CheckedTable:
 def check_file(path: Path, kind: str | None, programs: Programs, aliases) -> list[CheckedTable]:
     """Read, normalise and validate a file without loading it (`ykt check`).
     Raises InputFileError when the file cannot be used as a whole."""
-    from ykt.reading import detect_kind
+    from ykt.ingest.read.tables import detect_kind
 
     kind = kind or _kind_from_folder(Path(path)) or detect_kind(Path(path), aliases)
     prepared = prepare_file(Path(path), kind, programs, aliases)
@@ -132,7 +132,7 @@ class Prepared:
 
 def prepare_file(path: Path, kind: str, programs: Programs, aliases) -> Prepared:
     """Read and normalise every table of one file; an unusable file comes back as its error."""
-    from ykt.reading import read_tables
+    from ykt.ingest.read.tables import read_tables
 
     try:
         tables = read_tables(path, kind, aliases, programs)
@@ -152,7 +152,7 @@ _FILE_DONE = object()   # closes one file's items in the stream
 def _read_stream(jobs: list[tuple[Path, str]], programs: Programs, aliases, batch_rows: int) -> Iterator[object]:
     """Every job's parts and TableEnds in order; a file that cannot be read gives its error as an
     item (the stream goes on with the next file); each file's items end with _FILE_DONE."""
-    from ykt.reading import ColumnDecisionsChanged, read_batches
+    from ykt.ingest.read.tables import ColumnDecisionsChanged, read_batches
 
     for path, kind in jobs:
         try:
@@ -278,7 +278,7 @@ def ingest_file(
 ) -> FileResult:
     """Archive, read, normalise and load one (new) file in one transaction.
     `parts`: the file's items of ingest_inbox's pipeline (shared by all files); by default its own."""
-    from ykt.reading import ColumnDecisionsChanged, count_data_rows
+    from ykt.ingest.read.tables import ColumnDecisionsChanged, count_data_rows
 
     received_at = dt.datetime.now().replace(microsecond=0)
     archived = archive_file(path, archive_dir, file_hash, uploaded_by=uploaded_by, received_at=received_at)
@@ -305,7 +305,7 @@ def _drain(items: Iterator[object]) -> None:
 
 
 def _reload(wh: Warehouse, receipt: "_Receipt", programs: Programs, aliases, decisions: dict[str, bool]) -> FileResult:
-    from ykt.reading import count_data_rows, read_batches
+    from ykt.ingest.read.tables import count_data_rows, read_batches
 
     parts = _normalised_stream(read_batches(receipt.path, receipt.kind, aliases, programs, BATCH_ROWS, decisions), programs)
     try:
@@ -660,7 +660,7 @@ def _insert_file_reject(wh: Warehouse, file_hash: str, name: str, reason_code: s
 def _record_stray(wh: Warehouse, run_id: str, path: Path, inbox: Path) -> FileResult:
     """An upload outside the kind folders: reported in run.json only (not in `files`, so
     the same bytes moved into the right folder load normally)."""
-    from ykt.reading import count_data_rows
+    from ykt.ingest.read.tables import count_data_rows
 
     rows = count_data_rows(path)
     folders = "、".join(f"{f}/" for f in INBOX_FOLDERS.values())

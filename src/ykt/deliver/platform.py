@@ -1,6 +1,6 @@
 """Delivery of complaint cases to the 小微权力“监督一点通” platform.
 
-`ykt.cases.update_cases` writes one `outbox` row per complaint-case state change, in the
+`ykt.cases.lifecycle.update_cases` writes one `outbox` row per complaint-case state change, in the
 same transaction as the change, so nothing is lost while the platform is down. `deliver`
 posts the undelivered rows, oldest event first, each as the JSON object of a cases.jsonl
 line, with `Idempotency-Key: case_id:status:event-date`:
@@ -28,9 +28,9 @@ import urllib.request
 from dataclasses import dataclass
 
 from ykt.errors import DeliveryError, UsageError
-from ykt.warehouse import Warehouse
+from ykt.warehouse.connection import Warehouse
 
-log = logging.getLogger("ykt.delivery")
+log = logging.getLogger("ykt.deliver.platform")
 
 TOKEN_ENV = "YKT_PLATFORM_TOKEN"
 RETRYABLE_STATUSES = frozenset({408, 429})

@@ -16,7 +16,7 @@ from typing import Any
 
 from ykt.config import ConfigProblems, read_yaml
 from ykt.errors import ConfigError, ConfigProblem
-from ykt.model import KINDS
+from ykt.ingest.types import KINDS
 
 # The role contract of docs/architecture.md: which kinds may use each role.
 ROLE_KINDS: dict[str, tuple[str, ...]] = {

@@ -24,7 +24,7 @@ import yaml
 
 from ykt.config import Programs, Settings
 from ykt.errors import ConfigError, ConfigProblem, RuleExecutionError
-from ykt.warehouse import Warehouse
+from ykt.warehouse.connection import Warehouse
 
 ROUTES = ("complaint", "clue", "record")
 
@@ -408,7 +408,7 @@ def _run_in_order(wh: Warehouse, registry: RuleRegistry, params: dict[str, Any])
 # ---------------------------------------------------------------------------------------------
 
 def default_ruleset_dir() -> Path:
-    return Path(str(resources.files("ykt.ruleset")))
+    return Path(str(resources.files("ykt.rules")))
 
 
 class _Problems:

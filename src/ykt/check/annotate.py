@@ -7,7 +7,7 @@ read / ok / rejected, reasons by count, what to do). The clerk fixes the file in
 and uploads it again. A file without problems gets no copy (and a stale copy from an
 earlier check is removed, so it cannot mislead).
 
-Validation is `ykt.ingest.check_file` — the very code the nightly load runs — so `ykt check`
+Validation is `ykt.ingest.night.check_file` — the very code the nightly load runs — so `ykt check`
 and the night never disagree. openpyxl only renders here.
 """
 from __future__ import annotations
@@ -29,9 +29,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from ykt.config import Programs
 from ykt.errors import InputFileError
-from ykt.reading import KIND_NAMES, detect_kind
-from ykt.reading_aliases import ColumnAliases
-from ykt.reading_sources import Grid, read_grids
+from ykt.ingest.read.tables import KIND_NAMES, detect_kind
+from ykt.ingest.read.aliases import ColumnAliases
+from ykt.ingest.read.sources import Grid, read_grids
 
 RESULT_SUFFIX = ".检查结果.xlsx"
 SUMMARY_SHEET = "检查汇总"
@@ -78,7 +78,7 @@ class CheckResult:
 
 @dataclass(frozen=True)
 class Validation:
-    """The outcome of validating one file (ykt.ingest.check_file), in the shape this module uses."""
+    """The outcome of validating one file (ykt.ingest.night.check_file), in the shape this module uses."""
 
     rows_read: int
     rejects: pl.DataFrame          # sheet, row, column, value_masked, reason_code, reason
@@ -122,8 +122,8 @@ def _finish(path: Path, kind: str | None, validation: Validation) -> CheckResult
 
 
 def validate_file(path: Path, kind: str, programs: Programs, aliases: ColumnAliases) -> Validation:
-    """The nightly load's own validation (ykt.ingest.check_file), every table of the file together."""
-    from ykt.ingest import check_file
+    """The nightly load's own validation (ykt.ingest.night.check_file), every table of the file together."""
+    from ykt.ingest.night import check_file
 
     try:
         tables = check_file(path, kind, programs, aliases)
@@ -169,7 +169,7 @@ def bad_cells(rejects: pl.DataFrame, positions: pl.DataFrame) -> pl.DataFrame:
 
 
 def header_positions(tables) -> pl.DataFrame:
-    """(sheet, label, col) for every recognised header of every checked table (ykt.ingest.CheckedTable:
+    """(sheet, label, col) for every recognised header of every checked table (ykt.ingest.night.CheckedTable:
     the reader's own column positions, so the file is not read again to find them)."""
     rows = [(t.sheet or "", label, col) for t in tables for label, col in t.columns.items()]
     return pl.DataFrame(rows, schema={"sheet": pl.Utf8, "label": pl.Utf8, "col": pl.Int64}, orient="row").unique(

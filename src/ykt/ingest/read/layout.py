@@ -12,7 +12,7 @@ from decimal import Decimal, InvalidOperation
 
 import polars as pl
 
-from ykt.reading_aliases import ColumnAliases, KindSpec, normalise_header
+from ykt.ingest.read.aliases import ColumnAliases, KindSpec, normalise_header
 
 HEADER_SCAN_ROWS = 30
 IDENTITY_ROLES = ("id_number", "head_id", "payee_id", "card_number")

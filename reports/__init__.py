@@ -1,0 +1,1 @@
+"""Report layouts and templates as data (installed as ykt.reports)."""
