@@ -1,5 +1,6 @@
 """Package discovery for the code under src/, plus the design card's top-level folders installed inside
 the package (each maps one folder to one package; pyproject.toml cannot combine discovery with a mapping)."""
+
 from setuptools import find_packages, setup
 
 TOP_LEVEL_PACKAGES = {

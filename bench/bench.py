@@ -28,9 +28,11 @@ is process start-up, not the work of whichever phase happens to import it first.
 
 Prints a table with the ratios the issues set targets for, and writes DIR/results.json.
 """
+
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import datetime as dt
 import importlib
@@ -41,56 +43,97 @@ import platform
 import shutil
 import sys
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import warnings
-
-import ykt  # noqa: F401  (first: it sets the allocator for polars, which only reads it on import, as the product's entry points do)
-
 import numpy as np
 import polars as pl
 
+import ykt  # noqa: F401  (first: it sets the allocator for polars, which only reads it on import, as the product's entry points do)
 from ykt.ingest.read import gb18030
 from ykt.sample_data.identity import people
 from ykt.sample_data.writers import Table, csv_text, total_row, write_xlsx
 
 HERE = Path(__file__).resolve().parent
-FORMAT_VERSION = 2                     # bump when the generated files change shape (2: realistic anomaly mix)
-AS_OF = dt.date(2024, 7, 20)           # every period below is due (and graced) by then
+FORMAT_VERSION = 2  # bump when the generated files change shape (2: realistic anomaly mix)
+AS_OF = dt.date(2024, 7, 20)  # every period below is due (and graced) by then
 PERIODS = ("2024-01", "2024-02", "2024-03", "2024-04", "2024-05", "2024-06")
-PROGRAM_SHARE = (("DIBAO", 0.7, 100), ("TEKUN", 0.15, 500), ("DISABLED", 0.15, 60))   # code, share, amount floor (元)
+PROGRAM_SHARE = (
+    ("DIBAO", 0.7, 100),
+    ("TEKUN", 0.15, 500),
+    ("DISABLED", 0.15, 60),
+)  # code, share, amount floor (元)
 # The fate of each entitlement (share of all entitlements); the rest are paid in full on the 8th. Each share is a
 # realistic county rate (0.05-0.3%), so every rule fires without the anomalies swamping the night.
 OUTCOME_SHARES = (
-    ("unpaid", 0.003),       # no bank row at all                         → MISSING
-    ("failed", 0.002),       # one failure on the 3rd, never re-issued    → FAILED_NOT_REISSUED
-    ("late", 0.003),         # paid on the 25th                           → PAID_LATE
-    ("half", 0.001),         # half the amount                            → UNDERPAID
-    ("double", 0.0005),      # twice the amount in one payment            → OVERPAID
-    ("duplicate", 0.001),    # paid again the next day                    → DUPLICATE
+    ("unpaid", 0.003),  # no bank row at all                         → MISSING
+    ("failed", 0.002),  # one failure on the 3rd, never re-issued    → FAILED_NOT_REISSUED
+    ("late", 0.003),  # paid on the 25th                           → PAID_LATE
+    ("half", 0.001),  # half the amount                            → UNDERPAID
+    ("double", 0.0005),  # twice the amount in one payment            → OVERPAID
+    ("duplicate", 0.001),  # paid again the next day                    → DUPLICATE
 )
-UNENTITLED_SHARE = 0.001         # of the fully paid: also paid for 2023-12, which no roster covers → UNENTITLED
-PAYEE_MISMATCH_SHARE = 0.0002    # of people: the bank's account holder (户名) is somebody else   → PAYEE_MISMATCH
-SHARED_CARD_SHARE = 0.0001       # of people: registered and paid on the next person's card       → SHARED_ACCOUNT
-STALLED_PERIOD = "2024-05"       # 第1镇第1村 1组 and 2组 got no payment at all that month     → BATCH_STALLED
+UNENTITLED_SHARE = 0.001  # of the fully paid: also paid for 2023-12, which no roster covers → UNENTITLED
+PAYEE_MISMATCH_SHARE = (
+    0.0002  # of people: the bank's account holder (户名) is somebody else   → PAYEE_MISMATCH
+)
+SHARED_CARD_SHARE = 0.0001  # of people: registered and paid on the next person's card       → SHARED_ACCOUNT
+STALLED_PERIOD = "2024-05"  # 第1镇第1村 1组 and 2组 got no payment at all that month     → BATCH_STALLED
 FAILURE_REASONS = ("卡号已注销", "账户未激活", "户名与账号不符", "账户已冻结")
-ALL_PHASES = ("bare_read", "read", "normalise", "ingest", "rules", "cases", "outputs", "antijoin", "pandas", "xlsx")
-ROSTER_HEADER = ("姓名", "身份证号码", "银行卡号", "补贴项目", "发放期间", "应发金额", "乡镇(街道)", "村(社区)", "组")
-PAYMENT_HEADER = ("姓名", "身份证号码", "户名", "银行账号", "补贴项目", "发放期间", "发放金额", "发放日期", "发放状态", "失败原因",
-                  "乡镇(街道)", "村(社区)", "组")
-PROGRAM_NAMES = {"DIBAO": "城乡居民最低生活保障金", "TEKUN": "特困人员救助供养金", "DISABLED": "残疾人两项补贴"}
+ALL_PHASES = (
+    "bare_read",
+    "read",
+    "normalise",
+    "ingest",
+    "rules",
+    "cases",
+    "outputs",
+    "antijoin",
+    "pandas",
+    "xlsx",
+)
+ROSTER_HEADER = (
+    "姓名",
+    "身份证号码",
+    "银行卡号",
+    "补贴项目",
+    "发放期间",
+    "应发金额",
+    "乡镇(街道)",
+    "村(社区)",
+    "组",
+)
+PAYMENT_HEADER = (
+    "姓名",
+    "身份证号码",
+    "户名",
+    "银行账号",
+    "补贴项目",
+    "发放期间",
+    "发放金额",
+    "发放日期",
+    "发放状态",
+    "失败原因",
+    "乡镇(街道)",
+    "村(社区)",
+    "组",
+)
+PROGRAM_NAMES = {
+    "DIBAO": "城乡居民最低生活保障金",
+    "TEKUN": "特困人员救助供养金",
+    "DISABLED": "残疾人两项补贴",
+}
 
 
 # -- measuring ------------------------------------------------------------------------------------------------------
 
+
 def _reset_peak() -> None:
     """Linux: writing 5 to clear_refs resets VmHWM, so each phase gets its own peak."""
-    try:
+    with contextlib.suppress(OSError):
         Path("/proc/self/clear_refs").write_text("5")
-    except OSError:
-        pass
 
 
 def _peak_mb() -> float | None:
@@ -117,8 +160,13 @@ class Results:
     phases: list[Phase] = field(default_factory=list)
     checks: dict = field(default_factory=dict)
 
-    def measure(self, name: str, fn: Callable[[], object], describe: Callable[[object], str] | None = None,
-                repeat: int = 1) -> object:
+    def measure(
+        self,
+        name: str,
+        fn: Callable[[], object],
+        describe: Callable[[object], str] | None = None,
+        repeat: int = 1,
+    ) -> object:
         """Time fn; with repeat > 1 run it that many times and keep the best time (the least
         disturbed by the machine) and the highest peak, every time listed in the note."""
         runs, peaks = [], []
@@ -133,7 +181,10 @@ class Results:
         if len(runs) > 1:
             note += f" (best of {len(runs)}: {' / '.join(f'{r:.2f}' for r in runs)} s)"
         self.phases.append(Phase(name, seconds, peak, note))
-        print(f"  {name:<22} {self.phases[-1].seconds:8.2f} s   peak {self.phases[-1].peak_mb or 0:8.0f} MB  {note}", flush=True)
+        print(
+            f"  {name:<22} {self.phases[-1].seconds:8.2f} s   peak {self.phases[-1].peak_mb or 0:8.0f} MB  {note}",
+            flush=True,
+        )
         return value
 
     def seconds(self, name: str) -> float | None:
@@ -141,6 +192,7 @@ class Results:
 
 
 # -- generating the inbox (vectorised, cached) --------------------------------------------------------------------
+
 
 def _places(rng: np.random.Generator, n: int) -> dict[str, pl.Series]:
     """20 townships × 10 villages × 8 groups."""
@@ -166,18 +218,35 @@ def bench_entitlements(n: int, seed: int) -> pl.DataFrame:
     shares = np.cumsum([s for _, s, _ in PROGRAM_SHARE])
     which = np.searchsorted(shares, rng.random(persons.height))
     persons = persons.with_columns(
-        program_code=pl.Series([c for c, _, _ in PROGRAM_SHARE])[which], **_places(rng, persons.height))
+        program_code=pl.Series([c for c, _, _ in PROGRAM_SHARE])[which], **_places(rng, persons.height)
+    )
     floors = pl.Series([f for _, _, f in PROGRAM_SHARE])[which]
-    persons = persons.with_columns(amount_fen=_log_uniform_fen(rng, floors), card_number=_shared_cards(rng, persons))
+    persons = persons.with_columns(
+        amount_fen=_log_uniform_fen(rng, floors), card_number=_shared_cards(rng, persons)
+    )
     frame = persons.join(pl.DataFrame({"period": list(PERIODS)}), how="cross").head(n)
-    return frame.select("id_number", "name", "card_number", "program_code", "period", "amount_fen", "township", "village", "group_name")
+    return frame.select(
+        "id_number",
+        "name",
+        "card_number",
+        "program_code",
+        "period",
+        "amount_fen",
+        "township",
+        "village",
+        "group_name",
+    )
 
 
 def _shared_cards(rng: np.random.Generator, persons: pl.DataFrame) -> pl.Series:
     """Each person's card; SHARED_CARD_SHARE of them hold the card of the person next in line instead."""
     cards = persons.get_column("card_number")
     shared = pl.Series(rng.random(persons.height) < SHARED_CARD_SHARE)
-    return pl.select(pl.when(shared).then(cards.shift(-1)).otherwise(cards).fill_null(cards)).to_series().alias("card_number")
+    return (
+        pl.select(pl.when(shared).then(cards.shift(-1)).otherwise(cards).fill_null(cards))
+        .to_series()
+        .alias("card_number")
+    )
 
 
 def _pay_date(period: pl.Expr, day: int) -> pl.Expr:
@@ -201,14 +270,22 @@ def _attempts(ent: pl.DataFrame, rng: np.random.Generator, stalled: pl.Expr) -> 
     failure on the 3rd that nobody re-issued; nothing at all when unpaid or in a stalled batch."""
     failed = pl.col("outcome") == "failed"
     rows = ent.with_columns(outcome=_outcome(pl.Series(rng.random(ent.height))), payee_name="name").filter(
-        (pl.col("outcome") != "unpaid") & ~stalled)
+        (pl.col("outcome") != "unpaid") & ~stalled
+    )
     return rows.with_columns(
         status=pl.when(failed).then(pl.lit("failure")).otherwise(pl.lit("success")),
         failure_reason=pl.when(failed).then(_failure_reasons(rng, rows.height)),
-        pay_date=pl.when(failed).then(_pay_date(pl.col("period"), 3))
-        .when(pl.col("outcome") == "late").then(_pay_date(pl.col("period"), 25)).otherwise(_pay_date(pl.col("period"), 8)),
-        amount_fen=pl.when(pl.col("outcome") == "half").then(pl.col("amount_fen") // 2)
-        .when(pl.col("outcome") == "double").then(pl.col("amount_fen") * 2).otherwise("amount_fen"))
+        pay_date=pl.when(failed)
+        .then(_pay_date(pl.col("period"), 3))
+        .when(pl.col("outcome") == "late")
+        .then(_pay_date(pl.col("period"), 25))
+        .otherwise(_pay_date(pl.col("period"), 8)),
+        amount_fen=pl.when(pl.col("outcome") == "half")
+        .then(pl.col("amount_fen") // 2)
+        .when(pl.col("outcome") == "double")
+        .then(pl.col("amount_fen") * 2)
+        .otherwise("amount_fen"),
+    )
 
 
 def _failure_reasons(rng: np.random.Generator, n: int) -> pl.Series:
@@ -222,17 +299,27 @@ def bench_payments(ent: pl.DataFrame, m: int, seed: int) -> pl.DataFrame:
     whose 2024-05 batch was never sent, and — filling the rest up to m — failed attempts on the 3rd that were
     re-issued on the 8th (更正发放: the re-issue is the row already there, the failure is the extra row)."""
     rng = np.random.default_rng(seed + 1)
-    stalled = (pl.col("period") == STALLED_PERIOD) & (pl.col("township") == "第1镇") & (pl.col("village") == "第1村") & (
-        pl.col("group_name").is_in(["1组", "2组"]))
+    stalled = (
+        (pl.col("period") == STALLED_PERIOD)
+        & (pl.col("township") == "第1镇")
+        & (pl.col("village") == "第1村")
+        & (pl.col("group_name").is_in(["1组", "2组"]))
+    )
     rows = _attempts(ent, rng, stalled)
     ok = rows.filter(pl.col("outcome") == "paid")
-    duplicates = rows.filter(pl.col("outcome") == "duplicate").with_columns(pay_date=pl.col("pay_date") + pl.duration(days=1))
+    duplicates = rows.filter(pl.col("outcome") == "duplicate").with_columns(
+        pay_date=pl.col("pay_date") + pl.duration(days=1)
+    )
     unentitled = ok.filter(pl.Series(rng.random(ok.height) < UNENTITLED_SHARE)).with_columns(
-        period=pl.lit("2023-12"), pay_date=pl.lit(dt.date(2023, 12, 8)))
+        period=pl.lit("2023-12"), pay_date=pl.lit(dt.date(2023, 12, 8))
+    )
     base = rows.height + duplicates.height + unentitled.height
     pick = rng.permutation(ok.height)[: max(min(m - base, ok.height), 0)]
-    failures = ok[np.sort(pick)].with_columns(status=pl.lit("failure"), failure_reason=_failure_reasons(rng, len(pick)),
-                                              pay_date=_pay_date(pl.col("period"), 3))
+    failures = ok[np.sort(pick)].with_columns(
+        status=pl.lit("failure"),
+        failure_reason=_failure_reasons(rng, len(pick)),
+        pay_date=_pay_date(pl.col("period"), 3),
+    )
     return _other_holders(pl.concat([rows, duplicates, unentitled, failures]).drop("outcome"), rng)
 
 
@@ -240,32 +327,54 @@ def _other_holders(rows: pl.DataFrame, rng: np.random.Generator) -> pl.DataFrame
     """PAYEE_MISMATCH_SHARE of the people are paid into an account held by somebody else (代领): the bank's 户名
     is another beneficiary's name."""
     persons = rows.select("id_number", "name").unique("id_number", maintain_order=True)
-    other = persons.with_columns(holder=pl.col("name").shift(1)).filter(
-        pl.Series(rng.random(persons.height) < PAYEE_MISMATCH_SHARE)).select("id_number", "holder")
-    return rows.join(other, on="id_number", how="left", maintain_order="left").with_columns(
-        payee_name=pl.coalesce("holder", "payee_name")).drop("holder")
+    other = (
+        persons.with_columns(holder=pl.col("name").shift(1))
+        .filter(pl.Series(rng.random(persons.height) < PAYEE_MISMATCH_SHARE))
+        .select("id_number", "holder")
+    )
+    return (
+        rows.join(other, on="id_number", how="left", maintain_order="left")
+        .with_columns(payee_name=pl.coalesce("holder", "payee_name"))
+        .drop("holder")
+    )
 
 
 def _roster_table(ent: pl.DataFrame) -> Table:
     data = ent.select(
-        pl.col("name").alias("姓名"), pl.col("id_number").alias("身份证号码"), pl.col("card_number").alias("银行卡号"),
-        pl.col("program_code").replace_strict(PROGRAM_NAMES).alias("补贴项目"), pl.col("period").alias("发放期间"),
-        _yuan(pl.col("amount_fen")).alias("应发金额"), pl.col("township").alias("乡镇(街道)"),
-        pl.col("village").alias("村(社区)"), pl.col("group_name").alias("组"))
+        pl.col("name").alias("姓名"),
+        pl.col("id_number").alias("身份证号码"),
+        pl.col("card_number").alias("银行卡号"),
+        pl.col("program_code").replace_strict(PROGRAM_NAMES).alias("补贴项目"),
+        pl.col("period").alias("发放期间"),
+        _yuan(pl.col("amount_fen")).alias("应发金额"),
+        pl.col("township").alias("乡镇(街道)"),
+        pl.col("village").alias("村(社区)"),
+        pl.col("group_name").alias("组"),
+    )
     total = int(ent.get_column("amount_fen").sum())
-    footer = (total_row(ROSTER_HEADER, "应发金额", f"{total // 100}.{total % 100:02d}"), ("制表人：    审核人：",))
+    footer = (
+        total_row(ROSTER_HEADER, "应发金额", f"{total // 100}.{total % 100:02d}"),
+        ("制表人：    审核人：",),
+    )
     return Table(data, ("基准测试县2024年上半年补贴发放花名册",), footer, "花名册", ("应发金额",))
 
 
 def _payment_table(pay: pl.DataFrame) -> Table:
     data = pay.select(
-        pl.col("name").alias("姓名"), pl.col("id_number").alias("身份证号码"), pl.col("payee_name").alias("户名"),
-        pl.col("card_number").alias("银行账号"), pl.col("program_code").replace_strict(PROGRAM_NAMES).alias("补贴项目"),
-        pl.col("period").alias("发放期间"), _yuan(pl.col("amount_fen")).alias("发放金额"),
+        pl.col("name").alias("姓名"),
+        pl.col("id_number").alias("身份证号码"),
+        pl.col("payee_name").alias("户名"),
+        pl.col("card_number").alias("银行账号"),
+        pl.col("program_code").replace_strict(PROGRAM_NAMES).alias("补贴项目"),
+        pl.col("period").alias("发放期间"),
+        _yuan(pl.col("amount_fen")).alias("发放金额"),
         pl.col("pay_date").dt.strftime("%Y-%m-%d").alias("发放日期"),
         pl.col("status").replace_strict({"success": "成功", "failure": "失败"}).alias("发放状态"),
-        pl.col("failure_reason").alias("失败原因"), pl.col("township").alias("乡镇(街道)"),
-        pl.col("village").alias("村(社区)"), pl.col("group_name").alias("组"))
+        pl.col("failure_reason").alias("失败原因"),
+        pl.col("township").alias("乡镇(街道)"),
+        pl.col("village").alias("村(社区)"),
+        pl.col("group_name").alias("组"),
+    )
     return Table(data, ("基准测试县惠民惠农补贴代发明细",))
 
 
@@ -278,20 +387,22 @@ def write_big_csv(path: Path, table: Table, chunk: int = 1_000_000) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("wb") as out:
         for start in range(0, max(table.data.height, 1), chunk):
-            part = Table(table.data.slice(start, chunk),
-                         table.title if start == 0 else (),
-                         table.footer if start + chunk >= table.data.height else ())
+            part = Table(
+                table.data.slice(start, chunk),
+                table.title if start == 0 else (),
+                table.footer if start + chunk >= table.data.height else (),
+            )
             text = csv_text(part)
             if start:
-                text = text.split("\r\n", 1)[1]   # the header only once
+                text = text.split("\r\n", 1)[1]  # the header only once
             out.write(text.encode("gb18030"))
 
 
 @dataclass(frozen=True)
 class Dataset:
     root: Path
-    inbox: Path          # roster/, payments/, reference/…: the big GB18030 CSVs
-    xlsx_inbox: Path     # roster/ with the K-row xlsx only
+    inbox: Path  # roster/, payments/, reference/…: the big GB18030 CSVs
+    xlsx_inbox: Path  # roster/ with the K-row xlsx only
 
     def files(self, inbox: Path | None = None) -> list[tuple[Path, str]]:
         """(file, kind) of an inbox, the kind from its folder as the inbox contract says."""
@@ -304,10 +415,16 @@ def _reference_tables(ent: pl.DataFrame, seed: int) -> tuple[Table, Table]:
     persons = ent.unique("id_number", keep="first", maintain_order=True)
     sample = persons.sample(fraction=0.001, seed=seed + 2) if persons.height >= 1000 else persons.head(2)
     half = sample.height // 2
-    deaths = sample.head(half).select(pl.col("name").alias("姓名"), pl.col("id_number").alias("身份证号码"),
-                                      pl.lit("2024-03-15").alias("死亡日期"))
-    employees = sample.slice(half).select(pl.col("name").alias("姓名"), pl.col("id_number").alias("身份证号码"),
-                                          pl.lit("基准测试县某局").alias("工作单位"))
+    deaths = sample.head(half).select(
+        pl.col("name").alias("姓名"),
+        pl.col("id_number").alias("身份证号码"),
+        pl.lit("2024-03-15").alias("死亡日期"),
+    )
+    employees = sample.slice(half).select(
+        pl.col("name").alias("姓名"),
+        pl.col("id_number").alias("身份证号码"),
+        pl.lit("基准测试县某局").alias("工作单位"),
+    )
     return Table(deaths), Table(employees)
 
 
@@ -327,7 +444,9 @@ def prepare(work: Path, n: int, m: int, seed: int, xlsx_rows: int) -> Dataset:
         write_big_csv(data.inbox / "reference" / "deaths" / "死亡人员名单.csv", deaths)
         write_big_csv(data.inbox / "reference" / "public_employees" / "财政供养人员名单.csv", employees)
         (root / ".done").write_text(json.dumps({"entitlements": ent.height, "payments": pay.height}))
-        print(f"generated {ent.height:,} entitlements, {pay.height:,} payments in {time.perf_counter() - start:.1f} s → {root}")
+        print(
+            f"generated {ent.height:,} entitlements, {pay.height:,} payments in {time.perf_counter() - start:.1f} s → {root}"
+        )
     else:
         print(f"reusing generated data in {root}")
     if xlsx_rows and not xlsx_path.exists():
@@ -338,14 +457,17 @@ def prepare(work: Path, n: int, m: int, seed: int, xlsx_rows: int) -> Dataset:
 
 # -- phases ------------------------------------------------------------------------------------------------------------
 
+
 def bare_read(path: Path) -> int:
     """The floor: the bytes through the same readers (the same GB18030 decoder), as text, and nothing else."""
     if path.suffix in (".xlsx", ".xls"):
         import fastexcel
 
         reader = fastexcel.read_excel(path)
-        return sum(reader.load_sheet(i, header_row=None, dtypes="string").to_polars().height
-                   for i in range(len(reader.sheet_names)))
+        return sum(
+            reader.load_sheet(i, header_row=None, dtypes="string").to_polars().height
+            for i in range(len(reader.sheet_names))
+        )
     body = gb18030.to_utf8(path.read_bytes())
     return pl.read_csv(body, has_header=False, infer_schema=False, truncate_ragged_lines=True).height
 
@@ -363,8 +485,17 @@ def warm_imports() -> None:
     """Import the product's modules before any timed phase: importing pandera, pandas and the ingest
     chain costs ~2 s once per process (process start-up, not ingest work), and would otherwise be
     charged to whichever phase happens to import them first."""
-    for module in ("ykt.ingest.read.tables", "ykt.ingest.normalise.fields", "ykt.ingest.validate.contract", "ykt.ingest.night", "ykt.pipeline", "ykt.detect.engine",
-                   "ykt.cases.lifecycle", "ykt.report.model", "ykt.report.render"):
+    for module in (
+        "ykt.ingest.read.tables",
+        "ykt.ingest.normalise.fields",
+        "ykt.ingest.validate.contract",
+        "ykt.ingest.night",
+        "ykt.pipeline",
+        "ykt.detect.engine",
+        "ykt.cases.lifecycle",
+        "ykt.report.model",
+        "ykt.report.render",
+    ):
         if importlib.util.find_spec(module) is not None:
             importlib.import_module(module)
 
@@ -386,7 +517,7 @@ class Night:
     rule_counts: dict = field(default_factory=dict)
     issue2_counts: dict = field(default_factory=dict)
     case_counts: object = None
-    repeat: int = 1                       # --repeat: runs of the rules and of the anti-join (best kept)
+    repeat: int = 1  # --repeat: runs of the rules and of the anti-join (best kept)
 
 
 def fresh_warehouse(path: Path):
@@ -426,7 +557,9 @@ def load_normalised(wh, normalised: list) -> None:
 
     with wh.transaction():
         for i, result in enumerate(normalised):
-            wh.insert_frame(TABLE_OF_KIND[result.kind], result.loaded.with_columns(file_hash=pl.lit(f"{i:064x}")))
+            wh.insert_frame(
+                TABLE_OF_KIND[result.kind], result.loaded.with_columns(file_hash=pl.lit(f"{i:064x}"))
+            )
 
 
 FLOOR_SQL = """
@@ -449,14 +582,27 @@ def missing_floor(night: Night) -> int:
 
 def pandas_frames(night: Night):
     """Current entitlements, payments and program settings as pandas frames (the analyst's starting point)."""
-    ent = night.wh.frame("bench: entitlements for pandas",
-                         "select id_number, program_code, period, amount_due::double as amount_due, "
-                         "due_date::timestamp as due_date from entitlements where superseded_by is null").to_pandas()
-    pay = night.wh.frame("bench: payments for pandas",
-                         "select id_number, program_code, period, amount::double as amount, pay_date::timestamp as pay_date, "
-                         "status from payments").to_pandas()
-    progs = pl.DataFrame([{"program_code": p.code, "grace_days": p.grace_days, "reissue_days": p.reissue_days,
-                           "tolerance": float(p.tolerance)} for p in night.config.programs.programs]).to_pandas()
+    ent = night.wh.frame(
+        "bench: entitlements for pandas",
+        "select id_number, program_code, period, amount_due::double as amount_due, "
+        "due_date::timestamp as due_date from entitlements where superseded_by is null",
+    ).to_pandas()
+    pay = night.wh.frame(
+        "bench: payments for pandas",
+        "select id_number, program_code, period, amount::double as amount, pay_date::timestamp as pay_date, "
+        "status from payments",
+    ).to_pandas()
+    progs = pl.DataFrame(
+        [
+            {
+                "program_code": p.code,
+                "grace_days": p.grace_days,
+                "reissue_days": p.reissue_days,
+                "tolerance": float(p.tolerance),
+            }
+            for p in night.config.programs.programs
+        ]
+    ).to_pandas()
     return ent, pay, progs
 
 
@@ -464,7 +610,9 @@ def issue2_config(config):
     """The product's configuration with only the rules the pandas reference also writes (issue 2's seven):
     the same registry entries and SQL, the shared intermediate they read, the same runner."""
     codes = set(load_pandas_reference().RULES)
-    registry = dataclasses.replace(config.registry, rules=tuple(r for r in config.registry.rules if r.code in codes))
+    registry = dataclasses.replace(
+        config.registry, rules=tuple(r for r in config.registry.rules if r.code in codes)
+    )
     return dataclasses.replace(config, registry=registry)
 
 
@@ -477,11 +625,14 @@ def load_pandas_reference():
 
 # -- the run -----------------------------------------------------------------------------------------------------------
 
+
 def rows_note(rows: object) -> str:
     return f"{rows:,} rows"
 
 
-def measure_reading(res: Results, night: Night, files: list[tuple[Path, str]], phases: set[str], prefix: str = "") -> None:
+def measure_reading(
+    res: Results, night: Night, files: list[tuple[Path, str]], phases: set[str], prefix: str = ""
+) -> None:
     from ykt.ingest.normalise.fields import normalise
     from ykt.ingest.read.tables import read_tables
 
@@ -490,11 +641,19 @@ def measure_reading(res: Results, night: Night, files: list[tuple[Path, str]], p
         warm_page_cache(files)
         res.measure(f"{prefix}bare_read", lambda: sum(bare_read(p) for p, _ in files), rows_note)
     if phases & {"read", "normalise"} or ("ingest" in phases and not has_ingest()):
-        night.tables = res.measure(f"{prefix}read", lambda: [t for p, k in files for t in read_tables(p, k, cfg.aliases, cfg.programs)],
-                                   lambda ts: rows_note(sum(t.frame.height for t in ts)))
-        night.normalised = res.measure(f"{prefix}normalise", lambda: [normalise(t, cfg.programs) for t in night.tables],
-                                       lambda ns: f"{sum(n.loaded.height for n in ns):,} loaded, "
-                                                  f"{sum(n.rejects.height for n in ns):,} reject rows")
+        night.tables = res.measure(
+            f"{prefix}read",
+            lambda: [t for p, k in files for t in read_tables(p, k, cfg.aliases, cfg.programs)],
+            lambda ts: rows_note(sum(t.frame.height for t in ts)),
+        )
+        night.normalised = res.measure(
+            f"{prefix}normalise",
+            lambda: [normalise(t, cfg.programs) for t in night.tables],
+            lambda ns: (
+                f"{sum(n.loaded.height for n in ns):,} loaded, "
+                f"{sum(n.rejects.height for n in ns):,} reject rows"
+            ),
+        )
     night.tables = []
 
 
@@ -510,17 +669,37 @@ def measure_nightly(res: Results, night: Night, data: Dataset, phases: set[str],
     night.normalised = []
     cfg = night.config
     if phases & {"rules", "cases", "outputs", "pandas"}:
-        night.rule_counts = res.measure("rules", lambda: pipeline.detect(night.wh, cfg, AS_OF),
-                                        lambda c: f"{sum(c.values()):,} findings", night.repeat)
+        night.rule_counts = res.measure(
+            "rules",
+            lambda: pipeline.detect(night.wh, cfg, AS_OF),
+            lambda c: f"{sum(c.values()):,} findings",
+            night.repeat,
+        )
         res.checks["findings_per_rule"] = dict(night.rule_counts)
     if phases & {"cases", "outputs"}:
-        night.case_counts = res.measure("cases", lambda: pipeline.follow_cases(night.wh, cfg, AS_OF, night.run_id), str)
+        night.case_counts = res.measure(
+            "cases", lambda: pipeline.follow_cases(night.wh, cfg, AS_OF, night.run_id), str
+        )
     if "outputs" in phases:
-        res.measure("outputs", lambda: pipeline.write_reports(night.wh, cfg, night.run_id, AS_OF, night.rule_counts,
-                                                              night.case_counts, night.started, None, out),
-                    lambda o: f"{len(o)} files in {out}")
+        res.measure(
+            "outputs",
+            lambda: pipeline.write_reports(
+                night.wh,
+                cfg,
+                night.run_id,
+                AS_OF,
+                night.rule_counts,
+                night.case_counts,
+                night.started,
+                None,
+                out,
+            ),
+            lambda o: f"{len(o)} files in {out}",
+        )
     if "antijoin" in phases:
-        res.measure("antijoin", lambda: missing_floor(night), lambda n: f"{n:,} unpaid entitlements", night.repeat)
+        res.measure(
+            "antijoin", lambda: missing_floor(night), lambda n: f"{n:,} unpaid entitlements", night.repeat
+        )
 
 
 def measure_issue2_rules(res: Results, night: Night) -> None:
@@ -528,8 +707,11 @@ def measure_issue2_rules(res: Results, night: Night) -> None:
     the full rule run); then the full rule run again, untimed, so the warehouse keeps the whole night."""
     from ykt import pipeline
 
-    night.issue2_counts = res.measure("rules_issue2", lambda: pipeline.detect(night.wh, issue2_config(night.config), AS_OF),
-                                      lambda c: f"{sum(c.values()):,} findings ({', '.join(c)})")
+    night.issue2_counts = res.measure(
+        "rules_issue2",
+        lambda: pipeline.detect(night.wh, issue2_config(night.config), AS_OF),
+        lambda c: f"{sum(c.values()):,} findings ({', '.join(c)})",
+    )
     pipeline.detect(night.wh, night.config, AS_OF)
 
 
@@ -539,11 +721,18 @@ def measure_pandas(res: Results, night: Night) -> None:
     start = time.perf_counter()
     ent, pay, progs = pandas_frames(night)
     print(f"  (warehouse → pandas frames: {time.perf_counter() - start:.2f} s, not counted)")
-    counts = res.measure("pandas", lambda: reference.reference_counts(ent, pay, progs, AS_OF),
-                         lambda c: f"{sum(c.values()):,} findings")
+    counts = res.measure(
+        "pandas",
+        lambda: reference.reference_counts(ent, pay, progs, AS_OF),
+        lambda c: f"{sum(c.values()):,} findings",
+    )
     res.checks["pandas_vs_ours"] = {
-        rule: {"ours": night.rule_counts.get(rule), "ours_issue2_only": night.issue2_counts.get(rule), "pandas": n,
-               "agree": night.rule_counts.get(rule) == n == night.issue2_counts.get(rule, n)}
+        rule: {
+            "ours": night.rule_counts.get(rule),
+            "ours_issue2_only": night.issue2_counts.get(rule),
+            "pandas": n,
+            "agree": night.rule_counts.get(rule) == n == night.issue2_counts.get(rule, n),
+        }
         for rule, n in counts.items()
     }
 
@@ -556,7 +745,9 @@ def measure_xlsx(res: Results, data: Dataset, config: object) -> None:
     measure_reading(res, night, files, {"bare_read"} | (set() if has_ingest() else {"read"}), prefix="xlsx_")
     if has_ingest():
         start_night(night, data.root / "xlsx.duckdb", fresh=True)
-        res.measure("xlsx_ingest", lambda: ingest_inbox(night, data.xlsx_inbox, data.root / "archive_xlsx"), str)
+        res.measure(
+            "xlsx_ingest", lambda: ingest_inbox(night, data.xlsx_inbox, data.root / "archive_xlsx"), str
+        )
     night.normalised = []
     if night.wh is not None:
         night.wh.close()
@@ -569,7 +760,7 @@ def ratios(res: Results) -> dict[str, float | None]:
         return round(a / b, 2) if a is not None and b else None
 
     ingest = s("ingest")
-    if ingest is not None and not has_ingest():   # direct load: add the reading it skipped
+    if ingest is not None and not has_ingest():  # direct load: add the reading it skipped
         ingest = ingest + (s("read") or 0) + (s("normalise") or 0)
     rco = sum(x for x in (s("rules"), s("cases"), s("outputs")) if x is not None) if s("rules") else None
     return {
@@ -589,7 +780,11 @@ TARGETS = (
     ("ingest_over_bare_read", "≤ 2（issue 2/3：入库 ≤ 2× 裸读）", lambda v: v <= 2),
     ("xlsx_ingest_over_bare_read", "≤ 2（issue 3：xlsx 入库 ≤ 2× 裸读）", lambda v: v <= 2),
     ("rules_cases_outputs_seconds", "< 5 s @1M（issue 2）", lambda v: v < 5),
-    ("pandas_over_rules_cases_outputs", "≥ 5（issue 2：比 pandas 快 5 倍；我方含全部 13 条规则+案件+输出）", lambda v: v >= 5),
+    (
+        "pandas_over_rules_cases_outputs",
+        "≥ 5（issue 2：比 pandas 快 5 倍；我方含全部 13 条规则+案件+输出）",
+        lambda v: v >= 5,
+    ),
     ("pandas_over_issue2_rules", "≥ 5（同口径：同样 7 条规则+共用中间表 vs pandas 7 条）", lambda v: v >= 5),
     ("rules_over_missing_antijoin", "< 4 @10M（issue 4：全部规则 < 4× 反连接）", lambda v: v < 4),
     ("peak_mb", "< 4096 MB @1M（issue 3）/ < 6144 MB @10M（issue 4）", lambda v: v < 6144),
@@ -607,13 +802,18 @@ def report(res: Results) -> dict:
         verdict = "" if value is None else ("ok" if ok(value) else "MISSED")
         print(f"{key:<36} {'-' if value is None else value:>9}    {target} {verdict}")
     if res.checks.get("findings_per_rule"):
-        print("\nfindings per rule: " + ", ".join(f"{k} {v:,}" for k, v in res.checks["findings_per_rule"].items()))
+        print(
+            "\nfindings per rule: "
+            + ", ".join(f"{k} {v:,}" for k, v in res.checks["findings_per_rule"].items())
+        )
     agree = res.checks.get("pandas_vs_ours")
     if agree:
         print("\npandas reference vs our findings (same warehouse data):")
         for rule, c in agree.items():
-            print(f"  {rule:<22} ours {c['ours']!s:>9}   (7 rules only {c['ours_issue2_only']!s:>9})   "
-                  f"pandas {c['pandas']:>9}   {'agree' if c['agree'] else 'DIFFER'}")
+            print(
+                f"  {rule:<22} ours {c['ours']!s:>9}   (7 rules only {c['ours_issue2_only']!s:>9})   "
+                f"pandas {c['pandas']:>9}   {'agree' if c['agree'] else 'DIFFER'}"
+            )
     return r
 
 
@@ -621,34 +821,65 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--entitlements", type=int, default=1_000_000)
     parser.add_argument("--payments", type=int, default=1_100_000)
-    parser.add_argument("--xlsx-rows", type=int, default=None, help="rows of the xlsx roster (default: min(N, 1,000,000); 0 = none)")
-    parser.add_argument("--work", type=Path, default=HERE / "work", help="cache of generated data, warehouses and results")
+    parser.add_argument(
+        "--xlsx-rows",
+        type=int,
+        default=None,
+        help="rows of the xlsx roster (default: min(N, 1,000,000); 0 = none)",
+    )
+    parser.add_argument(
+        "--work", type=Path, default=HERE / "work", help="cache of generated data, warehouses and results"
+    )
     parser.add_argument("--seed", type=int, default=20240901)
-    parser.add_argument("--repeat", type=int, default=1,
-                        help="run the rules and the anti-join this many times each and keep each one's best time "
-                             "(the first rule run also reads the warehouse from disk; the anti-join after it finds it read)")
-    parser.add_argument("--phases", default=",".join(ALL_PHASES),
-                        help=f"comma-separated subset of {','.join(ALL_PHASES)} (without ingest the last warehouse is reused)")
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="run the rules and the anti-join this many times each and keep each one's best time "
+        "(the first rule run also reads the warehouse from disk; the anti-join after it finds it read)",
+    )
+    parser.add_argument(
+        "--phases",
+        default=",".join(ALL_PHASES),
+        help=f"comma-separated subset of {','.join(ALL_PHASES)} (without ingest the last warehouse is reused)",
+    )
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    warnings.filterwarnings("ignore", message="Arrow output on a DB-API result")   # duckdb's advice, not ours to act on here
+    warnings.filterwarnings(
+        "ignore", message="Arrow output on a DB-API result"
+    )  # duckdb's advice, not ours to act on here
     phases = {p.strip() for p in args.phases.split(",") if p.strip()}
     unknown = phases - set(ALL_PHASES)
     if unknown:
         raise SystemExit(f"unknown phases: {', '.join(sorted(unknown))}; known: {', '.join(ALL_PHASES)}")
     xlsx_rows = min(args.entitlements, 1_000_000) if args.xlsx_rows is None else args.xlsx_rows
-    data = prepare(args.work, args.entitlements, args.payments, args.seed, xlsx_rows if "xlsx" in phases else 0)
+    data = prepare(
+        args.work, args.entitlements, args.payments, args.seed, xlsx_rows if "xlsx" in phases else 0
+    )
     from ykt.pipeline import load_config
 
     config = load_config()
     warm_imports()
-    res = Results({"entitlements": args.entitlements, "payments": args.payments, "xlsx_rows": xlsx_rows, "seed": args.seed, "repeat": args.repeat,
-                   "as_of": AS_OF.isoformat(), "ingest": "ykt.ingest.night" if has_ingest() else "direct load (ykt.ingest.night missing)",
-                   "cpus": os.cpu_count(), "python": platform.python_version(), "polars": pl.__version__})
-    print(f"benchmark: {args.entitlements:,} entitlements, {args.payments:,} payments; phases {', '.join(sorted(phases))}")
+    res = Results(
+        {
+            "entitlements": args.entitlements,
+            "payments": args.payments,
+            "xlsx_rows": xlsx_rows,
+            "seed": args.seed,
+            "repeat": args.repeat,
+            "as_of": AS_OF.isoformat(),
+            "ingest": "ykt.ingest.night" if has_ingest() else "direct load (ykt.ingest.night missing)",
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "polars": pl.__version__,
+        }
+    )
+    print(
+        f"benchmark: {args.entitlements:,} entitlements, {args.payments:,} payments; phases {', '.join(sorted(phases))}"
+    )
     night = Night(config, repeat=args.repeat)
     measure_reading(res, night, data.files(), phases)
     if phases & {"ingest", "rules", "cases", "outputs", "antijoin", "pandas"}:
@@ -660,8 +891,19 @@ def main(argv: list[str] | None = None) -> int:
         measure_xlsx(res, data, config)
     figures = report(res)
     result_path = args.work / "results.json"
-    result_path.write_text(json.dumps({"params": res.params, "phases": [vars(p) for p in res.phases], "ratios": figures,
-                                       "checks": res.checks}, ensure_ascii=False, indent=1), encoding="utf-8")
+    result_path.write_text(
+        json.dumps(
+            {
+                "params": res.params,
+                "phases": [vars(p) for p in res.phases],
+                "ratios": figures,
+                "checks": res.checks,
+            },
+            ensure_ascii=False,
+            indent=1,
+        ),
+        encoding="utf-8",
+    )
     print(f"\nresults: {result_path}")
     return 0
 

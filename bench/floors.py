@@ -20,6 +20,7 @@ stages the issue requires besides parsing (archive, read, validate, load) agains
 shows what would be left for the ~13 field parsers of 10M rows. The loader's in-file key check,
 supersession and the run's bookkeeping are not counted: the figure is a lower bound.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -36,7 +37,6 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import bench  # noqa: E402  (imports ykt first: the allocator setting)
-
 
 
 @dataclass(frozen=True)
@@ -80,18 +80,24 @@ def _load_only(results: list, db: Path) -> None:
 def measure_file(path: Path, kind: str, config, scratch: Path) -> dict[str, Cost]:
     from ykt.ingest.archive import archive_file, content_hash
     from ykt.ingest.night import BATCH_ROWS
-    from ykt.ingest.types import RawTable
     from ykt.ingest.normalise.fields import normalise
     from ykt.ingest.read.tables import read_batches
+    from ykt.ingest.types import RawTable
 
     costs: dict[str, Cost] = {}
     _, costs["bare_read"] = timed(lambda: bench.bare_read(path))
     _, costs["archive"] = timed(lambda: archive_file(path, scratch / "archive", content_hash(path)))
-    items, costs["read"] = timed(lambda: list(read_batches(path, kind, config.aliases, config.programs, BATCH_ROWS)))
+    items, costs["read"] = timed(
+        lambda: list(read_batches(path, kind, config.aliases, config.programs, BATCH_ROWS))
+    )
     parts = [item for item in items if isinstance(item, RawTable)]
-    results, normalise_cost = timed(lambda: [normalise(p, config.programs, date1904=p.date1904, key_check=False) for p in parts])
+    results, normalise_cost = timed(
+        lambda: [normalise(p, config.programs, date1904=p.date1904, key_check=False) for p in parts]
+    )
     _, costs["validate"] = timed(lambda: _validate_only(parts, results))
-    costs["parse"] = Cost(normalise_cost.wall - costs["validate"].wall, normalise_cost.cpu - costs["validate"].cpu)
+    costs["parse"] = Cost(
+        normalise_cost.wall - costs["validate"].wall, normalise_cost.cpu - costs["validate"].cpu
+    )
     _, costs["load"] = timed(lambda: _load_only(results, scratch / "floors.duckdb"))
     return costs
 
@@ -101,16 +107,25 @@ REQUIRED_BESIDES_PARSING = ("archive", "read", "validate", "load")
 
 
 def report(per_file: dict[str, dict[str, Cost]], cores: int) -> None:
-    total = {s: Cost(sum(c[s].wall for c in per_file.values()), sum(c[s].cpu for c in per_file.values())) for s in STAGES}
+    total = {
+        s: Cost(sum(c[s].wall for c in per_file.values()), sum(c[s].cpu for c in per_file.values()))
+        for s in STAGES
+    }
     print(f"\n{'stage':<12}" + "".join(f"{name[:22]:>26}" for name in per_file) + f"{'all files':>22}")
     for stage in STAGES:
         cells = "".join(f"{c[stage].wall:>11.2f} s {c[stage].cpu:>8.2f} cpu-s" for c in per_file.values())
         print(f"{stage:<12}{cells}{total[stage].wall:>8.2f} s {total[stage].cpu:>7.2f} cpu-s")
     budget = 2 * total["bare_read"].wall * cores
     required = sum(total[s].cpu for s in REQUIRED_BESIDES_PARSING)
-    print(f"\nCPU budget of an ingest within 2× the bare read: 2 × {total['bare_read'].wall:.2f} s × {cores} cores = {budget:.1f} cpu-s")
-    print(f"required besides parsing ({', '.join(REQUIRED_BESIDES_PARSING)}): {required:.1f} cpu-s ({required / budget:.0%} of it)")
-    print(f"left for the field parsers: {budget - required:.1f} cpu-s; they take {total['parse'].cpu:.1f} cpu-s now")
+    print(
+        f"\nCPU budget of an ingest within 2× the bare read: 2 × {total['bare_read'].wall:.2f} s × {cores} cores = {budget:.1f} cpu-s"
+    )
+    print(
+        f"required besides parsing ({', '.join(REQUIRED_BESIDES_PARSING)}): {required:.1f} cpu-s ({required / budget:.0%} of it)"
+    )
+    print(
+        f"left for the field parsers: {budget - required:.1f} cpu-s; they take {total['parse'].cpu:.1f} cpu-s now"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -127,7 +142,9 @@ def main(argv: list[str] | None = None) -> int:
     bench.warm_imports()
     big = [(path, kind) for path, kind in data.files() if kind in ("roster", "payments")]
     bench.warm_page_cache(big)
-    print(f"stage costs: {args.entitlements:,} entitlements, {args.payments:,} payments, {os.cpu_count()} cores")
+    print(
+        f"stage costs: {args.entitlements:,} entitlements, {args.payments:,} payments, {os.cpu_count()} cores"
+    )
     with tempfile.TemporaryDirectory(dir=args.work) as scratch:
         per_file = {path.name: measure_file(path, kind, config, Path(scratch)) for path, kind in big}
     report(per_file, os.cpu_count() or 1)

@@ -11,6 +11,7 @@ Inputs are plain pandas frames:
                 ('success' | 'failure' | 'stopped')
 - programs:     program_code, grace_days, reissue_days, tolerance
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -24,11 +25,19 @@ RULES = ("MISSING", "FAILED_NOT_REISSUED", "PAID_LATE", "UNDERPAID", "OVERPAID",
 def payment_outcomes(payments: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
     """Per entitlement key: successes (count, sum, first date), failures (count, first date), stops."""
     known = payments[payments["pay_date"] <= as_of]
-    success = known[known["status"] == "success"].groupby(KEY, observed=True, sort=False).agg(
-        n_success=("amount", "size"), paid=("amount", "sum"), first_success=("pay_date", "min"))
-    failure = known[known["status"] == "failure"].groupby(KEY, observed=True, sort=False).agg(
-        n_failure=("amount", "size"), first_failure=("pay_date", "min"))
-    stopped = known[known["status"] == "stopped"].groupby(KEY, observed=True, sort=False).size().rename("n_stopped")
+    success = (
+        known[known["status"] == "success"]
+        .groupby(KEY, observed=True, sort=False)
+        .agg(n_success=("amount", "size"), paid=("amount", "sum"), first_success=("pay_date", "min"))
+    )
+    failure = (
+        known[known["status"] == "failure"]
+        .groupby(KEY, observed=True, sort=False)
+        .agg(n_failure=("amount", "size"), first_failure=("pay_date", "min"))
+    )
+    stopped = (
+        known[known["status"] == "stopped"].groupby(KEY, observed=True, sort=False).size().rename("n_stopped")
+    )
     return success.join(failure, how="outer").join(stopped, how="outer").reset_index()
 
 
@@ -47,8 +56,9 @@ def _fen(yuan: pd.Series) -> pd.Series:
     return (yuan * 100).round().astype("int64")
 
 
-def reference_findings(entitlements: pd.DataFrame, payments: pd.DataFrame, programs: pd.DataFrame,
-                       as_of: dt.date) -> dict[str, pd.DataFrame]:
+def reference_findings(
+    entitlements: pd.DataFrame, payments: pd.DataFrame, programs: pd.DataFrame, as_of: dt.date
+) -> dict[str, pd.DataFrame]:
     """The keys (id_number, program_code, period) each issue-2 rule finds as of `as_of`."""
     as_of_ts = pd.Timestamp(as_of)
     outcomes = payment_outcomes(payments, as_of_ts)
@@ -70,6 +80,9 @@ def reference_findings(entitlements: pd.DataFrame, payments: pd.DataFrame, progr
     return {rule: frame[KEY].reset_index(drop=True) for rule, frame in found.items()}
 
 
-def reference_counts(entitlements: pd.DataFrame, payments: pd.DataFrame, programs: pd.DataFrame,
-                     as_of: dt.date) -> dict[str, int]:
-    return {rule: len(keys) for rule, keys in reference_findings(entitlements, payments, programs, as_of).items()}
+def reference_counts(
+    entitlements: pd.DataFrame, payments: pd.DataFrame, programs: pd.DataFrame, as_of: dt.date
+) -> dict[str, int]:
+    return {
+        rule: len(keys) for rule, keys in reference_findings(entitlements, payments, programs, as_of).items()
+    }

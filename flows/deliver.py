@@ -1,4 +1,5 @@
 """Prefect entrypoint for re-delivering the outbox to the 监督一点通 platform on its own schedule."""
+
 from __future__ import annotations
 
 from pathlib import Path

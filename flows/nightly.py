@@ -3,6 +3,7 @@
 Thin on purpose: the sequence of steps lives in `ykt.pipeline.run_night`; this
 module only turns each plain step into a Prefect task.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -21,11 +22,23 @@ def as_task(fn: Callable) -> Callable:
 
 
 @flow(name="ykt-nightly", log_prints=True, persist_result=False)
-def nightly(inbox: str, as_of: str, db: str = "ykt.duckdb", out: str = "out", programs: str | None = None,
-            endpoint: str | None = None, quality: bool = True) -> pipeline.NightResult:
+def nightly(
+    inbox: str,
+    as_of: str,
+    db: str = "ykt.duckdb",
+    out: str = "out",
+    programs: str | None = None,
+    endpoint: str | None = None,
+    quality: bool = True,
+) -> pipeline.NightResult:
     options = pipeline.NightOptions(
-        inbox=Path(inbox), as_of=dt.date.fromisoformat(as_of), db=Path(db), out=Path(out),
-        programs_path=Path(programs) if programs else None, endpoint=endpoint, quality=quality,
+        inbox=Path(inbox),
+        as_of=dt.date.fromisoformat(as_of),
+        db=Path(db),
+        out=Path(out),
+        programs_path=Path(programs) if programs else None,
+        endpoint=endpoint,
+        quality=quality,
     )
     return pipeline.run_night(options, step=as_task)
 
@@ -33,7 +46,11 @@ def nightly(inbox: str, as_of: str, db: str = "ykt.duckdb", out: str = "out", pr
 def run_options(options: pipeline.NightOptions) -> pipeline.NightResult:
     """Run the flow from already-parsed options (what `ykt run` does)."""
     return nightly(
-        inbox=str(options.inbox), as_of=options.as_of.isoformat(), db=str(options.db), out=str(options.out),
+        inbox=str(options.inbox),
+        as_of=options.as_of.isoformat(),
+        db=str(options.db),
+        out=str(options.out),
         programs=str(options.programs_path) if options.programs_path else None,
-        endpoint=options.endpoint, quality=options.quality,
+        endpoint=options.endpoint,
+        quality=options.quality,
     )

@@ -4,6 +4,7 @@ Everything is built with numpy draws and polars expressions (no per-row Python),
 so the benchmark can make ten million people as cheaply as the demo makes two
 thousand. The same seed always gives the same people.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -53,7 +54,9 @@ def random_digits(rng: np.random.Generator, n: int, width: int) -> pl.Series:
     widths = [min(9, width - k) for k in range(0, width, 9)]
     frame = pl.DataFrame({f"p{i}": p for i, p in enumerate(parts)})
     return frame.select(
-        pl.concat_str([pl.col(f"p{i}").cast(pl.Utf8).str.zfill(w) for i, w in enumerate(widths)]).alias("digits")
+        pl.concat_str([pl.col(f"p{i}").cast(pl.Utf8).str.zfill(w) for i, w in enumerate(widths)]).alias(
+            "digits"
+        )
     ).to_series()
 
 
@@ -86,16 +89,22 @@ def names(rng: np.random.Generator, male: np.ndarray) -> pl.Series:
     pool_m, pool_f = np.array(GIVEN_MALE), np.array(GIVEN_FEMALE)
 
     def given() -> np.ndarray:
-        return np.where(male, pool_m[rng.integers(0, len(pool_m), n)], pool_f[rng.integers(0, len(pool_f), n)])
+        return np.where(
+            male, pool_m[rng.integers(0, len(pool_m), n)], pool_f[rng.integers(0, len(pool_f), n)]
+        )
 
-    frame = pl.DataFrame({
-        "s": np.array(SURNAMES)[rng.integers(0, len(SURNAMES), n)],
-        "g1": given(),
-        "g2": given(),
-        "two": rng.random(n) < 0.7,
-    })
+    frame = pl.DataFrame(
+        {
+            "s": np.array(SURNAMES)[rng.integers(0, len(SURNAMES), n)],
+            "g1": given(),
+            "g2": given(),
+            "two": rng.random(n) < 0.7,
+        }
+    )
     return frame.select(
-        (pl.col("s") + pl.col("g1") + pl.when(pl.col("two")).then(pl.col("g2")).otherwise(pl.lit(""))).alias("name")
+        (pl.col("s") + pl.col("g1") + pl.when(pl.col("two")).then(pl.col("g2")).otherwise(pl.lit(""))).alias(
+            "name"
+        )
     ).to_series()
 
 
@@ -112,7 +121,9 @@ def people(rng: np.random.Generator, n: int, area: str, born_from: dt.date, born
     seq = pl.Series(rng.integers(0, 1000, draw))
     ids = id_numbers(pl.Series([area]).repeat_by(draw).explode(), birth_dates.cast(pl.Date), seq)
     male = (seq % 2 == 1).to_numpy()
-    frame = pl.DataFrame({"id_number": ids, "name": names(rng, male), "male": male, "birth": birth_dates.cast(pl.Date)})
+    frame = pl.DataFrame(
+        {"id_number": ids, "name": names(rng, male), "male": male, "birth": birth_dates.cast(pl.Date)}
+    )
     frame = pl.concat([frame, card_numbers(rng, draw)], how="horizontal")
     frame = frame.unique(subset="id_number", keep="first", maintain_order=True).unique(
         subset="card_number", keep="first", maintain_order=True

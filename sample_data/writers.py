@@ -6,6 +6,7 @@ header (the first one merged across), the header, data rows, then footer rows
 expressions (no per-row Python), so the benchmark can write a million rows in
 seconds; it also writes deterministic zips, so the same data gives the same bytes.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -17,7 +18,7 @@ from pathlib import Path
 import polars as pl
 from openpyxl.utils import get_column_letter
 
-NUMBER_FLAG_PREFIX = "__number__"   # data column "__number__<header>": True → write that cell as a NUMBER cell
+NUMBER_FLAG_PREFIX = "__number__"  # data column "__number__<header>": True → write that cell as a NUMBER cell
 EXCEL_EPOCH = dt.date(1899, 12, 30)
 
 
@@ -47,7 +48,9 @@ class Table:
         return len(self.header)
 
 
-def total_row(table_header: Sequence[str], amount_column: str, total: str, label: str = "合计") -> tuple[str, ...]:
+def total_row(
+    table_header: Sequence[str], amount_column: str, total: str, label: str = "合计"
+) -> tuple[str, ...]:
     """A 合计 row: the label in the first cell, the grand total under the amount column."""
     cells = [""] * len(table_header)
     cells[0] = label
@@ -57,9 +60,12 @@ def total_row(table_header: Sequence[str], amount_column: str, total: str, label
 
 # -- xlsx ------------------------------------------------------------------------------------------------
 
+
 def _xml_escape(expr: pl.Expr) -> pl.Expr:
-    return expr.str.replace_all("&", "&amp;", literal=True).str.replace_all("<", "&lt;", literal=True).str.replace_all(
-        ">", "&gt;", literal=True
+    return (
+        expr.str.replace_all("&", "&amp;", literal=True)
+        .str.replace_all("<", "&lt;", literal=True)
+        .str.replace_all(">", "&gt;", literal=True)
     )
 
 
@@ -67,17 +73,27 @@ def _cell_expr(column: str, letter: str, row: pl.Expr, as_number: pl.Expr, as_da
     """The <c> element of one column for every row (empty string for a null/blank cell)."""
     value = pl.col(column)
     ref = pl.lit(letter) + row.cast(pl.Utf8)
-    text_cell = pl.lit('<c r="') + ref + pl.lit('" t="inlineStr"><is><t>') + _xml_escape(value) + pl.lit("</t></is></c>")
+    text_cell = (
+        pl.lit('<c r="')
+        + ref
+        + pl.lit('" t="inlineStr"><is><t>')
+        + _xml_escape(value)
+        + pl.lit("</t></is></c>")
+    )
     number_cell = pl.lit('<c r="') + ref + pl.lit('"><v>') + value + pl.lit("</v></c>")
     cell = pl.when(as_number).then(number_cell).otherwise(text_cell)
     if as_date:
-        serial = (value.str.to_date("%Y-%m-%d", strict=False) - pl.lit(EXCEL_EPOCH)).dt.total_days().cast(pl.Utf8)
+        serial = (
+            (value.str.to_date("%Y-%m-%d", strict=False) - pl.lit(EXCEL_EPOCH)).dt.total_days().cast(pl.Utf8)
+        )
         date_cell = pl.lit('<c r="') + ref + pl.lit('" s="1"><v>') + serial + pl.lit("</v></c>")
         cell = pl.when(serial.is_not_null()).then(date_cell).otherwise(cell)
     return pl.when(value.is_null() | (value == "")).then(pl.lit("")).otherwise(cell)
 
 
-def _rows_xml(frame: pl.DataFrame, first_row: int, number_columns: Sequence[str] = (), date_columns: Sequence[str] = ()) -> str:
+def _rows_xml(
+    frame: pl.DataFrame, first_row: int, number_columns: Sequence[str] = (), date_columns: Sequence[str] = ()
+) -> str:
     """Sheet XML <row> elements for `frame` (all Utf8), starting at spreadsheet row `first_row`."""
     if frame.height == 0:
         return ""
@@ -96,7 +112,10 @@ def _rows_xml(frame: pl.DataFrame, first_row: int, number_columns: Sequence[str]
 def _lines_frame(lines: Sequence[Sequence[str]], width: int) -> pl.DataFrame:
     """Title/header/footer lines as a small all-text frame of `width` columns."""
     padded = [list(line) + [""] * (width - len(line)) for line in lines]
-    return pl.DataFrame({f"c{j}": [r[j] for r in padded] for j in range(width)}, schema={f"c{j}": pl.Utf8 for j in range(width)})
+    return pl.DataFrame(
+        {f"c{j}": [r[j] for r in padded] for j in range(width)},
+        schema={f"c{j}": pl.Utf8 for j in range(width)},
+    )
 
 
 def _sheet_xml(table: Table) -> str:
@@ -104,11 +123,15 @@ def _sheet_xml(table: Table) -> str:
     top = _lines_frame([[t] for t in table.title] + [table.header], width)
     data = table.data
     first_data_row = top.height + 1
-    footer = _lines_frame(table.footer, width).rename(dict(zip([f"c{j}" for j in range(width)], table.header)))
+    footer = _lines_frame(table.footer, width).rename(
+        dict(zip([f"c{j}" for j in range(width)], table.header))
+    )
     body = (
         _rows_xml(top, 1)
         + _rows_xml(data, first_data_row, table.number_columns, table.date_columns)
-        + _rows_xml(footer, first_data_row + data.height, table.number_columns)  # the 合计 amount is a number cell
+        + _rows_xml(
+            footer, first_data_row + data.height, table.number_columns
+        )  # the 合计 amount is a number cell
     )
     last = get_column_letter(width)
     merges = "".join(f'<mergeCell ref="A{i + 1}:{last}{i + 1}"/>' for i in range(len(table.title)))
@@ -137,7 +160,9 @@ _STYLES = (
 
 def _package_parts(tables: Sequence[Table]) -> dict[str, str]:
     n = len(tables)
-    sheets = "".join(f'<sheet name="{t.sheet}" sheetId="{i + 1}" r:id="rId{i + 1}"/>' for i, t in enumerate(tables))
+    sheets = "".join(
+        f'<sheet name="{t.sheet}" sheetId="{i + 1}" r:id="rId{i + 1}"/>' for i, t in enumerate(tables)
+    )
     rels = "".join(
         f'<Relationship Id="rId{i + 1}" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" '
         f'Target="worksheets/sheet{i + 1}.xml"/>'
@@ -150,20 +175,26 @@ def _package_parts(tables: Sequence[Table]) -> dict[str, str]:
     )
     head = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
     return {
-        "[Content_Types].xml": head + '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+        "[Content_Types].xml": head
+        + '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
         '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
         '<Default Extension="xml" ContentType="application/xml"/>'
         '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
         '<Override PartName="/xl/styles.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>'
-        + overrides + "</Types>",
-        "_rels/.rels": head + '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+        + overrides
+        + "</Types>",
+        "_rels/.rels": head
+        + '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
         '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" '
         'Target="xl/workbook.xml"/></Relationships>',
-        "xl/workbook.xml": head + '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+        "xl/workbook.xml": head
+        + '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
         'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
         f"<sheets>{sheets}</sheets></workbook>",
-        "xl/_rels/workbook.xml.rels": head + '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-        + rels + f'<Relationship Id="rId{n + 1}" '
+        "xl/_rels/workbook.xml.rels": head
+        + '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+        + rels
+        + f'<Relationship Id="rId{n + 1}" '
         'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles" Target="styles.xml"/>'
         "</Relationships>",
         "xl/styles.xml": _STYLES,
@@ -186,6 +217,7 @@ def write_xlsx(path: Path, tables: Sequence[Table]) -> Path:
 
 # -- xls (BIFF, via xlwt) ---------------------------------------------------------------------------------
 
+
 def write_xls(path: Path, tables: Sequence[Table]) -> Path:
     """A legacy .xls workbook. xlwt has only a per-cell API, so this loops over cells:
     use it for small demo files only (the benchmark uses xlsx and CSV)."""
@@ -201,7 +233,9 @@ def write_xls(path: Path, tables: Sequence[Table]) -> Path:
         for c, head in enumerate(table.header):
             sheet.write(top, c, head)
         flags = _number_flags(table)
-        for r, (row, flag_row) in enumerate(zip(table.data.select(table.header).iter_rows(), flags.iter_rows()), start=top + 1):
+        for r, (row, flag_row) in enumerate(
+            zip(table.data.select(table.header).iter_rows(), flags.iter_rows()), start=top + 1
+        ):
             for c, (head, value, flagged) in enumerate(zip(table.header, row, flag_row)):
                 as_number = head in table.number_columns or bool(flagged)
                 _write_xls_cell(sheet, r, c, value, as_number, head in table.date_columns, date_style)
@@ -218,13 +252,17 @@ def _number_flags(table: Table) -> pl.DataFrame:
     """One Boolean per cell: the single cells to write as numbers (see NUMBER_FLAG_PREFIX)."""
     return table.data.select(
         [
-            pl.col(NUMBER_FLAG_PREFIX + h).fill_null(False) if NUMBER_FLAG_PREFIX + h in table.data.columns else pl.repeat(False, pl.len()).alias(h)
+            pl.col(NUMBER_FLAG_PREFIX + h).fill_null(False)
+            if NUMBER_FLAG_PREFIX + h in table.data.columns
+            else pl.repeat(False, pl.len()).alias(h)
             for h in table.header
         ]
     )
 
 
-def _write_xls_cell(sheet, r: int, c: int, value: str | None, as_number: bool, as_date: bool, date_style) -> None:
+def _write_xls_cell(
+    sheet, r: int, c: int, value: str | None, as_number: bool, as_date: bool, date_style
+) -> None:
     """Dates and numbers as typed cells when they parse; anything else as the text it is."""
     if value is None or value == "":
         return
@@ -242,12 +280,13 @@ def _write_xls_cell(sheet, r: int, c: int, value: str | None, as_number: bool, a
 
 # -- csv -----------------------------------------------------------------------------------------------------
 
+
 def csv_text(table: Table) -> str:
     """The table as CSV text (title lines padded with commas, the way Excel saves them)."""
     pad = "," * (table.width - 1)
     lines = [f"{t}{pad}" for t in table.title]
     body = table.data.select(table.header).write_csv(line_terminator="\r\n", quote_style="necessary")
-    tail = ["," .join(row) for row in table.footer]
+    tail = [",".join(row) for row in table.footer]
     head = "\r\n".join(lines) + "\r\n" if lines else ""
     foot = "\r\n".join(tail) + "\r\n" if tail else ""
     return head + body + foot

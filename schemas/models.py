@@ -13,10 +13,10 @@ Each failing check maps to a reason code: MISSING_REASONS for a null in a
 required column, INVALID_REASONS for a value check, and dataframe-level checks
 are named by their reason code.
 """
+
 from __future__ import annotations
 
 import datetime as dt
-from typing import Optional
 
 import pandera.polars as pa
 import polars as pl
@@ -31,15 +31,29 @@ LATEST_DATE = dt.date(2100, 12, 31)
 MONEY = pl.Decimal(18, 2)
 
 MISSING_REASONS: dict[str, str] = {
-    "id_number": "ID_MISSING", "name": "NAME_MISSING", "program_code": "PROGRAM_MISSING",
-    "period": "PERIOD_MISSING", "amount_due": "AMOUNT_MISSING", "amount": "AMOUNT_MISSING",
-    "due_date": "DUE_DATE_UNKNOWN", "status": "STATUS_MISSING", "death_date": "DEATH_DATE_MISSING",
+    "id_number": "ID_MISSING",
+    "name": "NAME_MISSING",
+    "program_code": "PROGRAM_MISSING",
+    "period": "PERIOD_MISSING",
+    "amount_due": "AMOUNT_MISSING",
+    "amount": "AMOUNT_MISSING",
+    "due_date": "DUE_DATE_UNKNOWN",
+    "status": "STATUS_MISSING",
+    "death_date": "DEATH_DATE_MISSING",
 }
 INVALID_REASONS: dict[str, str] = {
-    "id_number": "ID_FORMAT", "head_id": "ID_FORMAT", "payee_id": "ID_FORMAT",
-    "program_code": "PROGRAM_UNKNOWN", "period": "PERIOD_INVALID", "card_number": "CARD_INVALID",
-    "amount_due": "AMOUNT_NEGATIVE", "amount": "AMOUNT_NEGATIVE", "status": "STATUS_UNKNOWN",
-    "approval_date": "DATE_INVALID", "due_date": "DATE_INVALID", "pay_date": "DATE_INVALID",
+    "id_number": "ID_FORMAT",
+    "head_id": "ID_FORMAT",
+    "payee_id": "ID_FORMAT",
+    "program_code": "PROGRAM_UNKNOWN",
+    "period": "PERIOD_INVALID",
+    "card_number": "CARD_INVALID",
+    "amount_due": "AMOUNT_NEGATIVE",
+    "amount": "AMOUNT_NEGATIVE",
+    "status": "STATUS_UNKNOWN",
+    "approval_date": "DATE_INVALID",
+    "due_date": "DATE_INVALID",
+    "pay_date": "DATE_INVALID",
     "death_date": "DATE_INVALID",
 }
 
@@ -70,51 +84,51 @@ class RawBase(pa.DataFrameModel):
 
 
 class RawRoster(RawBase):
-    id_number: Optional[str] = _text()
-    name: Optional[str] = _text()
-    head_name: Optional[str] = _text()
-    head_id: Optional[str] = _text()
-    payee_name: Optional[str] = _text()
-    payee_id: Optional[str] = _text()
-    card_number: Optional[str] = _text()
-    bank: Optional[str] = _text()
-    program: Optional[str] = _text()
-    period: Optional[str] = _text()
-    amount: Optional[str] = _text()
-    approval_date: Optional[str] = _text()
-    due_date: Optional[str] = _text()
-    township: Optional[str] = _text()
-    village: Optional[str] = _text()
-    group_name: Optional[str] = _text()
+    id_number: str | None = _text()
+    name: str | None = _text()
+    head_name: str | None = _text()
+    head_id: str | None = _text()
+    payee_name: str | None = _text()
+    payee_id: str | None = _text()
+    card_number: str | None = _text()
+    bank: str | None = _text()
+    program: str | None = _text()
+    period: str | None = _text()
+    amount: str | None = _text()
+    approval_date: str | None = _text()
+    due_date: str | None = _text()
+    township: str | None = _text()
+    village: str | None = _text()
+    group_name: str | None = _text()
 
 
 class RawPayments(RawBase):
-    id_number: Optional[str] = _text()
-    name: Optional[str] = _text()
-    payee_name: Optional[str] = _text()
-    card_number: Optional[str] = _text()
-    bank: Optional[str] = _text()
-    program: Optional[str] = _text()
-    period: Optional[str] = _text()
-    amount: Optional[str] = _text()
-    pay_date: Optional[str] = _text()
-    status: Optional[str] = _text()
-    failure_reason: Optional[str] = _text()
-    township: Optional[str] = _text()
-    village: Optional[str] = _text()
-    group_name: Optional[str] = _text()
+    id_number: str | None = _text()
+    name: str | None = _text()
+    payee_name: str | None = _text()
+    card_number: str | None = _text()
+    bank: str | None = _text()
+    program: str | None = _text()
+    period: str | None = _text()
+    amount: str | None = _text()
+    pay_date: str | None = _text()
+    status: str | None = _text()
+    failure_reason: str | None = _text()
+    township: str | None = _text()
+    village: str | None = _text()
+    group_name: str | None = _text()
 
 
 class RawDeaths(RawBase):
-    id_number: Optional[str] = _text()
-    name: Optional[str] = _text()
-    death_date: Optional[str] = _text()
+    id_number: str | None = _text()
+    name: str | None = _text()
+    death_date: str | None = _text()
 
 
 class RawPublicEmployees(RawBase):
-    id_number: Optional[str] = _text()
-    name: Optional[str] = _text()
-    employer: Optional[str] = _text()
+    id_number: str | None = _text()
+    name: str | None = _text()
+    employer: str | None = _text()
 
 
 # -- normalised (typed, before loading) ------------------------------------------------------
@@ -134,19 +148,19 @@ class NormalisedRosterFields(pa.DataFrameModel):
     program_code: str = pa.Field(str_matches=PROGRAM_CODE_PATTERN)
     period: str = pa.Field(str_matches=PERIOD_PATTERN)
     name: str = pa.Field()
-    head_name: Optional[str] = _text()
-    head_id: Optional[str] = _id(nullable=True)
-    payee_name: Optional[str] = _text()
-    payee_id: Optional[str] = _id(nullable=True)
-    card_number: Optional[str] = pa.Field(nullable=True, str_matches=CARD_PATTERN)
-    bank: Optional[str] = _text()
-    township: Optional[str] = _text()
-    village: Optional[str] = _text()
-    group_name: Optional[str] = _text()
+    head_name: str | None = _text()
+    head_id: str | None = _id(nullable=True)
+    payee_name: str | None = _text()
+    payee_id: str | None = _id(nullable=True)
+    card_number: str | None = pa.Field(nullable=True, str_matches=CARD_PATTERN)
+    bank: str | None = _text()
+    township: str | None = _text()
+    village: str | None = _text()
+    group_name: str | None = _text()
     amount_due: MONEY = pa.Field(ge=0)
-    approval_date: Optional[dt.date] = _date()
+    approval_date: dt.date | None = _date()
     due_date: dt.date = _date(nullable=False)
-    warnings: Optional[str] = _text()
+    warnings: str | None = _text()
 
 
 class NormalisedRoster(NormalisedRosterFields):
@@ -163,24 +177,24 @@ class NormalisedPayments(pa.DataFrameModel):
     id_number: str = _id()
     program_code: str = pa.Field(str_matches=PROGRAM_CODE_PATTERN)
     period: str = pa.Field(str_matches=PERIOD_PATTERN)
-    name: Optional[str] = _text()
-    payee_name: Optional[str] = _text()
-    card_number: Optional[str] = pa.Field(nullable=True, str_matches=CARD_PATTERN)
-    bank: Optional[str] = _text()
-    township: Optional[str] = _text()
-    village: Optional[str] = _text()
-    group_name: Optional[str] = _text()
+    name: str | None = _text()
+    payee_name: str | None = _text()
+    card_number: str | None = pa.Field(nullable=True, str_matches=CARD_PATTERN)
+    bank: str | None = _text()
+    township: str | None = _text()
+    village: str | None = _text()
+    group_name: str | None = _text()
     amount: MONEY = pa.Field(ge=0)
-    pay_date: Optional[dt.date] = _date()
+    pay_date: dt.date | None = _date()
     status: str = pa.Field(isin=STATUSES)
-    failure_reason: Optional[str] = _text()
-    warnings: Optional[str] = _text()
+    failure_reason: str | None = _text()
+    warnings: str | None = _text()
 
 
 class NormalisedDeathsFields(pa.DataFrameModel):
     source_row: pl.Int32 = pa.Field(ge=1, unique=True)
     id_number: str = _id()
-    name: Optional[str] = _text()
+    name: str | None = _text()
     death_date: dt.date = _date(nullable=False)
 
 
@@ -193,8 +207,8 @@ class NormalisedDeaths(NormalisedDeathsFields):
 class NormalisedPublicEmployeesFields(pa.DataFrameModel):
     source_row: pl.Int32 = pa.Field(ge=1, unique=True)
     id_number: str = _id()
-    name: Optional[str] = _text()
-    employer: Optional[str] = _text()
+    name: str | None = _text()
+    employer: str | None = _text()
 
 
 class NormalisedPublicEmployees(NormalisedPublicEmployeesFields):
@@ -269,12 +283,29 @@ class LoadedPublicEmployees(_Loaded):
 
 
 MODELS: dict[str, dict[str, type[pa.DataFrameModel]]] = {
-    "raw": {"roster": RawRoster, "payments": RawPayments, "deaths": RawDeaths, "public_employees": RawPublicEmployees},
-    "normalised": {"roster": NormalisedRoster, "payments": NormalisedPayments, "deaths": NormalisedDeaths,
-                   "public_employees": NormalisedPublicEmployees},
+    "raw": {
+        "roster": RawRoster,
+        "payments": RawPayments,
+        "deaths": RawDeaths,
+        "public_employees": RawPublicEmployees,
+    },
+    "normalised": {
+        "roster": NormalisedRoster,
+        "payments": NormalisedPayments,
+        "deaths": NormalisedDeaths,
+        "public_employees": NormalisedPublicEmployees,
+    },
     # The same without the in-file key check (done by the loader across the parts of a table).
-    "normalised_fields": {"roster": NormalisedRosterFields, "payments": NormalisedPayments, "deaths": NormalisedDeathsFields,
-                          "public_employees": NormalisedPublicEmployeesFields},
-    "loaded": {"roster": LoadedRoster, "payments": LoadedPayments, "deaths": LoadedDeaths,
-               "public_employees": LoadedPublicEmployees},
+    "normalised_fields": {
+        "roster": NormalisedRosterFields,
+        "payments": NormalisedPayments,
+        "deaths": NormalisedDeathsFields,
+        "public_employees": NormalisedPublicEmployeesFields,
+    },
+    "loaded": {
+        "roster": LoadedRoster,
+        "payments": LoadedPayments,
+        "deaths": LoadedDeaths,
+        "public_employees": LoadedPublicEmployees,
+    },
 }

@@ -1,4 +1,5 @@
 """Shared test setup: no network, no telemetry, an isolated Prefect home."""
+
 from __future__ import annotations
 
 import os
@@ -10,7 +11,7 @@ os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
 os.environ.setdefault("PREFECT_HOME", tempfile.mkdtemp(prefix="ykt-prefect-"))
 
-import pytest  # noqa: E402
+import pytest
 
 
 @pytest.fixture(scope="session")

@@ -19,6 +19,7 @@ Expectation vocabulary:
 * `error`: the FILE_* reason code when the file must be rejected as a whole.
 * `data_rows`: what count_data_rows must return (row accounting of a rejected file).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -81,7 +82,7 @@ PEOPLE = (
 @dataclass(frozen=True)
 class ExpectedTable:
     sheet: str | None
-    roles: tuple[str, ...]                          # role columns of RawTable.frame (sorted)
+    roles: tuple[str, ...]  # role columns of RawTable.frame (sorted)
     source_rows: tuple[int, ...]
     rows: tuple[dict[str, str | None], ...]
     control_total: Decimal | None = None
@@ -89,7 +90,7 @@ class ExpectedTable:
     program_hint: str | None = None
     period_hint: str | None = None
     numeric: dict[str, tuple[int, ...]] = field(default_factory=dict)
-    headers: dict[str, str] = field(default_factory=dict)   # selected role -> header as written
+    headers: dict[str, str] = field(default_factory=dict)  # selected role -> header as written
     positions: dict[str, int] = field(default_factory=dict)  # role -> 0-based column it was written in
 
 
@@ -99,9 +100,9 @@ class Case:
     path: Path
     kind: str
     tables: tuple[ExpectedTable, ...] = ()
-    error: str | None = None                        # FILE_* code when rejected as a whole
-    error_mentions: tuple[str, ...] = ()            # texts the error message must contain
-    data_rows: int | None = None                    # count_data_rows(path)
+    error: str | None = None  # FILE_* code when rejected as a whole
+    error_mentions: tuple[str, ...] = ()  # texts the error message must contain
+    data_rows: int | None = None  # count_data_rows(path)
 
 
 # -- writing sheets ------------------------------------------------------------------------
@@ -123,9 +124,11 @@ class Sheet:
 
     def __init__(self, name: str | None = None, roles: tuple[str | None, ...] = ()):
         self.name = name
-        self.roles = roles            # role of each column (None = ignored column)
+        self.roles = roles  # role of each column (None = ignored column)
         self.lines: list[list[Any]] = []
-        self.merges: list[tuple[int, int, int, int]] = []   # first_row, first_col, last_row, last_col (1-based rows)
+        self.merges: list[
+            tuple[int, int, int, int]
+        ] = []  # first_row, first_col, last_row, last_col (1-based rows)
         self.data_rows: list[int] = []
         self.expected: list[dict[str, str | None]] = []
 
@@ -153,7 +156,9 @@ class Sheet:
     def table(self, **kwargs: Any) -> ExpectedTable:
         roles = tuple(sorted({k for r in self.expected for k in r}))
         positions = {role: i for i, role in enumerate(self.roles) if role} | kwargs.pop("positions", {})
-        return ExpectedTable(self.name, roles, tuple(self.data_rows), tuple(self.expected), positions=positions, **kwargs)
+        return ExpectedTable(
+            self.name, roles, tuple(self.data_rows), tuple(self.expected), positions=positions, **kwargs
+        )
 
 
 def write_xlsx(path: Path, sheets: list[Sheet], hidden: tuple[str, ...] = ()) -> Path:
@@ -177,7 +182,9 @@ def write_xls(path: Path, sheets: list[Sheet]) -> Path:
     book = xlwt.Workbook(encoding="utf-8")
     for sheet in sheets:
         ws = book.add_sheet(sheet.name or "Sheet1")
-        inside_merge = {(r, c) for r1, c1, r2, c2 in sheet.merges for r in range(r1, r2 + 1) for c in range(c1, c2 + 1)}
+        inside_merge = {
+            (r, c) for r1, c1, r2, c2 in sheet.merges for r in range(r1, r2 + 1) for c in range(c1, c2 + 1)
+        }
         for r1, c1, r2, c2 in sheet.merges:
             cells = sheet.lines[r1 - 1]
             ws.write_merge(r1 - 1, r2 - 1, c1, c2, cells[c1] if c1 < len(cells) else None)
@@ -190,7 +197,10 @@ def write_xls(path: Path, sheets: list[Sheet]) -> Path:
 
 
 def write_csv(path: Path, sheet: Sheet, encoding: str, newline: str = "\r\n", separator: str = ",") -> Path:
-    text = newline.join(separator.join("" if v is None else str(v) for v in cells) for cells in sheet.lines) + newline
+    text = (
+        newline.join(separator.join("" if v is None else str(v) for v in cells) for cells in sheet.lines)
+        + newline
+    )
     path.write_bytes(text.encode(encoding))
     return path
 
@@ -207,10 +217,13 @@ def case_gbk_csv(directory: Path) -> Case:
     sheet.line(*PAYMENT_HEADER)
     for i, p in enumerate(PEOPLE[:5]):
         status = "失败" if i == 2 else "成功"
-        sheet.data(p.name, p.id_number, p.card, "1350.00", "2024-03-10", status, "卡号已注销" if i == 2 else None)
+        sheet.data(
+            p.name, p.id_number, p.card, "1350.00", "2024-03-10", status, "卡号已注销" if i == 2 else None
+        )
     path = write_csv(directory / "城乡低保_202403_代发明细.csv", sheet, "gbk")
-    table = sheet.table(program_hint="DIBAO", period_hint="2024-03",
-                        headers={"id_number": "身份证号码", "amount": "实发金额"})
+    table = sheet.table(
+        program_hint="DIBAO", period_hint="2024-03", headers={"id_number": "身份证号码", "amount": "实发金额"}
+    )
     return Case("gbk_csv", path, "payments", (table,), data_rows=5)
 
 
@@ -247,8 +260,13 @@ def case_tab_separated_txt(directory: Path) -> Case:
     for p in PEOPLE[:3]:
         sheet.data(p.name, p.id_number, p.card, "90.00", "20240315", "成功", None)
     path = write_csv(directory / "daifa.txt", sheet, "gb18030", separator="\t")
-    return Case("tab_separated_txt", path, "payments", (sheet.table(program_hint="DISABLED", period_hint="2024-03"),),
-                data_rows=3)
+    return Case(
+        "tab_separated_txt",
+        path,
+        "payments",
+        (sheet.table(program_hint="DISABLED", period_hint="2024-03"),),
+        data_rows=3,
+    )
 
 
 def case_legacy_xls(directory: Path) -> Case:
@@ -284,8 +302,13 @@ def case_title_unit_line(directory: Path) -> Case:
     sheet.line("合  计", None, None, sum(amounts))
     sheet.line("制表人：王五", None, "审核人：赵六", None, "制表日期：2024年5月6日")
     path = write_xlsx(directory / "花名册.xlsx", [sheet])
-    table = sheet.table(control_total=Decimal("4310.5"), detail_sum=sheet.amounts(),
-                        program_hint="DIBAO", period_hint="2024-03", headers={"amount": "补贴金额（元）"})
+    table = sheet.table(
+        control_total=Decimal("4310.5"),
+        detail_sum=sheet.amounts(),
+        program_hint="DIBAO",
+        period_hint="2024-03",
+        headers={"amount": "补贴金额（元）"},
+    )
     return Case("title_unit_line", path, "roster", (table,), data_rows=4)
 
 
@@ -304,12 +327,29 @@ def case_two_row_header(directory: Path) -> Case:
     sheet.merge(2, 6, 3, 6)
     sheet.merge(2, 7, 3, 7)
     child, guardian = PEOPLE[7], PEOPLE[5]
-    sheet.data(1, child.name, child.id_number, guardian.name, guardian.id_number, guardian.card, "1350", "永安村")
-    sheet.data(2, PEOPLE[6].name, PEOPLE[6].id_number, PEOPLE[6].name, PEOPLE[6].id_number, PEOPLE[6].card, "1350",
-               "永安村")
+    sheet.data(
+        1, child.name, child.id_number, guardian.name, guardian.id_number, guardian.card, "1350", "永安村"
+    )
+    sheet.data(
+        2,
+        PEOPLE[6].name,
+        PEOPLE[6].id_number,
+        PEOPLE[6].name,
+        PEOPLE[6].id_number,
+        PEOPLE[6].card,
+        "1350",
+        "永安村",
+    )
     path = write_xlsx(directory / "儿童补贴.xlsx", [sheet])
-    table = sheet.table(program_hint="CHILD", period_hint="2024-03",
-                        headers={"name": "享受人/姓名", "payee_name": "收款人信息/姓名", "card_number": "收款人信息/银行账号"})
+    table = sheet.table(
+        program_hint="CHILD",
+        period_hint="2024-03",
+        headers={
+            "name": "享受人/姓名",
+            "payee_name": "收款人信息/姓名",
+            "card_number": "收款人信息/银行账号",
+        },
+    )
     return Case("two_row_header", path, "roster", (table,), data_rows=2)
 
 
@@ -345,7 +385,9 @@ def case_total_right(directory: Path) -> Case:
     """A 合计 row equal to the sum of the detail rows (one amount written with a thousands comma)."""
     sheet, path = _total_case(directory, "耕地补贴_合计正确", "1,496.00")
     detail = Decimal("312.40") + Decimal("1088.00") + Decimal("95.60")
-    table = sheet.table(control_total=Decimal("1496.00"), detail_sum=detail, program_hint="GENGDI", period_hint="2024")
+    table = sheet.table(
+        control_total=Decimal("1496.00"), detail_sum=detail, program_hint="GENGDI", period_hint="2024"
+    )
     return Case("total_right", path, "roster", (table,), data_rows=3)
 
 
@@ -353,7 +395,9 @@ def case_total_wrong(directory: Path) -> Case:
     """A 合计 row that does NOT match the detail rows: reading keeps it, ingest must report it."""
     sheet, path = _total_case(directory, "耕地补贴_合计错误", "1596.00")
     detail = Decimal("312.40") + Decimal("1088.00") + Decimal("95.60")
-    table = sheet.table(control_total=Decimal("1596.00"), detail_sum=detail, program_hint="GENGDI", period_hint="2024")
+    table = sheet.table(
+        control_total=Decimal("1596.00"), detail_sum=detail, program_hint="GENGDI", period_hint="2024"
+    )
     return Case("total_wrong", path, "roster", (table,), data_rows=3)
 
 
@@ -367,14 +411,18 @@ def case_subtotals(directory: Path) -> Case:
     for village, people in (("万安社区", PEOPLE[:3]), ("武阳社区", PEOPLE[3:5])):
         first = None
         for p in people:
-            row = sheet.data(village if first is None else None, p.name, p.id_number, "90", also={"village": village})
+            row = sheet.data(
+                village if first is None else None, p.name, p.id_number, "90", also={"village": village}
+            )
             first = first or row
         sheet.merge(first, 0, row, 0)
-        sheet.line(f"{village}小计", None, None, str(90 * len(people)))   # label at the END of the cell
+        sheet.line(f"{village}小计", None, None, str(90 * len(people)))  # label at the END of the cell
         total += 90 * len(people)
     sheet.line("总计", None, None, str(total))
     path = write_xlsx(directory / "残疾人补贴.xlsx", [sheet])
-    table = sheet.table(control_total=total, detail_sum=sheet.amounts(), program_hint="DISABLED", period_hint="2024-04")
+    table = sheet.table(
+        control_total=total, detail_sum=sheet.amounts(), program_hint="DISABLED", period_hint="2024-04"
+    )
     return Case("subtotals", path, "roster", (table,), data_rows=5)
 
 
@@ -388,9 +436,11 @@ def case_subtotals_only(directory: Path) -> Case:
     sheet.line("小计", None, "100")
     sheet.data(PEOPLE[1].name, PEOPLE[1].id_number, "250")
     sheet.line("小 计", None, "250")
-    sheet.line("本页合计", None, "999")   # a page total: skipped, never the control total
+    sheet.line("本页合计", None, "999")  # a page total: skipped, never the control total
     path = write_xlsx(directory / "低保金_2024年6月.xlsx", [sheet])
-    table = sheet.table(control_total=Decimal(350), detail_sum=Decimal(350), program_hint="DIBAO", period_hint="2024-06")
+    table = sheet.table(
+        control_total=Decimal(350), detail_sum=Decimal(350), program_hint="DIBAO", period_hint="2024-06"
+    )
     return Case("subtotals_only", path, "roster", (table,), data_rows=2)
 
 
@@ -422,7 +472,7 @@ def case_blank_rows(directory: Path) -> Case:
     sheet.line()
     sheet.line()
     sheet.data(2, PEOPLE[1].name, PEOPLE[1].id_number, "200", "2024-05-02")
-    sheet.line(*header)   # header repeated after a page break
+    sheet.line(*header)  # header repeated after a page break
     sheet.line(None, "  ", None, None)
     sheet.data(3, PEOPLE[2].name, PEOPLE[2].id_number, "200", "2024-05-02")
     for n in range(4, 8):
@@ -444,7 +494,7 @@ def case_sheets(directory: Path) -> Case:
         sheet = Sheet(f"{month}月", roles)
         sheet.line(f"2024年{month}月城乡低保金发放花名册")
         sheet.line("姓名", "身份证号码", "补贴金额")
-        for p in PEOPLE[month: month + 2]:
+        for p in PEOPLE[month : month + 2]:
             sheet.data(p.name, p.id_number, "1350")
         months.append(sheet)
     hidden = Sheet("旧数据", roles)
@@ -463,15 +513,54 @@ def case_unknown_headers(directory: Path) -> Case:
     for p in PEOPLE[:3]:
         sheet.line(p.name, p.id_number, "100")
     path = write_xlsx(directory / "低保_2024年3月.xlsx", [sheet])
-    return Case("unknown_headers", path, "roster", error="FILE_HEADERS_UNKNOWN",
-                error_mentions=("名字", "身份号码", "钱数", "身份证号码"), data_rows=4)
+    return Case(
+        "unknown_headers",
+        path,
+        "roster",
+        error="FILE_HEADERS_UNKNOWN",
+        error_mentions=("名字", "身份号码", "钱数", "身份证号码"),
+        data_rows=4,
+    )
 
 
-PROVINCIAL_HEADER = ("序号", "支付状态", "户主姓名", "户主身份证号", "收款人姓名", "收款人身份证号", "银行账号", "开户银行",
-                     "村(居)委会", "村(居)民小组", "享受人", "享受人身份证号", "联系电话", "现居住地", "年龄", "补贴金额",
-                     "填报日期")
-PROVINCIAL_ROLES = (None, None, "head_name", "head_id", "payee_name", "payee_id", "card_number", "bank", "village",
-                    "group_name", "name", "id_number", None, None, None, "amount", None)
+PROVINCIAL_HEADER = (
+    "序号",
+    "支付状态",
+    "户主姓名",
+    "户主身份证号",
+    "收款人姓名",
+    "收款人身份证号",
+    "银行账号",
+    "开户银行",
+    "村(居)委会",
+    "村(居)民小组",
+    "享受人",
+    "享受人身份证号",
+    "联系电话",
+    "现居住地",
+    "年龄",
+    "补贴金额",
+    "填报日期",
+)
+PROVINCIAL_ROLES = (
+    None,
+    None,
+    "head_name",
+    "head_id",
+    "payee_name",
+    "payee_id",
+    "card_number",
+    "bank",
+    "village",
+    "group_name",
+    "name",
+    "id_number",
+    None,
+    None,
+    None,
+    "amount",
+    None,
+)
 
 
 def _provincial_sheet() -> Sheet:
@@ -479,9 +568,25 @@ def _provincial_sheet() -> Sheet:
     sheet.line(*PROVINCIAL_HEADER)
     head = PEOPLE[0]
     for i, member in enumerate(PEOPLE[:3], start=1):
-        sheet.data(i, "已支付", head.name, head.id_number, head.name, head.id_number, head.card, "中国农业银行",
-                   "万安社区", "3组", member.name, member.id_number, "13800000000", "万安社区3组", 60 + i, "456.00",
-                   "2024-03-01")
+        sheet.data(
+            i,
+            "已支付",
+            head.name,
+            head.id_number,
+            head.name,
+            head.id_number,
+            head.card,
+            "中国农业银行",
+            "万安社区",
+            "3组",
+            member.name,
+            member.id_number,
+            "13800000000",
+            "万安社区3组",
+            60 + i,
+            "456.00",
+            "2024-03-01",
+        )
     return sheet
 
 
@@ -490,7 +595,14 @@ def case_provincial_export(directory: Path) -> Case:
     but nothing names the program, so the file is rejected and the clerk told to name it."""
     sheet = _provincial_sheet()
     path = write_xlsx(directory / "花名册.xlsx", [sheet])
-    return Case("provincial_export", path, "roster", error="FILE_PROGRAM_UNKNOWN", error_mentions=("文件名",), data_rows=3)
+    return Case(
+        "provincial_export",
+        path,
+        "roster",
+        error="FILE_PROGRAM_UNKNOWN",
+        error_mentions=("文件名",),
+        data_rows=3,
+    )
 
 
 def case_provincial_export_named(directory: Path) -> Case:
@@ -500,8 +612,11 @@ def case_provincial_export_named(directory: Path) -> Case:
     sub = directory / "named"
     sub.mkdir(exist_ok=True)
     path = write_xlsx(sub / "城乡低保2024年3月花名册.xlsx", [sheet])
-    table = sheet.table(program_hint="DIBAO", period_hint="2024-03",
-                        headers={"name": "享受人", "id_number": "享受人身份证号", "head_name": "户主姓名"})
+    table = sheet.table(
+        program_hint="DIBAO",
+        period_hint="2024-03",
+        headers={"name": "享受人", "id_number": "享受人身份证号", "head_name": "户主姓名"},
+    )
     return Case("provincial_export_named", path, "roster", (table,), data_rows=3)
 
 
@@ -516,11 +631,11 @@ def _numeric_sheet() -> tuple[Sheet, dict[str, tuple[int, ...]]]:
     sheet.line("2024年3月城乡低保金发放花名册")
     sheet.line("姓名", "身份证号码", "银行卡号", "补贴金额")
     text_000 = id_ending_000()
-    sheet.data(PEOPLE[0].name, PEOPLE[0].id_number, PEOPLE[0].card, "1350")              # all text
+    sheet.data(PEOPLE[0].name, PEOPLE[0].id_number, PEOPLE[0].card, "1350")  # all text
     id_row = sheet.data(PEOPLE[1].name, _excel_number(PEOPLE[1].id_number), PEOPLE[1].card, "1350")
-    sheet.data("孙丽", text_000, PEOPLE[2].card, "1350")                                  # text, ends 000
+    sheet.data("孙丽", text_000, PEOPLE[2].card, "1350")  # text, ends 000
     card_row = sheet.data(PEOPLE[3].name, PEOPLE[3].id_number, _excel_number(PEOPLE[3].card), "1350")
-    sheet.data(PEOPLE[4].name, "5.10724E+17", PEOPLE[4].card, "1350")                      # text, scientific
+    sheet.data(PEOPLE[4].name, "5.10724E+17", PEOPLE[4].card, "1350")  # text, scientific
     return sheet, {"id_number": (id_row,), "card_number": (card_row,)}
 
 
@@ -539,7 +654,7 @@ def case_full_precision_number_xlsx(directory: Path) -> Case:
     sheet = Sheet("Sheet1", ("name", "id_number", "amount"))
     sheet.line("姓名", "身份证号码", "补贴金额")
     sheet.data(PEOPLE[0].name, PEOPLE[0].id_number, "1350")
-    typed = int(PEOPLE[3].id_number)   # an ID without an X check character
+    typed = int(PEOPLE[3].id_number)  # an ID without an X check character
     row = sheet.data(PEOPLE[3].name, typed, "1350", also={"id_number": str(int(float(typed)))})
     path = write_xlsx(directory / "低保_2024年3月_程序导出.xlsx", [sheet])
     table = sheet.table(program_hint="DIBAO", period_hint="2024-03", numeric={"id_number": (row,)})
@@ -600,8 +715,14 @@ def case_two_programs_in_title(directory: Path) -> Case:
     sheet.line("姓名", "身份证号码", "补贴金额")
     sheet.data(PEOPLE[0].name, PEOPLE[0].id_number, "1350")
     path = write_xlsx(directory / "合并发放.xlsx", [sheet])
-    return Case("two_programs_in_title", path, "roster", error="FILE_PROGRAM_AMBIGUOUS",
-                error_mentions=("城乡居民最低生活保障金", "特困人员救助供养金"), data_rows=1)
+    return Case(
+        "two_programs_in_title",
+        path,
+        "roster",
+        error="FILE_PROGRAM_AMBIGUOUS",
+        error_mentions=("城乡居民最低生活保障金", "特困人员救助供养金"),
+        data_rows=1,
+    )
 
 
 def case_payments_without_period(directory: Path) -> Case:
@@ -622,7 +743,9 @@ def case_once_program_without_period(directory: Path) -> Case:
     sheet.line("姓名", "身份证号码", "补贴金额", "批准日期")
     sheet.data(PEOPLE[2].name, PEOPLE[2].id_number, "200", "2024-03-20")
     path = write_xlsx(directory / "农机.xlsx", [sheet])
-    return Case("once_program_without_period", path, "roster", (sheet.table(program_hint="NONGJI"),), data_rows=1)
+    return Case(
+        "once_program_without_period", path, "roster", (sheet.table(program_hint="NONGJI"),), data_rows=1
+    )
 
 
 def case_household_head_only(directory: Path) -> Case:
@@ -632,10 +755,16 @@ def case_household_head_only(directory: Path) -> Case:
     sheet.line("2024年度耕地地力保护补贴花名册")
     sheet.line("户主姓名", "户主身份证号码", "家庭人口", "补贴金额", "审批日期")
     for p in PEOPLE[:3]:
-        sheet.data(p.name, p.id_number, "4", "388.50", "2024-04-01", also={"name": p.name, "id_number": p.id_number})
+        sheet.data(
+            p.name, p.id_number, "4", "388.50", "2024-04-01", also={"name": p.name, "id_number": p.id_number}
+        )
     path = write_xlsx(directory / "耕地补贴_户主.xlsx", [sheet])
-    table = sheet.table(program_hint="GENGDI", period_hint="2024", headers={"name": "户主姓名", "id_number": "户主身份证号码"},
-                        positions={"name": 0, "id_number": 1})
+    table = sheet.table(
+        program_hint="GENGDI",
+        period_hint="2024",
+        headers={"name": "户主姓名", "id_number": "户主身份证号码"},
+        positions={"name": 0, "id_number": 1},
+    )
     return Case("household_head_only", path, "roster", (table,), data_rows=3)
 
 
@@ -666,12 +795,36 @@ def case_empty_workbook(directory: Path) -> Case:
 
 
 ALL_CASES: tuple[Callable[[Path], Case], ...] = (
-    case_gbk_csv, case_utf8_bom_csv, case_utf8_csv_even_runs, case_tab_separated_txt, case_legacy_xls, case_title_unit_line,
-    case_two_row_header, case_amount_split_under_parent, case_total_right, case_total_wrong, case_subtotals, case_subtotals_only,
-    case_signature_lines, case_blank_rows, case_sheets, case_unknown_headers, case_provincial_export,
-    case_provincial_export_named, case_numeric_ids_xlsx, case_full_precision_number_xlsx, case_numeric_ids_xls, case_numeric_ids_csv,
-    case_text_ids_csv_000, case_hint_in_file_name, case_two_programs_in_title, case_payments_without_period,
-    case_once_program_without_period, case_household_head_only, case_deaths_register, case_public_employees,
+    case_gbk_csv,
+    case_utf8_bom_csv,
+    case_utf8_csv_even_runs,
+    case_tab_separated_txt,
+    case_legacy_xls,
+    case_title_unit_line,
+    case_two_row_header,
+    case_amount_split_under_parent,
+    case_total_right,
+    case_total_wrong,
+    case_subtotals,
+    case_subtotals_only,
+    case_signature_lines,
+    case_blank_rows,
+    case_sheets,
+    case_unknown_headers,
+    case_provincial_export,
+    case_provincial_export_named,
+    case_numeric_ids_xlsx,
+    case_full_precision_number_xlsx,
+    case_numeric_ids_xls,
+    case_numeric_ids_csv,
+    case_text_ids_csv_000,
+    case_hint_in_file_name,
+    case_two_programs_in_title,
+    case_payments_without_period,
+    case_once_program_without_period,
+    case_household_head_only,
+    case_deaths_register,
+    case_public_employees,
     case_empty_workbook,
 )
 

@@ -4,6 +4,7 @@ People are numbered; person n has a valid resident ID, a name and a card number,
 test reads as "person 3 is entitled to DIBAO 2024-03 and was paid 1000 on 2024-03-10".
 Per-row Python is fine here: these fixtures hold a handful of rows.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -32,7 +33,11 @@ def card(person: int) -> str:
 
 
 def name(person: int) -> str:
-    return _SURNAMES[person % len(_SURNAMES)] + _GIVEN[person % len(_GIVEN)] + _GIVEN[(person // 7) % len(_GIVEN)]
+    return (
+        _SURNAMES[person % len(_SURNAMES)]
+        + _GIVEN[person % len(_GIVEN)]
+        + _GIVEN[(person // 7) % len(_GIVEN)]
+    )
 
 
 def case_id(rule: str, program_code: str, case_key: str, case_period: str) -> str:
@@ -43,24 +48,62 @@ def case_id(rule: str, program_code: str, case_key: str, case_period: str) -> st
 
 _SCHEMAS: dict[str, dict[str, pl.DataType]] = {
     "entitlements": {
-        "file_hash": pl.String, "sheet": pl.String, "source_row": pl.Int32, "id_number": pl.String,
-        "program_code": pl.String, "period": pl.String, "name": pl.String, "head_name": pl.String,
-        "head_id": pl.String, "payee_name": pl.String, "payee_id": pl.String, "card_number": pl.String,
-        "bank": pl.String, "township": pl.String, "village": pl.String, "group_name": pl.String,
-        "amount_due": pl.Decimal(18, 2), "approval_date": pl.Date, "due_date": pl.Date,
-        "warnings": pl.String, "superseded_by": pl.String,
+        "file_hash": pl.String,
+        "sheet": pl.String,
+        "source_row": pl.Int32,
+        "id_number": pl.String,
+        "program_code": pl.String,
+        "period": pl.String,
+        "name": pl.String,
+        "head_name": pl.String,
+        "head_id": pl.String,
+        "payee_name": pl.String,
+        "payee_id": pl.String,
+        "card_number": pl.String,
+        "bank": pl.String,
+        "township": pl.String,
+        "village": pl.String,
+        "group_name": pl.String,
+        "amount_due": pl.Decimal(18, 2),
+        "approval_date": pl.Date,
+        "due_date": pl.Date,
+        "warnings": pl.String,
+        "superseded_by": pl.String,
     },
     "payments": {
-        "file_hash": pl.String, "sheet": pl.String, "source_row": pl.Int32, "id_number": pl.String,
-        "program_code": pl.String, "period": pl.String, "name": pl.String, "payee_name": pl.String,
-        "card_number": pl.String, "bank": pl.String, "township": pl.String, "village": pl.String,
-        "group_name": pl.String, "amount": pl.Decimal(18, 2), "pay_date": pl.Date, "status": pl.String,
-        "failure_reason": pl.String, "warnings": pl.String,
+        "file_hash": pl.String,
+        "sheet": pl.String,
+        "source_row": pl.Int32,
+        "id_number": pl.String,
+        "program_code": pl.String,
+        "period": pl.String,
+        "name": pl.String,
+        "payee_name": pl.String,
+        "card_number": pl.String,
+        "bank": pl.String,
+        "township": pl.String,
+        "village": pl.String,
+        "group_name": pl.String,
+        "amount": pl.Decimal(18, 2),
+        "pay_date": pl.Date,
+        "status": pl.String,
+        "failure_reason": pl.String,
+        "warnings": pl.String,
     },
-    "deaths": {"file_hash": pl.String, "source_row": pl.Int32, "id_number": pl.String, "name": pl.String,
-               "death_date": pl.Date},
-    "public_employees": {"file_hash": pl.String, "source_row": pl.Int32, "id_number": pl.String,
-                         "name": pl.String, "employer": pl.String},
+    "deaths": {
+        "file_hash": pl.String,
+        "source_row": pl.Int32,
+        "id_number": pl.String,
+        "name": pl.String,
+        "death_date": pl.Date,
+    },
+    "public_employees": {
+        "file_hash": pl.String,
+        "source_row": pl.Int32,
+        "id_number": pl.String,
+        "name": pl.String,
+        "employer": pl.String,
+    },
 }
 
 
@@ -78,19 +121,38 @@ class Scenario:
         return {"township": "凤灵街道", "village": "万安社区", "group_name": "1组"}
 
     def entitle(self, person: int, **overrides) -> dict:
-        row = {"file_hash": "roster", "source_row": len(self.rows["entitlements"]) + 2,
-               "id_number": resident_id(person), "program_code": self.program_code, "period": self.period,
-               "name": name(person), "card_number": card(person), "amount_due": self.amount,
-               "due_date": self.due_date, **self._place(), **overrides}
+        row = {
+            "file_hash": "roster",
+            "source_row": len(self.rows["entitlements"]) + 2,
+            "id_number": resident_id(person),
+            "program_code": self.program_code,
+            "period": self.period,
+            "name": name(person),
+            "card_number": card(person),
+            "amount_due": self.amount,
+            "due_date": self.due_date,
+            **self._place(),
+            **overrides,
+        }
         self.rows["entitlements"].append(row)
         return row
 
     def pay(self, person: int, **overrides) -> dict:
-        row = {"file_hash": "bank", "source_row": len(self.rows["payments"]) + 2,
-               "id_number": resident_id(person), "program_code": self.program_code, "period": self.period,
-               "name": name(person), "payee_name": name(person), "card_number": card(person),
-               "amount": self.amount, "pay_date": self.due_date, "status": "success", **self._place(),
-               **overrides}
+        row = {
+            "file_hash": "bank",
+            "source_row": len(self.rows["payments"]) + 2,
+            "id_number": resident_id(person),
+            "program_code": self.program_code,
+            "period": self.period,
+            "name": name(person),
+            "payee_name": name(person),
+            "card_number": card(person),
+            "amount": self.amount,
+            "pay_date": self.due_date,
+            "status": "success",
+            **self._place(),
+            **overrides,
+        }
         self.rows["payments"].append(row)
         return row
 
@@ -98,13 +160,26 @@ class Scenario:
         return self.pay(person, status="failure", pay_date=on, failure_reason=reason, **overrides)
 
     def die(self, person: int, on: dt.date) -> None:
-        self.rows["deaths"].append({"file_hash": "deaths", "source_row": len(self.rows["deaths"]) + 2,
-                                    "id_number": resident_id(person), "name": name(person), "death_date": on})
+        self.rows["deaths"].append(
+            {
+                "file_hash": "deaths",
+                "source_row": len(self.rows["deaths"]) + 2,
+                "id_number": resident_id(person),
+                "name": name(person),
+                "death_date": on,
+            }
+        )
 
     def employ(self, person: int, employer: str) -> None:
-        self.rows["public_employees"].append({"file_hash": "staff", "source_row": len(self.rows["public_employees"]) + 2,
-                                              "id_number": resident_id(person), "name": name(person),
-                                              "employer": employer})
+        self.rows["public_employees"].append(
+            {
+                "file_hash": "staff",
+                "source_row": len(self.rows["public_employees"]) + 2,
+                "id_number": resident_id(person),
+                "name": name(person),
+                "employer": employer,
+            }
+        )
 
     def load(self, wh: Warehouse) -> Warehouse:
         for table, schema in _SCHEMAS.items():
@@ -115,6 +190,10 @@ class Scenario:
 
 def findings(wh: Warehouse, rule: str | None = None) -> list[dict]:
     """The findings table as dicts (optionally one rule), in a stable order."""
-    frame = wh.frame("test findings", "select * from findings where $rule is null or rule = $rule "
-                     "order by rule, program_code, period, id_number, paid_date, amount_paid", {"rule": rule})
+    frame = wh.frame(
+        "test findings",
+        "select * from findings where $rule is null or rule = $rule "
+        "order by rule, program_code, period, id_number, paid_date, amount_paid",
+        {"rule": rule},
+    )
     return frame.to_dicts()

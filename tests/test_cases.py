@@ -3,6 +3,7 @@
 Each test writes a few `findings` rows by hand (the rules engineer's contract) and runs
 `update_cases` night after night, exactly as the nightly pipeline does.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -12,7 +13,14 @@ from decimal import Decimal
 import polars as pl
 import pytest
 
-from ykt.cases.lifecycle import CASE_FIELDS, case_history, case_json_lines, case_kpis, case_records, update_cases
+from ykt.cases.lifecycle import (
+    CASE_FIELDS,
+    case_history,
+    case_json_lines,
+    case_kpis,
+    case_records,
+    update_cases,
+)
 from ykt.config import load_programs
 from ykt.errors import UsageError
 from ykt.warehouse.connection import Warehouse
@@ -20,16 +28,30 @@ from ykt.warehouse.connection import Warehouse
 D = dt.date
 PROGRAMS = load_programs()
 FINDING_SCHEMA = {
-    "as_of": pl.Date, "rule": pl.Utf8, "route": pl.Utf8, "case_id": pl.Utf8, "program_code": pl.Utf8,
-    "period": pl.Utf8, "id_number": pl.Utf8, "name": pl.Utf8, "card_number": pl.Utf8, "township": pl.Utf8,
-    "village": pl.Utf8, "group_name": pl.Utf8, "amount_due": pl.Decimal(18, 2), "amount_paid": pl.Decimal(18, 2),
-    "due_date": pl.Date, "paid_date": pl.Date, "days_overdue": pl.Int32, "detail": pl.Utf8,
+    "as_of": pl.Date,
+    "rule": pl.Utf8,
+    "route": pl.Utf8,
+    "case_id": pl.Utf8,
+    "program_code": pl.Utf8,
+    "period": pl.Utf8,
+    "id_number": pl.Utf8,
+    "name": pl.Utf8,
+    "card_number": pl.Utf8,
+    "township": pl.Utf8,
+    "village": pl.Utf8,
+    "group_name": pl.Utf8,
+    "amount_due": pl.Decimal(18, 2),
+    "amount_paid": pl.Decimal(18, 2),
+    "due_date": pl.Date,
+    "paid_date": pl.Date,
+    "days_overdue": pl.Int32,
+    "detail": pl.Utf8,
 }
-LI_ANCHENG = "51072319500101123X"   # seed case 1: 盐亭县凤灵街道万安社区, 农机购置补贴 200 元
+LI_ANCHENG = "51072319500101123X"  # seed case 1: 盐亭县凤灵街道万安社区, 农机购置补贴 200 元
 
 
 def finding(**fields) -> dict:
-    base = {key: None for key in FINDING_SCHEMA}
+    base = dict.fromkeys(FINDING_SCHEMA)
     base.update(route="complaint")
     base.update(fields)
     return base
@@ -37,9 +59,19 @@ def finding(**fields) -> dict:
 
 def li_missing(days_overdue: int) -> dict:
     """The seed's unpaid 200 元 farm-machinery subsidy, due 2024-08-31."""
-    return finding(rule="MISSING", case_id="YKT-LI", program_code="NONGJI", period="2024-08", id_number=LI_ANCHENG,
-                   name="李安成", township="凤灵街道", village="万安社区", amount_due=Decimal("200.00"),
-                   due_date=D(2024, 8, 31), days_overdue=days_overdue)
+    return finding(
+        rule="MISSING",
+        case_id="YKT-LI",
+        program_code="NONGJI",
+        period="2024-08",
+        id_number=LI_ANCHENG,
+        name="李安成",
+        township="凤灵街道",
+        village="万安社区",
+        amount_due=Decimal("200.00"),
+        due_date=D(2024, 8, 31),
+        days_overdue=days_overdue,
+    )
 
 
 def night(wh: Warehouse, as_of: dt.date, rows: list[dict]):
@@ -86,7 +118,11 @@ def test_lifecycle_open_escalate_resolve_reopen(wh):
     10-10 when it is unpaid again. Each night re-run changes nothing; one case row throughout."""
     resolve_days = PROGRAMS.by_code("NONGJI").resolve_days
     opened, deadline = D(2024, 9, 12), D(2024, 9, 12) + dt.timedelta(days=resolve_days)
-    escalated_on, resolved_on, reopened_on = deadline + dt.timedelta(days=1), deadline + dt.timedelta(days=2), D(2024, 10, 10)
+    escalated_on, resolved_on, reopened_on = (
+        deadline + dt.timedelta(days=1),
+        deadline + dt.timedelta(days=2),
+        D(2024, 10, 10),
+    )
     story = [
         (opened, [li_missing(12)], "open"),
         (deadline, [li_missing(27)], "open"),
@@ -99,7 +135,9 @@ def test_lifecycle_open_escalate_resolve_reopen(wh):
         assert case_row(wh, "YKT-LI")["status"] == expected_status, as_of
         assert_rerun_changes_nothing(wh, as_of, rows)
 
-    events = wh.rows("t", "select event, on_date, status_after, days_to_resolve from case_events order by on_date, rowid")
+    events = wh.rows(
+        "t", "select event, on_date, status_after, days_to_resolve from case_events order by on_date, rowid"
+    )
     assert events == [
         ("opened", opened, "open", None),
         ("escalated", escalated_on, "escalated", None),
@@ -112,8 +150,12 @@ def test_lifecycle_open_escalate_resolve_reopen(wh):
     assert row["deadline"] == reopened_on + dt.timedelta(days=resolve_days)
     assert (row["escalated_on"], row["resolved_on"], row["days_to_resolve"]) == (None, None, None)
     keys = wh.rows("t", "select idempotency_key from outbox order by on_date")
-    assert [k for (k,) in keys] == [f"YKT-LI:open:{opened}", f"YKT-LI:escalated:{escalated_on}",
-                                    f"YKT-LI:resolved:{resolved_on}", f"YKT-LI:open:{reopened_on}"]
+    assert [k for (k,) in keys] == [
+        f"YKT-LI:open:{opened}",
+        f"YKT-LI:escalated:{escalated_on}",
+        f"YKT-LI:resolved:{resolved_on}",
+        f"YKT-LI:open:{reopened_on}",
+    ]
 
 
 def test_resolution_keeps_the_case_and_says_so(wh):
@@ -126,7 +168,9 @@ def test_resolution_keeps_the_case_and_says_so(wh):
     assert (row["persons"], row["amount"]) == (1, Decimal("200.00"))
     assert row["summary"].endswith("2024-09-13复核：该问题已不存在，案件办结。")
     record = case_records(wh, D(2024, 9, 13)).to_dicts()
-    assert [(r["case_id"], r["status"], r["resolved_on"]) for r in record] == [("YKT-LI", "resolved", D(2024, 9, 13))]
+    assert [(r["case_id"], r["status"], r["resolved_on"]) for r in record] == [
+        ("YKT-LI", "resolved", D(2024, 9, 13))
+    ]
     assert case_records(wh, D(2024, 9, 14)).height == 0  # resolved on an earlier night: no longer listed
 
 
@@ -136,12 +180,19 @@ def test_missing_case_fields_and_summary(wh):
     night(wh, D(2024, 9, 12), [li_missing(12)])
     row = case_row(wh, "YKT-LI")
     program = PROGRAMS.by_code("NONGJI")
-    assert (row["rule"], row["route"], row["program_code"], row["program_name"]) == ("MISSING", "complaint", "NONGJI", program.name)
+    assert (row["rule"], row["route"], row["program_code"], row["program_name"]) == (
+        "MISSING",
+        "complaint",
+        "NONGJI",
+        program.name,
+    )
     assert (row["department"], row["supervisor"]) == (program.department, program.supervisor)
     assert (row["persons"], row["amount"], row["case_key"]) == (1, Decimal("200.00"), LI_ANCHENG)
     assert row["deadline"] == D(2024, 9, 12) + dt.timedelta(days=program.resolve_days)
-    assert row["summary"] == ("凤灵街道万安社区 李安成（510723********123X）2024年8月应发农机购置补贴200.00元，"
-                              "截至2024-09-12尚未发放，已逾期12天。")
+    assert row["summary"] == (
+        "凤灵街道万安社区 李安成（510723********123X）2024年8月应发农机购置补贴200.00元，"
+        "截至2024-09-12尚未发放，已逾期12天。"
+    )
 
 
 def test_batch_stalled_is_one_case_for_the_group(wh):
@@ -150,13 +201,30 @@ def test_batch_stalled_is_one_case_for_the_group(wh):
     办事处/纪工委 ({township} placeholder), no case of the members' own."""
     place = {"township": "江口街道", "village": "武阳社区", "group_name": "7组"}
     members = [
-        finding(rule="MISSING", case_id="YKT-BATCH", program_code="LAND_COMP", period="2024-05",
-                id_number=f"51142219600101{i:03d}X", name=f"村民{i}", amount_due=Decimal("640.00"),
-                due_date=D(2024, 6, 30) + dt.timedelta(days=i % 2), days_overdue=15, **place)
+        finding(
+            rule="MISSING",
+            case_id="YKT-BATCH",
+            program_code="LAND_COMP",
+            period="2024-05",
+            id_number=f"51142219600101{i:03d}X",
+            name=f"村民{i}",
+            amount_due=Decimal("640.00"),
+            due_date=D(2024, 6, 30) + dt.timedelta(days=i % 2),
+            days_overdue=15,
+            **place,
+        )
         for i in range(12)
     ]
-    header = finding(rule="BATCH_STALLED", case_id="YKT-BATCH", program_code="LAND_COMP", period="2024-05",
-                     amount_due=Decimal("7680.00"), due_date=D(2024, 6, 30), days_overdue=15, **place)
+    header = finding(
+        rule="BATCH_STALLED",
+        case_id="YKT-BATCH",
+        program_code="LAND_COMP",
+        period="2024-05",
+        amount_due=Decimal("7680.00"),
+        due_date=D(2024, 6, 30),
+        days_overdue=15,
+        **place,
+    )
     night(wh, D(2024, 7, 15), [header, *members])
     assert wh.scalar("t", "select count(*) from cases") == 1
     row = case_row(wh, "YKT-BATCH")
@@ -164,7 +232,10 @@ def test_batch_stalled_is_one_case_for_the_group(wh):
     assert (row["department"], row["supervisor"]) == ("江口街道办事处", "江口街道纪工委")
     assert row["case_key"] == "江口街道/武阳社区/7组"
     assert row["deadline"] == D(2024, 7, 15) + dt.timedelta(days=PROGRAMS.by_code("LAND_COMP").resolve_days)
-    assert row["summary"] == "江口街道武阳社区7组 12人 征地拆迁补偿款合计7,680.00元 应于2024-06-30前发放，截至2024-07-15均未发放。"
+    assert (
+        row["summary"]
+        == "江口街道武阳社区7组 12人 征地拆迁补偿款合计7,680.00元 应于2024-06-30前发放，截至2024-07-15均未发放。"
+    )
 
 
 def test_amount_at_stake_by_route_and_records_make_no_case(wh):
@@ -172,18 +243,43 @@ def test_amount_at_stake_by_route_and_records_make_no_case(wh):
     paid; a route `record` finding (PAID_LATE) never becomes a case."""
     person = {"id_number": "360426199101010071", "name": "王芳", "township": "唐昌镇", "village": "永安村"}
     rows = [
-        finding(rule="UNDERPAID", case_id="YKT-UNDER", program_code="DIBAO", period="2024-03", amount_due=Decimal("1350.00"),
-                amount_paid=Decimal("1000.00"), **person),
-        finding(rule="OVERPAID", route="clue", case_id="YKT-OVER", program_code="DIBAO", period="2024-04",
-                amount_due=Decimal("100.00"), amount_paid=Decimal("300.00"), **person),
-        finding(rule="PAID_LATE", route="record", case_id=None, program_code="DIBAO", period="2024-05",
-                amount_due=Decimal("100.00"), amount_paid=Decimal("100.00"), **person),
+        finding(
+            rule="UNDERPAID",
+            case_id="YKT-UNDER",
+            program_code="DIBAO",
+            period="2024-03",
+            amount_due=Decimal("1350.00"),
+            amount_paid=Decimal("1000.00"),
+            **person,
+        ),
+        finding(
+            rule="OVERPAID",
+            route="clue",
+            case_id="YKT-OVER",
+            program_code="DIBAO",
+            period="2024-04",
+            amount_due=Decimal("100.00"),
+            amount_paid=Decimal("300.00"),
+            **person,
+        ),
+        finding(
+            rule="PAID_LATE",
+            route="record",
+            case_id=None,
+            program_code="DIBAO",
+            period="2024-05",
+            amount_due=Decimal("100.00"),
+            amount_paid=Decimal("100.00"),
+            **person,
+        ),
     ]
     night(wh, D(2024, 6, 1), rows)
     amounts = dict(wh.rows("t", "select case_id, amount from cases"))
     assert amounts == {"YKT-UNDER": Decimal("350.00"), "YKT-OVER": Decimal("300.00")}
-    assert case_row(wh, "YKT-UNDER")["summary"] == ("唐昌镇永安村 王芳（360426********0071）2024年3月城乡居民最低生活保障金"
-                                                    "应发1,350.00元，实发1,000.00元，少发350.00元。")
+    assert case_row(wh, "YKT-UNDER")["summary"] == (
+        "唐昌镇永安村 王芳（360426********0071）2024年3月城乡居民最低生活保障金"
+        "应发1,350.00元，实发1,000.00元，少发350.00元。"
+    )
 
 
 def test_shared_account_takes_department_of_first_payment(wh):
@@ -192,16 +288,37 @@ def test_shared_account_takes_department_of_first_payment(wh):
     → 县残疾人联合会 handles it although later payments are 低保. Card B: no payment row found →
     县纪委监委. Both are clues; the sentence names the masked card and states only the data fact."""
     card_a, card_b = "6217000011111234", "6228000022225678"
-    paid_a = [(1, "DISABLED", 1), (2, "DIBAO", 2), (3, "DIBAO", 3)]   # (person, program, month)
+    paid_a = [(1, "DISABLED", 1), (2, "DIBAO", 2), (3, "DIBAO", 3)]  # (person, program, month)
 
     def shared(case, card, i, month):
-        return finding(rule="SHARED_ACCOUNT", route="clue", case_id=case, program_code="", period=f"2024-{month:02d}",
-                       id_number=f"11010519491231{i:03d}X", name=f"对象{i}", card_number=card,
-                       amount_paid=Decimal("100.00"), paid_date=D(2024, month, 10))
+        return finding(
+            rule="SHARED_ACCOUNT",
+            route="clue",
+            case_id=case,
+            program_code="",
+            period=f"2024-{month:02d}",
+            id_number=f"11010519491231{i:03d}X",
+            name=f"对象{i}",
+            card_number=card,
+            amount_paid=Decimal("100.00"),
+            paid_date=D(2024, month, 10),
+        )
+
     payments = pl.DataFrame(
-        [{"file_hash": "h", "source_row": i, "id_number": f"11010519491231{i:03d}X", "program_code": program,
-          "period": f"2024-{month:02d}", "card_number": card_a, "amount": Decimal("100.00"),
-          "pay_date": D(2024, month, 10), "status": "success"} for i, program, month in paid_a],
+        [
+            {
+                "file_hash": "h",
+                "source_row": i,
+                "id_number": f"11010519491231{i:03d}X",
+                "program_code": program,
+                "period": f"2024-{month:02d}",
+                "card_number": card_a,
+                "amount": Decimal("100.00"),
+                "pay_date": D(2024, month, 10),
+                "status": "success",
+            }
+            for i, program, month in paid_a
+        ],
         schema_overrides={"amount": pl.Decimal(18, 2), "source_row": pl.Int32},
     )
     wh.insert_frame("payments", payments)
@@ -210,8 +327,17 @@ def test_shared_account_takes_department_of_first_payment(wh):
     night(wh, D(2024, 4, 1), rows)
     a, b = case_row(wh, "YKT-CARD-A"), case_row(wh, "YKT-CARD-B")
     disabled = PROGRAMS.by_code("DISABLED")
-    assert (a["department"], a["supervisor"], a["program_code"]) == (disabled.department, disabled.supervisor, None)
-    assert (a["persons"], a["amount"], a["case_key"], a["period"]) == (3, Decimal("300.00"), card_a, "2024-01/2024-03")
+    assert (a["department"], a["supervisor"], a["program_code"]) == (
+        disabled.department,
+        disabled.supervisor,
+        None,
+    )
+    assert (a["persons"], a["amount"], a["case_key"], a["period"]) == (
+        3,
+        Decimal("300.00"),
+        card_a,
+        "2024-01/2024-03",
+    )
     assert a["summary"] == "同一银行卡（6217 **** **** 1234）收到3名不同对象的补贴，共3笔，合计300.00元。"
     assert (b["department"], b["supervisor"]) == ("县纪委监委", "县纪委监委")
     assert wh.scalar("t", "select count(*) from outbox") == 0  # clues never queue for the platform
@@ -220,11 +346,27 @@ def test_shared_account_takes_department_of_first_payment(wh):
 def test_clue_summaries_are_masked_data_facts(wh):
     """Every clue rule's sentence hides the full ID and card and uses no accusing word a
     villager could read as one (冒领, 违规, 套取, 贪污, 侵占)."""
-    person = {"id_number": "360426199101010071", "name": "王芳", "card_number": "6217000011111234",
-              "township": "唐昌镇", "village": "永安村", "program_code": "DIBAO", "period": "2024-03",
-              "amount_due": Decimal("500.00"), "amount_paid": Decimal("900.00")}
-    rules = ["OVERPAID", "DUPLICATE", "UNENTITLED", "PAYEE_MISMATCH", "DECEASED_PAYEE", "PUBLIC_EMPLOYEE",
-             "AMOUNT_OUTLIER", "SOME_FUTURE_CLUE"]
+    person = {
+        "id_number": "360426199101010071",
+        "name": "王芳",
+        "card_number": "6217000011111234",
+        "township": "唐昌镇",
+        "village": "永安村",
+        "program_code": "DIBAO",
+        "period": "2024-03",
+        "amount_due": Decimal("500.00"),
+        "amount_paid": Decimal("900.00"),
+    }
+    rules = [
+        "OVERPAID",
+        "DUPLICATE",
+        "UNENTITLED",
+        "PAYEE_MISMATCH",
+        "DECEASED_PAYEE",
+        "PUBLIC_EMPLOYEE",
+        "AMOUNT_OUTLIER",
+        "SOME_FUTURE_CLUE",
+    ]
     night(wh, D(2024, 4, 1), [finding(rule=r, route="clue", case_id=f"YKT-{r}", **person) for r in rules])
     summaries = dict(wh.rows("t", "select rule, summary from cases"))
     assert set(summaries) == set(rules)
@@ -237,28 +379,54 @@ def test_clue_summaries_are_masked_data_facts(wh):
 def test_outbox_holds_complaint_changes_with_the_platform_object(wh):
     """The outbox row written with the change is the exact cases.jsonl object (same keys, same
     order, masked summary) and its key is case_id:status:date; clues queue nothing."""
-    clue = finding(rule="DUPLICATE", route="clue", case_id="YKT-DUP", id_number=LI_ANCHENG, name="李安成",
-                   program_code="NONGJI", period="2024-08", amount_paid=Decimal("400.00"))
+    clue = finding(
+        rule="DUPLICATE",
+        route="clue",
+        case_id="YKT-DUP",
+        id_number=LI_ANCHENG,
+        name="李安成",
+        program_code="NONGJI",
+        period="2024-08",
+        amount_paid=Decimal("400.00"),
+    )
     night(wh, D(2024, 9, 12), [li_missing(12), clue])
     outbox = wh.rows("t", "select idempotency_key, payload from outbox")
     assert [k for k, _ in outbox] == ["YKT-LI:open:2024-09-12"]
     payload = json.loads(outbox[0][1])
     assert list(payload) == list(CASE_FIELDS)
     assert outbox[0][1] == case_json_lines(wh, D(2024, 9, 12))[0]
-    assert (payload["status"], payload["opened_on"], payload["amount"], payload["group"]) == ("open", "2024-09-12", 200.0, None)
+    assert (payload["status"], payload["opened_on"], payload["amount"], payload["group"]) == (
+        "open",
+        "2024-09-12",
+        200.0,
+        None,
+    )
     assert LI_ANCHENG not in outbox[0][1]
-    assert [json.loads(line)["case_id"] for line in case_json_lines(wh, D(2024, 9, 12), "clue")] == ["YKT-DUP"]
+    assert [json.loads(line)["case_id"] for line in case_json_lines(wh, D(2024, 9, 12), "clue")] == [
+        "YKT-DUP"
+    ]
 
 
 def test_kpis_overall_and_per_department(wh):
     """Three complaint cases opened 09-01 (民政局: A 500 元, B 300 元; 农业农村局: C 200 元) plus a clue
     that KPIs ignore. 09-06: A paid (5 days). 09-17: B past its 15-day deadline → escalated; C paid
     (16 days). Figures at 09-17 follow from that story; at 09-06 only A is resolved."""
+
     def owed(case, program, amount, i):
-        return finding(rule="MISSING", case_id=case, program_code=program, period="2024-08",
-                       id_number=f"11010519491231{i:03d}X", name=f"对象{i}", amount_due=Decimal(amount))
+        return finding(
+            rule="MISSING",
+            case_id=case,
+            program_code=program,
+            period="2024-08",
+            id_number=f"11010519491231{i:03d}X",
+            name=f"对象{i}",
+            amount_due=Decimal(amount),
+        )
+
     a, b, c = owed("A", "DIBAO", "500", 1), owed("B", "DIBAO", "300", 2), owed("C", "NONGJI", "200", 3)
-    clue = finding(rule="UNENTITLED", route="clue", case_id="Z", program_code="DIBAO", amount_paid=Decimal("999"))
+    clue = finding(
+        rule="UNENTITLED", route="clue", case_id="Z", program_code="DIBAO", amount_paid=Decimal("999")
+    )
     night(wh, D(2024, 9, 1), [a, b, c, clue])
     night(wh, D(2024, 9, 6), [b, c, clue])
     counts = night(wh, D(2024, 9, 17), [b, clue])
@@ -266,15 +434,31 @@ def test_kpis_overall_and_per_department(wh):
 
     kpis = case_kpis(wh, D(2024, 9, 17))
     o = kpis.overall
-    assert (o.opened, o.resolved, o.resolution_rate, o.median_days_to_resolve) == (3, 2, round(2 / 3, 4), 10.5)
+    assert (o.opened, o.resolved, o.resolution_rate, o.median_days_to_resolve) == (
+        3,
+        2,
+        round(2 / 3, 4),
+        10.5,
+    )
     assert (o.escalated, o.open_now, o.escalated_now) == (1, 0, 1)
     assert (o.amount_at_stake, o.amount_recovered) == (Decimal("300.00"), Decimal("700.00"))
     by_dept = {d.department: d.figures for d in kpis.departments}
     assert set(by_dept) == {"县民政局", "县农业农村局"}
     civil, agri = by_dept["县民政局"], by_dept["县农业农村局"]
-    assert (civil.opened, civil.resolved, civil.resolution_rate, civil.median_days_to_resolve, civil.escalated) == (2, 1, 0.5, 5.0, 1)
+    assert (
+        civil.opened,
+        civil.resolved,
+        civil.resolution_rate,
+        civil.median_days_to_resolve,
+        civil.escalated,
+    ) == (2, 1, 0.5, 5.0, 1)
     assert (civil.amount_at_stake, civil.amount_recovered) == (Decimal("300.00"), Decimal("500.00"))
-    assert (agri.opened, agri.resolved, agri.resolution_rate, agri.median_days_to_resolve) == (1, 1, 1.0, 16.0)
+    assert (agri.opened, agri.resolved, agri.resolution_rate, agri.median_days_to_resolve) == (
+        1,
+        1,
+        1.0,
+        16.0,
+    )
 
     earlier = case_kpis(wh, D(2024, 9, 6)).overall
     assert (earlier.opened, earlier.resolved, earlier.escalated, earlier.open_now) == (3, 1, 0, 2)
@@ -305,24 +489,34 @@ def test_summaries_per_rule_equal_the_single_expression():
     """The nightly path builds summaries rule by rule (case_summaries); the fixture has one case for each
     rule template, one complaint and one clue of a rule without a template (the fallbacks), and periods of
     every shape (month, quarter, year, a range, none): each must read exactly as summary_expr writes it."""
-    from ykt.cases.lifecycle import _templates, _summary_parts, case_summaries, summary_expr
+    from ykt.cases.lifecycle import _summary_parts, _templates, case_summaries, summary_expr
 
     as_of = D(2024, 7, 20)
     rules = [*_templates(_summary_parts(as_of)), "FUTURE_COMPLAINT", "FUTURE_CLUE"]
     periods = ["2024-03", "2024-Q1", "2024", "2024-01/2024-06", None]
-    cases = pl.DataFrame({
-        "case_id": [f"YKT-{i:02d}" for i in range(len(rules))],
-        "rule": rules,
-        "route": ["complaint" if r == "FUTURE_COMPLAINT" else "clue" for r in rules],
-        "persons": [1 + i % 3 for i in range(len(rules))],
-        "findings": [1 + i % 4 for i in range(len(rules))],
-        "name": "王芳", "id_number": "360426199101010071", "card_number": "6217000011111234",
-        "township": "唐昌镇", "village": [None if i % 2 else "永安村" for i in range(len(rules))], "group_name": None,
-        "program_name": "城乡居民最低生活保障金",
-        "period": [periods[i % len(periods)] for i in range(len(rules))],
-        "due_text": "2024-03-10", "days_overdue": 132,
-        "amount_text": "1,500.00", "due_amount_text": "500.00", "paid_amount_text": "1,000.00",
-    }, schema_overrides={"group_name": pl.Utf8})
+    cases = pl.DataFrame(
+        {
+            "case_id": [f"YKT-{i:02d}" for i in range(len(rules))],
+            "rule": rules,
+            "route": ["complaint" if r == "FUTURE_COMPLAINT" else "clue" for r in rules],
+            "persons": [1 + i % 3 for i in range(len(rules))],
+            "findings": [1 + i % 4 for i in range(len(rules))],
+            "name": "王芳",
+            "id_number": "360426199101010071",
+            "card_number": "6217000011111234",
+            "township": "唐昌镇",
+            "village": [None if i % 2 else "永安村" for i in range(len(rules))],
+            "group_name": None,
+            "program_name": "城乡居民最低生活保障金",
+            "period": [periods[i % len(periods)] for i in range(len(rules))],
+            "due_text": "2024-03-10",
+            "days_overdue": 132,
+            "amount_text": "1,500.00",
+            "due_amount_text": "500.00",
+            "paid_amount_text": "1,000.00",
+        },
+        schema_overrides={"group_name": pl.Utf8},
+    )
     expected = cases.select("case_id", summary_expr(as_of).alias("summary")).sort("case_id")
     assert case_summaries(cases, as_of).sort("case_id").equals(expected)
     assert expected.get_column("summary").str.contains("2024年第1季度").any()

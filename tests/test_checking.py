@@ -1,4 +1,5 @@
 """`ykt check`: clerks' files validated without loading; annotated copies read back with openpyxl."""
+
 from __future__ import annotations
 
 import zipfile
@@ -29,7 +30,10 @@ def broken(id_number: str) -> str:
 
 def roster_rows(n: int = 5) -> list[list[str]]:
     """Villager i (1-based) on spreadsheet row i + 2, every cell valid."""
-    return [[f"村民{i}", person_id(i), make_card(i), "凤灵街道", "万安社区", "一组", "1350.00"] for i in range(1, n + 1)]
+    return [
+        [f"村民{i}", person_id(i), make_card(i), "凤灵街道", "万安社区", "一组", "1350.00"]
+        for i in range(1, n + 1)
+    ]
 
 
 def write_roster_xlsx(path: Path, rows: list[list[str]]) -> Path:
@@ -82,8 +86,13 @@ def test_the_copy_keeps_the_clerks_workbook(bad_xlsx, config):
     """The annotated copy is the clerk's own workbook: same values, same formatting; the original is untouched."""
     before = bad_xlsx.read_bytes()
     [result] = check_files([bad_xlsx], *config)
-    original, copy = openpyxl.load_workbook(bad_xlsx)["花名册"], openpyxl.load_workbook(result.annotated)["花名册"]
-    assert [[c.value for c in r] for r in copy.iter_rows()] == [[c.value for c in r] for r in original.iter_rows()]
+    original, copy = (
+        openpyxl.load_workbook(bad_xlsx)["花名册"],
+        openpyxl.load_workbook(result.annotated)["花名册"],
+    )
+    assert [[c.value for c in r] for r in copy.iter_rows()] == [
+        [c.value for c in r] for r in original.iter_rows()
+    ]
     assert copy["A1"].font.bold and copy["A1"].font.size == 16
     assert bad_xlsx.read_bytes() == before
 
@@ -138,8 +147,11 @@ def test_a_file_with_unknown_headers_gets_a_summary_saying_why(tmp_path, config)
     wb.save(path)
     [result] = check_files([path], *config)
     assert result.file_error and not result.ok
-    rows = {r[0]: r[1] for r in openpyxl.load_workbook(result.annotated)[SUMMARY_SHEET].iter_rows(values_only=True)
-            if r and r[0]}
+    rows = {
+        r[0]: r[1]
+        for r in openpyxl.load_workbook(result.annotated)[SUMMARY_SHEET].iter_rows(values_only=True)
+        if r and r[0]
+    }
     assert "表头" in rows["整个文件无法使用"]
 
 

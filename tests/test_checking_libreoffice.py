@@ -5,6 +5,7 @@ cell, the red fill, the summary sheet first.
 
 `make test` installs Debian's libreoffice-calc-nogui; without it these tests fail (they do not skip).
 """
+
 from __future__ import annotations
 
 import shutil
@@ -14,8 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from test_checking import HEADER, TITLE, bad_xlsx, broken, config, person_id, roster_rows  # noqa: F401  (fixtures)
 
+from test_checking import HEADER, TITLE, bad_xlsx, broken, config, person_id, roster_rows  # noqa: F401  (fixtures)
 from ykt.check.annotate import SUMMARY_SHEET, check_files
 
 NS = {
@@ -59,7 +60,9 @@ def _rows(table: ET.Element, backgrounds: dict[str, str]) -> list[list[Cell]]:
             if cell.tag not in (_q("table:table-cell"), _q("table:covered-table-cell")):
                 continue
             note = cell.find(_q("office:annotation"))
-            comment = None if note is None else "\n".join("".join(p.itertext()) for p in note.iter(_q("text:p")))
+            comment = (
+                None if note is None else "\n".join("".join(p.itertext()) for p in note.iter(_q("text:p")))
+            )
             text = "\n".join("".join(p.itertext()) for p in cell.findall(_q("text:p")))
             one = Cell(text, comment, backgrounds.get(cell.get(_q("table:style-name"), "")))
             cells += [one] * min(int(cell.get(_q("table:number-columns-repeated"), "1")), 64)
@@ -71,21 +74,39 @@ def open_in_libreoffice(workbooks: list[Path], out: Path) -> dict[Path, dict[str
     """Each workbook as LibreOffice reads it: {sheet name: rows}, in LibreOffice's sheet order."""
     soffice = shutil.which("soffice")
     if soffice is None:
-        pytest.fail("soffice is missing: these tests need Debian's libreoffice-calc-nogui. "
-                    "Run `make test` (it installs it) or `apt-get install -y libreoffice-calc-nogui`.")
+        pytest.fail(
+            "soffice is missing: these tests need Debian's libreoffice-calc-nogui. "
+            "Run `make test` (it installs it) or `apt-get install -y libreoffice-calc-nogui`."
+        )
     # copies under distinct names: two clerks' files may share one (every copy is "<name>.检查结果.xlsx")
     copies = [shutil.copyfile(workbook, out / f"{i}-{workbook.name}") for i, workbook in enumerate(workbooks)]
-    done = subprocess.run([soffice, f"-env:UserInstallation={(out / 'profile').as_uri()}", "--headless",
-                           "--convert-to", "fods", "--outdir", str(out), *map(str, copies)],
-                          capture_output=True, text=True, timeout=180)
+    done = subprocess.run(
+        [
+            soffice,
+            f"-env:UserInstallation={(out / 'profile').as_uri()}",
+            "--headless",
+            "--convert-to",
+            "fods",
+            "--outdir",
+            str(out),
+            *map(str, copies),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     assert done.returncode == 0, f"LibreOffice failed: {done.stdout[-2000:]} {done.stderr[-2000:]}"
     opened = {}
     for workbook, copy in zip(workbooks, copies):
         converted = out / f"{Path(copy).stem}.fods"
-        assert converted.is_file(), f"LibreOffice did not open {workbook.name}: {done.stdout[-2000:]} {done.stderr[-2000:]}"
+        assert converted.is_file(), (
+            f"LibreOffice did not open {workbook.name}: {done.stdout[-2000:]} {done.stderr[-2000:]}"
+        )
         root = ET.parse(converted).getroot()
         backgrounds = _backgrounds(root)
-        opened[workbook] = {t.get(_q("table:name")): _rows(t, backgrounds) for t in root.iter(_q("table:table"))}
+        opened[workbook] = {
+            t.get(_q("table:name")): _rows(t, backgrounds) for t in root.iter(_q("table:table"))
+        }
     return opened
 
 
@@ -119,7 +140,7 @@ def test_libreoffice_shows_each_bad_cells_comment_and_red_fill(bad_xlsx, annotat
     assert marked[(6, amount_col)].comment.startswith("第6行 应发金额：金额无法识别")
     assert {cell.background for cell in marked.values()} == {BAD_RED}
     assert roster[5][amount_col - 1].text == "abc" and roster[2][0].text == "村民1"
-    assert roster[2][id_col - 1].background != BAD_RED          # a clean row stays unmarked
+    assert roster[2][id_col - 1].background != BAD_RED  # a clean row stays unmarked
 
     csv_sheet = [rows for name, rows in opened[annotated_csv].items() if name != SUMMARY_SHEET][0]
     [(where, cell)] = marked_cells(csv_sheet).items()

@@ -1,4 +1,5 @@
 """programs.yaml is data: loaded into frozen objects, every mistake reported at once with file and key."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -58,7 +59,11 @@ programs:
 
 @pytest.mark.parametrize(
     ("period", "first", "last"),
-    [("2024-02", "2024-02-01", "2024-02-29"), ("2024-Q4", "2024-10-01", "2024-12-31"), ("2023", "2023-01-01", "2023-12-31")],
+    [
+        ("2024-02", "2024-02-01", "2024-02-29"),
+        ("2024-Q4", "2024-10-01", "2024-12-31"),
+        ("2023", "2023-01-01", "2023-12-31"),
+    ],
 )
 def test_period_bounds_cover_month_quarter_and_year(period, first, last):
     """Leap February, the last quarter and a whole year: the bounds rules use for deaths and due dates."""
@@ -97,6 +102,10 @@ programs:
         load_programs(path)
     keys = {p.key for p in info.value.problems}
     assert keys == {"programs[0].benford_check", "programs[0].outlier_check", "programs[0].resolve_days"}
-    path.write_text(path.read_text(encoding="utf-8").replace("    benford_check: 是\n    outlier_check: 1\n",
-                                                             "    resolve_days: 15\n"), encoding="utf-8")
+    path.write_text(
+        path.read_text(encoding="utf-8").replace(
+            "    benford_check: 是\n    outlier_check: 1\n", "    resolve_days: 15\n"
+        ),
+        encoding="utf-8",
+    )
     assert load_programs(path).by_code("A").benford_check is False

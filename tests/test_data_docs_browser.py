@@ -7,6 +7,7 @@ whatever the page shows must come from the files we wrote.
 
 `make test` installs Debian's chromium; without it these tests fail (they do not skip).
 """
+
 from __future__ import annotations
 
 import subprocess
@@ -14,16 +15,24 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from test_quality import fixture_warehouse
 
+from test_quality import fixture_warehouse
 from ykt.config import load_programs
 from ykt.quality.suite import QualitySummary, check_quality
 
 CHROMIUM = Path("/usr/bin/chromium")
-FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--host-resolver-rules=MAP * ~NOTFOUND")      # no host resolves: the closed network
-LOADED_KINDS = ("files", "roster", "payments")      # what run Q1 validated (deaths/employees: nothing loaded)
+FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--host-resolver-rules=MAP * ~NOTFOUND",
+)  # no host resolves: the closed network
+LOADED_KINDS = ("files", "roster", "payments")  # what run Q1 validated (deaths/employees: nothing loaded)
 
 
 class Rendered(HTMLParser):
@@ -35,7 +44,7 @@ class Rendered(HTMLParser):
         self.rows: list[tuple[list[str], list[str]]] = []
         self.external: list[str] = []
         self.notes: list[str] = []
-        self._open: list[tuple[list[str], list[str]]] = []     # rows being read, innermost last
+        self._open: list[tuple[list[str], list[str]]] = []  # rows being read, innermost last
         self._in_notes = False
 
     def handle_starttag(self, tag, attrs):
@@ -72,11 +81,19 @@ class Rendered(HTMLParser):
 def open_in_chromium(page: Path, profile: Path) -> Rendered:
     """The DOM after Chromium loaded the page (and ran whatever scripts it could)."""
     if not CHROMIUM.is_file():
-        pytest.fail(f"{CHROMIUM} is missing: the Data Docs tests need Debian's chromium. "
-                    "Run `make test` (it installs it) or `apt-get install -y chromium`.")
-    done = subprocess.run([str(CHROMIUM), *FLAGS, f"--user-data-dir={profile}", "--dump-dom", page.as_uri()],
-                          capture_output=True, text=True, timeout=90)
-    assert done.returncode == 0 and "<body" in done.stdout, f"chromium failed on {page}: {done.stderr[-2000:]}"
+        pytest.fail(
+            f"{CHROMIUM} is missing: the Data Docs tests need Debian's chromium. "
+            "Run `make test` (it installs it) or `apt-get install -y chromium`."
+        )
+    done = subprocess.run(
+        [str(CHROMIUM), *FLAGS, f"--user-data-dir={profile}", "--dump-dom", page.as_uri()],
+        capture_output=True,
+        text=True,
+        timeout=90,
+    )
+    assert done.returncode == 0 and "<body" in done.stdout, (
+        f"chromium failed on {page}: {done.stderr[-2000:]}"
+    )
     dom = Rendered()
     dom.feed(done.stdout)
     return dom
@@ -137,4 +154,4 @@ def test_roster_result_page_shows_the_two_failed_checks_and_their_rows(site):
     assert any("due_date" in f and "approval_date" in f for f in failed)
     assert any("10倍" in n and "roster.xlsx 第6行" in n for n in dom.notes)
     assert any("审批日期" in n and "roster.xlsx 第5行" in n for n in dom.notes)
-    assert not any("bank.csv" in n for n in dom.notes)     # another kind's problems stay on its page
+    assert not any("bank.csv" in n for n in dom.notes)  # another kind's problems stay on its page

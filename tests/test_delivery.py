@@ -6,6 +6,7 @@ next action of its scripted plan: "reset" (connection reset after reading the re
 or "ok" (accept, 201). Like the real platform it answers 409 to an idempotency key it has
 already accepted. The outbox is filled by `update_cases` from hand-written findings.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -37,7 +38,7 @@ FAST = {"timeout": 0.2, "backoff": 0.01}
 @dataclass(frozen=True)
 class Received:
     action: object
-    headers: dict[str, str]     # lower-case names
+    headers: dict[str, str]  # lower-case names
     body: bytes
     at: float
 
@@ -59,14 +60,16 @@ class FlakyPlatform:
         self.lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True
-        self.server.handle_error = lambda *args: None   # resets and late answers are on purpose
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self.server.handle_error = lambda *args: None  # resets and late answers are on purpose
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.server.server_address[1]}/api/cases"
 
-    def __enter__(self) -> "FlakyPlatform":
+    def __enter__(self) -> FlakyPlatform:
         self.thread.start()
         return self
 
@@ -102,7 +105,7 @@ class FlakyPlatform:
                 if action == "sleep":
                     time.sleep(platform.sleep)
                     action = "ok"
-                if action == "echo":   # a careless platform that echoes the request headers in its error
+                if action == "echo":  # a careless platform that echoes the request headers in its error
                     self._answer(400, json.dumps(headers).encode())
                 else:
                     self._answer(201 if action == "ok" else int(action), b'{"ok": true}')
@@ -118,8 +121,17 @@ class FlakyPlatform:
 
 
 def finding(as_of, **fields) -> dict:
-    row = {"as_of": as_of, "route": "complaint", "card_number": None, "group_name": None, "amount_paid": None,
-           "paid_date": None, "detail": None, "days_overdue": 10, "due_date": dt.date(2024, 8, 31)}
+    row = {
+        "as_of": as_of,
+        "route": "complaint",
+        "card_number": None,
+        "group_name": None,
+        "amount_paid": None,
+        "paid_date": None,
+        "detail": None,
+        "days_overdue": 10,
+        "due_date": dt.date(2024, 8, 31),
+    }
     row.update(fields)
     return row
 
@@ -128,22 +140,56 @@ def night_findings(as_of: dt.date) -> list[dict]:
     """Two complaint cases (the seed's 200 元 farm subsidy and the child's failed 1350 元 allowance)
     and one clue (a shared card) that must never reach the platform."""
     return [
-        finding(as_of, rule="MISSING", case_id="YKT-FARM", program_code="NONGJI", period="2024-08",
-                id_number="51072319500101123X", name="李安成", township="凤灵街道", village="万安社区",
-                amount_due=Decimal("200.00")),
-        finding(as_of, rule="FAILED_NOT_REISSUED", case_id="YKT-CHILD", program_code="CHILD", period="2024-08",
-                id_number="510124201501010012", name="黄小明", township="唐昌镇", village="永安村",
-                amount_due=Decimal("1350.00")),
-        finding(as_of, rule="SHARED_ACCOUNT", route="clue", case_id="YKT-CLUE", program_code="DIBAO", period="2024-08",
-                id_number="360426199101010071", name="王芳", card_number="6217000011111234",
-                amount_paid=Decimal("500.00"), paid_date=dt.date(2024, 8, 10), township="唐昌镇", village="永安村"),
+        finding(
+            as_of,
+            rule="MISSING",
+            case_id="YKT-FARM",
+            program_code="NONGJI",
+            period="2024-08",
+            id_number="51072319500101123X",
+            name="李安成",
+            township="凤灵街道",
+            village="万安社区",
+            amount_due=Decimal("200.00"),
+        ),
+        finding(
+            as_of,
+            rule="FAILED_NOT_REISSUED",
+            case_id="YKT-CHILD",
+            program_code="CHILD",
+            period="2024-08",
+            id_number="510124201501010012",
+            name="黄小明",
+            township="唐昌镇",
+            village="永安村",
+            amount_due=Decimal("1350.00"),
+        ),
+        finding(
+            as_of,
+            rule="SHARED_ACCOUNT",
+            route="clue",
+            case_id="YKT-CLUE",
+            program_code="DIBAO",
+            period="2024-08",
+            id_number="360426199101010071",
+            name="王芳",
+            card_number="6217000011111234",
+            amount_paid=Decimal("500.00"),
+            paid_date=dt.date(2024, 8, 10),
+            township="唐昌镇",
+            village="永安村",
+        ),
     ]
 
 
 def run_night(wh: Warehouse, as_of: dt.date) -> None:
     wh.execute("test.clear", "delete from findings where as_of = $as_of", {"as_of": as_of})
-    wh.insert_frame("findings", pl.DataFrame(night_findings(as_of)).with_columns(
-        pl.col("amount_due", "amount_paid").cast(pl.Decimal(18, 2))))
+    wh.insert_frame(
+        "findings",
+        pl.DataFrame(night_findings(as_of)).with_columns(
+            pl.col("amount_due", "amount_paid").cast(pl.Decimal(18, 2))
+        ),
+    )
     update_cases(wh, PROGRAMS, as_of, f"run-{as_of}")
 
 
@@ -170,8 +216,9 @@ def test_posts_each_change_once_with_token_and_idempotency_key(wh):
         result = deliver(wh, platform.url, TOKEN, **FAST)
         assert (result.delivered, result.pending, result.requests) == (2, 0, 2)
         assert [r.key for r in platform.received] == EXPECTED_KEYS
-        assert [r.body.decode() for r in platform.received] == [
-            line for line in sorted(case_json_lines(wh, NIGHT_1), key=lambda s: json.loads(s)["case_id"])]
+        assert [r.body.decode() for r in platform.received] == sorted(
+            case_json_lines(wh, NIGHT_1), key=lambda s: json.loads(s)["case_id"]
+        )
         assert all(r.headers["authorization"] == f"Bearer {TOKEN}" for r in platform.received)
         assert all(r.headers["content-type"].startswith("application/json") for r in platform.received)
         assert {r.case["case_id"] for r in platform.received} == {"YKT-CHILD", "YKT-FARM"}
@@ -183,15 +230,20 @@ def test_posts_each_change_once_with_token_and_idempotency_key(wh):
         run_night(wh, escalation_night)
         later = deliver(wh, platform.url, TOKEN, **FAST)
         new = platform.received[2:]
-        assert sorted(r.key for r in new) == sorted(f"{c}:escalated:{escalation_night}" for c in ("YKT-CHILD", "YKT-FARM"))
+        assert sorted(r.key for r in new) == sorted(
+            f"{c}:escalated:{escalation_night}" for c in ("YKT-CHILD", "YKT-FARM")
+        )
         assert all(r.case["status"] == "escalated" for r in new) and later.delivered == 2
 
 
 def test_clue_in_outbox_is_never_sent(wh):
     """Even a clue row that reached the outbox by mistake is not delivered: delivery reads only
     rows of complaint cases."""
-    wh.execute("test.bad row", """insert into outbox (idempotency_key, case_id, status, on_date, payload, created_at)
-                                  values ('YKT-CLUE:open:2024-09-12', 'YKT-CLUE', 'open', date '2024-09-12', '{}', now())""")
+    wh.execute(
+        "test.bad row",
+        """insert into outbox (idempotency_key, case_id, status, on_date, payload, created_at)
+                                  values ('YKT-CLUE:open:2024-09-12', 'YKT-CLUE', 'open', date '2024-09-12', '{}', now())""",
+    )
     with FlakyPlatform() as platform:
         deliver(wh, platform.url, TOKEN, **FAST)
     assert "YKT-CLUE" not in {r.case.get("case_id") for r in platform.received}
@@ -209,7 +261,7 @@ def test_transient_failures_are_retried_with_exponential_backoff(wh):
     assert [r.action for r in first] == ["reset", 503, 500, "ok"]
     assert {r.key for r in first} == {EXPECTED_KEYS[0]} and len({r.body for r in first}) == 1
     gaps = [b.at - a.at for a, b in zip(first, first[1:])]
-    assert all(gap >= backoff * 2 ** i for i, gap in enumerate(gaps)), gaps
+    assert all(gap >= backoff * 2**i for i, gap in enumerate(gaps)), gaps
     assert (result.delivered, result.requests, result.pending) == (2, 5, 0)
     row = outbox(wh)[EXPECTED_KEYS[0]]
     assert (row["attempts"], row["http_status"], row["last_error"]) == (4, 201, None)
@@ -244,7 +296,7 @@ def test_platform_down_keeps_the_outbox_for_next_night(wh):
             result.check()
         assert deliver(wh, platform.url, TOKEN, **FAST).delivered == 2
 
-    with socket.socket() as probe:            # a port nobody listens on
+    with socket.socket() as probe:  # a port nobody listens on
         probe.bind(("127.0.0.1", 0))
         closed_url = f"http://127.0.0.1:{probe.getsockname()[1]}/api/cases"
     run_night(wh, NIGHT_1 + dt.timedelta(days=30))
@@ -263,7 +315,11 @@ def test_permanent_4xx_is_recorded_and_not_retried(wh):
         assert (result.delivered, result.rejected, result.pending) == (1, 1, 0)
         rejected = outbox(wh)[EXPECTED_KEYS[0]]
         assert (rejected["attempts"], rejected["http_status"]) == (1, 422)
-        assert rejected["rejected_at"] is not None and rejected["delivered_at"] is None and "422" in rejected["last_error"]
+        assert (
+            rejected["rejected_at"] is not None
+            and rejected["delivered_at"] is None
+            and "422" in rejected["last_error"]
+        )
         assert outbox(wh)[EXPECTED_KEYS[1]]["attempts"] == 2
         assert deliver(wh, platform.url, TOKEN, **FAST).requests == 0
 
@@ -278,9 +334,9 @@ def test_token_is_never_logged_or_stored(tmp_path, caplog):
         run_night(wh, NIGHT_1)
         with FlakyPlatform(["reset", "echo", 503, "ok"]) as platform:
             result = deliver(wh, platform.url, TOKEN, **FAST)
-        assert platform.received[1].headers["authorization"] == f"Bearer {TOKEN}"   # it did travel
+        assert platform.received[1].headers["authorization"] == f"Bearer {TOKEN}"  # it did travel
         stored = wh.rows("test.all", "select * from outbox")
-        assert "Bearer ***" in str(stored)   # the echoed header was kept, redacted
+        assert "Bearer ***" in str(stored)  # the echoed header was kept, redacted
     assert TOKEN not in caplog.text and caplog.text
     assert TOKEN not in str(stored) and TOKEN not in str(result)
     assert TOKEN.encode() not in db.read_bytes()

@@ -5,6 +5,7 @@ the ground truth the generator wrote while injecting each anomaly; everything it
 does not list reconciles cleanly. So the findings must equal the manifest, not
 "look plausible".
 """
+
 from __future__ import annotations
 
 import csv
@@ -31,8 +32,13 @@ def demo(tmp_path_factory):
     config = load_config()
     nights = []
     for inbox, as_of in plan.nights:
-        options = NightOptions(inbox=inbox, as_of=as_of, db=root / "ykt.duckdb", out=root / "out" / as_of.isoformat(),
-                               quality=False)
+        options = NightOptions(
+            inbox=inbox,
+            as_of=as_of,
+            db=root / "ykt.duckdb",
+            out=root / "out" / as_of.isoformat(),
+            quality=False,
+        )
         nights.append(run_night(options, config))
     return {"root": root, "plan": plan, "manifest": manifest, "config": config, "nights": nights}
 
@@ -48,8 +54,15 @@ def _jsonl(path: Path) -> list[dict]:
 
 def _finding_keys(rows: list[dict]) -> Counter:
     # SHARED_ACCOUNT is one clue per card across programs: its findings carry no program of their own
-    return Counter((r["rule"], r["id_number"] or None, "" if r["rule"] == "SHARED_ACCOUNT" else r["program_code"], r["period"])
-                   for r in rows)
+    return Counter(
+        (
+            r["rule"],
+            r["id_number"] or None,
+            "" if r["rule"] == "SHARED_ACCOUNT" else r["program_code"],
+            r["period"],
+        )
+        for r in rows
+    )
 
 
 @pytest.mark.parametrize("night", [0, 1])
@@ -72,23 +85,34 @@ def test_the_three_seed_cases_reach_the_right_bodies(demo):
     li = seeds["li_ancheng"]
     li_cases = [c for c in night1 if c["program_code"] == "NONGJI" and c["village"] == li["village"]]
     assert [(c["rule"], c["status"], c["department"], c["supervisor"]) for c in li_cases] == [
-        ("MISSING", "open", li["department"], li["supervisor"])]
+        ("MISSING", "open", li["department"], li["supervisor"])
+    ]
     li_after = [c for c in night2 if c["case_id"] == li_cases[0]["case_id"]]
     assert [(c["status"], c["resolved_on"]) for c in li_after] == [("resolved", li["resolved_on"])]
 
     child = seeds["child"]
     child_cases = [c for c in night1 if c["program_code"] == "CHILD" and c["rule"] == "FAILED_NOT_REISSUED"]
     assert sorted(c["period"] for c in child_cases) == child["periods"]
-    assert {(c["department"], c["supervisor"]) for c in child_cases} == {(child["department"], child["supervisor"])}
+    assert {(c["department"], c["supervisor"]) for c in child_cases} == {
+        (child["department"], child["supervisor"])
+    }
 
     wuyang = seeds["wuyang"]
     batch = [c for c in night1 if c["rule"] == "BATCH_STALLED"]
     assert len(batch) == 1
-    assert (batch[0]["township"], batch[0]["village"], batch[0]["group"]) == (wuyang["township"], wuyang["village"], wuyang["group"])
+    assert (batch[0]["township"], batch[0]["village"], batch[0]["group"]) == (
+        wuyang["township"],
+        wuyang["village"],
+        wuyang["group"],
+    )
     assert batch[0]["persons"] == wuyang["persons"]
     assert f"{batch[0]['amount']:.2f}" == wuyang["amount"]
     assert (batch[0]["department"], batch[0]["supervisor"]) == (wuyang["department"], wuyang["supervisor"])
-    assert not [c for c in night1 if c["rule"] == "MISSING" and c["program_code"] == "LAND_COMP" and c["village"] == "武阳社区"]
+    assert not [
+        c
+        for c in night1
+        if c["rule"] == "MISSING" and c["program_code"] == "LAND_COMP" and c["village"] == "武阳社区"
+    ]
 
 
 def test_clues_never_reach_the_platform_file(demo):
@@ -137,8 +161,10 @@ def test_rerunning_a_night_gives_byte_identical_cases(demo):
     plan, night2 = demo["plan"], demo["nights"][1]
     inbox, as_of = plan.nights[1]
     again_out = demo["root"] / "again"
-    run_night(NightOptions(inbox=inbox, as_of=as_of, db=demo["root"] / "ykt.duckdb", out=again_out, quality=False),
-              demo["config"])
+    run_night(
+        NightOptions(inbox=inbox, as_of=as_of, db=demo["root"] / "ykt.duckdb", out=again_out, quality=False),
+        demo["config"],
+    )
     for name in ("cases.jsonl", "clues.jsonl", "discrepancies.csv"):
         assert (again_out / name).read_bytes() == night2.outputs[name].read_bytes(), name
     rerun = json.loads((again_out / "run.json").read_text(encoding="utf-8"))

@@ -1,4 +1,5 @@
 """Smoke tests: each Prefect flow runs under the real engine (prefect_test_harness) and does its job."""
+
 from __future__ import annotations
 
 import json
@@ -16,7 +17,7 @@ def platform():
     received: list[dict] = []
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self):  # noqa: N802 (http.server naming)
+        def do_POST(self):
             body = self.rfile.read(int(self.headers["Content-Length"]))
             received.append({"key": self.headers["Idempotency-Key"], "case": json.loads(body)})
             self.send_response(201)
@@ -42,15 +43,26 @@ def test_nightly_then_deliver_flows(prefect_harness, tmp_path, platform):
     inbox, as_of = plan.nights[0]
     db, out = tmp_path / "ykt.duckdb", tmp_path / "out"
     result = nightly(inbox=str(inbox), as_of=as_of.isoformat(), db=str(db), out=str(out), quality=False)
-    assert {p.name for p in out.iterdir()} >= {"discrepancies.csv", "cases.jsonl", "clues.jsonl", "rejects.csv",
-                                                "run.json", "exceptions.xlsx"}
+    assert {p.name for p in out.iterdir()} >= {
+        "discrepancies.csv",
+        "cases.jsonl",
+        "clues.jsonl",
+        "rejects.csv",
+        "run.json",
+        "exceptions.xlsx",
+    }
     assert result.rule_counts["MISSING"] > 0
 
     endpoint, received = platform
     deliver(endpoint=endpoint, db=str(db))
     cases = [json.loads(line) for line in (out / "cases.jsonl").read_text(encoding="utf-8").splitlines()]
     assert sorted(r["case"]["case_id"] for r in received) == sorted(c["case_id"] for c in cases)
-    assert {r["case"]["rule"] for r in received} <= {"MISSING", "FAILED_NOT_REISSUED", "UNDERPAID", "BATCH_STALLED"}
+    assert {r["case"]["rule"] for r in received} <= {
+        "MISSING",
+        "FAILED_NOT_REISSUED",
+        "UNDERPAID",
+        "BATCH_STALLED",
+    }
 
     deliver(endpoint=endpoint, db=str(db))
     assert len(received) == len(cases), "a delivered case was sent again"

@@ -3,6 +3,7 @@
 Fixtures are built from Python's own encoder, so they cover every character a GB18030 file
 can hold; the edition differences are the 25 two-byte codes and the retired four-byte codes
 listed in ykt.ingest.read.gb18030."""
+
 from __future__ import annotations
 
 import pytest
@@ -26,7 +27,11 @@ def test_both_decoders_give_the_same_text_for_every_character():
 
 @needs_iconv
 def test_both_decoders_agree_on_every_two_byte_code():
-    codes = [bytes([lead, trail]) for lead in range(0x81, 0xFF) for trail in (*range(0x40, 0x7F), *range(0x80, 0xFF))]
+    codes = [
+        bytes([lead, trail])
+        for lead in range(0x81, 0xFF)
+        for trail in (*range(0x40, 0x7F), *range(0x80, 0xFF))
+    ]
     valid = b"".join(code for code in codes if gb18030._iconv_to_utf8(code) is not None)
     assert gb18030._iconv_to_utf8(valid) == gb18030.python_to_utf8(valid)
 
@@ -36,10 +41,11 @@ def test_codes_the_2005_edition_gave_real_characters_decode_to_them():
     # code of 龴 decodes to the same character.
     assert gb18030.to_utf8(bytes.fromhex("fe51fe59a6d9")).decode() == "\U00020087\u9fb4\ufe10"
     assert gb18030.to_utf8(bytes.fromhex("82359037")).decode() == "\u9fb4"
-    assert gb18030.python_to_utf8(bytes.fromhex("fe51fe59a6d9a8bc8135f437")) == gb18030.to_utf8(bytes.fromhex("fe51fe59a6d9a8bc8135f437"))
+    assert gb18030.python_to_utf8(bytes.fromhex("fe51fe59a6d9a8bc8135f437")) == gb18030.to_utf8(
+        bytes.fromhex("fe51fe59a6d9a8bc8135f437")
+    )
 
 
 def test_bytes_that_are_not_gb18030_still_fail():
     with pytest.raises(UnicodeDecodeError):
         gb18030.to_utf8("张三,".encode("gb18030") + b"\x80\xff,")
-

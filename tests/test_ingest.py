@@ -1,4 +1,5 @@
 """Ingest: nothing lost, nothing doubled (issue 3) — on real files, a real DuckDB and the real reader."""
+
 from __future__ import annotations
 
 import json
@@ -7,11 +8,11 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-
 from tests.hostile import PEOPLE, make_id, write_all
+
+from ykt.config import load_programs
 from ykt.ingest import night as ingest
 from ykt.ingest.archive import content_hash
-from ykt.config import load_programs
 from ykt.ingest.night import discover_inbox, ingest_inbox
 from ykt.ingest.read.tables import load_aliases
 from ykt.warehouse.connection import Warehouse
@@ -61,8 +62,14 @@ def expected_rejects(case) -> set[tuple[int, str]]:
                 expected.add((row, "CARD_INVALID"))
             if case.kind == "payments" and "status" not in t.roles:
                 expected.add((row, "STATUS_MISSING"))
-            program = PROGRAMS.by_code(t.program_hint or index[cells["program"]]) if case.kind == "roster" else None
-            if program and program.cadence in ("annual", "once") and not {"approval_date", "due_date"} & set(t.roles):
+            program = (
+                PROGRAMS.by_code(t.program_hint or index[cells["program"]]) if case.kind == "roster" else None
+            )
+            if (
+                program
+                and program.cadence in ("annual", "once")
+                and not {"approval_date", "due_date"} & set(t.roles)
+            ):
                 expected.add((row, "DUE_DATE_UNKNOWN"))
     return expected
 
@@ -72,14 +79,25 @@ def test_every_hostile_fixture_loads_exactly_what_its_design_says(wh, tmp_path):
     row as rejected with their FILE_* code; the others load exactly the rows with no designed
     defect and reject the others with the designed reason; rows_read = loaded + rejected."""
     for case in write_all(tmp_path / "corpus"):
-        result = ingest.ingest_file(wh, case.path, case.kind, content_hash(case.path), PROGRAMS, ALIASES, "r1",
-                                    tmp_path / "archive")
+        result = ingest.ingest_file(
+            wh, case.path, case.kind, content_hash(case.path), PROGRAMS, ALIASES, "r1", tmp_path / "archive"
+        )
         assert result.rows_read == result.rows_loaded + result.rows_rejected, case.name
         if case.error:
-            assert (result.status, result.rows_read, result.rows_rejected) == ("rejected", case.data_rows, case.data_rows), case.name
-            assert wh.rows("t", "select reason_code from files where file_hash = $h", {"h": result.file_hash}) == [(case.error,)]
+            assert (result.status, result.rows_read, result.rows_rejected) == (
+                "rejected",
+                case.data_rows,
+                case.data_rows,
+            ), case.name
+            assert wh.rows(
+                "t", "select reason_code from files where file_hash = $h", {"h": result.file_hash}
+            ) == [(case.error,)]
             continue
-        got = set(wh.rows("t", 'select "row", reason_code from rejects where file_hash = $h', {"h": result.file_hash}))
+        got = set(
+            wh.rows(
+                "t", 'select "row", reason_code from rejects where file_hash = $h', {"h": result.file_hash}
+            )
+        )
         expected = expected_rejects(case)
         assert got == expected, case.name
         assert result.rows_read == case.data_rows, case.name
@@ -90,14 +108,19 @@ def test_total_mismatch_is_reported_on_the_file_but_rows_load(wh, tmp_path):
     """合计 1596.00 written under details summing to 1496.00: the file says so, the rows still load."""
     roster = tmp_path / "inbox" / "roster"
     roster.mkdir(parents=True)
-    lines = ["2024年3月城乡低保金发放花名册", "姓名,身份证号码,应发金额",
-             *(f"{p.name},{p.id_number},{a}" for p, a in zip(PEOPLE, ("312.40", "\"1,088.00\"", "95.60"))), "合计,,1596.00"]
+    lines = [
+        "2024年3月城乡低保金发放花名册",
+        "姓名,身份证号码,应发金额",
+        *(f"{p.name},{p.id_number},{a}" for p, a in zip(PEOPLE, ("312.40", '"1,088.00"', "95.60"))),
+        "合计,,1596.00",
+    ]
     (roster / "低保.csv").write_text("\n".join(lines) + "\n", encoding="utf-8-sig")
     [result] = run(wh, tmp_path / "inbox", tmp_path)
     assert (result.status, result.rows_loaded) == ("loaded", 3)
     assert "1596.00" in result.reason and "1496.00" in result.reason
     assert wh.rows("t", "select reason_code, control_total, detail_total from files") == [
-        ("FILE_TOTAL_MISMATCH", pytest.approx(1596), pytest.approx(1496))]
+        ("FILE_TOTAL_MISMATCH", pytest.approx(1596), pytest.approx(1496))
+    ]
 
 
 # -- nothing doubled ------------------------------------------------------------------------------------
@@ -106,7 +129,9 @@ def test_total_mismatch_is_reported_on_the_file_but_rows_load(wh, tmp_path):
 def test_same_file_twice_under_two_names_is_loaded_once(wh, tmp_path):
     """Two copies of one roster (different names, same bytes) in one run, then again next night."""
     inbox = tmp_path / "inbox"
-    first = roster_csv(inbox, "城乡低保_2024年3月_a.csv", [(p.name, p.id_number, "1350", "凤灵街道") for p in PEOPLE[:3]])
+    first = roster_csv(
+        inbox, "城乡低保_2024年3月_a.csv", [(p.name, p.id_number, "1350", "凤灵街道") for p in PEOPLE[:3]]
+    )
     (inbox / "roster" / "城乡低保_2024年3月_副本.csv").write_bytes(first.read_bytes())
     results = run(wh, inbox, tmp_path)
     assert sorted(r.status for r in results) == ["duplicate", "loaded"]
@@ -121,19 +146,35 @@ def test_corrected_reupload_supersedes_the_earlier_roster(wh, tmp_path):
     """Night 1: 凤灵街道 roster with persons 0,1. Night 2: a corrected roster for the same
     (DIBAO, 2024-03, 凤灵街道) with person 0 at a new amount and person 2 instead of 1."""
     inbox = tmp_path / "inbox"
-    old = roster_csv(inbox, "城乡低保_2024年3月_v1.csv", [(p.name, p.id_number, "1350", "凤灵街道") for p in PEOPLE[:2]])
+    old = roster_csv(
+        inbox, "城乡低保_2024年3月_v1.csv", [(p.name, p.id_number, "1350", "凤灵街道") for p in PEOPLE[:2]]
+    )
     run(wh, inbox, tmp_path, "r1")
     old_hash = content_hash(old)
     old.unlink()
-    new = roster_csv(inbox, "城乡低保_2024年3月_v2.csv",
-                     [(PEOPLE[0].name, PEOPLE[0].id_number, "1400", "凤灵街道"), (PEOPLE[2].name, PEOPLE[2].id_number, "1350", "凤灵街道")])
+    new = roster_csv(
+        inbox,
+        "城乡低保_2024年3月_v2.csv",
+        [
+            (PEOPLE[0].name, PEOPLE[0].id_number, "1400", "凤灵街道"),
+            (PEOPLE[2].name, PEOPLE[2].id_number, "1350", "凤灵街道"),
+        ],
+    )
     [result] = run(wh, inbox, tmp_path, "r2")
     assert (result.status, result.rows_loaded, result.rows_rejected) == ("loaded", 2, 0)
-    current = wh.rows("t", "select id_number, amount_due from entitlements where superseded_by is null order by id_number")
-    assert current == sorted([(PEOPLE[0].id_number, pytest.approx(1400)), (PEOPLE[2].id_number, pytest.approx(1350))])
-    assert count(wh, "select count(*) from entitlements where superseded_by = $h", {"h": content_hash(new)}) == 2
-    assert wh.rows("t", "select new_file_hash, old_file_hash, program_code, period, township, rows_superseded from supersessions") == [
-        (result.file_hash, old_hash, "DIBAO", "2024-03", "凤灵街道", 2)]
+    current = wh.rows(
+        "t", "select id_number, amount_due from entitlements where superseded_by is null order by id_number"
+    )
+    assert current == sorted(
+        [(PEOPLE[0].id_number, pytest.approx(1400)), (PEOPLE[2].id_number, pytest.approx(1350))]
+    )
+    assert (
+        count(wh, "select count(*) from entitlements where superseded_by = $h", {"h": content_hash(new)}) == 2
+    )
+    assert wh.rows(
+        "t",
+        "select new_file_hash, old_file_hash, program_code, period, township, rows_superseded from supersessions",
+    ) == [(result.file_hash, old_hash, "DIBAO", "2024-03", "凤灵街道", 2)]
 
 
 def test_same_entitlement_on_another_township_roster_is_rejected(wh, tmp_path):
@@ -142,13 +183,23 @@ def test_same_entitlement_on_another_township_roster_is_rejected(wh, tmp_path):
     inbox = tmp_path / "inbox"
     roster_csv(inbox, "城乡低保_2024年3月_a.csv", [(PEOPLE[0].name, PEOPLE[0].id_number, "1350", "凤灵街道")])
     run(wh, inbox, tmp_path, "r1")
-    roster_csv(inbox, "城乡低保_2024年3月_b.csv",
-               [(PEOPLE[0].name, PEOPLE[0].id_number, "1350", "富驿镇"), (PEOPLE[3].name, PEOPLE[3].id_number, "1350", "富驿镇")])
+    roster_csv(
+        inbox,
+        "城乡低保_2024年3月_b.csv",
+        [
+            (PEOPLE[0].name, PEOPLE[0].id_number, "1350", "富驿镇"),
+            (PEOPLE[3].name, PEOPLE[3].id_number, "1350", "富驿镇"),
+        ],
+    )
     results = {r.name: r for r in run(wh, inbox, tmp_path, "r2")}
     second = results["城乡低保_2024年3月_b.csv"]
     assert (second.rows_read, second.rows_loaded, second.rows_rejected) == (2, 1, 1)
-    assert wh.rows("t", "select \"row\", \"column\", reason_code from rejects") == [(2, "身份证号码", "ENTITLEMENT_EXISTS")]
-    assert count(wh, "select count(*) from entitlements where id_number = $i", {"i": PEOPLE[0].id_number}) == 1
+    assert wh.rows("t", 'select "row", "column", reason_code from rejects') == [
+        (2, "身份证号码", "ENTITLEMENT_EXISTS")
+    ]
+    assert (
+        count(wh, "select count(*) from entitlements where id_number = $i", {"i": PEOPLE[0].id_number}) == 1
+    )
 
 
 # -- nothing lost ----------------------------------------------------------------------------------------
@@ -158,8 +209,12 @@ def test_crash_inside_the_transaction_leaves_nothing_and_rerun_loads(wh, tmp_pat
     """A failure after the rows were inserted (while writing the rejects) rolls everything back;
     the next run loads the file as if nothing had happened."""
     inbox = tmp_path / "inbox"
-    roster_csv(inbox, "城乡低保_2024年3月.csv", [(p.name, p.id_number, "1350", "凤灵街道") for p in PEOPLE[:3]]
-               + [("坏行", "360426199101010072", "1350", "凤灵街道")])
+    roster_csv(
+        inbox,
+        "城乡低保_2024年3月.csv",
+        [(p.name, p.id_number, "1350", "凤灵街道") for p in PEOPLE[:3]]
+        + [("坏行", "360426199101010072", "1350", "凤灵街道")],
+    )
 
     def power_cut(*args, **kwargs):
         raise RuntimeError("power cut")
@@ -177,7 +232,9 @@ def test_crash_inside_the_transaction_leaves_nothing_and_rerun_loads(wh, tmp_pat
 def test_archive_keeps_the_bytes_and_who_sent_them(wh, tmp_path):
     """The archived copy is byte-identical under its hash, with a receipt naming the original file."""
     inbox = tmp_path / "inbox"
-    path = roster_csv(inbox, "城乡低保_2024年3月.csv", [(PEOPLE[0].name, PEOPLE[0].id_number, "1350", "凤灵街道")])
+    path = roster_csv(
+        inbox, "城乡低保_2024年3月.csv", [(PEOPLE[0].name, PEOPLE[0].id_number, "1350", "凤灵街道")]
+    )
     ingest_inbox(wh, inbox, PROGRAMS, ALIASES, "r1", tmp_path / "archive", uploaded_by="凤灵街道张三")
     digest = content_hash(path)
     copy = tmp_path / "archive" / digest[:2] / f"{digest}.csv"
@@ -213,10 +270,18 @@ def test_whole_file_rejections_are_one_rejects_line_each_and_own_files_are_not_u
     (inbox / "out").mkdir()
     (inbox / "out" / "run.json").write_text("{}", encoding="utf-8")
     for night in ("r1", "r2"):
-        results = ingest_inbox(wh, inbox, PROGRAMS, ALIASES, night, inbox / "archive", exclude=(inbox / "out",))
-        assert sorted((r.name, r.status) for r in results) == [("乱码.csv", "rejected"), ("说明.txt", "rejected")]
+        results = ingest_inbox(
+            wh, inbox, PROGRAMS, ALIASES, night, inbox / "archive", exclude=(inbox / "out",)
+        )
+        assert sorted((r.name, r.status) for r in results) == [
+            ("乱码.csv", "rejected"),
+            ("说明.txt", "rejected"),
+        ]
     lines = wh.rows("test", 'select file_name, "row", "column", reason_code from rejects order by file_name')
-    assert lines == [("乱码.csv", None, None, "FILE_HEADERS_UNKNOWN"), ("说明.txt", None, None, "FILE_KIND_UNKNOWN")]
+    assert lines == [
+        ("乱码.csv", None, None, "FILE_HEADERS_UNKNOWN"),
+        ("说明.txt", None, None, "FILE_KIND_UNKNOWN"),
+    ]
 
 
 def test_files_are_read_ahead_but_recorded_in_order(wh, tmp_path):
@@ -224,12 +289,19 @@ def test_files_are_read_ahead_but_recorded_in_order(wh, tmp_path):
     yet the results come back in inbox order: a loaded, b rejected as a whole, c loaded, each
     with its own rows, and the rejected file's receipt is archived like the others."""
     inbox = tmp_path / "inbox"
-    roster_csv(inbox, "城乡低保_2024年3月_a.csv", [(p.name, p.id_number, "1350", "凤灵街道") for p in PEOPLE[:2]])
+    roster_csv(
+        inbox, "城乡低保_2024年3月_a.csv", [(p.name, p.id_number, "1350", "凤灵街道") for p in PEOPLE[:2]]
+    )
     (inbox / "roster" / "城乡低保_2024年3月_b.csv").write_text("甲,乙\n1,2\n", encoding="utf-8")
-    roster_csv(inbox, "城乡低保_2024年3月_c.csv", [(p.name, p.id_number, "1350", "万安社区") for p in PEOPLE[2:5]])
+    roster_csv(
+        inbox, "城乡低保_2024年3月_c.csv", [(p.name, p.id_number, "1350", "万安社区") for p in PEOPLE[2:5]]
+    )
     results = run(wh, inbox, tmp_path)
     assert [(r.name[-5:], r.status, r.rows_loaded) for r in results] == [
-        ("a.csv", "loaded", 2), ("b.csv", "rejected", 0), ("c.csv", "loaded", 3)]
+        ("a.csv", "loaded", 2),
+        ("b.csv", "rejected", 0),
+        ("c.csv", "loaded", 3),
+    ]
     assert count(wh, "select count(*) from entitlements") == 5
     assert len(list((tmp_path / "archive").rglob("*.json"))) == 3
 
@@ -253,7 +325,10 @@ def test_mac_workbook_dates_count_from_1904(wh, tmp_path):
     workbook.save(tmp_path / "inbox" / "roster" / "城乡低保_2024年3月.xlsx")
     [result] = run(wh, tmp_path / "inbox", tmp_path)
     assert result.status == "loaded"
-    assert wh.rows("t", "select due_date from entitlements order by source_row") == [(dt.date(2021, 9, 23),), (dt.date(2024, 3, 10),)]
+    assert wh.rows("t", "select due_date from entitlements order by source_row") == [
+        (dt.date(2021, 9, 23),),
+        (dt.date(2024, 3, 10),),
+    ]
 
 
 # -- files read in parts ------------------------------------------------------------------------------
@@ -268,8 +343,11 @@ def _ingest_in_batches(tmp_path: Path, inbox: Path, batch_rows: int, monkeypatch
         tables = {
             "entitlements": warehouse.rows("t", "select * from entitlements order by source_row"),
             "rejects": warehouse.rows("t", 'select * from rejects order by "row", reason_code'),
-            "files": warehouse.rows("t", "select rows_read, rows_loaded, rows_rejected, reason_code, control_total, detail_total "
-                                         "from files"),
+            "files": warehouse.rows(
+                "t",
+                "select rows_read, rows_loaded, rows_rejected, reason_code, control_total, detail_total "
+                "from files",
+            ),
         }
     return results, tables
 
@@ -289,19 +367,31 @@ def test_a_file_larger_than_a_batch_loads_exactly_like_the_whole_file(tmp_path, 
     inbox = tmp_path / "inbox"
     (inbox / "roster").mkdir(parents=True)
     people = _people(40)
-    people[33] = people[2]                                    # line 36 = data row 34 repeats line 5
+    people[33] = people[2]  # line 36 = data row 34 repeats line 5
     amounts = [f"{100 + i}.50" for i in range(40)]
-    amounts[36] = "abc"                                       # line 39
-    towns = ["凤灵街道"] * 39 + ['"凤灵\n街道"']              # line 42
+    amounts[36] = "abc"  # line 39
+    towns = ["凤灵街道"] * 39 + ['"凤灵\n街道"']  # line 42
     rows = [f"{name},{id_number},{a},{t}" for (name, id_number), a, t in zip(people, amounts, towns)]
     written = sum(Decimal(a) for a in amounts if a != "abc")
-    lines = ["城乡低保2024年3月发放花名册", "姓名,身份证号码,应发金额,乡镇（街道）", *rows, f"合计,,{written},", "制表人：张三"]
+    lines = [
+        "城乡低保2024年3月发放花名册",
+        "姓名,身份证号码,应发金额,乡镇（街道）",
+        *rows,
+        f"合计,,{written},",
+        "制表人：张三",
+    ]
     (inbox / "roster" / "低保.csv").write_bytes(("\r\n".join(lines) + "\r\n").encode("gb18030"))
 
     [whole], whole_tables = _ingest_in_batches(tmp_path, inbox, 1_000_000, monkeypatch)
     [parts], part_tables = _ingest_in_batches(tmp_path, inbox, 8, monkeypatch)
     assert part_tables == whole_tables
-    assert (parts.status, parts.rows_read, parts.rows_loaded, parts.rows_rejected, parts.reason) == ("loaded", 40, 38, 2, None)
+    assert (parts.status, parts.rows_read, parts.rows_loaded, parts.rows_rejected, parts.reason) == (
+        "loaded",
+        40,
+        38,
+        2,
+        None,
+    )
     assert [(r[3], r[6]) for r in part_tables["rejects"]] == [(36, "DUPLICATE_ROW"), (39, "AMOUNT_INVALID")]
     assert part_tables["files"] == [(40, 38, 2, None, pytest.approx(written), pytest.approx(written))]
     assert ("凤灵街道", 42) in [(r[13], r[2]) for r in part_tables["entitlements"]]
@@ -321,7 +411,9 @@ def test_a_column_decision_needing_the_whole_file_is_taken_from_the_whole_file(t
     [parts], part_tables = _ingest_in_batches(tmp_path, inbox, 8, monkeypatch)
     assert part_tables == whole_tables
     assert (parts.rows_loaded, parts.rows_rejected) == (29, 40)
-    assert {(r[3], r[6]) for r in part_tables["rejects"]} == {(line, "ID_SCIENTIFIC") for line in range(31, 71)}
+    assert {(r[3], r[6]) for r in part_tables["rejects"]} == {
+        (line, "ID_SCIENTIFIC") for line in range(31, 71)
+    }
 
 
 def test_a_file_failing_in_a_later_part_leaves_nothing_and_the_next_file_loads(tmp_path, monkeypatch):
@@ -331,12 +423,23 @@ def test_a_file_failing_in_a_later_part_leaves_nothing_and_the_next_file_loads(t
     run, loads its 3 rows."""
     inbox = tmp_path / "inbox"
     (inbox / "roster").mkdir(parents=True)
-    good = "\n".join(["姓名,身份证号码,应发金额"] + [f"{name},{id_number},100" for name, id_number in _people(40)]) + "\n"
-    (inbox / "roster" / "城乡低保_2024年3月_a.csv").write_bytes(good.encode("gb18030") + b"\xff\xfe\xff,1,2\n")
-    roster_csv(inbox, "城乡低保_2024年3月_b.csv", [(p.name, p.id_number, "1350", "凤灵街道") for p in PEOPLE[:3]])
+    good = (
+        "\n".join(
+            ["姓名,身份证号码,应发金额"] + [f"{name},{id_number},100" for name, id_number in _people(40)]
+        )
+        + "\n"
+    )
+    (inbox / "roster" / "城乡低保_2024年3月_a.csv").write_bytes(
+        good.encode("gb18030") + b"\xff\xfe\xff,1,2\n"
+    )
+    roster_csv(
+        inbox, "城乡低保_2024年3月_b.csv", [(p.name, p.id_number, "1350", "凤灵街道") for p in PEOPLE[:3]]
+    )
     monkeypatch.setattr(ingest, "BATCH_ROWS", 8)
     with Warehouse(":memory:") as warehouse:
         a, b = ingest_inbox(warehouse, inbox, PROGRAMS, ALIASES, "r1", tmp_path / "archive")
         assert (a.status, a.rows_loaded, b.status, b.rows_loaded) == ("rejected", 0, "loaded", 3)
-        assert warehouse.rows("t", "select reason_code from files where file_hash = $h", {"h": a.file_hash}) == [("FILE_ENCODING",)]
+        assert warehouse.rows(
+            "t", "select reason_code from files where file_hash = $h", {"h": a.file_hash}
+        ) == [("FILE_ENCODING",)]
         assert warehouse.rows("t", "select count(*), count(distinct file_hash) from entitlements") == [(3, 1)]

@@ -1,4 +1,5 @@
 """Normalisation of cell text (issue 3 'Classic damage') and of whole RawTables (issue 2 due dates)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -10,12 +11,21 @@ import pytest
 from stdnum.cn import ric
 
 from ykt.config import load_programs
-from ykt.ingest.types import LOADED_COLUMNS, RawTable
 from ykt.ingest.normalise.fields import (
-    WHITESPACE, amount_expr, card_expr, date_expr, id_number_expr, name_expr, normalise, parse_table, period_expr, status_expr,
+    WHITESPACE,
+    amount_expr,
+    card_expr,
+    date_expr,
+    id_number_expr,
+    name_expr,
+    normalise,
+    parse_table,
+    period_expr,
+    status_expr,
 )
+from ykt.ingest.types import LOADED_COLUMNS, RawTable
 
-VALID_ID = "11010519491231002X"          # from GB 11643 examples
+VALID_ID = "11010519491231002X"  # from GB 11643 examples
 VALID_ID_2 = "360426199101010071"
 PROGRAMS = load_programs()
 
@@ -35,12 +45,27 @@ def id_15_to_18(old: str) -> str:
 def test_ids_damaged_the_classic_ways():
     """Each cell is one classic damage from domain.md; the expectation follows from the ID rules."""
     old = "360426910101007"  # 15-digit first-generation ID (born 1991-01-01)
-    cells = [VALID_ID.lower(), "１１０１０５１９４９１２３１００２Ｘ", f"  {VALID_ID_2} ", old, "5.10723E+17",
-             "360426199101010072", "360426199102300071"[:17] + "X", "3604261991", None]
+    cells = [
+        VALID_ID.lower(),
+        "１１０１０５１９４９１２３１００２Ｘ",
+        f"  {VALID_ID_2} ",
+        old,
+        "5.10723E+17",
+        "360426199101010072",
+        "360426199102300071"[:17] + "X",
+        "3604261991",
+        None,
+    ]
     got = parse(id_number_expr, cells)
     assert [g["value"] for g in got[:4]] == [VALID_ID, VALID_ID, VALID_ID_2, id_15_to_18(old)]
     assert got[3]["warning"] == "ID_FROM_15"
-    assert [g["error"] for g in got[4:]] == ["ID_SCIENTIFIC", "ID_CHECKSUM", "ID_BIRTHDATE", "ID_FORMAT", "ID_MISSING"]
+    assert [g["error"] for g in got[4:]] == [
+        "ID_SCIENTIFIC",
+        "ID_CHECKSUM",
+        "ID_BIRTHDATE",
+        "ID_FORMAT",
+        "ID_MISSING",
+    ]
     assert all(g["value"] is None for g in got[4:])
 
 
@@ -63,16 +88,43 @@ def test_unknown_area_code_is_only_a_warning():
 
 def test_amounts_exact_and_rejected():
     """Typed-in money in every shape people use; 3 decimals and negatives are not guessed at."""
-    got = parse(amount_expr, ["1,350.00元", "￥1350", "１３５０．５", "RMB 90", "1350.3000000000002", "-5", "1350.005", "abc", ""])
+    got = parse(
+        amount_expr,
+        ["1,350.00元", "￥1350", "１３５０．５", "RMB 90", "1350.3000000000002", "-5", "1350.005", "abc", ""],
+    )
     values = [g["value"] for g in got]
-    assert values[:5] == [Decimal("1350.00"), Decimal("1350.00"), Decimal("1350.50"), Decimal("90.00"), Decimal("1350.30")]
-    assert [g["error"] for g in got[5:]] == ["AMOUNT_NEGATIVE", "AMOUNT_INVALID", "AMOUNT_INVALID", "AMOUNT_MISSING"]
+    assert values[:5] == [
+        Decimal("1350.00"),
+        Decimal("1350.00"),
+        Decimal("1350.50"),
+        Decimal("90.00"),
+        Decimal("1350.30"),
+    ]
+    assert [g["error"] for g in got[5:]] == [
+        "AMOUNT_NEGATIVE",
+        "AMOUNT_INVALID",
+        "AMOUNT_INVALID",
+        "AMOUNT_MISSING",
+    ]
 
 
 def test_dates_in_every_format_and_excel_serials():
     """All spell 2024-03-10 (45361 is its 1900-system serial); 2024-02-30 does not exist."""
-    got = parse(date_expr, ["2024-03-10", "2024/3/10", "20240310", "2024年3月10日", "2024-03-10 00:00:00", "45361", "45361.0",
-                            "2024-02-30", "明天", None])
+    got = parse(
+        date_expr,
+        [
+            "2024-03-10",
+            "2024/3/10",
+            "20240310",
+            "2024年3月10日",
+            "2024-03-10 00:00:00",
+            "45361",
+            "45361.0",
+            "2024-02-30",
+            "明天",
+            None,
+        ],
+    )
     assert [g["value"] for g in got[:7]] == [dt.date(2024, 3, 10)] * 7
     assert [g["error"] for g in got[7:]] == ["DATE_INVALID", "DATE_INVALID", None]
 
@@ -86,9 +138,31 @@ def test_excel_serial_1904_system():
 
 def test_periods_canonical():
     """Month, quarter and year periods as written in titles and columns."""
-    got = parse(period_expr, ["2024-03", "2024年3月", "202403", "2024/3", "2024年第一季度", "2024Q2", "2024", "2024年度",
-                              "2024-13", "2024年第五季度"])
-    assert [g["value"] for g in got[:8]] == ["2024-03", "2024-03", "2024-03", "2024-03", "2024-Q1", "2024-Q2", "2024", "2024"]
+    got = parse(
+        period_expr,
+        [
+            "2024-03",
+            "2024年3月",
+            "202403",
+            "2024/3",
+            "2024年第一季度",
+            "2024Q2",
+            "2024",
+            "2024年度",
+            "2024-13",
+            "2024年第五季度",
+        ],
+    )
+    assert [g["value"] for g in got[:8]] == [
+        "2024-03",
+        "2024-03",
+        "2024-03",
+        "2024-03",
+        "2024-Q1",
+        "2024-Q2",
+        "2024",
+        "2024",
+    ]
     assert [g["error"] for g in got[8:]] == ["PERIOD_INVALID", "PERIOD_INVALID"]
 
 
@@ -112,8 +186,10 @@ def test_cards_and_names():
 
 
 def table(kind: str, rows: dict[str, list], headers: dict[str, str], **hints) -> RawTable:
-    frame = pl.DataFrame({"source_row": list(range(3, 3 + len(next(iter(rows.values()))))), **rows},
-                         schema_overrides={"source_row": pl.Int32, **{k: pl.String for k in rows}})
+    frame = pl.DataFrame(
+        {"source_row": list(range(3, 3 + len(next(iter(rows.values()))))), **rows},
+        schema_overrides={"source_row": pl.Int32, **dict.fromkeys(rows, pl.String)},
+    )
     return RawTable(path=Path("t.xlsx"), sheet="Sheet1", kind=kind, frame=frame, headers=headers, **hints)
 
 
@@ -121,16 +197,27 @@ def test_roster_due_dates_standard_amount_and_rejects():
     """Row 3: monthly DIBAO → due on pay_day 10 of March. Row 4: CHILD without amount → its 1350
     standard. Row 5: once NONGJI, due approval + 30 days, period = approval month. Row 6: once
     program without approval date → DUE_DATE_UNKNOWN. Row 7: unknown program. Row 8: own 应发日期 wins."""
-    t = table("roster", {
-        "name": ["甲", "乙", "丙", "丁", "戊", "己"],
-        "id_number": [VALID_ID, VALID_ID_2, VALID_ID, VALID_ID_2, VALID_ID, VALID_ID_2],
-        "program": ["低保", "事实无人抚养儿童补贴", "农机补贴", "农机补贴", "不存在的补贴", "低保"],
-        "period": ["2024年3月", "2024年3月", None, None, "2024年3月", "2024年4月"],
-        "amount": ["1350", None, "200", "200", "1", "1350"],
-        "approval_date": [None, None, "2024-03-20", None, None, None],
-        "due_date": [None, None, None, None, None, "2024-04-05"],
-    }, {"name": "姓名", "id_number": "身份证号码", "program": "补贴项目", "period": "发放期间", "amount": "应发金额",
-        "approval_date": "批准日期", "due_date": "应发日期"})
+    t = table(
+        "roster",
+        {
+            "name": ["甲", "乙", "丙", "丁", "戊", "己"],
+            "id_number": [VALID_ID, VALID_ID_2, VALID_ID, VALID_ID_2, VALID_ID, VALID_ID_2],
+            "program": ["低保", "事实无人抚养儿童补贴", "农机补贴", "农机补贴", "不存在的补贴", "低保"],
+            "period": ["2024年3月", "2024年3月", None, None, "2024年3月", "2024年4月"],
+            "amount": ["1350", None, "200", "200", "1", "1350"],
+            "approval_date": [None, None, "2024-03-20", None, None, None],
+            "due_date": [None, None, None, None, None, "2024-04-05"],
+        },
+        {
+            "name": "姓名",
+            "id_number": "身份证号码",
+            "program": "补贴项目",
+            "period": "发放期间",
+            "amount": "应发金额",
+            "approval_date": "批准日期",
+            "due_date": "应发日期",
+        },
+    )
     n = normalise(t, PROGRAMS)
     assert n.loaded.columns == list(LOADED_COLUMNS["roster"])
     loaded = {r["source_row"]: r for r in n.loaded.to_dicts()}
@@ -148,33 +235,54 @@ def test_roster_due_dates_standard_amount_and_rejects():
 
 def test_payments_status_and_dates():
     """A failed row needs its date (re-issue deadline); a stopped one does not; an unknown status is rejected."""
-    t = table("payments", {
-        "id_number": [VALID_ID] * 4,
-        "amount": ["1350"] * 4,
-        "status": ["成功", "失败", "已停发", "处理中"],
-        "pay_date": ["2024-03-10", None, None, "2024-03-10"],
-    }, {"id_number": "身份证号码", "amount": "实发金额", "status": "发放状态", "pay_date": "发放日期"},
-        program_hint="DIBAO", period_hint="2024-03")
+    t = table(
+        "payments",
+        {
+            "id_number": [VALID_ID] * 4,
+            "amount": ["1350"] * 4,
+            "status": ["成功", "失败", "已停发", "处理中"],
+            "pay_date": ["2024-03-10", None, None, "2024-03-10"],
+        },
+        {"id_number": "身份证号码", "amount": "实发金额", "status": "发放状态", "pay_date": "发放日期"},
+        program_hint="DIBAO",
+        period_hint="2024-03",
+    )
     n = normalise(t, PROGRAMS)
     assert n.loaded["source_row"].to_list() == [3, 5]
     assert n.loaded["status"].to_list() == ["success", "stopped"]
-    assert sorted(zip(n.rejects["row"], n.rejects["reason_code"])) == [(4, "PAY_DATE_MISSING"), (6, "STATUS_UNKNOWN")]
+    assert sorted(zip(n.rejects["row"], n.rejects["reason_code"])) == [
+        (4, "PAY_DATE_MISSING"),
+        (6, "STATUS_UNKNOWN"),
+    ]
 
 
 def test_payments_without_status_column_are_rejected():
     """No status column: a row is never assumed paid."""
-    t = table("payments", {"id_number": [VALID_ID], "amount": ["1350"], "pay_date": ["2024-03-10"]},
-              {"id_number": "身份证号码", "amount": "实发金额", "pay_date": "发放日期"}, program_hint="DIBAO", period_hint="2024-03")
+    t = table(
+        "payments",
+        {"id_number": [VALID_ID], "amount": ["1350"], "pay_date": ["2024-03-10"]},
+        {"id_number": "身份证号码", "amount": "实发金额", "pay_date": "发放日期"},
+        program_hint="DIBAO",
+        period_hint="2024-03",
+    )
     n = normalise(t, PROGRAMS)
     assert n.loaded.height == 0 and n.rejects["reason_code"].to_list() == ["STATUS_MISSING"]
 
 
 def test_warnings_stay_on_loaded_row_and_values_are_masked_in_rejects():
     """A rare-character name and a Luhn-failing card load with warnings; a bad ID is shown masked."""
-    t = table("roster", {"name": ["王?", "李四"], "id_number": [VALID_ID, "360426199101010072"],
-                         "card_number": ["6228480000000000019", None], "amount": ["1350", "1350"]},
-              {"name": "姓名", "id_number": "身份证号码", "card_number": "银行卡号", "amount": "应发金额"},
-              program_hint="DIBAO", period_hint="2024-03")
+    t = table(
+        "roster",
+        {
+            "name": ["王?", "李四"],
+            "id_number": [VALID_ID, "360426199101010072"],
+            "card_number": ["6228480000000000019", None],
+            "amount": ["1350", "1350"],
+        },
+        {"name": "姓名", "id_number": "身份证号码", "card_number": "银行卡号", "amount": "应发金额"},
+        program_hint="DIBAO",
+        period_hint="2024-03",
+    )
     n = normalise(t, PROGRAMS)
     assert set(n.loaded["warnings"].item().split("; ")) == {"NAME_RARE_CHAR", "CARD_LUHN"}
     [reject] = n.rejects.to_dicts()
@@ -199,10 +307,29 @@ def test_reference_lists(kind):
 # -- parsing once per distinct text ------------------------------------------------------------------
 
 DAMAGED_CELLS = {
-    "id_number": [VALID_ID, " 11010519491231002x", "１１０１０５１９４９１２３１００２Ｘ", "360426199101010072", "5.10723E+17",
-                  "110105491231002", None, "", "abc"],
+    "id_number": [
+        VALID_ID,
+        " 11010519491231002x",
+        "１１０１０５１９４９１２３１００２Ｘ",
+        "360426199101010072",
+        "5.10723E+17",
+        "110105491231002",
+        None,
+        "",
+        "abc",
+    ],
     "name": ["甲", " 乙 丙", "张?", None, "\u200b", "王五", "赵六", "钱七", "孙八"],
-    "death_date": ["2024-01-15", "2024/1/5", "45361", "2024-02-30", None, "2024年3月1日", "20240301", "x", " "],
+    "death_date": [
+        "2024-01-15",
+        "2024/1/5",
+        "45361",
+        "2024-02-30",
+        None,
+        "2024年3月1日",
+        "20240301",
+        "x",
+        " ",
+    ],
 }
 
 
@@ -213,7 +340,16 @@ def test_repeated_cells_parse_exactly_as_each_cell_on_its_own():
     headers = {"id_number": "身份证号码", "name": "姓名", "death_date": "死亡日期"}
     once = parse_table(table("deaths", DAMAGED_CELLS, headers), PROGRAMS)
     repeated = parse_table(table("deaths", {c: v * 4 for c, v in DAMAGED_CELLS.items()}, headers), PROGRAMS)
-    columns = ["id_number", "_err_id_number", "_warn_id_number", "name", "_err_name", "_warn_name", "death_date", "_err_death_date"]
+    columns = [
+        "id_number",
+        "_err_id_number",
+        "_warn_id_number",
+        "name",
+        "_err_name",
+        "_warn_name",
+        "death_date",
+        "_err_death_date",
+    ]
     assert repeated.select(columns).to_dicts() == once.select(columns).to_dicts() * 4
     expected_ids = [r["value"] for r in parse(lambda c: id_number_expr(c), DAMAGED_CELLS["id_number"])]
     assert once["id_number"].to_list() == expected_ids
@@ -230,9 +366,17 @@ def test_whitespace_table_is_what_polars_calls_whitespace():
 def test_written_total_counts_rows_rejected_for_other_reasons():
     """Three written amounts (100.10, 200.20 and 'abc'); the 200.20 row has a bad ID and is rejected,
     but the 合计 row adds up what is written: the detail total is 300.30."""
-    t = table("roster", {"name": ["甲", "乙", "丙"], "id_number": [VALID_ID, "360426199101010072", VALID_ID_2],
-                         "amount": ["100.10", "200.20", "abc"]},
-              {"name": "姓名", "id_number": "身份证号码", "amount": "应发金额"}, program_hint="DIBAO", period_hint="2024-03")
+    t = table(
+        "roster",
+        {
+            "name": ["甲", "乙", "丙"],
+            "id_number": [VALID_ID, "360426199101010072", VALID_ID_2],
+            "amount": ["100.10", "200.20", "abc"],
+        },
+        {"name": "姓名", "id_number": "身份证号码", "amount": "应发金额"},
+        program_hint="DIBAO",
+        period_hint="2024-03",
+    )
     n = normalise(t, PROGRAMS)
     assert n.detail_total == Decimal("300.30")
     assert n.loaded.height == 1

@@ -7,6 +7,7 @@
 Each example is a handful of people with random entitlements, payments (success / failure /
 stopped, random amounts and dates, sometimes a shared card), deaths and public employees.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -32,22 +33,28 @@ def config():
     return load_programs(), load_registry()
 
 
-payment = st.fixed_dictionaries({
-    "status": st.sampled_from(["success", "success", "failure", "stopped"]),
-    "amount": st.sampled_from([Decimal("0.01"), Decimal("600.00"), Decimal("1350.00"), Decimal("2700.00"), Decimal("99999.00")]),
-    "day": st.integers(min_value=-20, max_value=80),
-    "shared_card": st.booleans(),
-})
-person = st.fixed_dictionaries({
-    "program": st.sampled_from(PROGRAMS),
-    "period_index": st.integers(min_value=0, max_value=1),
-    "entitled": st.booleans(),
-    "amount": st.sampled_from([Decimal("600.00"), Decimal("1350.00")]),
-    "payments": st.lists(payment, max_size=3),
-    "died_days_before": st.none() | st.integers(min_value=-60, max_value=60),
-    "public_employee": st.booleans(),
-    "group": st.sampled_from(["1组", "2组"]),
-})
+payment = st.fixed_dictionaries(
+    {
+        "status": st.sampled_from(["success", "success", "failure", "stopped"]),
+        "amount": st.sampled_from(
+            [Decimal("0.01"), Decimal("600.00"), Decimal("1350.00"), Decimal("2700.00"), Decimal("99999.00")]
+        ),
+        "day": st.integers(min_value=-20, max_value=80),
+        "shared_card": st.booleans(),
+    }
+)
+person = st.fixed_dictionaries(
+    {
+        "program": st.sampled_from(PROGRAMS),
+        "period_index": st.integers(min_value=0, max_value=1),
+        "entitled": st.booleans(),
+        "amount": st.sampled_from([Decimal("600.00"), Decimal("1350.00")]),
+        "payments": st.lists(payment, max_size=3),
+        "died_days_before": st.none() | st.integers(min_value=-60, max_value=60),
+        "public_employee": st.booleans(),
+        "group": st.sampled_from(["1组", "2组"]),
+    }
+)
 
 
 def _scenario(people: list[dict]) -> Scenario:
@@ -88,7 +95,9 @@ def test_findings_point_at_input_and_rerun_changes_nothing(config, people):
     run_rules(wh, programs, registry, AS_OF)
     update_cases(wh, programs, AS_OF, "night-1")
 
-    orphans = wh.rows("prop orphans", """
+    orphans = wh.rows(
+        "prop orphans",
+        """
         select f.rule, f.id_number, f.program_code, f.period
         from findings f
         where case
@@ -103,7 +112,8 @@ def test_findings_point_at_input_and_rerun_changes_nothing(config, people):
                 union all
                 select 1 from payments p where p.id_number = f.id_number and p.program_code = f.program_code
                   and p.period = f.period)
-        end""")
+        end""",
+    )
     assert orphans == []
 
     before = _snapshot(wh)

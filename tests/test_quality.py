@@ -2,6 +2,7 @@
 
 GX takes ~6 s to import, so the suite runs once per module over one documented fixture.
 """
+
 from __future__ import annotations
 
 import json
@@ -147,11 +148,13 @@ def test_offline_page_writes_gx_tables_icons_and_our_notes():
 </script></body></html>"""
     written = offline_page(page, ["花名册：应发日期不能为空，如 <b>坏</b>.xlsx 第3行"])
     assert "https://" not in written and "<script" not in written and "$(" not in written
-    assert ('<tr><td><a href="validations/ykt_roster/r.html"><i class="fas fa-times text-danger ge-failed-icon" >'
-            "✗ 未通过</i></a></td><td>ykt_roster</td><td>5107******") in written
+    assert (
+        '<tr><td><a href="validations/ykt_roster/r.html"><i class="fas fa-times text-danger ge-failed-icon" >'
+        "✗ 未通过</i></a></td><td>ykt_roster</td><td>5107******"
+    ) in written
     assert "510723199001010015" not in written
     assert "如 &lt;b&gt;坏&lt;/b&gt;.xlsx 第3行" in written and "<b>" not in written
-    assert written.index('class="ykt-notes"') < written.index("<table>")      # read first
+    assert written.index('class="ykt-notes"') < written.index("<table>")  # read first
 
 
 def test_summary_is_json_ready(outcome):

@@ -3,6 +3,7 @@
 The files come from tests/hostile.py; each case states what reading must make of it,
 derived from the rows it wrote.
 """
+
 from __future__ import annotations
 
 from decimal import Decimal
@@ -10,7 +11,6 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-
 from tests.hostile import (
     ALL_CASES,
     PEOPLE,
@@ -26,11 +26,12 @@ from tests.hostile import (
     write_csv,
     write_xlsx,
 )
+
 from ykt.config import load_programs
 from ykt.errors import ConfigError, InputFileError
-from ykt.ingest.read.tables import count_data_rows, detect_kind, load_aliases, normalise_header, read_tables
 from ykt.ingest.read.hints import periods_in, program_hint, programs_in
 from ykt.ingest.read.sources import csv_grids
+from ykt.ingest.read.tables import count_data_rows, detect_kind, load_aliases, normalise_header, read_tables
 from ykt.reasons import FILE_REASONS
 
 
@@ -107,20 +108,20 @@ def test_utf8_is_tried_before_gb18030(tmp_path, aliases, programs):
     UTF-8 first reads its names right."""
     case = case_utf8_csv_even_runs(tmp_path)
     raw = case.path.read_bytes()
-    assert raw.decode("gb18030") != raw.decode("utf-8")   # the trap is real: GB18030 does not fail
+    assert raw.decode("gb18030") != raw.decode("utf-8")  # the trap is real: GB18030 does not fail
     (table,) = read_tables(case.path, case.kind, aliases, programs)
     assert table.frame["name"].to_list() == ["王芳", "李娜", "张敏"]
-
 
 
 def test_a_name_with_a_character_gb18030_2005_added_is_read_as_that_character(tmp_path, aliases, programs):
     """FE51 is 𠂇 (U+20087) since GB18030-2005; read as the 2000 edition's private-use code it would
     look like a rare character the bank lost (NAME_RARE_CHAR)."""
     path = tmp_path / "城乡低保_2024年3月_花名册.csv"
-    rows = "姓名,身份证号码,应发金额,乡镇（街道）\n王{},510723195001010013,500,凤灵街道\n".split("{}")
+    rows = ["姓名,身份证号码,应发金额,乡镇（街道）\n王", ",510723195001010013,500,凤灵街道\n"]
     path.write_bytes(rows[0].encode("gb18030") + bytes.fromhex("fe51") + rows[1].encode("gb18030"))
     (table,) = read_tables(path, "roster", aliases, programs)
     assert table.frame["name"].to_list() == ["王\U00020087"]
+
 
 @pytest.mark.parametrize(
     ("text", "expected"),
@@ -224,22 +225,34 @@ def test_undecodable_csv(tmp_path, aliases, programs):
     assert count_data_rows(path) == 3
 
 
-
 def test_a_csv_read_in_parts_keeps_quoted_newlines_and_names_a_later_parts_bad_line(tmp_path):
     """Read in blocks of 1 line after the first 2 (a block's bytes are reckoned from those lines' length,
     so a block ends inside line 4's quoted cell, which holds a newline: it must not be cut there), and
     line 9 has bytes that are no GB18030. The blocks give every line's
     cells once, in order, and the error names line 9 of the file, not of its block."""
-    lines = ["姓名,乡镇", *(f"人员{i},凤灵街道" for i in range(1, 3)), '人员3,"凤灵\n街道"', *(f"人员{i},万安" for i in range(4, 7))]
+    lines = [
+        "姓名,乡镇",
+        *(f"人员{i},凤灵街道" for i in range(1, 3)),
+        '人员3,"凤灵\n街道"',
+        *(f"人员{i},万安" for i in range(4, 7)),
+    ]
     path = tmp_path / "parts.csv"
     path.write_bytes(("\n".join(lines) + "\n").encode("gb18030") + b"\xff\xfe\xff,1\n")
     seen, grids = [], csv_grids(path, batch_lines=1, first_lines=2)
     with pytest.raises(InputFileError) as info:
         for grid in grids:
             seen += grid.frame.rows()
-    assert seen == [("姓名", "乡镇"), ("人员1", "凤灵街道"), ("人员2", "凤灵街道"), ("人员3", "凤灵\n街道"),
-                    ("人员4", "万安"), ("人员5", "万安"), ("人员6", "万安")]
+    assert seen == [
+        ("姓名", "乡镇"),
+        ("人员1", "凤灵街道"),
+        ("人员2", "凤灵街道"),
+        ("人员3", "凤灵\n街道"),
+        ("人员4", "万安"),
+        ("人员5", "万安"),
+        ("人员6", "万安"),
+    ]
     assert (info.value.reason_code, info.value.where) == ("FILE_ENCODING", "parts.csv 第9行")
+
 
 def test_unreadable_files(tmp_path, aliases, programs):
     """A corrupt workbook and an unsupported file type are FILE_UNREADABLE, counted as 0 rows."""
@@ -296,7 +309,12 @@ rows:
     with pytest.raises(ConfigError) as info:
         load_aliases(path)
     keys = {p.key for p in info.value.problems}
-    assert {"roles.beneficiary", "roles.head_name.kinds", "roles.payee_name.aliases", "kinds.payments"} <= keys
+    assert {
+        "roles.beneficiary",
+        "roles.head_name.kinds",
+        "roles.payee_name.aliases",
+        "kinds.payments",
+    } <= keys
     assert all(p.file == str(path) for p in info.value.problems)
 
 
@@ -313,8 +331,26 @@ def test_packaged_columns_yaml_lists_every_domain_header(aliases):
         "card_number": ["社会保障卡号", "社保卡号", "银行卡号", "银行账号", "卡号", "账号", "收款账号"],
         "bank": ["开户行", "开户银行"],
         "program": ["补贴项目", "项目名称", "资金项目", "补贴类别", "补偿项目"],
-        "period": ["发放期间", "所属期", "所属期间", "补贴期号", "发放年月", "补贴年度", "保障期间", "补偿期间"],
-        "amount": ["应发金额", "补贴金额", "发放金额", "实发金额", "保障金额", "补偿金额", "交易金额", "金额(元)"],
+        "period": [
+            "发放期间",
+            "所属期",
+            "所属期间",
+            "补贴期号",
+            "发放年月",
+            "补贴年度",
+            "保障期间",
+            "补偿期间",
+        ],
+        "amount": [
+            "应发金额",
+            "补贴金额",
+            "发放金额",
+            "实发金额",
+            "保障金额",
+            "补偿金额",
+            "交易金额",
+            "金额(元)",
+        ],
         "approval_date": ["审批日期", "批准日期"],
         "township": ["乡镇(街道)", "所属乡镇"],
         "village": ["村(社区)", "村(居)委会", "行政村"],
@@ -323,9 +359,11 @@ def test_packaged_columns_yaml_lists_every_domain_header(aliases):
     for role, headers in expected.items():
         for header in headers:
             assert roster[normalise_header(header)][0] == role, header
-    for role, headers in {"pay_date": ["发放日期", "发放时间", "支付日期", "入账日期", "交易日期"],
-                          "status": ["发放状态", "支付状态", "处理结果", "交易状态"],
-                          "failure_reason": ["失败原因", "退回原因", "备注"]}.items():
+    for role, headers in {
+        "pay_date": ["发放日期", "发放时间", "支付日期", "入账日期", "交易日期"],
+        "status": ["发放状态", "支付状态", "处理结果", "交易状态"],
+        "failure_reason": ["失败原因", "退回原因", "备注"],
+    }.items():
         for header in headers:
             assert payments[normalise_header(header)][0] == role, header
     # a payments file with 应发金额 and 实发金额 takes what was actually paid

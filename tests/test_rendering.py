@@ -4,6 +4,7 @@ workbook read back with openpyxl, atomic writes.
 Golden files live in tests/golden/; after an intended change regenerate them with
 `YKT_REGENERATE_GOLDEN=1 pytest tests/test_rendering.py` and review the diff.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -43,10 +44,12 @@ def compare_golden(name: str, actual: str) -> None:
     if REGENERATE:
         golden.write_text(actual, encoding="utf-8", newline="")
     expected = golden.read_text(encoding="utf-8")
-    if name.endswith(".csv"):   # datacompy-style: a column-wise diff first, then the bytes
+    if name.endswith(".csv"):  # datacompy-style: a column-wise diff first, then the bytes
         assert_frame_equal(_csv_frame(actual), _csv_frame(expected))
     elif name.endswith(".jsonl"):
-        assert [json.loads(line) for line in actual.splitlines()] == [json.loads(line) for line in expected.splitlines()]
+        assert [json.loads(line) for line in actual.splitlines()] == [
+            json.loads(line) for line in expected.splitlines()
+        ]
     assert actual == expected
 
 
@@ -76,7 +79,7 @@ def test_csv_files_open_in_excel(outputs):
     """UTF-8 with BOM and the contract's header, in order (group, not group_name)."""
     raw = outputs["discrepancies.csv"].read_bytes()
     assert raw.startswith(BOM)
-    assert raw[len(BOM):].decode("utf-8").splitlines()[0] == ",".join(DISCREPANCY_COLUMNS)
+    assert raw[len(BOM) :].decode("utf-8").splitlines()[0] == ",".join(DISCREPANCY_COLUMNS)
     assert outputs["rejects.csv"].read_bytes().startswith(BOM)
 
 
@@ -101,6 +104,7 @@ def test_rerunning_the_same_night_gives_byte_identical_case_files(tmp_path):
 
 # -- exceptions.xlsx -------------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def workbook(outputs) -> openpyxl.Workbook:
     return openpyxl.load_workbook(outputs["exceptions.xlsx"])
@@ -108,7 +112,15 @@ def workbook(outputs) -> openpyxl.Workbook:
 
 def test_workbook_has_summary_then_one_sheet_per_rule_with_findings_then_cases_and_clues(workbook):
     """Rules with findings in registry order (MISSING, FAILED_NOT_REISSUED, PAID_LATE, DUPLICATE), Chinese names."""
-    assert workbook.sheetnames == ["汇总", "应发未发", "发放失败未重发", "发放不及时", "重复发放", "案件", "线索"]
+    assert workbook.sheetnames == [
+        "汇总",
+        "应发未发",
+        "发放失败未重发",
+        "发放不及时",
+        "重复发放",
+        "案件",
+        "线索",
+    ]
 
 
 def test_rule_sheets_have_headers_frozen_row_filters_and_all_findings(workbook):
@@ -127,12 +139,12 @@ def test_rule_sheet_values_are_masked_and_typed(workbook):
     """张三's MISSING row: masked ID and card, amount a number with a money format, due date a real date."""
     ws = workbook["应发未发"]
     header = [c.value for c in ws[1]]
-    row = {h: c for h, c in zip(header, ws[2])}
+    row = dict(zip(header, ws[2]))
     assert row["身份证号码"].value == "510723********0015"
     assert row["卡号/账号"].value == "6217 **** **** 1234"
     assert row["应发金额"].value == 1350 and row["应发金额"].number_format == "#,##0.00"
     assert row["应发日期"].value == dt.datetime(2024, 4, 10) and row["应发日期"].number_format == "yyyy-mm-dd"
-    assert row["实发金额"].value is None          # not paid: an empty cell, not 0
+    assert row["实发金额"].value is None  # not paid: an empty cell, not 0
 
 
 def test_no_full_identifier_anywhere_in_the_workbook(workbook):
@@ -142,7 +154,10 @@ def test_no_full_identifier_anywhere_in_the_workbook(workbook):
         for row in ws.iter_rows(values_only=True):
             for value in row:
                 if isinstance(value, str):
-                    assert not FULL_ID.search(value) and not any(s in value for s in secrets), (ws.title, value)
+                    assert not FULL_ID.search(value) and not any(s in value for s in secrets), (
+                        ws.title,
+                        value,
+                    )
 
 
 def test_case_sheets_show_status_in_chinese(workbook):
@@ -169,7 +184,9 @@ def test_summary_sheet_accounts_for_files_rules_cases_and_departments(workbook):
 def test_text_is_escaped_and_control_characters_dropped(tmp_path):
     """A detail with XML specials and a control character still gives a valid workbook with the text intact."""
     wh = fixture_warehouse()
-    wh.execute("odd detail", "update findings set detail = 'A<B & C>D' || chr(7) || '尾' where rule = 'PAID_LATE'")
+    wh.execute(
+        "odd detail", "update findings set detail = 'A<B & C>D' || chr(7) || '尾' where rule = 'PAID_LATE'"
+    )
     path = write_outputs(fixture_report(wh), tmp_path)["exceptions.xlsx"]
     ws = openpyxl.load_workbook(path)["发放不及时"]
     assert ws.cell(2, 15).value == "A<B & C>D尾"
@@ -178,13 +195,16 @@ def test_text_is_escaped_and_control_characters_dropped(tmp_path):
 def test_large_sheets_keep_every_row(tmp_path):
     """3,000 generated findings over two rules: every one is a row of its sheet, in order, filter covering all."""
     wh = fixture_warehouse()
-    wh.execute("many", """
+    wh.execute(
+        "many",
+        """
         insert into findings (as_of, rule, route, case_id, program_code, period, id_number, name, card_number,
                               amount_due, amount_paid, due_date, days_overdue, detail)
         select date '2024-04-20', case when i % 3 = 0 then 'UNDERPAID' else 'OVERPAID' end, 'complaint',
                'YKT-X' || lpad(i::varchar, 15, '0'), 'DIBAO', '2024-04', '510723' || lpad(i::varchar, 12, '0'),
                '对象' || i, '6217' || lpad(i::varchar, 12, '0'), 1350.00, 1000.00 + i, date '2024-04-10', i, '第' || i || '条'
-        from range(3000) t(i)""")
+        from range(3000) t(i)""",
+    )
     workbook = openpyxl.load_workbook(write_outputs(fixture_report(wh), tmp_path)["exceptions.xlsx"])
     for title, n in (("不足额发放", 1000), ("超标准发放", 2000)):
         ws = workbook[title]
@@ -198,7 +218,12 @@ def test_sheet_names_are_valid_and_unique():
     """Excel forbids []:*?/\\ and more than 31 characters; two long titles that share a prefix stay distinct."""
     used = {"汇总", "案件", "线索"}
     long = "超长的规则标题" * 6
-    names = [_sheet_name("金额/异常[统计]?", used), _sheet_name(long, used), _sheet_name(long, used), _sheet_name("案件", used)]
+    names = [
+        _sheet_name("金额/异常[统计]?", used),
+        _sheet_name(long, used),
+        _sheet_name(long, used),
+        _sheet_name("案件", used),
+    ]
     assert names[0] == "金额_异常_统计__"
     assert all(len(n) <= 31 for n in names) and len(set(names)) == 4
 
@@ -222,14 +247,26 @@ def test_quality_summary_reaches_run_json_and_the_summary_sheet(tmp_path):
     """A night whose payments suite failed one check: run.json carries it and 汇总 quotes the Chinese text."""
     from ykt.quality.suite import KindValidation, QualityFailure, QualitySummary
 
-    failure = QualityFailure(kind="payments", expectation="expect_column_values_to_be_in_set", column="status",
-                             unexpected=2, description="代发明细：发放失败的笔数不应超过 20%，2 行不符合，如 bank.csv 第4行")
-    quality = QualitySummary(validations=(KindValidation("payments", 1, 5, 10, 1, False),), failures=(failure,),
-                             docs=tmp_path / "data_docs" / "index.html", seconds={"import": 6.0})
+    failure = QualityFailure(
+        kind="payments",
+        expectation="expect_column_values_to_be_in_set",
+        column="status",
+        unexpected=2,
+        description="代发明细：发放失败的笔数不应超过 20%，2 行不符合，如 bank.csv 第4行",
+    )
+    quality = QualitySummary(
+        validations=(KindValidation("payments", 1, 5, 10, 1, False),),
+        failures=(failure,),
+        docs=tmp_path / "data_docs" / "index.html",
+        seconds={"import": 6.0},
+    )
     outputs = write_outputs(fixture_report(quality=quality), tmp_path)
     run = json.loads(outputs["run.json"].read_text(encoding="utf-8"))
     assert run["quality"]["success"] is False and run["quality"]["docs"] == "data_docs/index.html"
-    rows = [tuple(v for v in r if v is not None) for r in openpyxl.load_workbook(outputs["exceptions.xlsx"])["汇总"].iter_rows(values_only=True)]
+    rows = [
+        tuple(v for v in r if v is not None)
+        for r in openpyxl.load_workbook(outputs["exceptions.xlsx"])["汇总"].iter_rows(values_only=True)
+    ]
     assert ("代发明细", 1, 5, 10, 1, "未通过") in rows
     assert ("未通过：", failure.description) in rows
     assert ("详细报告", "data_docs/index.html") in rows

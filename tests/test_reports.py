@@ -3,6 +3,7 @@
 The fixture is the night of 2024-04-20 (run R2) one night after 2024-03-20 (run R1); its SQL
 file states the design every expectation below is derived from.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -21,8 +22,14 @@ AS_OF = dt.date(2024, 4, 20)
 RUN_ID = "R2"
 # The registry's titles for the rules of issue 2 (rules/rules.yaml), in registry order.
 RULE_TITLES = {
-    "MISSING": "应发未发", "FAILED_NOT_REISSUED": "发放失败未重发", "PAID_LATE": "发放不及时", "UNDERPAID": "不足额发放",
-    "OVERPAID": "超标准发放", "DUPLICATE": "重复发放", "UNENTITLED": "无依据发放", "BATCH_STALLED": "整批未发放",
+    "MISSING": "应发未发",
+    "FAILED_NOT_REISSUED": "发放失败未重发",
+    "PAID_LATE": "发放不及时",
+    "UNDERPAID": "不足额发放",
+    "OVERPAID": "超标准发放",
+    "DUPLICATE": "重复发放",
+    "UNENTITLED": "无依据发放",
+    "BATCH_STALLED": "整批未发放",
 }
 FULL_ID = re.compile(r"\d{17}[\dX]")
 
@@ -36,8 +43,13 @@ def fixture_warehouse() -> Warehouse:
 def fixture_report(wh: Warehouse | None = None, **overrides) -> Report:
     """The report of run R2 at 2024-04-20 over the fixture warehouse."""
     wh = wh or fixture_warehouse()
-    kwargs = dict(rule_titles=RULE_TITLES, rule_counts={}, case_counts=None,
-                  started_at=dt.datetime(2024, 4, 20, 1, 0, 0), finished_at=dt.datetime(2024, 4, 20, 1, 3, 30))
+    kwargs = {
+        "rule_titles": RULE_TITLES,
+        "rule_counts": {},
+        "case_counts": None,
+        "started_at": dt.datetime(2024, 4, 20, 1, 0, 0),
+        "finished_at": dt.datetime(2024, 4, 20, 1, 3, 30),
+    }
     kwargs.update(overrides)
     return build_report(wh, RUN_ID, AS_OF, load_programs(), **kwargs)
 
@@ -58,7 +70,7 @@ def test_discrepancies_are_tonights_findings_with_full_ids(report):
     d = report.discrepancies
     assert d.columns == list(DISCREPANCY_COLUMNS)
     assert d.height == 5
-    assert "510723199901010063" not in d.get_column("id_number").to_list()   # the stale finding
+    assert "510723199901010063" not in d.get_column("id_number").to_list()  # the stale finding
     assert "510723199001010015" in d.get_column("id_number").to_list()
     assert d.get_column("rule").to_list() == sorted(d.get_column("rule").to_list())
 
@@ -67,8 +79,16 @@ def test_every_rule_is_counted_including_zero(report):
     """run.json and the summary list every registry code; counts follow the fixture's findings."""
     counts = {r.code: r.findings for r in report.rules}
     assert list(counts) == list(RULE_TITLES)
-    assert counts == {"MISSING": 2, "FAILED_NOT_REISSUED": 1, "PAID_LATE": 1, "UNDERPAID": 0, "OVERPAID": 0,
-                      "DUPLICATE": 1, "UNENTITLED": 0, "BATCH_STALLED": 0}
+    assert counts == {
+        "MISSING": 2,
+        "FAILED_NOT_REISSUED": 1,
+        "PAID_LATE": 1,
+        "UNDERPAID": 0,
+        "OVERPAID": 0,
+        "DUPLICATE": 1,
+        "UNENTITLED": 0,
+        "BATCH_STALLED": 0,
+    }
 
 
 def test_a_rule_missing_from_the_registry_still_shows_its_findings():
@@ -83,8 +103,12 @@ def test_a_rule_missing_from_the_registry_still_shows_its_findings():
 def test_files_are_this_runs_only(report):
     """R2 saw four files (one a duplicate of R1's roster, one rejected); R1's own line is not repeated."""
     names = {f.name: f.status for f in report.files}
-    assert names == {"低保花名册2024年4月.xlsx": "loaded", "代发明细202404.csv": "loaded",
-                     "低保花名册2024年3月(副本).xlsx": "duplicate", "未知表格.xlsx": "rejected"}
+    assert names == {
+        "低保花名册2024年4月.xlsx": "loaded",
+        "代发明细202404.csv": "loaded",
+        "低保花名册2024年3月(副本).xlsx": "duplicate",
+        "未知表格.xlsx": "rejected",
+    }
     assert all(f.rows_read == f.rows_loaded + f.rows_rejected for f in report.files)
 
 
@@ -102,7 +126,11 @@ def test_cases_and_clues_follow_the_routes_and_the_as_of(report):
     the case resolved a month ago is no longer listed."""
     assert report.cases.columns == list(CASE_COLUMNS)
     assert report.cases.get_column("case_id").to_list() == [
-        "YKT-00000000000000C1", "YKT-00000000000000C2", "YKT-00000000000000C3", "YKT-00000000000000C6"]
+        "YKT-00000000000000C1",
+        "YKT-00000000000000C2",
+        "YKT-00000000000000C3",
+        "YKT-00000000000000C6",
+    ]
     assert report.cases.get_column("status").to_list() == ["open", "escalated", "resolved", "open"]
     assert report.clues.get_column("case_id").to_list() == ["YKT-00000000000000C5"]
     assert len(report.case_lines) == report.cases.height and len(report.clue_lines) == report.clues.height
@@ -136,7 +164,7 @@ def test_kpis_are_per_department(report):
 def test_nothing_a_person_reads_holds_a_full_id_or_card(report):
     """Findings display, cases, clues and rejects are masked; only discrepancies keeps full values."""
     secrets = set(text_cells(report.discrepancies.select("id_number", "card_number")))
-    assert len(secrets) == 10   # five findings, each with an ID and a card
+    assert len(secrets) == 10  # five findings, each with an ID and a card
     for frame in (report.findings, report.cases, report.clues, report.rejects):
         for text in text_cells(frame):
             assert not FULL_ID.search(text) and not any(s in text for s in secrets), text

@@ -5,6 +5,7 @@ warehouse and run through the real registry (rules/rules.yaml + rules/*.sql) and
 Defaults of the fixtures: program DIBAO (monthly, due the 10th, grace 0, re-issue 15 days,
 tolerance 0.01, means-tested, outlier check on), period 2024-03, due 2024-03-10, 1350.00.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -19,8 +20,8 @@ import yaml
 
 from rule_fixtures import Scenario, card, case_id, findings, name, resident_id
 from ykt.config import load_programs
-from ykt.errors import ConfigError, RuleExecutionError
 from ykt.detect.engine import FIXED_ROUTES, default_ruleset_dir, install_programs, load_registry, run_rules
+from ykt.errors import ConfigError, RuleExecutionError
 from ykt.warehouse.connection import Warehouse
 
 D = dt.date
@@ -50,6 +51,7 @@ def ids(rows: list[dict]) -> list[str]:
 # --------------------------------------------------------------------------------------------
 # MISSING
 # --------------------------------------------------------------------------------------------
+
 
 def test_missing_only_after_due_plus_grace(registry, programs):
     """DISABLED is due on the 15th with 5 days' grace: person 1, never paid, is MISSING from
@@ -95,6 +97,7 @@ def test_payment_after_as_of_does_not_count(registry, programs):
 # FAILED_NOT_REISSUED
 # --------------------------------------------------------------------------------------------
 
+
 def test_failed_not_reissued_after_the_reissue_window(registry, programs):
     """Person 1's payment failed on 03-10 (账户未激活) and DIBAO allows 15 days to re-issue: not yet a
     finding on 03-25 (10 + 15), a finding on 03-26 naming the bank's reason. Person 2 failed then was
@@ -112,13 +115,17 @@ def test_failed_not_reissued_after_the_reissue_window(registry, programs):
     by_person = {r["id_number"]: r for r in rows}
     assert sorted(by_person) == sorted([resident_id(1), resident_id(3)])
     assert "账户未激活" in by_person[resident_id(1)]["detail"]
-    assert "账户冻结" in by_person[resident_id(3)]["detail"] and "共失败 2 次" in by_person[resident_id(3)]["detail"]
+    assert (
+        "账户冻结" in by_person[resident_id(3)]["detail"]
+        and "共失败 2 次" in by_person[resident_id(3)]["detail"]
+    )
     assert by_person[resident_id(1)]["route"] == "complaint"
 
 
 # --------------------------------------------------------------------------------------------
 # PAID_LATE
 # --------------------------------------------------------------------------------------------
+
 
 def test_paid_late_is_recorded_without_a_case(registry, programs):
     """Due 03-10, grace 0: person 1 paid 03-11 is late by one day (a record, never a case); person 2
@@ -141,6 +148,7 @@ def test_paid_late_is_recorded_without_a_case(registry, programs):
 # --------------------------------------------------------------------------------------------
 # UNDERPAID / OVERPAID / DUPLICATE / UNENTITLED
 # --------------------------------------------------------------------------------------------
+
 
 def test_underpaid_below_due_minus_tolerance(registry, programs):
     """Due 1350.00, tolerance 0.01: person 1 got 1000.00 (short by 350.00), person 2 got 1349.99 (within
@@ -167,7 +175,7 @@ def test_underpaid_boundary_is_exact_in_fen(registry, programs):
     exactly due − tolerance: not below it, so not UNDERPAID (binary floats say 170.27 − 0.01 =
     170.26000000000002 and wrongly call it short). Person 2 got 85.13 + 85.12 = 170.25, two fen short:
     UNDERPAID."""
-    assert 170.27 - 0.01 > 170.26   # the floating-point trap this fixture is about
+    assert 170.27 - 0.01 > 170.26  # the floating-point trap this fixture is about
     s = Scenario(amount=Decimal("170.27"))
     s.entitle(1)
     s.entitle(2)
@@ -191,7 +199,11 @@ def test_overpaid_needs_exactly_one_payment_above_due_plus_tolerance(registry, p
     s.pay(3, pay_date=D(2024, 3, 12))
     wh = run(s, registry, programs, D(2024, 4, 1))
     [row] = findings(wh, "OVERPAID")
-    assert (row["id_number"], row["route"], row["amount_paid"]) == (resident_id(1), "clue", Decimal("1500.00"))
+    assert (row["id_number"], row["route"], row["amount_paid"]) == (
+        resident_id(1),
+        "clue",
+        Decimal("1500.00"),
+    )
     assert "多发 150.00 元" in row["detail"]
     assert ids(findings(wh, "DUPLICATE")) == [resident_id(3)]
 
@@ -232,13 +244,15 @@ def test_unentitled_needs_a_current_roster_row(registry, programs):
     s.fail(4, MARCH_DUE, "卡号已注销")
     rows = findings(run(s, registry, programs, D(2024, 4, 20)), "UNENTITLED")
     assert sorted((r["id_number"], r["period"]) for r in rows) == sorted(
-        [(resident_id(1), "2024-04"), (resident_id(2), "2024-03")])
+        [(resident_id(1), "2024-04"), (resident_id(2), "2024-03")]
+    )
     assert all(r["amount_due"] is None and r["route"] == "clue" for r in rows)
 
 
 # --------------------------------------------------------------------------------------------
 # PAYEE_MISMATCH
 # --------------------------------------------------------------------------------------------
+
 
 def test_payee_mismatch_per_payment(registry, programs):
     """Account holder checks, one payment each unless said otherwise:
@@ -263,10 +277,14 @@ def test_payee_mismatch_per_payment(registry, programs):
     s.pay(6, payee_name=None)
     rows = findings(run(s, registry, programs, D(2024, 4, 1)), "PAYEE_MISMATCH")
     assert sorted((r["id_number"], r["paid_date"]) for r in rows) == sorted(
-        [(resident_id(1), MARCH_DUE), (resident_id(4), MARCH_DUE), (resident_id(5), D(2024, 3, 11))])
+        [(resident_id(1), MARCH_DUE), (resident_id(4), MARCH_DUE), (resident_id(5), D(2024, 3, 11))]
+    )
     by_person = {r["id_number"]: r for r in rows}
     assert "王五" in by_person[resident_id(1)]["detail"]
-    assert "尾号0099" in by_person[resident_id(4)]["detail"] and card(4)[-4:] in by_person[resident_id(4)]["detail"]
+    assert (
+        "尾号0099" in by_person[resident_id(4)]["detail"]
+        and card(4)[-4:] in by_person[resident_id(4)]["detail"]
+    )
     assert "张三" in by_person[resident_id(5)]["detail"]
     assert all(r["id_number"] not in r["detail"] and r["card_number"] not in r["detail"] for r in rows)
 
@@ -310,6 +328,7 @@ def test_payee_mismatch_one_clue_per_beneficiary_and_program(registry, programs)
 # SHARED_ACCOUNT
 # --------------------------------------------------------------------------------------------
 
+
 def test_shared_account_unrelated_people_one_clue_per_card(registry, programs):
     """Card A collects for persons 1 and 2, unrelated, in March and April (4 findings, one clue for the
     card). Card B collects for household head 3 and member 4 (the roster names 3 as 4's head): fine.
@@ -346,6 +365,7 @@ def test_shared_account_unrelated_people_one_clue_per_card(registry, programs):
 # DECEASED_PAYEE / PUBLIC_EMPLOYEE
 # --------------------------------------------------------------------------------------------
 
+
 def test_deceased_payee_only_for_periods_starting_after_death(registry, programs):
     """Person 1 died on 2024-02-15. Paid for 2024-02 (the month of death: fine), 2024-03 and 2024-04 (two
     findings, one clue); a failed attempt for 2024-05 took no money (fine). Person 2 is alive (fine)."""
@@ -358,7 +378,10 @@ def test_deceased_payee_only_for_periods_starting_after_death(registry, programs
         s.pay(2, period=period, pay_date=day)
     s.fail(1, D(2024, 5, 10), "账户冻结", period="2024-05")
     rows = findings(run(s, registry, programs, D(2024, 5, 20)), "DECEASED_PAYEE")
-    assert sorted((r["id_number"], r["period"]) for r in rows) == [(resident_id(1), "2024-03"), (resident_id(1), "2024-04")]
+    assert sorted((r["id_number"], r["period"]) for r in rows) == [
+        (resident_id(1), "2024-03"),
+        (resident_id(1), "2024-04"),
+    ]
     assert {r["case_id"] for r in rows} == {case_id("DECEASED_PAYEE", "DIBAO", resident_id(1), "")}
     assert all("2024-02-15" in r["detail"] for r in rows)
 
@@ -386,8 +409,9 @@ def test_one_payment_flagged_by_two_payment_rules_is_two_findings(registry, prog
     s.pay(1)
     wh = run(s, registry, programs, D(2024, 3, 20))
     dead, employed = findings(wh, "DECEASED_PAYEE"), findings(wh, "PUBLIC_EMPLOYEE")
-    assert [(r["id_number"], r["period"], r["name"], r["amount_due"]) for r in dead + employed] == \
-        [(resident_id(1), "2024-03", name(1), Decimal("1350.00"))] * 2
+    assert [(r["id_number"], r["period"], r["name"], r["amount_due"]) for r in dead + employed] == [
+        (resident_id(1), "2024-03", name(1), Decimal("1350.00"))
+    ] * 2
     assert "死亡" in dead[0]["detail"] and "某镇人民政府" in employed[0]["detail"]
     assert dead[0]["case_id"] == case_id("DECEASED_PAYEE", "DIBAO", resident_id(1), "")
     assert employed[0]["case_id"] == case_id("PUBLIC_EMPLOYEE", "DIBAO", resident_id(1), "")
@@ -413,6 +437,7 @@ def test_public_employee_only_for_means_tested_programs(registry, programs):
 # BATCH_STALLED
 # --------------------------------------------------------------------------------------------
 
+
 def _stalled_groups(s: Scenario, sizes: dict[str, int]) -> dict[str, list[Decimal]]:
     """Unpaid LAND_COMP entitlements per village group; person amounts 1000, 1010, 1020…; due dates
     spread so the oldest is known: the first person of each group is due earliest (2024-01-05)."""
@@ -422,8 +447,14 @@ def _stalled_groups(s: Scenario, sizes: dict[str, int]) -> dict[str, list[Decima
         amounts[group] = []
         for i in range(size):
             amount = Decimal(1000 + 10 * i)
-            s.entitle(person, group_name=group, village="武阳社区", township="江口街道",
-                      amount_due=amount, due_date=D(2024, 1, 5 + i))
+            s.entitle(
+                person,
+                group_name=group,
+                village="武阳社区",
+                township="江口街道",
+                amount_due=amount,
+                due_date=D(2024, 1, 5 + i),
+            )
             amounts[group].append(amount)
             person += 1
     return amounts
@@ -447,14 +478,17 @@ def test_batch_stalled_ten_missing_make_one_case(registry, programs):
     in_8 = [r for r in missing if r["group_name"] == "8组"]
     assert len(in_7) == 10 and {r["case_id"] for r in in_7} == {batch_case}
     assert len(in_8) == 9 and {r["case_id"] for r in in_8} == {
-        case_id("MISSING", "LAND_COMP", r["id_number"], "2024-01") for r in in_8}
+        case_id("MISSING", "LAND_COMP", r["id_number"], "2024-01") for r in in_8
+    }
 
 
 def test_batch_stalled_threshold_is_a_bound_setting(registry, programs):
     """With settings.batch_stalled_min_persons = 9, the nine unpaid people of 8组 are a batch too."""
     s = Scenario(program_code="LAND_COMP", period="2024-01")
     _stalled_groups(s, {"7组": 10, "8组": 9})
-    nine = dataclasses.replace(programs, settings=dataclasses.replace(programs.settings, batch_stalled_min_persons=9))
+    nine = dataclasses.replace(
+        programs, settings=dataclasses.replace(programs.settings, batch_stalled_min_persons=9)
+    )
     wh = s.load(Warehouse(":memory:"))
     counts = run_rules(wh, nine, registry, D(2024, 3, 1))
     assert counts["BATCH_STALLED"] == 2
@@ -464,6 +498,7 @@ def test_batch_stalled_threshold_is_a_bound_setting(registry, programs):
 # --------------------------------------------------------------------------------------------
 # AMOUNT_OUTLIER
 # --------------------------------------------------------------------------------------------
+
 
 def _robust_z(values: list[float]) -> list[float]:
     """The documented statistic, computed independently: 0.6745(x − median)/MAD, mean-AD fallback."""
@@ -511,14 +546,21 @@ def _benford_scenario(program_code: str = "NONGJI") -> Scenario:
     person = 300
     for digit, count in zip(range(1, 10), (30, 18, 12, 10, 8, 7, 6, 5, 4)):
         for k in range(count):
-            s.pay(person, amount=Decimal(digit * 100 + k), township="守法镇", period="2024-07",
-                  pay_date=D(2024, 7, 10))
+            s.pay(
+                person,
+                amount=Decimal(digit * 100 + k),
+                township="守法镇",
+                period="2024-07",
+                pay_date=D(2024, 7, 10),
+            )
             person += 1
     return s
 
 
 def _with_benford_min(programs, payments: int):
-    return dataclasses.replace(programs, settings=dataclasses.replace(programs.settings, benford_min_payments=payments))
+    return dataclasses.replace(
+        programs, settings=dataclasses.replace(programs.settings, benford_min_payments=payments)
+    )
 
 
 def test_amount_outlier_benford_flags_a_township(registry, programs):
@@ -551,6 +593,7 @@ def test_amount_outlier_benford_needs_enough_payments(registry, programs):
 # the runner
 # --------------------------------------------------------------------------------------------
 
+
 def test_case_ids_are_stable_across_runs_and_dates(registry, programs):
     """Person 1 stays unpaid: the MISSING case id is the contract's hash of rule, program, id and period,
     the same on 04-01 and 05-01; re-running 05-01 rewrites the findings instead of adding to them."""
@@ -565,13 +608,15 @@ def test_case_ids_are_stable_across_runs_and_dates(registry, programs):
     expected = case_id("MISSING", "DIBAO", resident_id(1), "2024-03")
     assert [r["case_id"] for r in first] == [r["case_id"] for r in second] == [expected]
     assert again == findings(wh) and len(again) == len(findings(wh)) == 1
-    assert second[0]["as_of"] == D(2024, 5, 1) and second[0]["days_overdue"] == (D(2024, 5, 1) - MARCH_DUE).days
+    assert (
+        second[0]["as_of"] == D(2024, 5, 1) and second[0]["days_overdue"] == (D(2024, 5, 1) - MARCH_DUE).days
+    )
 
 
 def test_counts_cover_every_rule(registry, programs):
     """An empty warehouse yields a count of 0 for every rule code of the closed registry."""
     counts = run_rules(Warehouse(":memory:"), programs, registry, D(2024, 4, 1))
-    assert counts == {code: 0 for code in FIXED_ROUTES}
+    assert counts == dict.fromkeys(FIXED_ROUTES, 0)
 
 
 def test_failing_rule_names_itself_and_leaves_previous_findings(registry, programs):
@@ -583,10 +628,16 @@ def test_failing_rule_names_itself_and_leaves_previous_findings(registry, progra
     wh = run(s, registry, programs, D(2024, 4, 1))
     before = findings(wh)
     missing = registry.get("MISSING")
-    broken = dataclasses.replace(missing, sql=missing.sql.replace("amount_due::varchar, due_date, $as_of",
-                                                                  "id_number::integer, due_date, $as_of"))
+    broken = dataclasses.replace(
+        missing,
+        sql=missing.sql.replace(
+            "amount_due::varchar, due_date, $as_of", "id_number::integer, due_date, $as_of"
+        ),
+    )
     assert broken.sql != missing.sql
-    broken_registry = dataclasses.replace(registry, rules=tuple(broken if r.code == "MISSING" else r for r in registry.rules))
+    broken_registry = dataclasses.replace(
+        registry, rules=tuple(broken if r.code == "MISSING" else r for r in registry.rules)
+    )
     with pytest.raises(RuleExecutionError) as error:
         run_rules(wh, programs, broken_registry, D(2024, 4, 2))
     assert error.value.name == "MISSING"
@@ -600,8 +651,11 @@ def test_rules_leave_the_row_order_setting_as_they_found_it(registry, programs):
     s.entitle(1)
     wh = run(s, registry, programs, D(2024, 4, 1))
     assert wh.scalar("test", "select current_setting('preserve_insertion_order')") is True
-    broken = dataclasses.replace(registry, intermediates=registry.intermediates + (
-        dataclasses.replace(registry.intermediates[0], name="broken", sql="select no_such_column"),))
+    broken = dataclasses.replace(
+        registry,
+        intermediates=registry.intermediates
+        + (dataclasses.replace(registry.intermediates[0], name="broken", sql="select no_such_column"),),
+    )
     with pytest.raises(RuleExecutionError):
         run_rules(wh, programs, broken, D(2024, 4, 1))
     assert wh.scalar("test", "select current_setting('preserve_insertion_order')") is True
@@ -611,7 +665,9 @@ def test_install_programs_binds_values_verbatim(programs):
     """A program name full of SQL punctuation is stored exactly as written: it is bound, not formatted."""
     hostile = "低保'); drop table payments; --"
     dibao = dataclasses.replace(programs.by_code("DIBAO"), name=hostile)
-    tweaked = dataclasses.replace(programs, programs=tuple(dibao if p.code == "DIBAO" else p for p in programs.programs))
+    tweaked = dataclasses.replace(
+        programs, programs=tuple(dibao if p.code == "DIBAO" else p for p in programs.programs)
+    )
     wh = Warehouse(":memory:")
     install_programs(wh, tweaked)
     assert wh.scalar("t", "select name from programs_cfg where code = 'DIBAO'") == hostile
@@ -622,6 +678,7 @@ def test_install_programs_binds_values_verbatim(programs):
 # --------------------------------------------------------------------------------------------
 # the registry
 # --------------------------------------------------------------------------------------------
+
 
 def test_registry_matches_the_closed_rule_set(registry):
     """The shipped registry holds each fixed rule once, with its fixed route and a Chinese title."""
@@ -639,16 +696,21 @@ def test_payment_rules_are_checked_against_the_flagged_payment_columns(tmp_path:
     next(r for r in meta["rules"] if r["code"] == "PUBLIC_EMPLOYEE")["returns"] = "rows"
     (broken / "rules.yaml").write_text(yaml.safe_dump(meta, allow_unicode=True), encoding="utf-8")
     deceased = (broken / "deceased_payee.sql").read_text(encoding="utf-8")
-    cut = deceased.replace("id_number                                           as case_key,\n"
-                           "    ''                                                  as case_period",
-                           "id_number                                           as case_key")
+    cut = deceased.replace(
+        "id_number                                           as case_key,\n"
+        "    ''                                                  as case_period",
+        "id_number                                           as case_key",
+    )
     assert cut != deceased
     (broken / "deceased_payee.sql").write_text(cut, encoding="utf-8")
     with pytest.raises(ConfigError) as error:
         load_registry(broken)
     by_key = {(Path(p.file).name, p.key): p.message for p in error.value.problems}
     assert {("rules.yaml", "PUBLIC_EMPLOYEE"), ("deceased_payee.sql", "DECEASED_PAYEE")} <= set(by_key)
-    assert "payment_row, program_code, detail, case_key, case_period" in by_key[("deceased_payee.sql", "DECEASED_PAYEE")]
+    assert (
+        "payment_row, program_code, detail, case_key, case_period"
+        in by_key[("deceased_payee.sql", "DECEASED_PAYEE")]
+    )
     assert "rows" in by_key[("rules.yaml", "PUBLIC_EMPLOYEE")]
 
 
@@ -669,7 +731,8 @@ def test_registry_reports_every_problem_with_file_and_rule(tmp_path: Path):
     (broken / "paid_late.sql").write_text("selec nonsense from nowhere", encoding="utf-8")
     unentitled = (broken / "unentitled.sql").read_text(encoding="utf-8")
     renamed = unentitled.replace("exclude (facts)", "exclude (facts, case_period)").replace(
-        ")\nfrom reconciliation", "), period as the_period\nfrom reconciliation")
+        ")\nfrom reconciliation", "), period as the_period\nfrom reconciliation"
+    )
     assert renamed.count("the_period") == 1 and "case_period" in renamed
     (broken / "unentitled.sql").write_text(renamed, encoding="utf-8")
 
@@ -678,15 +741,14 @@ def test_registry_reports_every_problem_with_file_and_rule(tmp_path: Path):
     found = {(Path(p.file).name, p.key) for p in error.value.problems}
     assert {
         ("rules.yaml", "FOO"),
-        ("rules.yaml", "MISSING"),          # the duplicate entry
-        ("rules.yaml", "DUPLICATE"),        # clue routed to the platform
-        ("rules.yaml", "OVERPAID"),         # not a route
-        ("nope.sql", "UNDERPAID"),          # missing SQL file
-        ("underpaid.sql", "underpaid"),     # SQL file nobody registers any more
-        ("paid_late.sql", "PAID_LATE"),     # does not parse
-        ("unentitled.sql", "UNENTITLED"),   # wrong output columns
+        ("rules.yaml", "MISSING"),  # the duplicate entry
+        ("rules.yaml", "DUPLICATE"),  # clue routed to the platform
+        ("rules.yaml", "OVERPAID"),  # not a route
+        ("nope.sql", "UNDERPAID"),  # missing SQL file
+        ("underpaid.sql", "underpaid"),  # SQL file nobody registers any more
+        ("paid_late.sql", "PAID_LATE"),  # does not parse
+        ("unentitled.sql", "UNENTITLED"),  # wrong output columns
     } <= found
     columns_problem = next(p for p in error.value.problems if p.key == "UNENTITLED")
     assert "case_period" in columns_problem.message and "the_period" in columns_problem.message
     assert len(error.value.problems) == 8
-

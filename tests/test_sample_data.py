@@ -4,6 +4,7 @@ manifest is the complete truth (checked against the real rule engine and the pan
 The demo county is built once per module (`demo` fixture, ~2 s). Expected values come
 from the story's stated design (sample_data/story.py docstrings), never from its output.
 """
+
 from __future__ import annotations
 
 import csv
@@ -27,7 +28,16 @@ from ykt.warehouse.connection import Warehouse
 
 ROOT = Path(__file__).resolve().parents[1]
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-ID_HEADERS = ("身份证号码", "身份证号", "公民身份号码", "证件号码", "享受人身份证号", "户主身份证号", "收款人身份证号", "监护人身份证号")
+ID_HEADERS = (
+    "身份证号码",
+    "身份证号",
+    "公民身份号码",
+    "证件号码",
+    "享受人身份证号",
+    "户主身份证号",
+    "收款人身份证号",
+    "监护人身份证号",
+)
 
 
 @pytest.fixture(scope="module")
@@ -38,6 +48,7 @@ def demo(tmp_path_factory):
 
 
 # -- helpers (test code may loop over rows) -------------------------------------------------------------
+
 
 def valid_id(value: str) -> bool:
     """GB 11643-1999: 17 digits, real birth date, known area code, check character."""
@@ -76,7 +87,7 @@ def data_rows(rows: list[list]) -> list[dict]:
     h = header_index(rows)
     header = [str(c) for c in rows[h]]
     out = []
-    for number, row in enumerate(rows[h + 1:], start=h + 2):
+    for number, row in enumerate(rows[h + 1 :], start=h + 2):
         record = dict(zip(header, row))
         if any(record.get(k) not in (None, "") for k in ID_HEADERS if k in record):
             out.append({**record, "_row": number})
@@ -94,13 +105,26 @@ def story_tables(night: int) -> tuple[pl.DataFrame, pl.DataFrame, object]:
     """The story's canonical entitlements (with due dates per programs.yaml) and the payments known at `night`."""
     programs = load_programs()
     story = build_story(DEFAULT_SEED)
-    cfg = pl.DataFrame([{"program_code": p.code, "cadence": p.cadence, "pay_day": p.pay_day,
-                         "days": p.due_days_after_approval} for p in programs.programs])
-    monthly_due = (pl.col("period") + "-" + pl.col("pay_day").cast(pl.Utf8).str.zfill(2)).str.to_date("%Y-%m-%d", strict=False)
+    cfg = pl.DataFrame(
+        [
+            {
+                "program_code": p.code,
+                "cadence": p.cadence,
+                "pay_day": p.pay_day,
+                "days": p.due_days_after_approval,
+            }
+            for p in programs.programs
+        ]
+    )
+    monthly_due = (pl.col("period") + "-" + pl.col("pay_day").cast(pl.Utf8).str.zfill(2)).str.to_date(
+        "%Y-%m-%d", strict=False
+    )
     ent = story.ent.join(cfg, on="program_code").with_columns(
-        due_date=pl.when(pl.col("cadence") == "monthly").then(monthly_due)
+        due_date=pl.when(pl.col("cadence") == "monthly")
+        .then(monthly_due)
         .otherwise(pl.col("approval_date") + pl.duration(days=pl.col("days"))),
-        amount_due=(pl.col("amount_fen") / 100).cast(pl.Decimal(18, 2)))
+        amount_due=(pl.col("amount_fen") / 100).cast(pl.Decimal(18, 2)),
+    )
     pay = story.pay.with_columns(amount=(pl.col("amount_fen") / 100).cast(pl.Decimal(18, 2)))
     if night == 1:
         pay = pay.filter(pl.col("batch") != "night2")
@@ -113,24 +137,69 @@ def engine_findings(night: int) -> pl.DataFrame:
     ent, pay, story = story_tables(night)
     with Warehouse(":memory:") as wh:
         numbered = {"file_hash": pl.lit("demo"), "source_row": pl.int_range(1, pl.len() + 1).cast(pl.Int32)}
-        wh.insert_frame("entitlements", ent.with_columns(**numbered).select(
-            "file_hash", "source_row", "id_number", "program_code", "period", "name", "head_name", "head_id", "payee_name",
-            "payee_id", "card_number", "bank", "township", "village", "group_name", "amount_due", "approval_date", "due_date"))
-        wh.insert_frame("payments", pay.with_columns(**numbered).select(
-            "file_hash", "source_row", "id_number", "program_code", "period", "name", "payee_name", "card_number", "bank",
-            "township", "village", "group_name", "amount", "pay_date", "status", "failure_reason"))
+        wh.insert_frame(
+            "entitlements",
+            ent.with_columns(**numbered).select(
+                "file_hash",
+                "source_row",
+                "id_number",
+                "program_code",
+                "period",
+                "name",
+                "head_name",
+                "head_id",
+                "payee_name",
+                "payee_id",
+                "card_number",
+                "bank",
+                "township",
+                "village",
+                "group_name",
+                "amount_due",
+                "approval_date",
+                "due_date",
+            ),
+        )
+        wh.insert_frame(
+            "payments",
+            pay.with_columns(**numbered).select(
+                "file_hash",
+                "source_row",
+                "id_number",
+                "program_code",
+                "period",
+                "name",
+                "payee_name",
+                "card_number",
+                "bank",
+                "township",
+                "village",
+                "group_name",
+                "amount",
+                "pay_date",
+                "status",
+                "failure_reason",
+            ),
+        )
         wh.insert_frame("deaths", story.deaths.with_columns(**numbered))
         wh.insert_frame("public_employees", story.employees.with_columns(**numbered))
         run_rules(wh, programs, load_registry(), NIGHTS[night - 1])
-        return wh.frame("findings", "select rule, coalesce(id_number, '') as id_number, program_code, period, "
-                                    "card_number from findings")
+        return wh.frame(
+            "findings",
+            "select rule, coalesce(id_number, '') as id_number, program_code, period, "
+            "card_number from findings",
+        )
 
 
 def finding_keys(findings, with_program: bool = True) -> set[tuple]:
-    return {(f["rule"], f["id_number"] or "", f["program_code"] if with_program else "", f["period"]) for f in findings}
+    return {
+        (f["rule"], f["id_number"] or "", f["program_code"] if with_program else "", f["period"])
+        for f in findings
+    }
 
 
 # -- determinism ---------------------------------------------------------------------------------------------
+
 
 def test_same_seed_gives_identical_files(demo, tmp_path):
     """Generating again with the same seed (through the CLI) gives byte-identical CSVs and manifest and
@@ -168,6 +237,7 @@ def test_two_nights_and_night_two_holds_only_new_files(demo):
 
 # -- identifiers ----------------------------------------------------------------------------------------------
 
+
 def test_every_id_in_every_file_is_valid_except_the_listed_bad_rows(demo):
     """Every ID cell of every file is a valid 18-digit ID (lower-case x allowed), except exactly the
     rows the manifest lists as rejects; those are damaged the way it says (number cell / sci text / check digit)."""
@@ -184,9 +254,16 @@ def test_every_id_in_every_file_is_valid_except_the_listed_bad_rows(demo):
                         value = record[header]
                         if (rel, record["_row"]) in bad and header == bad[(rel, record["_row"])]["column"]:
                             seen_bad.add((rel, record["_row"]))
-                            assert isinstance(value, float) or "E+" in str(value) or not valid_id(str(value)), (rel, record)
+                            assert (
+                                isinstance(value, float) or "E+" in str(value) or not valid_id(str(value))
+                            ), (rel, record)
                             continue
-                        assert isinstance(value, str) and valid_id(value), (rel, record["_row"], header, value)
+                        assert isinstance(value, str) and valid_id(value), (
+                            rel,
+                            record["_row"],
+                            header,
+                            value,
+                        )
     assert seen_bad == set(bad)
     assert {r["reason_code"] for r in manifest["rejected_rows"]} == {"ID_SCIENTIFIC", "ID_CHECKSUM"}
     assert inbox.name == "night1"
@@ -204,8 +281,14 @@ def test_manifest_ids_are_valid(demo):
 
 # -- the seed cases --------------------------------------------------------------------------------------------
 
+
 def payments_rows(inbox: Path) -> list[dict]:
-    return [r for path in sorted((inbox / "payments").iterdir()) for rows in sheets_of(path).values() for r in data_rows(rows)]
+    return [
+        r
+        for path in sorted((inbox / "payments").iterdir())
+        for rows in sheets_of(path).values()
+        for r in data_rows(rows)
+    ]
 
 
 def field(record: dict, *headers: str):
@@ -218,16 +301,31 @@ def test_li_ancheng_unpaid_at_night_one_and_paid_the_day_after(demo):
     and the late payment is PAID_LATE at night 2 only."""
     plan, manifest = demo
     (inbox1, _), (inbox2, _) = plan.nights
-    roster = [r for rows in sheets_of(inbox1 / "roster" / "安和县农机购置补贴资金兑付清册.xlsx").values()
-              for r in data_rows(rows) if r["姓名"] == "李安成"]
+    roster = [
+        r
+        for rows in sheets_of(inbox1 / "roster" / "安和县农机购置补贴资金兑付清册.xlsx").values()
+        for r in data_rows(rows)
+        if r["姓名"] == "李安成"
+    ]
     assert len(roster) == 1
     li = roster[0]
-    assert (li["乡镇(街道)"], li["村(社区)"], li["补贴金额"], li["审批日期"]) == ("凤灵街道", "万安社区", 200, dt.date(2024, 8, 1))
+    assert (li["乡镇(街道)"], li["村(社区)"], li["补贴金额"], li["审批日期"]) == (
+        "凤灵街道",
+        "万安社区",
+        200,
+        dt.date(2024, 8, 1),
+    )
     assert not [r for r in payments_rows(inbox1) if li["身份证号码"] in r.values()]
     paid = [r for r in payments_rows(inbox2) if li["身份证号码"] in r.values()]
-    assert [(field(r, "实发金额"), field(r, "支付日期"), field(r, "支付状态")) for r in paid] == [("200.00", "2024/9/13", "已发放")]
+    assert [(field(r, "实发金额"), field(r, "支付日期"), field(r, "支付状态")) for r in paid] == [
+        ("200.00", "2024/9/13", "已发放")
+    ]
     case = manifest["seed_cases"]["li_ancheng"]
-    assert (case["department"], case["supervisor"], case["night2"]) == ("县农业农村局", "驻县农业农村局纪检监察组", "resolved")
+    assert (case["department"], case["supervisor"], case["night2"]) == (
+        "县农业农村局",
+        "驻县农业农村局纪检监察组",
+        "resolved",
+    )
     night1, night2 = (finding_keys(n["findings"]) for n in manifest["nights"])
     assert ("MISSING", li["身份证号码"], "NONGJI", "2024-08") in night1 - night2
     assert ("PAID_LATE", li["身份证号码"], "NONGJI", "2024-08") in night2 - night1
@@ -243,8 +341,14 @@ def test_child_allowance_fails_every_month_and_is_never_reissued(demo):
     assert len(rows) == 3
     assert all(field(r, "发放状态", "支付状态", "交易状态", "处理结果") in failed_words for r in rows)
     assert all(field(r, "失败原因", "退回原因", "备注") == "账户未激活" for r in rows)
-    assert {Decimal(str(field(r, "发放金额", "实发金额", "交易金额")).rstrip("元")) for r in rows} == {Decimal("1350")}
-    fnr = {k for k in finding_keys(manifest["nights"][0]["findings"]) if k[0] == "FAILED_NOT_REISSUED" and k[1] == child["id_number"]}
+    assert {Decimal(str(field(r, "发放金额", "实发金额", "交易金额")).rstrip("元")) for r in rows} == {
+        Decimal("1350")
+    }
+    fnr = {
+        k
+        for k in finding_keys(manifest["nights"][0]["findings"])
+        if k[0] == "FAILED_NOT_REISSUED" and k[1] == child["id_number"]
+    }
     assert fnr == {("FAILED_NOT_REISSUED", child["id_number"], "CHILD", p) for p in ("2024-07", "2024-08")}
 
 
@@ -252,10 +356,14 @@ def test_wuyang_group_seven_268_people_never_paid(demo):
     """武阳社区7组's 提灌站 compensation roster: 268 people, a 合计 equal to the detail sum and between
     170,000 and 180,000 元; none of them in any bank file; 268 MISSING and one BATCH_STALLED in the truth."""
     plan, manifest = demo
-    rows = sheets_of(plan.nights[0][0] / "roster" / "江口街道武阳社区7组提灌站拆迁补偿款发放清册.xlsx")["清册"]
+    rows = sheets_of(plan.nights[0][0] / "roster" / "江口街道武阳社区7组提灌站拆迁补偿款发放清册.xlsx")[
+        "清册"
+    ]
     people = data_rows(rows)
     assert len(people) == 268
-    assert {(p["所属乡镇"], p["村(居)委会"], p["村民小组"]) for p in people} == {("江口街道", "武阳社区", "7组")}
+    assert {(p["所属乡镇"], p["村(居)委会"], p["村民小组"]) for p in people} == {
+        ("江口街道", "武阳社区", "7组")
+    }
     total = sum(Decimal(str(p["补偿金额"])) for p in people)
     assert 170_000 <= total <= 180_000
     assert next(Decimal(str(r[8])) for r in rows if r[0] == "合计") == total
@@ -263,12 +371,15 @@ def test_wuyang_group_seven_268_people_never_paid(demo):
     paid_ids = {v for night, _ in plan.nights for r in payments_rows(night) for v in r.values()}
     assert not ids & paid_ids
     night1 = manifest["nights"][0]["findings"]
-    assert {f["id_number"] for f in night1 if f["rule"] == "MISSING" and f["program_code"] == "LAND_COMP"} == ids
+    assert {
+        f["id_number"] for f in night1 if f["rule"] == "MISSING" and f["program_code"] == "LAND_COMP"
+    } == ids
     assert [f["program_code"] for f in night1 if f["rule"] == "BATCH_STALLED"] == ["LAND_COMP"]
     assert manifest["seed_cases"]["wuyang"]["amount"] == f"{total:.2f}"
 
 
 # -- the manifest is the complete truth ---------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("night", [1, 2])
 def test_manifest_is_exactly_what_the_rule_engine_finds(demo, night):
@@ -282,7 +393,8 @@ def test_manifest_is_exactly_what_the_rule_engine_finds(demo, night):
     others = got.filter(pl.col("rule") != "SHARED_ACCOUNT").to_dicts()
     assert finding_keys(others) == finding_keys(f for f in expected if f["rule"] != "SHARED_ACCOUNT")
     assert set(shared.select("id_number", "period", "card_number").iter_rows()) == {
-        (f["id_number"], f["period"], f["card_number"]) for f in expected if f["rule"] == "SHARED_ACCOUNT"}
+        (f["id_number"], f["period"], f["card_number"]) for f in expected if f["rule"] == "SHARED_ACCOUNT"
+    }
     assert {f["rule"] for f in expected} == {rule.code for rule in load_registry().rules}
 
 
@@ -293,15 +405,37 @@ def test_pandas_reference_agrees_with_the_manifest(demo, night):
     reference = load_pandas_reference()
     ent, pay, _ = story_tables(night)
     programs = load_programs()
-    cfg = pl.DataFrame([{"program_code": p.code, "grace_days": p.grace_days, "reissue_days": p.reissue_days,
-                         "tolerance": float(p.tolerance)} for p in programs.programs]).to_pandas()
-    to_pd = {"amount_due": pl.Float64, "amount": pl.Float64, "due_date": pl.Datetime("us"), "pay_date": pl.Datetime("us")}
-    ent_pd = ent.select("id_number", "program_code", "period", "amount_due", "due_date").cast(
-        {k: v for k, v in to_pd.items() if k in ("amount_due", "due_date")}).to_pandas()
-    pay_pd = pay.select("id_number", "program_code", "period", "amount", "pay_date", "status").cast(
-        {k: v for k, v in to_pd.items() if k in ("amount", "pay_date")}).to_pandas()
+    cfg = pl.DataFrame(
+        [
+            {
+                "program_code": p.code,
+                "grace_days": p.grace_days,
+                "reissue_days": p.reissue_days,
+                "tolerance": float(p.tolerance),
+            }
+            for p in programs.programs
+        ]
+    ).to_pandas()
+    to_pd = {
+        "amount_due": pl.Float64,
+        "amount": pl.Float64,
+        "due_date": pl.Datetime("us"),
+        "pay_date": pl.Datetime("us"),
+    }
+    ent_pd = (
+        ent.select("id_number", "program_code", "period", "amount_due", "due_date")
+        .cast({k: v for k, v in to_pd.items() if k in ("amount_due", "due_date")})
+        .to_pandas()
+    )
+    pay_pd = (
+        pay.select("id_number", "program_code", "period", "amount", "pay_date", "status")
+        .cast({k: v for k, v in to_pd.items() if k in ("amount", "pay_date")})
+        .to_pandas()
+    )
     found = reference.reference_findings(ent_pd, pay_pd, cfg, NIGHTS[night - 1])
     expected = manifest["nights"][night - 1]["findings"]
     for rule in reference.RULES:
         keys = {tuple(k) for k in found[rule].itertuples(index=False)}
-        assert keys == {(f["id_number"], f["program_code"], f["period"]) for f in expected if f["rule"] == rule}, rule
+        assert keys == {
+            (f["id_number"], f["program_code"], f["period"]) for f in expected if f["rule"] == rule
+        }, rule

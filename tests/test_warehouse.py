@@ -6,6 +6,7 @@ or a paid villager looks unpaid. These tests use a real warehouse file: a fixtur
 one unpaid and one paid-to-a-stranger beneficiary, and a payments frame without an account
 holder column (as a bank detail without 户名 arrives).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -39,9 +40,13 @@ def night(tmp_path):
 
 
 def _hashes(wh: Warehouse) -> dict[str, list[tuple]]:
-    return {table: wh.rows(f"test {table} hashes",
-                           f"select {', '.join(c for c, _ in columns)} from {table} order by source_row")
-            for table, columns in ROW_HASHES.items()}
+    return {
+        table: wh.rows(
+            f"test {table} hashes",
+            f"select {', '.join(c for c, _ in columns)} from {table} order by source_row",
+        )
+        for table, columns in ROW_HASHES.items()
+    }
 
 
 def _finding_keys(wh: Warehouse) -> list[tuple]:
@@ -68,7 +73,9 @@ def test_hashes_from_another_hash_function_are_recomputed_on_open(night):
     path, (hashes, found) = night
     with Warehouse(path) as wh:
         wh.execute("test: foreign hashes", "update payments set key_hash = key_hash + 1, card_hash = 7")
-        wh.execute("test: foreign probe", "update warehouse_meta set value = 'another' where key = 'row_hash_probe'")
+        wh.execute(
+            "test: foreign probe", "update warehouse_meta set value = 'another' where key = 'row_hash_probe'"
+        )
     _assert_reopened_as_loaded(path, hashes, found)
 
 
@@ -86,13 +93,26 @@ def test_a_warehouse_older_than_the_row_hashes_gets_them_on_open(night):
 def test_a_frame_without_a_hashed_column_hashes_it_as_the_table_would(tmp_path):
     """A bank detail without an account-holder column: its rows get the fingerprint the table's
     own row would (holder taken from the bank's name), so a correct payment stays ordinary."""
-    frame = pl.DataFrame({
-        "file_hash": ["bank"], "source_row": [2], "id_number": [resident_id(1)], "program_code": ["DIBAO"],
-        "period": ["2024-03"], "name": ["张三"], "amount": [Decimal("1350.00")], "pay_date": [dt.date(2024, 3, 10)],
-        "status": ["success"]}, schema_overrides={"source_row": pl.Int32, "amount": pl.Decimal(18, 2)})
+    frame = pl.DataFrame(
+        {
+            "file_hash": ["bank"],
+            "source_row": [2],
+            "id_number": [resident_id(1)],
+            "program_code": ["DIBAO"],
+            "period": ["2024-03"],
+            "name": ["张三"],
+            "amount": [Decimal("1350.00")],
+            "pay_date": [dt.date(2024, 3, 10)],
+            "status": ["success"],
+        },
+        schema_overrides={"source_row": pl.Int32, "amount": pl.Decimal(18, 2)},
+    )
     with Warehouse(tmp_path / "ykt.duckdb") as wh:
         wh.insert_frame("payments", frame)
         loaded = wh.rows("test", "select ordinary_fingerprint, key_hash from payments")
-        expected = wh.rows("test", "select hash(1350.00::decimal(18, 2), '张三'), hash($id, 'DIBAO', '2024-03')",
-                           {"id": resident_id(1)})
+        expected = wh.rows(
+            "test",
+            "select hash(1350.00::decimal(18, 2), '张三'), hash($id, 'DIBAO', '2024-03')",
+            {"id": resident_id(1)},
+        )
     assert loaded == expected

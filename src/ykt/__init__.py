@@ -1,4 +1,5 @@
 """ykt-recon: one-card subsidy reconciliation."""
+
 import os
 
 # polars' allocator (jemalloc) hands freed pages back to the kernel after half a second (polars'

@@ -3,6 +3,7 @@
 Exit codes: 0 success (rejected rows or files are reported, not failures),
 2 bad arguments or configuration, 1 unexpected failure.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -52,13 +53,17 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     run = sub.add_parser("run", help="运行一次夜间核对")
-    run.add_argument("--inbox", type=_existing_dir, required=True, help="收件目录（roster/ payments/ reference/…）")
+    run.add_argument(
+        "--inbox", type=_existing_dir, required=True, help="收件目录（roster/ payments/ reference/…）"
+    )
     run.add_argument("--as-of", type=_date, required=True, help="核对基准日 YYYY-MM-DD")
     run.add_argument("--db", type=Path, default=Path("ykt.duckdb"), help="DuckDB 数据仓库文件")
     run.add_argument("--out", type=Path, default=Path("out"), help="输出目录")
     run.add_argument("--programs", type=_existing_file, default=None, help="补贴项目配置 programs.yaml")
     run.add_argument("--endpoint", default=None, help="监督一点通平台接口地址（不填则不推送）")
-    run.add_argument("--engine", choices=("prefect", "plain"), default="prefect", help="编排方式（默认 Prefect 流程）")
+    run.add_argument(
+        "--engine", choices=("prefect", "plain"), default="prefect", help="编排方式（默认 Prefect 流程）"
+    )
     run.add_argument("--no-quality", action="store_true", help="跳过 Great Expectations 数据质量检查")
 
     demo = sub.add_parser("demo", help="生成示例数据并运行两晚核对")
@@ -93,8 +98,15 @@ def _run_night(options, engine: str):
 def cmd_run(args: argparse.Namespace) -> int:
     from ykt.pipeline import NightOptions
 
-    options = NightOptions(inbox=args.inbox, as_of=args.as_of, db=args.db, out=args.out, programs_path=args.programs,
-                           endpoint=args.endpoint, quality=not args.no_quality)
+    options = NightOptions(
+        inbox=args.inbox,
+        as_of=args.as_of,
+        db=args.db,
+        out=args.out,
+        programs_path=args.programs,
+        endpoint=args.endpoint,
+        quality=not args.no_quality,
+    )
     result = _run_night(options, args.engine)
     _print_night(result)
     return 0
@@ -104,10 +116,14 @@ def _print_night(result) -> None:
     files, cases = result.files, result.case_counts
     rejected = sum(1 for f in files if f.status == "rejected")
     rows_rejected = sum(f.rows_rejected for f in files)
-    print(f"[{result.as_of}] 处理文件 {len(files)} 个（整份拒收 {rejected} 个，拒收行 {rows_rejected} 行）；"
-          f"发现问题 {sum(result.rule_counts.values())} 条")
-    print(f"  案件（含稽查线索）：新立 {cases.opened}、重新立案 {cases.reopened}、督办 {cases.escalated}、办结 {cases.resolved}；"
-          f"办理中 {cases.open_total}、已督办 {cases.escalated_total}")
+    print(
+        f"[{result.as_of}] 处理文件 {len(files)} 个（整份拒收 {rejected} 个，拒收行 {rows_rejected} 行）；"
+        f"发现问题 {sum(result.rule_counts.values())} 条"
+    )
+    print(
+        f"  案件（含稽查线索）：新立 {cases.opened}、重新立案 {cases.reopened}、督办 {cases.escalated}、办结 {cases.resolved}；"
+        f"办理中 {cases.open_total}、已督办 {cases.escalated_total}"
+    )
     for name, path in sorted(result.outputs.items()):
         print(f"  {name:<18} {path}")
 
@@ -162,7 +178,13 @@ def cmd_history(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"run": cmd_run, "demo": cmd_demo, "check": cmd_check, "deliver": cmd_deliver, "history": cmd_history}
+COMMANDS = {
+    "run": cmd_run,
+    "demo": cmd_demo,
+    "check": cmd_check,
+    "deliver": cmd_deliver,
+    "history": cmd_history,
+}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -3,6 +3,7 @@
 Everything is validated at start-up and every mistake is reported at once, each
 with its file and key, so a clerk fixing the YAML sees the whole list.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -114,7 +115,9 @@ class ConfigProblems:
             return ()
         return tuple(value)
 
-    def get(self, raw: dict, key: str, where: str, kind: type, *, required: bool = True, default: Any = None) -> Any:
+    def get(
+        self, raw: dict, key: str, where: str, kind: type, *, required: bool = True, default: Any = None
+    ) -> Any:
         """A typed field of a mapping, or a recorded problem and the default."""
         if key not in raw or raw[key] is None:
             if required:
@@ -143,9 +146,22 @@ class ConfigProblems:
 
 
 _PROGRAM_KEYS = {
-    "code", "name", "aliases", "cadence", "pay_day", "due_days_after_approval", "grace_days",
-    "reissue_days", "standard_amount", "tolerance", "means_tested", "department", "supervisor",
-    "resolve_days", "outlier_check", "benford_check",
+    "code",
+    "name",
+    "aliases",
+    "cadence",
+    "pay_day",
+    "due_days_after_approval",
+    "grace_days",
+    "reissue_days",
+    "standard_amount",
+    "tolerance",
+    "means_tested",
+    "department",
+    "supervisor",
+    "resolve_days",
+    "outlier_check",
+    "benford_check",
 }
 
 
@@ -213,7 +229,10 @@ def load_programs(path: str | Path | None = None) -> Programs:
     raw = read_yaml(path)
     if not isinstance(raw, dict) or not isinstance(raw.get("programs"), list) or not raw["programs"]:
         raise ConfigError([ConfigProblem(str(path), "programs", "应有非空的 programs 列表")])
-    programs = [_program(c, item if isinstance(item, dict) else {}, f"programs[{i}]") for i, item in enumerate(raw["programs"])]
+    programs = [
+        _program(c, item if isinstance(item, dict) else {}, f"programs[{i}]")
+        for i, item in enumerate(raw["programs"])
+    ]
     settings = _settings(c, raw.get("settings"))
     _check_unique_spellings(c, programs)
     c.raise_if_any()

@@ -3,6 +3,7 @@
 Every message says what happened, where (file, sheet, row, column), what was
 expected and how to fix it. Messages meant for clerks are in Chinese.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -5,6 +5,7 @@ ID numbers keep the 6-digit area code and the last 4 characters
 (6217 **** **** 1234). Full values appear only in discrepancies.csv, which is
 for the bureau's own systems.
 """
+
 from __future__ import annotations
 
 import polars as pl

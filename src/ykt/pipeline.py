@@ -4,6 +4,7 @@ The Prefect flow in `flows/nightly.py` wraps each of these in a task; `ykt run
 --engine plain`, the tests and the bench call them directly. Nothing here knows
 about Prefect.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -29,10 +30,10 @@ class NightOptions:
     db: Path = DEFAULT_DB
     out: Path = DEFAULT_OUT
     programs_path: Path | None = None
-    archive_dir: Path | None = None      # default: <db folder>/archive
+    archive_dir: Path | None = None  # default: <db folder>/archive
     uploaded_by: str = "nightly"
-    endpoint: str | None = None          # the platform; no delivery when None
-    quality: bool = True                 # Great Expectations suite + Data Docs
+    endpoint: str | None = None  # the platform; no delivery when None
+    quality: bool = True  # Great Expectations suite + Data Docs
 
     @property
     def archive(self) -> Path:
@@ -59,12 +60,16 @@ class NightResult:
 
 def load_config(programs_path: Path | None = None) -> Config:
     """Programs, column aliases and rules, validated together: every problem reported at once."""
-    from ykt.ingest.read.tables import load_aliases
     from ykt.detect.engine import load_registry
+    from ykt.ingest.read.tables import load_aliases
 
     problems = []
     loaded = {}
-    for key, loader in (("programs", lambda: load_programs(programs_path)), ("aliases", load_aliases), ("registry", load_registry)):
+    for key, loader in (
+        ("programs", lambda: load_programs(programs_path)),
+        ("aliases", load_aliases),
+        ("registry", load_registry),
+    ):
         try:
             loaded[key] = loader()
         except ConfigError as exc:
@@ -84,21 +89,39 @@ def open_warehouse(db: Path) -> Warehouse:
 
 
 def start_run(wh: Warehouse, run_id: str, as_of: dt.date, started_at: dt.datetime) -> None:
-    wh.execute("start run", "insert into runs (run_id, as_of, started_at) values ($run_id, $as_of, $started_at)",
-               {"run_id": run_id, "as_of": as_of, "started_at": started_at})
+    wh.execute(
+        "start run",
+        "insert into runs (run_id, as_of, started_at) values ($run_id, $as_of, $started_at)",
+        {"run_id": run_id, "as_of": as_of, "started_at": started_at},
+    )
 
 
 def finish_run(wh: Warehouse, run_id: str, finished_at: dt.datetime, summary: dict) -> None:
-    wh.execute("finish run", "update runs set finished_at = $finished_at, summary = $summary where run_id = $run_id",
-               {"run_id": run_id, "finished_at": finished_at, "summary": json.dumps(summary, ensure_ascii=False, default=str)})
+    wh.execute(
+        "finish run",
+        "update runs set finished_at = $finished_at, summary = $summary where run_id = $run_id",
+        {
+            "run_id": run_id,
+            "finished_at": finished_at,
+            "summary": json.dumps(summary, ensure_ascii=False, default=str),
+        },
+    )
 
 
 def ingest(wh: Warehouse, options: NightOptions, config: Config, run_id: str) -> list:
     from ykt.ingest.night import ingest_inbox
 
     own_files = (options.db, Path(f"{options.db}.wal"), options.out)  # never mistaken for uploads
-    return ingest_inbox(wh, options.inbox, config.programs, config.aliases, run_id, options.archive,
-                        uploaded_by=options.uploaded_by, exclude=own_files)
+    return ingest_inbox(
+        wh,
+        options.inbox,
+        config.programs,
+        config.aliases,
+        run_id,
+        options.archive,
+        uploaded_by=options.uploaded_by,
+        exclude=own_files,
+    )
 
 
 def detect(wh: Warehouse, config: Config, as_of: dt.date) -> dict[str, int]:
@@ -120,18 +143,40 @@ def check_quality(wh: Warehouse, config: Config, run_id: str, out: Path):
     return run_suite(wh, run_id, out.resolve(), config.programs)
 
 
-def write_reports(wh: Warehouse, config: Config, run_id: str, as_of: dt.date, rule_counts: dict[str, int],
-                  case_counts, started_at: dt.datetime, quality, out: Path) -> dict[str, Path]:
-    from ykt.report.render import write_outputs
+def write_reports(
+    wh: Warehouse,
+    config: Config,
+    run_id: str,
+    as_of: dt.date,
+    rule_counts: dict[str, int],
+    case_counts,
+    started_at: dt.datetime,
+    quality,
+    out: Path,
+) -> dict[str, Path]:
     from ykt.report.model import build_report
+    from ykt.report.render import write_outputs
 
     finished_at = dt.datetime.now()
-    report = build_report(wh, run_id, as_of, config.programs,
-                          rule_titles={r.code: r.title for r in config.registry.rules},
-                          rule_counts=rule_counts, case_counts=case_counts,
-                          started_at=started_at, finished_at=finished_at, quality=quality)
+    report = build_report(
+        wh,
+        run_id,
+        as_of,
+        config.programs,
+        rule_titles={r.code: r.title for r in config.registry.rules},
+        rule_counts=rule_counts,
+        case_counts=case_counts,
+        started_at=started_at,
+        finished_at=finished_at,
+        quality=quality,
+    )
     outputs = write_outputs(report, out)
-    finish_run(wh, run_id, finished_at, {"rule_counts": rule_counts, "outputs": {k: str(v) for k, v in outputs.items()}})
+    finish_run(
+        wh,
+        run_id,
+        finished_at,
+        {"rule_counts": rule_counts, "outputs": {k: str(v) for k, v in outputs.items()}},
+    )
     return outputs
 
 
@@ -162,7 +207,8 @@ def run_night(options: NightOptions, config: Config | None = None, step: Step = 
         rule_counts = step(detect)(wh, config, options.as_of)
         case_counts = step(follow_cases)(wh, config, options.as_of, run_id)
         quality = step(check_quality)(wh, config, run_id, options.out) if options.quality else None
-        outputs = step(write_reports)(wh, config, run_id, options.as_of, rule_counts, case_counts, started_at,
-                                      quality, options.out)
+        outputs = step(write_reports)(
+            wh, config, run_id, options.as_of, rule_counts, case_counts, started_at, quality, options.out
+        )
         delivery = step(deliver_cases)(wh, options.endpoint)
     return NightResult(run_id, options.as_of, outputs, files, rule_counts, case_counts, delivery)

@@ -3,6 +3,7 @@
 Row-level codes end up in rejects.csv; file-level codes in run.json. A code, once
 published, never changes meaning: other systems read it.
 """
+
 from __future__ import annotations
 
 ROW_REASONS: dict[str, str] = {

@@ -13,6 +13,7 @@ Every state change is a `case_events` row and, for complaint cases, an `outbox` 
 is never deleted. Re-running the same night changes nothing: the changes are derived
 from the difference between the findings and the stored state, and a re-run finds none.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -38,8 +39,23 @@ FALLBACK_RESOLVE_DAYS = 15
 
 # The object of one cases.jsonl / clues.jsonl line and of one platform delivery, in order.
 CASE_FIELDS = (
-    "case_id", "rule", "program_code", "program_name", "period", "township", "village", "group", "persons",
-    "amount", "department", "supervisor", "opened_on", "deadline", "status", "resolved_on", "summary",
+    "case_id",
+    "rule",
+    "program_code",
+    "program_name",
+    "period",
+    "township",
+    "village",
+    "group",
+    "persons",
+    "amount",
+    "department",
+    "supervisor",
+    "opened_on",
+    "deadline",
+    "status",
+    "resolved_on",
+    "summary",
 )
 _FIELD_COLUMN = {"group": "group_name"}
 
@@ -84,13 +100,13 @@ class KpiFigures:
 
     opened: int
     resolved: int
-    resolution_rate: float | None          # resolved / opened, all-time; None before the first case
+    resolution_rate: float | None  # resolved / opened, all-time; None before the first case
     median_days_to_resolve: float | None
-    escalated: int                         # escalations (督办) so far
+    escalated: int  # escalations (督办) so far
     open_now: int
     escalated_now: int
-    amount_at_stake: Decimal               # amount of cases open or escalated at the date
-    amount_recovered: Decimal              # amount of cases resolved at the date
+    amount_at_stake: Decimal  # amount of cases open or escalated at the date
+    amount_recovered: Decimal  # amount of cases resolved at the date
 
     def as_dict(self) -> dict:
         """JSON-ready (run.json): amounts as numbers with 2 decimals."""
@@ -110,7 +126,7 @@ class DepartmentKpis:
 class Kpis:
     as_of: dt.date
     overall: KpiFigures
-    departments: tuple[DepartmentKpis, ...]   # sorted by department
+    departments: tuple[DepartmentKpis, ...]  # sorted by department
 
     def as_dict(self) -> dict:
         return {
@@ -124,6 +140,7 @@ class Kpis:
 # update_cases
 # ---------------------------------------------------------------------------------------------
 
+
 def update_cases(wh: Warehouse, programs: Programs, as_of: dt.date, run_id: str) -> CaseCounts:
     """Apply one night's findings to the cases: open, escalate, resolve, reopen; record the events
     and queue complaint-case changes in the outbox, all in one transaction."""
@@ -131,18 +148,31 @@ def update_cases(wh: Warehouse, programs: Programs, as_of: dt.date, run_id: str)
     with wh.transaction():
         _refuse_going_back(wh, as_of)
         _stage_programs(wh, programs)
-        wh.execute("cases.stage current", _STAGE_CURRENT_SQL, {
-            **params, "group_rules": list(GROUP_RULES), "fallback_authority": FALLBACK_AUTHORITY,
-            "fallback_resolve_days": FALLBACK_RESOLVE_DAYS,
-        })
+        wh.execute(
+            "cases.stage current",
+            _STAGE_CURRENT_SQL,
+            {
+                **params,
+                "group_rules": list(GROUP_RULES),
+                "fallback_authority": FALLBACK_AUTHORITY,
+                "fallback_resolve_days": FALLBACK_RESOLVE_DAYS,
+            },
+        )
         _stage_summaries(wh, as_of)
         wh.execute("cases.stage changes", _STAGE_CHANGES_SQL, params)
         wh.execute("cases.stage next", _STAGE_NEXT_SQL)
         for name, sql in _APPLY_SQL:
             wh.execute(f"cases.{name}", sql, params)
-        wh.execute("cases.events", _INSERT_EVENTS_SQL, {
-            **params, "run_id": run_id, "status_after": _sql_map(EVENT_STATUS), "detail": _sql_map(EVENT_DETAIL),
-        })
+        wh.execute(
+            "cases.events",
+            _INSERT_EVENTS_SQL,
+            {
+                **params,
+                "run_id": run_id,
+                "status_after": _sql_map(EVENT_STATUS),
+                "detail": _sql_map(EVENT_DETAIL),
+            },
+        )
         wh.execute("cases.outbox", _INSERT_OUTBOX_SQL, params)
         return _counts(wh)
 
@@ -163,9 +193,12 @@ def _sql_map(mapping: dict[str, str]) -> dict:
 
 
 def _stage_programs(wh: Warehouse, programs: Programs) -> None:
-    wh.execute("cases.programs", """
+    wh.execute(
+        "cases.programs",
+        """
         create or replace temp table case_programs (
-            code varchar, name varchar, department varchar, supervisor varchar, resolve_days integer)""")
+            code varchar, name varchar, department varchar, supervisor varchar, resolve_days integer)""",
+    )
     frame = pl.DataFrame(
         {
             "code": [p.code for p in programs.programs],
@@ -174,7 +207,13 @@ def _stage_programs(wh: Warehouse, programs: Programs) -> None:
             "supervisor": [p.supervisor for p in programs.programs],
             "resolve_days": [p.resolve_days for p in programs.programs],
         },
-        schema={"code": pl.Utf8, "name": pl.Utf8, "department": pl.Utf8, "supervisor": pl.Utf8, "resolve_days": pl.Int32},
+        schema={
+            "code": pl.Utf8,
+            "name": pl.Utf8,
+            "department": pl.Utf8,
+            "supervisor": pl.Utf8,
+            "resolve_days": pl.Int32,
+        },
     )
     wh.insert_frame("case_programs", frame)
 
@@ -297,7 +336,9 @@ from case_current
 
 def _stage_summaries(wh: Warehouse, as_of: dt.date) -> None:
     summaries = case_summaries(wh.frame("cases.summary input", _SUMMARY_INPUT_SQL), as_of)
-    wh.execute("cases.summaries", "create or replace temp table case_summary (case_id varchar, summary varchar)")
+    wh.execute(
+        "cases.summaries", "create or replace temp table case_summary (case_id varchar, summary varchar)"
+    )
     wh.insert_frame("case_summary", summaries)
 
 
@@ -314,7 +355,9 @@ def period_text_expr(period: pl.Expr) -> pl.Expr:
 
 def _summary_parts(as_of: dt.date) -> dict[str, pl.Expr]:
     place = pl.concat_str(["township", "village", "group_name"], ignore_nulls=True).fill_null("")
-    person = pl.format("{}（{}）", pl.col("name").fill_null(""), mask_id_expr(pl.col("id_number")).fill_null("****"))
+    person = pl.format(
+        "{}（{}）", pl.col("name").fill_null(""), mask_id_expr(pl.col("id_number")).fill_null("****")
+    )
     who = pl.when(pl.col("persons") == 1).then(person).otherwise(pl.format("{}人", pl.col("persons")))
     return {
         "lead": pl.when(place == "").then(who).otherwise(pl.format("{} {}", place, who)),
@@ -338,23 +381,69 @@ def _templates(p: dict[str, pl.Expr]) -> dict[str, pl.Expr]:
     lead, period, program = p["lead"], p["period"], p["program"]
     return {
         # complaints: what the villager was owed and did not get
-        "MISSING": pl.format("{}{}应发{}{}元，截至{}尚未发放，已逾期{}天。", lead, period, program, p["amount"], p["as_of"], p["days"]),
-        "FAILED_NOT_REISSUED": pl.format("{}{}{}{}元发放失败，截至{}尚未重新发放，已逾期{}天。", lead, period, program,
-                                         p["amount"], p["as_of"], p["days"]),
-        "UNDERPAID": pl.format("{}{}{}应发{}元，实发{}元，少发{}元。", lead, period, program, p["due"], p["paid"], p["amount"]),
-        "BATCH_STALLED": pl.format("{} {}合计{}元 应于{}前发放，截至{}均未发放。", lead, program, p["amount"], p["due_date"],
-                                   p["as_of"]),
+        "MISSING": pl.format(
+            "{}{}应发{}{}元，截至{}尚未发放，已逾期{}天。",
+            lead,
+            period,
+            program,
+            p["amount"],
+            p["as_of"],
+            p["days"],
+        ),
+        "FAILED_NOT_REISSUED": pl.format(
+            "{}{}{}{}元发放失败，截至{}尚未重新发放，已逾期{}天。",
+            lead,
+            period,
+            program,
+            p["amount"],
+            p["as_of"],
+            p["days"],
+        ),
+        "UNDERPAID": pl.format(
+            "{}{}{}应发{}元，实发{}元，少发{}元。", lead, period, program, p["due"], p["paid"], p["amount"]
+        ),
+        "BATCH_STALLED": pl.format(
+            "{} {}合计{}元 应于{}前发放，截至{}均未发放。",
+            lead,
+            program,
+            p["amount"],
+            p["due_date"],
+            p["as_of"],
+        ),
         # clues: data facts for inspectors
-        "SHARED_ACCOUNT": pl.format("同一银行卡（{}）收到{}名不同对象的补贴，共{}笔，合计{}元。", p["card"], p["persons"], p["n"],
-                                    p["amount"]),
-        "OVERPAID": pl.format("{}{}{}应发{}元，银行发放记录为{}元。", lead, period, program, p["due"], p["paid"]),
-        "DUPLICATE": pl.format("{}{}{}应发{}元，有多笔成功发放记录，合计{}元。", lead, period, program, p["due"], p["paid"]),
-        "UNENTITLED": pl.format("{}{}{}有成功发放记录{}元，现行花名册中无对应登记。", lead, period, program, p["paid"]),
-        "PAYEE_MISMATCH": pl.format("{}{}{}发放记录{}元的收款户名或卡号与花名册登记不一致。", lead, period, program, p["paid"]),
-        "DECEASED_PAYEE": pl.format("{}{}{}有成功发放记录{}元，该期间晚于死亡登记日期。", lead, period, program, p["paid"]),
-        "PUBLIC_EMPLOYEE": pl.format("{}{}{}有成功发放记录{}元，其身份证号码在财政供养人员名单中。", lead, period, program, p["paid"]),
-        "AMOUNT_OUTLIER": pl.format("{}{}{}有{}笔发放金额明显偏离同项目金额分布，合计{}元。", p["place"], program, period, p["n"],
-                                    p["paid"]),
+        "SHARED_ACCOUNT": pl.format(
+            "同一银行卡（{}）收到{}名不同对象的补贴，共{}笔，合计{}元。",
+            p["card"],
+            p["persons"],
+            p["n"],
+            p["amount"],
+        ),
+        "OVERPAID": pl.format(
+            "{}{}{}应发{}元，银行发放记录为{}元。", lead, period, program, p["due"], p["paid"]
+        ),
+        "DUPLICATE": pl.format(
+            "{}{}{}应发{}元，有多笔成功发放记录，合计{}元。", lead, period, program, p["due"], p["paid"]
+        ),
+        "UNENTITLED": pl.format(
+            "{}{}{}有成功发放记录{}元，现行花名册中无对应登记。", lead, period, program, p["paid"]
+        ),
+        "PAYEE_MISMATCH": pl.format(
+            "{}{}{}发放记录{}元的收款户名或卡号与花名册登记不一致。", lead, period, program, p["paid"]
+        ),
+        "DECEASED_PAYEE": pl.format(
+            "{}{}{}有成功发放记录{}元，该期间晚于死亡登记日期。", lead, period, program, p["paid"]
+        ),
+        "PUBLIC_EMPLOYEE": pl.format(
+            "{}{}{}有成功发放记录{}元，其身份证号码在财政供养人员名单中。", lead, period, program, p["paid"]
+        ),
+        "AMOUNT_OUTLIER": pl.format(
+            "{}{}{}有{}笔发放金额明显偏离同项目金额分布，合计{}元。",
+            p["place"],
+            program,
+            period,
+            p["n"],
+            p["paid"],
+        ),
     }
 
 
@@ -362,9 +451,26 @@ def _fallback_template(p: dict[str, pl.Expr]) -> pl.Expr:
     """The sentence of a rule without a template of its own."""
     return (
         pl.when(pl.col("route") == "complaint")
-        .then(pl.format("{}{}{}涉及金额{}元，截至{}尚未解决。", p["lead"], p["period"], p["program"], p["amount"], p["as_of"]))
-        .otherwise(pl.format("{}{}{}数据比对异常{}条，涉及金额{}元。", p["lead"], p["period"], p["program"], p["n"],
-                             p["amount"]))
+        .then(
+            pl.format(
+                "{}{}{}涉及金额{}元，截至{}尚未解决。",
+                p["lead"],
+                p["period"],
+                p["program"],
+                p["amount"],
+                p["as_of"],
+            )
+        )
+        .otherwise(
+            pl.format(
+                "{}{}{}数据比对异常{}条，涉及金额{}元。",
+                p["lead"],
+                p["period"],
+                p["program"],
+                p["n"],
+                p["amount"],
+            )
+        )
     )
 
 
@@ -386,8 +492,10 @@ def case_summaries(cases: pl.DataFrame, as_of: dt.date) -> pl.DataFrame:
     cases = cases.join(texts, on="period", how="left", nulls_equal=True)
     parts = {**_summary_parts(as_of), "period": pl.col("period_text")}
     templates = _templates(parts)
-    frames = [part.select("case_id", templates.get(rule, _fallback_template(parts)).alias("summary"))
-              for (rule,), part in cases.partition_by("rule", as_dict=True).items()]
+    frames = [
+        part.select("case_id", templates.get(rule, _fallback_template(parts)).alias("summary"))
+        for (rule,), part in cases.partition_by("rule", as_dict=True).items()
+    ]
     return pl.concat(frames) if frames else pl.DataFrame(schema={"case_id": pl.Utf8, "summary": pl.Utf8})
 
 
@@ -431,7 +539,9 @@ left join case_changes ch using (case_id)
 """
 
 _APPLY_SQL = (
-    ("open new", """
+    (
+        "open new",
+        """
         insert into cases (case_id, rule, route, program_code, program_name, period, case_key, township, village,
                            group_name, persons, amount, department, supervisor, opened_on, deadline, status,
                            reopened_count, last_seen_on, summary)
@@ -440,8 +550,11 @@ _APPLY_SQL = (
                $as_of, $as_of + cur.resolve_days, 'open', 0, $as_of, cur.summary
         from case_next cur
         where cur.event = 'opened'
-        order by cur.case_id"""),
-    ("update live", """
+        order by cur.case_id""",
+    ),
+    (
+        "update live",
+        """
         -- one UPDATE per row and night (a row updated twice in one DuckDB transaction is very slow):
         -- every live case is refreshed, and escalated or reopened when tonight says so
         update cases
@@ -457,14 +570,18 @@ _APPLY_SQL = (
             persons = cur.persons, amount = cur.amount, department = cur.department, supervisor = cur.supervisor,
             last_seen_on = $as_of, summary = cur.summary
         from case_next cur
-        where cases.case_id = cur.case_id and cur.event is distinct from 'opened'"""),
-    ("resolve", """
+        where cases.case_id = cur.case_id and cur.event is distinct from 'opened'""",
+    ),
+    (
+        "resolve",
+        """
         update cases
         set status = 'resolved', resolved_on = $as_of,
             days_to_resolve = $as_of - coalesce(cases.reopened_on, cases.opened_on),
             summary = coalesce(cases.summary, '') || strftime($as_of, '%Y-%m-%d') || '复核：该问题已不存在，案件办结。'
         from case_changes ch
-        where ch.event = 'resolved' and cases.case_id = ch.case_id"""),
+        where ch.event = 'resolved' and cases.case_id = ch.case_id""",
+    ),
 )
 
 _INSERT_EVENTS_SQL = """
@@ -486,7 +603,7 @@ def _payload_sql(alias: str) -> str:
 _INSERT_OUTBOX_SQL = f"""
 insert into outbox (idempotency_key, case_id, status, on_date, payload, created_at)
 select c.case_id || ':' || c.status || ':' || strftime($as_of, '%Y-%m-%d'), c.case_id, c.status, $as_of,
-       {_payload_sql('c')}, current_timestamp::timestamp
+       {_payload_sql("c")}, current_timestamp::timestamp
 from case_changes ch
 join cases c using (case_id)
 where c.route = 'complaint'
@@ -496,14 +613,17 @@ on conflict do nothing
 
 
 def _counts(wh: Warehouse) -> CaseCounts:
-    row = wh.rows("cases.counts", """
+    row = wh.rows(
+        "cases.counts",
+        """
         select
             (select count(*) from case_changes where event = 'opened'),
             (select count(*) from case_changes where event = 'reopened'),
             (select count(*) from case_changes where event = 'escalated'),
             (select count(*) from case_changes where event = 'resolved'),
             (select count(*) from cases where status = 'open'),
-            (select count(*) from cases where status = 'escalated')""")[0]
+            (select count(*) from cases where status = 'escalated')""",
+    )[0]
     return CaseCounts(*(int(v) for v in row))
 
 
@@ -529,27 +649,42 @@ def case_records(wh: Warehouse, as_of: dt.date, route: str = "complaint") -> pl.
 def case_listing(wh: Warehouse, as_of: dt.date, route: str = "complaint") -> pl.DataFrame:
     """case_records and, in column `line`, case_json_lines, from one query (the outputs need both)."""
     columns = ", ".join(f'c.{_FIELD_COLUMN.get(f, f)} as "{f}"' for f in CASE_FIELDS)
-    return wh.frame("cases.listing", f"select {columns}, {_payload_sql('c')} as line {_RECORDS_WHERE}",
-                    {"as_of": as_of, "route": route})
+    return wh.frame(
+        "cases.listing",
+        f"select {columns}, {_payload_sql('c')} as line {_RECORDS_WHERE}",
+        {"as_of": as_of, "route": route},
+    )
 
 
 def case_json_lines(wh: Warehouse, as_of: dt.date, route: str = "complaint") -> list[str]:
     """The same records as JSON text, byte for byte the payload the platform receives."""
-    rows = wh.rows("cases.json lines", f"select {_payload_sql('c')} {_RECORDS_WHERE}", {"as_of": as_of, "route": route})
+    rows = wh.rows(
+        "cases.json lines", f"select {_payload_sql('c')} {_RECORDS_WHERE}", {"as_of": as_of, "route": route}
+    )
     return [r[0] for r in rows]
 
 
 def case_history(wh: Warehouse, case_id: str) -> list[str]:
     """Lines for `ykt history CASE_ID`: the case as it stands, then every event in order."""
-    summary = wh.rows("cases.history case", "select status, summary from cases where case_id = $id", {"id": case_id})
+    summary = wh.rows(
+        "cases.history case", "select status, summary from cases where case_id = $id", {"id": case_id}
+    )
     if not summary:
-        raise UsageError(f"找不到案件 {case_id}", hint="案件编号形如 YKT-0123456789ABCDEF，见 cases.jsonl 或 clues.jsonl")
-    events = wh.rows("cases.history events", """
+        raise UsageError(
+            f"找不到案件 {case_id}", hint="案件编号形如 YKT-0123456789ABCDEF，见 cases.jsonl 或 clues.jsonl"
+        )
+    events = wh.rows(
+        "cases.history events",
+        """
         select on_date, event, status_after, detail, run_id from case_events
-        where case_id = $id order by on_date, rowid""", {"id": case_id})
+        where case_id = $id order by on_date, rowid""",
+        {"id": case_id},
+    )
     lines = [f"{case_id}（当前状态：{summary[0][0]}）{summary[0][1] or ''}"]
-    lines += [f"  {on.isoformat()}  {EVENT_LABEL.get(ev, ev)} → {status}  {detail or ''}  [{run}]"
-              for on, ev, status, detail, run in events]
+    lines += [
+        f"  {on.isoformat()}  {EVENT_LABEL.get(ev, ev)} → {status}  {detail or ''}  [{run}]"
+        for on, ev, status, detail, run in events
+    ]
     return lines
 
 
@@ -622,8 +757,16 @@ def case_kpis(wh: Warehouse, as_of: dt.date) -> Kpis:
     Counts come from case_events on or before `as_of`; amounts are the cases' latest amounts."""
     rows = wh.frame("cases.kpis", _KPI_SQL, {"as_of": as_of}).to_dicts()
     totals = [r for r in rows if r["is_total"]]
-    empty = {"opened": 0, "resolved": 0, "median_days_to_resolve": None, "escalated": 0, "open_now": 0,
-             "escalated_now": 0, "amount_at_stake": 0, "amount_recovered": 0}
+    empty = {
+        "opened": 0,
+        "resolved": 0,
+        "median_days_to_resolve": None,
+        "escalated": 0,
+        "open_now": 0,
+        "escalated_now": 0,
+        "amount_at_stake": 0,
+        "amount_recovered": 0,
+    }
     overall = _figures(totals[0] if totals else empty)
     departments = tuple(DepartmentKpis(r["department"], _figures(r)) for r in rows if not r["is_total"])
     return Kpis(as_of=as_of, overall=overall, departments=departments)

@@ -10,6 +10,7 @@ earlier check is removed, so it cannot mislead).
 Validation is `ykt.ingest.night.check_file` — the very code the nightly load runs — so `ykt check`
 and the night never disagree. openpyxl only renders here.
 """
+
 from __future__ import annotations
 
 import os
@@ -29,15 +30,15 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from ykt.config import Programs
 from ykt.errors import InputFileError
-from ykt.ingest.read.tables import KIND_NAMES, detect_kind
 from ykt.ingest.read.aliases import ColumnAliases
 from ykt.ingest.read.sources import Grid, read_grids
+from ykt.ingest.read.tables import KIND_NAMES, detect_kind
 
 RESULT_SUFFIX = ".检查结果.xlsx"
 SUMMARY_SHEET = "检查汇总"
-CSV_SHEET = "数据"                     # the sheet a converted CSV/TXT file's rows go to
-PROGRESS_MIN_ROWS = 3000               # files at least this long get a progress bar
-BAD_FILL = PatternFill("solid", fgColor="FFC7CE")     # Excel's own "bad" red
+CSV_SHEET = "数据"  # the sheet a converted CSV/TXT file's rows go to
+PROGRESS_MIN_ROWS = 3000  # files at least this long get a progress bar
+BAD_FILL = PatternFill("solid", fgColor="FFC7CE")  # Excel's own "bad" red
 BAD_FONT = Font(color="9C0006")
 BOLD = Font(bold=True)
 AUTHOR = "ykt check"
@@ -51,9 +52,9 @@ class CheckResult:
     kind: str | None
     rows_read: int
     rows_rejected: int
-    reasons: tuple[tuple[str, str, int], ...]     # (reason_code, reason, rows), most frequent first
-    file_error: str | None = None                 # the whole file cannot be used (Chinese, with the fix)
-    annotated: Path | None = None                 # the annotated copy, when one was written
+    reasons: tuple[tuple[str, str, int], ...]  # (reason_code, reason, rows), most frequent first
+    file_error: str | None = None  # the whole file cannot be used (Chinese, with the fix)
+    annotated: Path | None = None  # the annotated copy, when one was written
 
     @property
     def rows_ok(self) -> int:
@@ -71,8 +72,10 @@ class CheckResult:
             return f"✓ {self.path.name}：{self.rows_read} 行全部通过检查，可以上传。"
         else:
             top = "；".join(f"{reason} {n} 行" for _, reason, n in self.reasons[:3])
-            head = (f"✗ {self.path.name}：读取 {self.rows_read} 行，通过 {self.rows_ok} 行，"
-                    f"有问题 {self.rows_rejected} 行（{top}）。")
+            head = (
+                f"✗ {self.path.name}：读取 {self.rows_read} 行，通过 {self.rows_ok} 行，"
+                f"有问题 {self.rows_rejected} 行（{top}）。"
+            )
         return head + (f"\n  已标注错误的副本：{self.annotated}" if self.annotated else "")
 
 
@@ -81,19 +84,21 @@ class Validation:
     """The outcome of validating one file (ykt.ingest.night.check_file), in the shape this module uses."""
 
     rows_read: int
-    rejects: pl.DataFrame          # sheet, row, column, value_masked, reason_code, reason
+    rejects: pl.DataFrame  # sheet, row, column, value_masked, reason_code, reason
     error: InputFileError | None = None
-    positions: pl.DataFrame | None = None   # sheet, label, col: where each table's columns sit
+    positions: pl.DataFrame | None = None  # sheet, label, col: where each table's columns sit
 
 
-def check_files(paths: Sequence[Path], programs: Programs, aliases: ColumnAliases, *,
-                kind: str | None = None) -> list[CheckResult]:
+def check_files(
+    paths: Sequence[Path], programs: Programs, aliases: ColumnAliases, *, kind: str | None = None
+) -> list[CheckResult]:
     """Check each file; write an annotated copy next to every file with a problem."""
     return [check_file_and_annotate(Path(p), programs, aliases, kind=kind) for p in paths]
 
 
-def check_file_and_annotate(path: Path, programs: Programs, aliases: ColumnAliases, *,
-                            kind: str | None = None) -> CheckResult:
+def check_file_and_annotate(
+    path: Path, programs: Programs, aliases: ColumnAliases, *, kind: str | None = None
+) -> CheckResult:
     try:
         kind = kind or detect_kind(path, aliases)
     except InputFileError as exc:
@@ -108,7 +113,9 @@ def result_path(path: Path) -> Path:
 def _finish(path: Path, kind: str | None, validation: Validation) -> CheckResult:
     rejects = validation.rejects
     result = CheckResult(
-        path=path, kind=kind, rows_read=validation.rows_read,
+        path=path,
+        kind=kind,
+        rows_read=validation.rows_read,
         rows_rejected=rejects.select(pl.struct("sheet", "row").n_unique()).item() if rejects.height else 0,
         reasons=reason_counts(rejects),
         file_error=validation.error.render() if validation.error else None,
@@ -130,25 +137,38 @@ def validate_file(path: Path, kind: str, programs: Programs, aliases: ColumnAlia
     except InputFileError as exc:
         return Validation(0, _no_rejects(), exc)
     rejects = pl.concat([_no_rejects(), *(t.rejects.cast(_no_rejects().schema) for t in tables)])
-    return Validation(rows_read=sum(t.rows_read for t in tables), rejects=rejects, positions=header_positions(tables))
+    return Validation(
+        rows_read=sum(t.rows_read for t in tables), rejects=rejects, positions=header_positions(tables)
+    )
 
 
 def _no_rejects() -> pl.DataFrame:
-    return pl.DataFrame(schema={"sheet": pl.Utf8, "row": pl.Int32, "column": pl.Utf8, "value_masked": pl.Utf8,
-                                "reason_code": pl.Utf8, "reason": pl.Utf8})
+    return pl.DataFrame(
+        schema={
+            "sheet": pl.Utf8,
+            "row": pl.Int32,
+            "column": pl.Utf8,
+            "value_masked": pl.Utf8,
+            "reason_code": pl.Utf8,
+            "reason": pl.Utf8,
+        }
+    )
 
 
 def reason_counts(rejects: pl.DataFrame) -> tuple[tuple[str, str, int], ...]:
     """(code, reason, distinct rows) per reason, most frequent first."""
     if rejects.height == 0:
         return ()
-    counts = (rejects.group_by("reason_code", "reason")
-              .agg(pl.struct("sheet", "row").n_unique().alias("rows"))
-              .sort(["rows", "reason_code"], descending=[True, False]))
+    counts = (
+        rejects.group_by("reason_code", "reason")
+        .agg(pl.struct("sheet", "row").n_unique().alias("rows"))
+        .sort(["rows", "reason_code"], descending=[True, False])
+    )
     return tuple(counts.iter_rows())
 
 
 # -- where each reject sits ------------------------------------------------------------------------
+
 
 def bad_cells(rejects: pl.DataFrame, positions: pl.DataFrame) -> pl.DataFrame:
     """One row per cell to mark: sheet, row, col (1-based) and the comment text.
@@ -157,29 +177,39 @@ def bad_cells(rejects: pl.DataFrame, positions: pl.DataFrame) -> pl.DataFrame:
     header (a whole-row problem such as a duplicate) marks the table's first column.
     """
     first = positions.group_by("sheet").agg(pl.col("col").min().alias("first_col"))
-    located = (rejects.with_columns(pl.col("sheet").fill_null(""))
-               .join(positions, left_on=["sheet", "column"], right_on=["sheet", "label"], how="left")
-               .join(first, on="sheet", how="left")
-               .with_columns(col=pl.coalesce("col", "first_col", pl.lit(1)))
-               .with_columns(line=pl.format("第{}行 {}：{}", pl.col("row"), pl.col("column").fill_null("整行"),
-                                            pl.col("reason"))))
-    return (located.group_by("sheet", "row", "col", maintain_order=True)
-            .agg(pl.col("line").unique(maintain_order=True).str.join("\n").alias("text"))
-            .sort("sheet", "row", "col"))
+    located = (
+        rejects.with_columns(pl.col("sheet").fill_null(""))
+        .join(positions, left_on=["sheet", "column"], right_on=["sheet", "label"], how="left")
+        .join(first, on="sheet", how="left")
+        .with_columns(col=pl.coalesce("col", "first_col", pl.lit(1)))
+        .with_columns(
+            line=pl.format(
+                "第{}行 {}：{}", pl.col("row"), pl.col("column").fill_null("整行"), pl.col("reason")
+            )
+        )
+    )
+    return (
+        located.group_by("sheet", "row", "col", maintain_order=True)
+        .agg(pl.col("line").unique(maintain_order=True).str.join("\n").alias("text"))
+        .sort("sheet", "row", "col")
+    )
 
 
 def header_positions(tables) -> pl.DataFrame:
     """(sheet, label, col) for every recognised header of every checked table (ykt.ingest.night.CheckedTable:
     the reader's own column positions, so the file is not read again to find them)."""
     rows = [(t.sheet or "", label, col) for t in tables for label, col in t.columns.items()]
-    return pl.DataFrame(rows, schema={"sheet": pl.Utf8, "label": pl.Utf8, "col": pl.Int64}, orient="row").unique(
-        subset=["sheet", "label"], keep="first", maintain_order=True)
+    return pl.DataFrame(
+        rows, schema={"sheet": pl.Utf8, "label": pl.Utf8, "col": pl.Int64}, orient="row"
+    ).unique(subset=["sheet", "label"], keep="first", maintain_order=True)
 
 
 # -- the annotated copy ----------------------------------------------------------------------------
 
-def write_annotated_copy(path: Path, positions: pl.DataFrame | None, rejects: pl.DataFrame,
-                         result: CheckResult, target: Path) -> Path:
+
+def write_annotated_copy(
+    path: Path, positions: pl.DataFrame | None, rejects: pl.DataFrame, result: CheckResult, target: Path
+) -> Path:
     """The workbook (converted if it is not .xlsx) with red, commented bad cells and the summary sheet."""
     with _progress(result.rows_read >= PROGRESS_MIN_ROWS, path.name) as steps:
         steps.stage("打开工作簿")
@@ -212,7 +242,7 @@ def _as_workbook(path: Path) -> openpyxl.Workbook:
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         try:
             return openpyxl.load_workbook(path)
-        except Exception:  # noqa: BLE001 - a damaged file still gets its summary sheet
+        except Exception:
             pass
     workbook = openpyxl.Workbook()
     workbook.remove(workbook.active)
@@ -226,9 +256,13 @@ def _copy_grid(ws: Worksheet, frame: pl.DataFrame) -> None:
     if frame.width == 0:
         return
     width = max(int(c[1:]) for c in frame.columns) + 1
-    full = frame.select([pl.col(f"c{i}") if f"c{i}" in frame.columns else pl.lit(None, pl.Utf8).alias(f"c{i}")
-                         for i in range(width)])
-    for row in full.iter_rows():   # openpyxl renders row by row; this is the conversion itself
+    full = frame.select(
+        [
+            pl.col(f"c{i}") if f"c{i}" in frame.columns else pl.lit(None, pl.Utf8).alias(f"c{i}")
+            for i in range(width)
+        ]
+    )
+    for row in full.iter_rows():  # openpyxl renders row by row; this is the conversion itself
         ws.append(row)
 
 
@@ -238,7 +272,7 @@ def _sheet_title(name: str) -> str:
 
 def _mark_cells(workbook: openpyxl.Workbook, cells: pl.DataFrame, advance: Callable[[], None]) -> None:
     sheets = {title: workbook[title] for title in workbook.sheetnames}
-    for sheet, row, col, text in cells.iter_rows():   # one bad cell each: rendering, not data processing
+    for sheet, row, col, text in cells.iter_rows():  # one bad cell each: rendering, not data processing
         ws = sheets.get(sheet) or sheets.get(_sheet_title(sheet or CSV_SHEET))
         if ws is not None:
             _mark(ws, row, col, text)
@@ -247,7 +281,7 @@ def _mark_cells(workbook: openpyxl.Workbook, cells: pl.DataFrame, advance: Calla
 
 def _mark(ws: Worksheet, row: int, col: int, text: str) -> None:
     cell = ws.cell(row=row, column=col)
-    if isinstance(cell, MergedCell):      # a merged area is commented on its top-left cell
+    if isinstance(cell, MergedCell):  # a merged area is commented on its top-left cell
         anchor = next(r for r in ws.merged_cells.ranges if cell.coordinate in r)
         cell = ws.cell(row=anchor.min_row, column=anchor.min_col)
     cell.fill, cell.font = BAD_FILL, BAD_FONT
@@ -307,13 +341,26 @@ def _summary_sheet(workbook: openpyxl.Workbook, result: CheckResult) -> None:
 def summary_lines(result: CheckResult) -> list[list[object]]:
     kind = KIND_NAMES.get(result.kind or "", "无法判断")
     lines: list[list[object]] = [
-        ["文件", result.path.name], ["类别", kind],
-        ["读取行数", result.rows_read], ["通过行数", result.rows_ok], ["有问题的行数", result.rows_rejected], [],
+        ["文件", result.path.name],
+        ["类别", kind],
+        ["读取行数", result.rows_read],
+        ["通过行数", result.rows_ok],
+        ["有问题的行数", result.rows_rejected],
+        [],
     ]
     if result.file_error:
         lines += [["整个文件无法使用", result.file_error], []]
     if result.reasons:
-        lines += [["问题原因", "说明", "行数"], *[[code, reason, n] for code, reason, n in result.reasons], []]
-    lines += [["处理办法", "红色单元格有错误，鼠标移到单元格上可看到原因；请在原文件中改正后重新上传。"
-                         "（表头、标题、合计行不算数据行。）"]]
+        lines += [
+            ["问题原因", "说明", "行数"],
+            *[[code, reason, n] for code, reason, n in result.reasons],
+            [],
+        ]
+    lines += [
+        [
+            "处理办法",
+            "红色单元格有错误，鼠标移到单元格上可看到原因；请在原文件中改正后重新上传。"
+            "（表头、标题、合计行不算数据行。）",
+        ]
+    ]
     return lines

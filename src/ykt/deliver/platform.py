@@ -16,6 +16,7 @@ Delivered rows are never sent again. Clues never leave the warehouse: only rows 
 route is `complaint` are read. The bearer token is put on the request and nowhere else: it is
 not logged, not stored, and redacted from any error text the platform might echo.
 """
+
 from __future__ import annotations
 
 import http.client
@@ -61,7 +62,7 @@ where idempotency_key = $key
 class Outcome:
     """What happened to one outbox row in this run."""
 
-    verdict: str            # delivered | already_received | rejected | unreachable
+    verdict: str  # delivered | already_received | rejected | unreachable
     attempts: int
     http_status: int | None
     error: str | None
@@ -69,24 +70,26 @@ class Outcome:
 
 @dataclass(frozen=True)
 class DeliveryResult:
-    delivered: int          # accepted by the platform in this run (2xx)
-    already_received: int   # the platform already had the key (409): counted as delivered
-    rejected: int           # permanent failures (4xx) in this run, left on their outbox rows
-    pending: int            # still waiting in the outbox (platform unreachable): retried next night
-    requests: int           # HTTP requests made
+    delivered: int  # accepted by the platform in this run (2xx)
+    already_received: int  # the platform already had the key (409): counted as delivered
+    rejected: int  # permanent failures (4xx) in this run, left on their outbox rows
+    pending: int  # still waiting in the outbox (platform unreachable): retried next night
+    requests: int  # HTTP requests made
 
     def __str__(self) -> str:
-        text = (f"推送完成：新送达 {self.delivered} 件，平台已有 {self.already_received} 件，"
-                f"被平台拒收 {self.rejected} 件，待下次重试 {self.pending} 件（共请求 {self.requests} 次）")
+        text = (
+            f"推送完成：新送达 {self.delivered} 件，平台已有 {self.already_received} 件，"
+            f"被平台拒收 {self.rejected} 件，待下次重试 {self.pending} 件（共请求 {self.requests} 次）"
+        )
         return text
 
-    def check(self) -> "DeliveryResult":
+    def check(self) -> DeliveryResult:
         """For `ykt deliver`: raise when something was not delivered, so the exit code says so."""
         if self.pending or self.rejected:
             raise DeliveryError(
                 str(self),
                 hint="待重试的案件保留在 outbox 表中，下次运行会自动重发；被拒收的案件请查看 outbox.last_error，"
-                     "修正后将该行 rejected_at 置空即可重发",
+                "修正后将该行 rejected_at 置空即可重发",
             )
         return self
 
@@ -97,19 +100,35 @@ def platform_token(environ: dict[str, str] | None = None) -> str | None:
     return value or None
 
 
-def deliver(wh: Warehouse, endpoint: str, token: str | None, *, timeout: float = 10, max_attempts: int = 5,
-            backoff: float = 0.5) -> DeliveryResult:
+def deliver(
+    wh: Warehouse,
+    endpoint: str,
+    token: str | None,
+    *,
+    timeout: float = 10,
+    max_attempts: int = 5,
+    backoff: float = 0.5,
+) -> DeliveryResult:
     """Post every undelivered complaint-case change in the outbox to `endpoint`, oldest first."""
     _check_endpoint(endpoint, max_attempts)
     counts = {"delivered": 0, "already_received": 0, "rejected": 0}
     requests = 0
     for key, case_id, status, payload in wh.rows("delivery.pending", _PENDING_SQL):
-        outcome = _post_with_retries(endpoint, key, token, payload.encode("utf-8"),
-                                     timeout=timeout, max_attempts=max_attempts, backoff=backoff)
+        outcome = _post_with_retries(
+            endpoint,
+            key,
+            token,
+            payload.encode("utf-8"),
+            timeout=timeout,
+            max_attempts=max_attempts,
+            backoff=backoff,
+        )
         requests += outcome.attempts
         _record(wh, key, outcome)
         if outcome.verdict == "unreachable":
-            log.error("平台无法访问，停止本次推送：%s（%s）；其余案件留在待推送队列，下次重试", outcome.error, key)
+            log.error(
+                "平台无法访问，停止本次推送：%s（%s）；其余案件留在待推送队列，下次重试", outcome.error, key
+            )
             break
         counts[outcome.verdict] += 1
         log.info("案件 %s（%s）推送结果：%s", case_id, status, outcome.verdict)
@@ -119,7 +138,9 @@ def deliver(wh: Warehouse, endpoint: str, token: str | None, *, timeout: float =
 
 def _check_endpoint(endpoint: str, max_attempts: int) -> None:
     if not endpoint.startswith(("http://", "https://")):
-        raise UsageError(f"平台地址无效：{endpoint!r}", hint="--endpoint 应为 http:// 或 https:// 开头的完整地址")
+        raise UsageError(
+            f"平台地址无效：{endpoint!r}", hint="--endpoint 应为 http:// 或 https:// 开头的完整地址"
+        )
     if max_attempts < 1:
         raise UsageError(f"max_attempts 应至少为 1，实际为 {max_attempts}")
 
@@ -136,8 +157,16 @@ def _headers(key: str, token: str | None) -> dict[str, str]:
     return headers
 
 
-def _post_with_retries(endpoint: str, key: str, token: str | None, body: bytes, *, timeout: float,
-                       max_attempts: int, backoff: float) -> Outcome:
+def _post_with_retries(
+    endpoint: str,
+    key: str,
+    token: str | None,
+    body: bytes,
+    *,
+    timeout: float,
+    max_attempts: int,
+    backoff: float,
+) -> Outcome:
     """One outbox row: retry transient failures with exponential back-off (backoff, 2×, 4×…).
     Error texts are redacted here, before anything logs or stores them."""
     headers = _headers(key, token)
@@ -164,7 +193,9 @@ def _verdict(status: int | None) -> str:
     return "rejected"
 
 
-def _post_once(endpoint: str, headers: dict[str, str], body: bytes, timeout: float) -> tuple[int | None, str | None]:
+def _post_once(
+    endpoint: str, headers: dict[str, str], body: bytes, timeout: float
+) -> tuple[int | None, str | None]:
     """(HTTP status, error text); status None when no HTTP answer came back at all."""
     request = urllib.request.Request(endpoint, data=body, headers=headers, method="POST")
     try:
@@ -175,7 +206,7 @@ def _post_once(endpoint: str, headers: dict[str, str], body: bytes, timeout: flo
         with exc:
             answer = exc.read(_ERROR_BODY_CHARS).decode("utf-8", "replace")
         return exc.code, f"HTTP {exc.code} {exc.reason}：{answer}".strip()
-    except (TimeoutError, socket.timeout):
+    except TimeoutError:
         return None, f"平台在 {timeout} 秒内无应答（超时）"
     except urllib.error.URLError as exc:
         return None, _network_error(exc.reason, timeout)
@@ -203,11 +234,15 @@ def _redact(text: str | None, token: str | None) -> str | None:
 
 def _record(wh: Warehouse, key: str, outcome: Outcome) -> None:
     """Written per row, at once: a crash half-way keeps what was already delivered."""
-    wh.execute("delivery.record", _RECORD_SQL, {
-        "key": key,
-        "attempts": outcome.attempts,
-        "http_status": outcome.http_status,
-        "error": outcome.error,
-        "delivered": outcome.verdict in ("delivered", "already_received"),
-        "rejected": outcome.verdict == "rejected",
-    })
+    wh.execute(
+        "delivery.record",
+        _RECORD_SQL,
+        {
+            "key": key,
+            "attempts": outcome.attempts,
+            "http_status": outcome.http_status,
+            "error": outcome.error,
+            "delivered": outcome.verdict in ("delivered", "already_received"),
+            "rejected": outcome.verdict == "rejected",
+        },
+    )

@@ -8,6 +8,7 @@ then inserts each rule's rows into `findings` in one transaction. All values com
 bound parameters ($as_of and the programs.yaml settings by name); SQL text only ever
 contains identifiers that were checked against a fixed list.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -47,8 +48,22 @@ FIXED_ROUTES: dict[str, str] = {
 }
 
 CONTRACT_COLUMNS = (
-    "program_code", "period", "id_number", "name", "card_number", "township", "village", "group_name",
-    "amount_due", "amount_paid", "due_date", "paid_date", "days_overdue", "detail", "case_key", "case_period",
+    "program_code",
+    "period",
+    "id_number",
+    "name",
+    "card_number",
+    "township",
+    "village",
+    "group_name",
+    "amount_due",
+    "amount_paid",
+    "due_date",
+    "paid_date",
+    "days_overdue",
+    "detail",
+    "case_key",
+    "case_period",
 )
 # The runner derives case_id from these; they are not stored in `findings`.
 CASE_ONLY_COLUMNS = ("case_key", "case_period")
@@ -90,7 +105,7 @@ class Rule:
     order: int
     absorbs: Absorption | None = None
     returns: str = "findings"
-    describe_sql: str = ""      # PAYMENT_FINDINGS_SQL, for a rule that returns payments
+    describe_sql: str = ""  # PAYMENT_FINDINGS_SQL, for a rule that returns payments
 
     @property
     def finding_sql(self) -> str:
@@ -145,6 +160,7 @@ class RuleRegistry:
 # SQL text helpers (pure)
 # ---------------------------------------------------------------------------------------------
 
+
 def sql_parameters(sql: str) -> tuple[str, ...]:
     """Named parameters ($name) a statement uses, in first-use order (comments ignored)."""
     names = _PARAMETER.findall(_LINE_COMMENT.sub("", sql))
@@ -171,7 +187,9 @@ def bind(names: tuple[str, ...], available: dict[str, Any], **extra: Any) -> dic
 _FROM_FLAG = ("program_code", "detail", "case_key", "case_period")
 
 
-def describe_payments_sql(flagged_sql: str, payment_findings_sql: str, passthrough: tuple[str, ...] = ()) -> str:
+def describe_payments_sql(
+    flagged_sql: str, payment_findings_sql: str, passthrough: tuple[str, ...] = ()
+) -> str:
     """Flagged payments (a rule's select, or the night's pending flags) as finding rows: the
     flag's own columns plus the shared description of each distinct payment row."""
     columns = [f"f.{c}" if c in _FROM_FLAG else f"d.{c}" for c in CONTRACT_COLUMNS]
@@ -187,8 +205,9 @@ def describe_payments_sql(flagged_sql: str, payment_findings_sql: str, passthrou
 
 def insert_findings_sql(rule: Rule) -> str:
     """Wrap a rule's select: add rule, route, as_of and the stable case_id, insert by name."""
-    return _insert_findings("$ykt_rule", "$ykt_route", "null" if rule.route == "record" else CASE_ID_SQL,
-                            rule.finding_sql)
+    return _insert_findings(
+        "$ykt_rule", "$ykt_route", "null" if rule.route == "record" else CASE_ID_SQL, rule.finding_sql
+    )
 
 
 def _insert_findings(rule_code: str, route: str, case_id: str, finding_sql: str) -> str:
@@ -215,8 +234,9 @@ def flag_payments_sql(rule: Rule) -> str:
 
 def describe_pending_sql(payment_findings_sql: str) -> str:
     """Every pending flag as a finding (case_id as for any rule: none for a record-only rule)."""
-    finding_sql = describe_payments_sql("select * from pending_flags", payment_findings_sql,
-                                        passthrough=("rule_code", "route"))
+    finding_sql = describe_payments_sql(
+        "select * from pending_flags", payment_findings_sql, passthrough=("rule_code", "route")
+    )
     case_id = f"case when r.flag_route = 'record' then null else {CASE_ID_SQL} end"
     return _insert_findings("flag_rule_code", "r.flag_route", case_id, finding_sql)
 
@@ -257,8 +277,20 @@ create or replace table programs_cfg (
 )
 """
 _PROGRAMS_CFG_FIELDS = (
-    "code", "name", "cadence", "pay_day", "due_days_after_approval", "grace_days", "reissue_days",
-    "standard_amount", "tolerance", "means_tested", "department", "supervisor", "resolve_days", "outlier_check",
+    "code",
+    "name",
+    "cadence",
+    "pay_day",
+    "due_days_after_approval",
+    "grace_days",
+    "reissue_days",
+    "standard_amount",
+    "tolerance",
+    "means_tested",
+    "department",
+    "supervisor",
+    "resolve_days",
+    "outlier_check",
     "benford_check",
 )
 
@@ -272,19 +304,24 @@ def install_programs(wh: Warehouse, programs: Programs) -> None:
 
 
 _VIEWS = (
-    ("view entitlements_current",
-     "create or replace temp view entitlements_current as select *, rowid as entitlement_row from entitlements "
-     "where superseded_by is null"),
+    (
+        "view entitlements_current",
+        "create or replace temp view entitlements_current as select *, rowid as entitlement_row from entitlements "
+        "where superseded_by is null",
+    ),
     # payment_row and entitlement_row (the row ids) let a rule find rows on narrow columns and
     # fetch the few it needs whole: a row-id join reads only those rows
-
-    ("view payments_asof",
-     "create or replace temp view payments_asof as select *, rowid as payment_row from payments "
-     "where pay_date <= getvariable('ykt_as_of')"),
+    (
+        "view payments_asof",
+        "create or replace temp view payments_asof as select *, rowid as payment_row from payments "
+        "where pay_date <= getvariable('ykt_as_of')",
+    ),
 )
 
 
-def _prepare_inputs(wh: Warehouse, registry: RuleRegistry, params: dict[str, Any]) -> list[tuple[str, RuleExecutionError]]:
+def _prepare_inputs(
+    wh: Warehouse, registry: RuleRegistry, params: dict[str, Any]
+) -> list[tuple[str, RuleExecutionError]]:
     """Bind as_of, create the views and build the intermediates; returns failures (name, error)."""
     # a view cannot hold a prepared parameter, so as_of is bound into a session variable
     wh.execute("as_of", "set variable ykt_as_of = $as_of", {"as_of": params["as_of"]})
@@ -294,8 +331,11 @@ def _prepare_inputs(wh: Warehouse, registry: RuleRegistry, params: dict[str, Any
     with _any_row_order(wh):
         for step in registry.intermediates:
             try:
-                wh.execute(step.name, f"create or replace temp {step.materialize} {step.name} as\n{step.sql}",
-                           bind(step.parameters, params))
+                wh.execute(
+                    step.name,
+                    f"create or replace temp {step.materialize} {step.name} as\n{step.sql}",
+                    bind(step.parameters, params),
+                )
             except RuleExecutionError as exc:
                 failures.append((step.name, exc))
     return failures
@@ -313,8 +353,10 @@ def _any_row_order(wh: Warehouse) -> Iterator[None]:
     try:
         yield
     finally:
-        wh.execute("row order: restore",
-                   "set preserve_insertion_order = true" if kept else "set preserve_insertion_order = false")
+        wh.execute(
+            "row order: restore",
+            "set preserve_insertion_order = true" if kept else "set preserve_insertion_order = false",
+        )
 
 
 def _drop_intermediates(wh: Warehouse, registry: RuleRegistry) -> None:
@@ -325,8 +367,11 @@ def _drop_intermediates(wh: Warehouse, registry: RuleRegistry) -> None:
 
 def _insert_counted(wh: Warehouse, rule: Rule, statement: str, params: dict[str, Any]) -> int:
     """Run one of the rule's inserts (findings or pending flags) under its code; rows inserted."""
-    inserted = wh.execute(rule.code, statement,
-                          bind(sql_parameters(statement), params, ykt_rule=rule.code, ykt_route=rule.route))
+    inserted = wh.execute(
+        rule.code,
+        statement,
+        bind(sql_parameters(statement), params, ykt_rule=rule.code, ykt_route=rule.route),
+    )
     return int(inserted.fetchone()[0])
 
 
@@ -338,8 +383,11 @@ def _run_rule(wh: Warehouse, rule: Rule, params: dict[str, Any]) -> int:
 
 def _absorb(wh: Warehouse, rule: Rule, params: dict[str, Any]) -> None:
     if rule.absorbs:
-        wh.execute(f"{rule.code} absorbs {rule.absorbs.rule}", absorb_sql(rule.absorbs),
-                   {"as_of": params["as_of"], "ykt_rule": rule.code, "ykt_member": rule.absorbs.rule})
+        wh.execute(
+            f"{rule.code} absorbs {rule.absorbs.rule}",
+            absorb_sql(rule.absorbs),
+            {"as_of": params["as_of"], "ykt_rule": rule.code, "ykt_member": rule.absorbs.rule},
+        )
 
 
 def _describe_pending(wh: Warehouse, describe_sql: str, params: dict[str, Any]) -> None:
@@ -352,6 +400,7 @@ def _describe_pending(wh: Warehouse, describe_sql: str, params: dict[str, Any]) 
 # ---------------------------------------------------------------------------------------------
 # the runner
 # ---------------------------------------------------------------------------------------------
+
 
 def run_rules(wh: Warehouse, programs: Programs, registry: RuleRegistry, as_of: dt.date) -> dict[str, int]:
     """Rewrite `findings` with every rule's rows as of `as_of`, in one transaction.
@@ -407,6 +456,7 @@ def _run_in_order(wh: Warehouse, registry: RuleRegistry, params: dict[str, Any])
 # loading and validating the registry
 # ---------------------------------------------------------------------------------------------
 
+
 def default_ruleset_dir() -> Path:
     return Path(str(resources.files("ykt.rules")))
 
@@ -428,7 +478,7 @@ def load_registry(ruleset_dir: Path | None = None) -> RuleRegistry:
     problems = _Problems(directory)
     raw = _read_yaml(directory, problems)
     if problems.items and not raw:
-        raise ConfigError(problems.items)   # nothing to check the SQL files against
+        raise ConfigError(problems.items)  # nothing to check the SQL files against
     intermediates = _parse_intermediates(raw.get("intermediates"), directory, problems)
     describe_sql = _read_sql(directory, PAYMENT_FINDINGS_SQL, PAYMENT_FINDINGS_SQL, problems)
     rules = _parse_rules(raw.get("rules"), directory, describe_sql, problems)
@@ -516,7 +566,11 @@ def _parse_intermediates(raw: Any, directory: Path, problems: _Problems) -> list
             # a view cannot hold a prepared parameter
             problems.add(RULES_YAML, key, "materialize: view 的中间表不能使用参数（$…）；请改为 table")
             continue
-        steps.append(Intermediate(name, str(item.get("sql_file")), sql, str(item.get("description") or ""), materialize))
+        steps.append(
+            Intermediate(
+                name, str(item.get("sql_file")), sql, str(item.get("description") or ""), materialize
+            )
+        )
     return steps
 
 
@@ -535,7 +589,9 @@ def _parse_rules(raw: Any, directory: Path, describe_sql: str, problems: _Proble
     return rules
 
 
-def _parse_rule(item: dict, where: str, directory: Path, describe_sql: str, problems: _Problems) -> Rule | None:
+def _parse_rule(
+    item: dict, where: str, directory: Path, describe_sql: str, problems: _Problems
+) -> Rule | None:
     code = item.get("code")
     key = code if isinstance(code, str) else where
     _unknown_keys(item, _RULE_KEYS, key, problems)
@@ -546,7 +602,9 @@ def _parse_rule(item: dict, where: str, directory: Path, describe_sql: str, prob
     if route not in ROUTES:
         problems.add(RULES_YAML, code, f"route 应为 {' | '.join(ROUTES)} 之一，实际为 {route!r}")
     elif route != FIXED_ROUTES[code]:
-        problems.add(RULES_YAML, code, f"route 固定为 {FIXED_ROUTES[code]}（投诉与线索不可混送），实际为 {route!r}")
+        problems.add(
+            RULES_YAML, code, f"route 固定为 {FIXED_ROUTES[code]}（投诉与线索不可混送），实际为 {route!r}"
+        )
     order = item.get("order")
     if isinstance(order, bool) or not isinstance(order, int):
         problems.add(RULES_YAML, code, f"order 应为整数，实际为 {order!r}")
@@ -560,9 +618,18 @@ def _parse_rule(item: dict, where: str, directory: Path, describe_sql: str, prob
         returns = "findings"
     sql = _read_sql(directory, item.get("sql_file"), code, problems)
     absorbs = _parse_absorption(item.get("absorbs"), code, problems)
-    return Rule(code, str(item.get("title") or ""), str(route), str(item.get("sql_file")), sql,
-                str(item.get("description") or "").strip(), order, absorbs, returns,
-                describe_sql if returns == "payments" else "")
+    return Rule(
+        code,
+        str(item.get("title") or ""),
+        str(route),
+        str(item.get("sql_file")),
+        sql,
+        str(item.get("description") or "").strip(),
+        order,
+        absorbs,
+        returns,
+        describe_sql if returns == "payments" else "",
+    )
 
 
 def _parse_absorption(raw: Any, code: str, problems: _Problems) -> Absorption | None:
@@ -570,12 +637,19 @@ def _parse_absorption(raw: Any, code: str, problems: _Problems) -> Absorption | 
         return None
     # (the key is `match`, not `on`: YAML 1.1 reads a bare `on` as the boolean true)
     match = raw.get("match") if isinstance(raw, dict) else None
-    if not isinstance(raw, dict) or not isinstance(raw.get("rule"), str) or not isinstance(match, list) or not match:
+    if (
+        not isinstance(raw, dict)
+        or not isinstance(raw.get("rule"), str)
+        or not isinstance(match, list)
+        or not match
+    ):
         problems.add(RULES_YAML, code, "absorbs 应为 {rule: 规则代码, match: [列名, ...]}")
         return None
     bad = [c for c in match if c not in CONTRACT_COLUMNS or c in CASE_ONLY_COLUMNS]
     if bad:
-        problems.add(RULES_YAML, code, f"absorbs.match 含非结果列 {bad}；可用：{', '.join(CONTRACT_COLUMNS[:-2])}")
+        problems.add(
+            RULES_YAML, code, f"absorbs.match 含非结果列 {bad}；可用：{', '.join(CONTRACT_COLUMNS[:-2])}"
+        )
         return None
     return Absorption(raw["rule"], tuple(match))
 
@@ -588,15 +662,21 @@ def _check_closed_set(rules: list[Rule], problems: _Problems) -> None:
     orders: dict[int, str] = {}
     for rule in rules:
         if rule.order in orders:
-            problems.add(RULES_YAML, rule.code, f"order {rule.order} 与 {orders[rule.order]} 相同：运行顺序必须唯一")
+            problems.add(
+                RULES_YAML, rule.code, f"order {rule.order} 与 {orders[rule.order]} 相同：运行顺序必须唯一"
+            )
         orders.setdefault(rule.order, rule.code)
 
 
-def _check_unreferenced_sql(directory: Path, rules: list[Rule], steps: list[Intermediate], problems: _Problems) -> None:
+def _check_unreferenced_sql(
+    directory: Path, rules: list[Rule], steps: list[Intermediate], problems: _Problems
+) -> None:
     referenced = {r.sql_file for r in rules} | {s.sql_file for s in steps} | {PAYMENT_FINDINGS_SQL}
     for path in sorted(directory.glob("*.sql")):
         if path.name not in referenced:
-            problems.add(path.name, path.stem, "SQL 文件没有对应的规则元数据：请在 rules.yaml 中登记或删除该文件")
+            problems.add(
+                path.name, path.stem, "SQL 文件没有对应的规则元数据：请在 rules.yaml 中登记或删除该文件"
+            )
 
 
 def _check_absorptions(rules: list[Rule], problems: _Problems) -> None:
@@ -627,8 +707,11 @@ def _check_against_empty_warehouse(registry: RuleRegistry, problems: _Problems) 
 def _check_rule_sql(wh: Warehouse, rule: Rule, params: dict[str, Any], problems: _Problems) -> None:
     unknown = [p for p in rule.parameters if p not in params]
     if unknown:
-        problems.add(rule.sql_file, rule.code,
-                     f"未知参数 {', '.join('$' + p for p in unknown)}；可用：{', '.join('$' + p for p in params)}")
+        problems.add(
+            rule.sql_file,
+            rule.code,
+            f"未知参数 {', '.join('$' + p for p in unknown)}；可用：{', '.join('$' + p for p in params)}",
+        )
         return
     try:
         if rule.returns == "payments":

@@ -4,6 +4,7 @@
 records the original name, who uploaded it and when it was received. The same
 bytes under another name are the same file: the hash is the identity.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -54,8 +55,14 @@ def archive_file(
     receipt = target.with_name(f"{file_hash}.json")
     if not receipt.exists():
         received = (received_at or dt.datetime.now()).isoformat(timespec="seconds")
-        body = {"file_hash": file_hash, "original_name": path.name, "original_path": str(path),
-                "uploaded_by": uploaded_by, "received_at": received, "size": path.stat().st_size}
+        body = {
+            "file_hash": file_hash,
+            "original_name": path.name,
+            "original_path": str(path),
+            "uploaded_by": uploaded_by,
+            "received_at": received,
+            "size": path.stat().st_size,
+        }
         partial = receipt.with_name(receipt.name + ".partial")
         partial.write_text(json.dumps(body, ensure_ascii=False, indent=2), encoding="utf-8")
         os.replace(partial, receipt)

@@ -15,6 +15,7 @@ A file rejected as a whole (InputFileError) is recorded with every data row
 counted as rejected. It is not a "duplicate" next night: the same bytes are tried
 again (a configuration fix, e.g. a new program alias, may now let it load).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -28,13 +29,22 @@ from pathlib import Path
 
 import polars as pl
 
-from ykt.ingest.archive import archive_file, content_hash
 from ykt.config import Programs
 from ykt.errors import InputFileError
-from ykt.ingest.types import KEY_COLUMNS, KINDS, LOADED_COLUMNS, TABLE_OF_KIND, FileResult, Normalised, RawTable, TableEnd
+from ykt.ingest.archive import archive_file, content_hash
 from ykt.ingest.normalise.fields import normalise
-from ykt.reasons import FILE_REASONS
+from ykt.ingest.types import (
+    KEY_COLUMNS,
+    KINDS,
+    LOADED_COLUMNS,
+    TABLE_OF_KIND,
+    FileResult,
+    Normalised,
+    RawTable,
+    TableEnd,
+)
 from ykt.ingest.validate.contract import NO_REJECTS, make_rejects
+from ykt.reasons import FILE_REASONS
 from ykt.warehouse.connection import Warehouse
 
 INBOX_FOLDERS: dict[str, str] = {
@@ -109,7 +119,10 @@ def check_file(path: Path, kind: str | None, programs: Programs, aliases) -> lis
     prepared = prepare_file(Path(path), kind, programs, aliases)
     if prepared.error is not None:
         raise prepared.error
-    return [CheckedTable(table.sheet, result, _header_columns(table)) for table, result in zip(prepared.tables, prepared.results)]
+    return [
+        CheckedTable(table.sheet, result, _header_columns(table))
+        for table, result in zip(prepared.tables, prepared.results)
+    ]
 
 
 def _header_columns(table: RawTable) -> dict[str, int]:
@@ -146,10 +159,12 @@ def prepare_file(path: Path, kind: str, programs: Programs, aliases) -> Prepared
 BATCH_ROWS = 250_000
 # Parts a stage may hold ready for the next one (reading → normalising → loading).
 PIPELINE_DEPTH = 2
-_FILE_DONE = object()   # closes one file's items in the stream
+_FILE_DONE = object()  # closes one file's items in the stream
 
 
-def _read_stream(jobs: list[tuple[Path, str]], programs: Programs, aliases, batch_rows: int) -> Iterator[object]:
+def _read_stream(
+    jobs: list[tuple[Path, str]], programs: Programs, aliases, batch_rows: int
+) -> Iterator[object]:
     """Every job's parts and TableEnds in order; a file that cannot be read gives its error as an
     item (the stream goes on with the next file); each file's items end with _FILE_DONE."""
     from ykt.ingest.read.tables import ColumnDecisionsChanged, read_batches
@@ -165,7 +180,11 @@ def _read_stream(jobs: list[tuple[Path, str]], programs: Programs, aliases, batc
 def _normalised_stream(items: Iterator[object], programs: Programs) -> Iterator[object]:
     """Each part becomes (part, its Normalised); the in-file key check is the loader's (across parts)."""
     for item in items:
-        yield (item, normalise(item, programs, date1904=item.date1904, key_check=False)) if isinstance(item, RawTable) else item
+        yield (
+            (item, normalise(item, programs, date1904=item.date1904, key_check=False))
+            if isinstance(item, RawTable)
+            else item
+        )
 
 
 def _ahead(items: Iterator[object], name: str, depth: int = PIPELINE_DEPTH) -> Iterator[object]:
@@ -226,7 +245,7 @@ def _file_items(stream: Iterator[object]) -> Iterator[object]:
 def _kind_from_folder(path: Path) -> str | None:
     parts = path.parent.parts
     for kind, folder in INBOX_FOLDERS.items():
-        if tuple(folder.split("/")) == parts[-len(folder.split("/")):]:
+        if tuple(folder.split("/")) == parts[-len(folder.split("/")) :]:
             return kind
     return None
 
@@ -257,14 +276,28 @@ def ingest_inbox(
         plan.append((path, kind, file_hash, seen.get(file_hash) or _loaded_name(wh, file_hash)))
         seen.setdefault(file_hash, path.name)
     results: list[FileResult] = []
-    stream = _pipeline([(path, kind) for path, kind, _, earlier in plan if earlier is None], programs, aliases, BATCH_ROWS)
+    stream = _pipeline(
+        [(path, kind) for path, kind, _, earlier in plan if earlier is None], programs, aliases, BATCH_ROWS
+    )
     try:
         for path, kind, file_hash, earlier in plan:
             if earlier is not None:
                 results.append(_record_duplicate(wh, run_id, path, kind, file_hash, earlier))
             else:
-                results.append(ingest_file(wh, path, kind, file_hash, programs, aliases, run_id, archive_dir, uploaded_by,
-                                           parts=_file_items(stream)))
+                results.append(
+                    ingest_file(
+                        wh,
+                        path,
+                        kind,
+                        file_hash,
+                        programs,
+                        aliases,
+                        run_id,
+                        archive_dir,
+                        uploaded_by,
+                        parts=_file_items(stream),
+                    )
+                )
     finally:
         stream.close()
     for path in stray_files(inbox, (archive_dir, *exclude)):
@@ -273,8 +306,17 @@ def ingest_inbox(
 
 
 def ingest_file(
-    wh: Warehouse, path: Path, kind: str, file_hash: str, programs: Programs, aliases, run_id: str,
-    archive_dir: Path, uploaded_by: str = "nightly", *, parts: Iterator[object] | None = None,
+    wh: Warehouse,
+    path: Path,
+    kind: str,
+    file_hash: str,
+    programs: Programs,
+    aliases,
+    run_id: str,
+    archive_dir: Path,
+    uploaded_by: str = "nightly",
+    *,
+    parts: Iterator[object] | None = None,
 ) -> FileResult:
     """Archive, read, normalise and load one (new) file in one transaction.
     `parts`: the file's items of ingest_inbox's pipeline (shared by all files); by default its own."""
@@ -290,7 +332,7 @@ def ingest_file(
     except InputFileError as exc:
         _drain(items)
         return _record_rejected_file(wh, receipt, exc, count_data_rows(path))
-    except ColumnDecisionsChanged as changed:   # rare: read it again with the whole file's decisions
+    except ColumnDecisionsChanged as changed:  # rare: read it again with the whole file's decisions
         _drain(items)
         return _reload(wh, receipt, programs, aliases, changed.decisions)
     finally:
@@ -304,10 +346,14 @@ def _drain(items: Iterator[object]) -> None:
         pass
 
 
-def _reload(wh: Warehouse, receipt: "_Receipt", programs: Programs, aliases, decisions: dict[str, bool]) -> FileResult:
+def _reload(
+    wh: Warehouse, receipt: _Receipt, programs: Programs, aliases, decisions: dict[str, bool]
+) -> FileResult:
     from ykt.ingest.read.tables import count_data_rows, read_batches
 
-    parts = _normalised_stream(read_batches(receipt.path, receipt.kind, aliases, programs, BATCH_ROWS, decisions), programs)
+    parts = _normalised_stream(
+        read_batches(receipt.path, receipt.kind, aliases, programs, BATCH_ROWS, decisions), programs
+    )
     try:
         return load_file(wh, receipt, parts)
     except InputFileError as exc:
@@ -317,8 +363,16 @@ def _reload(wh: Warehouse, receipt: "_Receipt", programs: Programs, aliases, dec
 class _Receipt:
     """Who/what/when of one file being ingested (the `files` row's identity columns)."""
 
-    def __init__(self, path: Path, kind: str, file_hash: str, archived: Path, received_at: dt.datetime,
-                 uploaded_by: str, run_id: str):
+    def __init__(
+        self,
+        path: Path,
+        kind: str,
+        file_hash: str,
+        archived: Path,
+        received_at: dt.datetime,
+        uploaded_by: str,
+        run_id: str,
+    ):
         self.path, self.kind, self.file_hash, self.archived = Path(path), kind, file_hash, archived
         self.received_at, self.uploaded_by, self.run_id = received_at, uploaded_by, run_id
 
@@ -381,12 +435,25 @@ def load_file(wh: Warehouse, receipt: _Receipt, parts: Iterator[object]) -> File
         loaded = _count_loaded(wh, receipt)
         rows_rejected = rejects.select(pl.struct("sheet", "row").n_unique()).item() if rejects.height else 0
         if loaded + rows_rejected != got.rows_read:
-            raise AssertionError(f"{receipt.name}: read {got.rows_read}, loaded {loaded}, rejected {rows_rejected}")
+            raise AssertionError(
+                f"{receipt.name}: read {got.rows_read}, loaded {loaded}, rejected {rows_rejected}"
+            )
         _insert_rejects(wh, receipt, rejects)
         totals = _Totals.of(got.ends, [got.details.get(end.table.sheet) for end in got.ends])
-        result = FileResult(receipt.name, receipt.kind, receipt.file_hash, "loaded", got.rows_read, loaded,
-                            rows_rejected, totals.reason, totals.warnings)
-        _insert_file_row(wh, receipt, result, totals, got.single_value("program_code"), got.single_value("period"))
+        result = FileResult(
+            receipt.name,
+            receipt.kind,
+            receipt.file_hash,
+            "loaded",
+            got.rows_read,
+            loaded,
+            rows_rejected,
+            totals.reason,
+            totals.warnings,
+        )
+        _insert_file_row(
+            wh, receipt, result, totals, got.single_value("program_code"), got.single_value("period")
+        )
         _insert_run_file(wh, receipt.run_id, result)
     return result
 
@@ -407,18 +474,30 @@ def _insert_parts(wh: Warehouse, receipt: _Receipt, parts: Iterator[object]) -> 
 
 def _table_rejects(got: _Loaded, duplicates: pl.DataFrame) -> pl.DataFrame:
     """Each table's rejects, its in-file duplicate keys among them, in row order (table by table)."""
-    return pl.concat([
-        pl.concat([*got.rejects.get(end.table.sheet, []),
-                   duplicates.filter(pl.col("sheet").eq_missing(pl.lit(end.table.sheet, pl.String)))]).sort("row", "reason_code")
-        for end in got.ends
-    ]) if got.ends else make_rejects(NO_REJECTS, None)
+    return (
+        pl.concat(
+            [
+                pl.concat(
+                    [
+                        *got.rejects.get(end.table.sheet, []),
+                        duplicates.filter(pl.col("sheet").eq_missing(pl.lit(end.table.sheet, pl.String))),
+                    ]
+                ).sort("row", "reason_code")
+                for end in got.ends
+            ]
+        )
+        if got.ends
+        else make_rejects(NO_REJECTS, None)
+    )
 
 
 def _forget_rejected_attempt(wh: Warehouse, file_hash: str) -> None:
     """These bytes were only ever rejected before (a loaded file is a duplicate): that attempt's record
     and reject lines give way to this one, e.g. after the clerk renamed the file to name its program."""
     for table in ("files", "rejects"):
-        wh.execute(f"forget rejected attempt: {table}", f"delete from {table} where file_hash = $h", {"h": file_hash})
+        wh.execute(
+            f"forget rejected attempt: {table}", f"delete from {table} where file_hash = $h", {"h": file_hash}
+        )
 
 
 def _with_hash(rows: pl.DataFrame, file_hash: str) -> pl.DataFrame:
@@ -433,25 +512,34 @@ def _key_duplicates(wh: Warehouse, receipt: _Receipt, got: _Loaded) -> pl.DataFr
     if not keys:
         return make_rejects(NO_REJECTS, None)
     table, cols = TABLE_OF_KIND[receipt.kind], ", ".join(keys)
-    sheet = "sheet" if "sheet" in LOADED_COLUMNS[receipt.kind] else "null::varchar as sheet"   # deaths etc. have one table
+    sheet = (
+        "sheet" if "sheet" in LOADED_COLUMNS[receipt.kind] else "null::varchar as sheet"
+    )  # deaths etc. have one table
     typed = f"select {sheet}, source_row, {cols} from {table} where file_hash = $h"
     if got.typed_keys:
-        wh.execute("typed keys table", f"create or replace temp table _ykt_typed_keys as {typed} limit 0",
-                   {"h": receipt.file_hash})
+        wh.execute(
+            "typed keys table",
+            f"create or replace temp table _ykt_typed_keys as {typed} limit 0",
+            {"h": receipt.file_hash},
+        )
         wh.insert_frame("_ykt_typed_keys", pl.concat(got.typed_keys))
         typed += f" union all select sheet, source_row, {cols} from _ykt_typed_keys"
     same_key = " and ".join(["t.sheet is not distinct from r.sheet", *(f"t.{k} = r.{k}" for k in keys)])
     # Grouping millions of text keys is the cost: they are grouped by a 64-bit hash first, and only
     # the rows of a repeated hash are compared as text (equal keys always share a hash, so nothing
     # is missed; a shared hash of two different keys only adds rows to compare).
-    later = wh.frame("in-file duplicate keys", f"""
+    later = wh.frame(
+        "in-file duplicate keys",
+        f"""
         with typed as ({typed}),
         repeated_hashes as (select hash(sheet, {cols}) as key_hash from typed group by key_hash having count(*) > 1),
         candidates as (select * from typed where hash(sheet, {cols}) in (select key_hash from repeated_hashes)),
         repeated as (select sheet, {cols} from candidates group by all having count(*) > 1)
         select t.sheet, t.source_row, t.id_number from candidates t join repeated r on {same_key}
         qualify row_number() over (partition by t.sheet, {", ".join(f"t.{k}" for k in keys)} order by t.source_row) > 1
-    """, {"h": receipt.file_hash})
+    """,
+        {"h": receipt.file_hash},
+    )
     if got.typed_keys:
         wh.execute("drop typed keys table", "drop table _ykt_typed_keys")
     _delete_rows(wh, receipt, later)
@@ -461,23 +549,33 @@ def _key_duplicates(wh: Warehouse, receipt: _Receipt, got: _Loaded) -> pl.DataFr
 def _delete_rows(wh: Warehouse, receipt: _Receipt, rows: pl.DataFrame) -> None:
     """Remove these (sheet, source_row) rows of the file from its table (rows not loaded are not there)."""
     table = TABLE_OF_KIND[receipt.kind]
-    sheet_test = "sheet is not distinct from $sheet" if "sheet" in LOADED_COLUMNS[receipt.kind] else "$sheet is null"
+    sheet_test = (
+        "sheet is not distinct from $sheet" if "sheet" in LOADED_COLUMNS[receipt.kind] else "$sheet is null"
+    )
     for (sheet,), part in rows.group_by("sheet"):
-        wh.execute(f"remove duplicate rows {table}", f"""
+        wh.execute(
+            f"remove duplicate rows {table}",
+            f"""
             delete from {table} where file_hash = $h and {sheet_test} and list_contains($rows, source_row)
-        """, {"h": receipt.file_hash, "sheet": sheet, "rows": part["source_row"].to_list()})
+        """,
+            {"h": receipt.file_hash, "sheet": sheet, "rows": part["source_row"].to_list()},
+        )
 
 
 def _cross_sheet_duplicates(wh: Warehouse, receipt: _Receipt, tables: list[RawTable]) -> pl.DataFrame:
     """One roster file with the same (id, program, period) on two sheets: the later sheet's
     row is a DUPLICATE_ROW (within a sheet, _key_duplicates already caught it)."""
-    later = wh.frame("cross-sheet duplicate keys", """
+    later = wh.frame(
+        "cross-sheet duplicate keys",
+        """
         with rows as (select sheet, source_row, id_number, program_code, period from entitlements where file_hash = $h),
         repeated as (select id_number, program_code, period from rows group by all having count(*) > 1)
         select sheet, source_row, id_number from rows semi join repeated using (id_number, program_code, period)
         qualify row_number() over (partition by id_number, program_code, period
                                    order by list_position($sheets, sheet), source_row) > 1
-    """, {"h": receipt.file_hash, "sheets": [t.sheet for t in tables]})
+    """,
+        {"h": receipt.file_hash, "sheets": [t.sheet for t in tables]},
+    )
     _delete_rows(wh, receipt, later)
     return _id_rejects(later, tables, "DUPLICATE_ROW")
 
@@ -499,19 +597,27 @@ def _supersede(wh: Warehouse, receipt: _Receipt) -> None:
     """A roster for (program, period, township) replaces the current rows of earlier files
     with the same triple; one supersessions row per old file and triple."""
     params = {"h": receipt.file_hash, "run_id": receipt.run_id, "at": receipt.received_at}
-    wh.execute("log supersessions", f"""
+    wh.execute(
+        "log supersessions",
+        f"""
         insert into supersessions
         select $run_id, $h, e.file_hash, e.program_code, e.period, e.township, count(*), $at
         from entitlements e
         where e.superseded_by is null and e.file_hash <> $h
           and {_SAME_TRIPLE}
         group by e.file_hash, e.program_code, e.period, e.township
-    """, params)
-    wh.execute("supersede", f"""
+    """,
+        params,
+    )
+    wh.execute(
+        "supersede",
+        f"""
         update entitlements e set superseded_by = $h
         where e.superseded_by is null and e.file_hash <> $h
           and {_SAME_TRIPLE}
-    """, {"h": receipt.file_hash})
+    """,
+        {"h": receipt.file_hash},
+    )
 
 
 _STILL_CURRENT_ELSEWHERE = """
@@ -525,13 +631,20 @@ _STILL_CURRENT_ELSEWHERE = """
 def _reject_existing_entitlements(wh: Warehouse, receipt: _Receipt, tables: list[RawTable]) -> pl.DataFrame:
     """New roster rows whose (id, program, period) is still current from another file
     (after supersession) are removed and rejected ENTITLEMENT_EXISTS."""
-    taken = wh.frame("entitlement exists", f"""
+    taken = wh.frame(
+        "entitlement exists",
+        f"""
         select n.sheet, n.source_row, n.id_number from entitlements n where {_STILL_CURRENT_ELSEWHERE}
-    """, {"h": receipt.file_hash})
+    """,
+        {"h": receipt.file_hash},
+    )
     if taken.height == 0:
         return make_rejects(NO_REJECTS, None)
-    wh.execute("drop existing entitlements", f"delete from entitlements n where {_STILL_CURRENT_ELSEWHERE}",
-               {"h": receipt.file_hash})
+    wh.execute(
+        "drop existing entitlements",
+        f"delete from entitlements n where {_STILL_CURRENT_ELSEWHERE}",
+        {"h": receipt.file_hash},
+    )
     return _id_rejects(taken, tables, "ENTITLEMENT_EXISTS")
 
 
@@ -553,13 +666,21 @@ def _id_rejects(rows: pl.DataFrame, tables: list[RawTable], reason_code: str) ->
 def _count_loaded(wh: Warehouse, receipt: _Receipt) -> int:
     table = TABLE_OF_KIND[receipt.kind]  # a fixed table name from the code, not user data
     # rows(), not scalar(): duckdb 2 keeps a half-fetched result open and refuses the next statement
-    return int(wh.rows("count loaded", f"select count(*) from {table} where file_hash = $h", {"h": receipt.file_hash})[0][0])
+    return int(
+        wh.rows(
+            "count loaded", f"select count(*) from {table} where file_hash = $h", {"h": receipt.file_hash}
+        )[0][0]
+    )
 
 
 def _insert_rejects(wh: Warehouse, receipt: _Receipt, rejects: pl.DataFrame) -> None:
-    wh.insert_frame("rejects", rejects.with_columns(
-        pl.lit(receipt.file_hash).alias("file_hash"), pl.lit(receipt.name).alias("file_name"),
-    ))
+    wh.insert_frame(
+        "rejects",
+        rejects.with_columns(
+            pl.lit(receipt.file_hash).alias("file_hash"),
+            pl.lit(receipt.name).alias("file_name"),
+        ),
+    )
 
 
 class _Totals:
@@ -569,7 +690,7 @@ class _Totals:
         self.control, self.detail, self.mismatches = control, detail, mismatches
 
     @classmethod
-    def of(cls, ends: list[TableEnd], details: list[Decimal | None]) -> "_Totals":
+    def of(cls, ends: list[TableEnd], details: list[Decimal | None]) -> _Totals:
         mismatches = [
             f"{e.table.sheet or '表'}：合计行 {e.control_total}，明细合计 {d or Decimal('0.00')}"
             for e, d in zip(ends, details)
@@ -587,38 +708,75 @@ class _Totals:
     def reason(self) -> str | None:
         if not self.mismatches:
             return None
-        return f"{FILE_REASONS['FILE_TOTAL_MISMATCH']}（{'；'.join(self.mismatches)}），明细行已照常载入，请核对"
+        return (
+            f"{FILE_REASONS['FILE_TOTAL_MISMATCH']}（{'；'.join(self.mismatches)}），明细行已照常载入，请核对"
+        )
 
     @property
     def warnings(self) -> tuple[str, ...]:
         return ("FILE_TOTAL_MISMATCH",) if self.mismatches else ()
 
 
-def _insert_file_row(wh: Warehouse, receipt: _Receipt, result: FileResult, totals: _Totals | None,
-                     program_code: str | None = None, period: str | None = None, reason_code: str | None = None) -> None:
-    wh.execute("insert files", """
+def _insert_file_row(
+    wh: Warehouse,
+    receipt: _Receipt,
+    result: FileResult,
+    totals: _Totals | None,
+    program_code: str | None = None,
+    period: str | None = None,
+    reason_code: str | None = None,
+) -> None:
+    wh.execute(
+        "insert files",
+        """
         insert into files (file_hash, kind, original_name, archived_path, received_at, uploaded_by, run_id, status,
                            reason_code, reason, rows_read, rows_loaded, rows_rejected, program_code, period,
                            control_total, detail_total)
         values ($file_hash, $kind, $name, $archived, $received_at, $uploaded_by, $run_id, $status,
                 $reason_code, $reason, $rows_read, $rows_loaded, $rows_rejected, $program_code, $period,
                 $control_total, $detail_total)
-    """, {
-        "file_hash": receipt.file_hash, "kind": receipt.kind, "name": receipt.name, "archived": str(receipt.archived),
-        "received_at": receipt.received_at, "uploaded_by": receipt.uploaded_by, "run_id": receipt.run_id,
-        "status": result.status, "reason_code": reason_code or (totals.reason_code if totals else None),
-        "reason": result.reason, "rows_read": result.rows_read, "rows_loaded": result.rows_loaded,
-        "rows_rejected": result.rows_rejected, "program_code": program_code, "period": period,
-        "control_total": totals.control if totals else None, "detail_total": totals.detail if totals else None,
-    })
+    """,
+        {
+            "file_hash": receipt.file_hash,
+            "kind": receipt.kind,
+            "name": receipt.name,
+            "archived": str(receipt.archived),
+            "received_at": receipt.received_at,
+            "uploaded_by": receipt.uploaded_by,
+            "run_id": receipt.run_id,
+            "status": result.status,
+            "reason_code": reason_code or (totals.reason_code if totals else None),
+            "reason": result.reason,
+            "rows_read": result.rows_read,
+            "rows_loaded": result.rows_loaded,
+            "rows_rejected": result.rows_rejected,
+            "program_code": program_code,
+            "period": period,
+            "control_total": totals.control if totals else None,
+            "detail_total": totals.detail if totals else None,
+        },
+    )
 
 
 def _insert_run_file(wh: Warehouse, run_id: str, result: FileResult) -> None:
-    wh.execute("insert run_files", """
+    wh.execute(
+        "insert run_files",
+        """
         insert into run_files (run_id, file_hash, original_name, kind, status, rows_read, rows_loaded, rows_rejected, reason)
         values ($run_id, $hash, $name, $kind, $status, $read, $loaded, $rejected, $reason)
-    """, {"run_id": run_id, "hash": result.file_hash, "name": result.name, "kind": result.kind, "status": result.status,
-          "read": result.rows_read, "loaded": result.rows_loaded, "rejected": result.rows_rejected, "reason": result.reason})
+    """,
+        {
+            "run_id": run_id,
+            "hash": result.file_hash,
+            "name": result.name,
+            "kind": result.kind,
+            "status": result.status,
+            "read": result.rows_read,
+            "loaded": result.rows_loaded,
+            "rejected": result.rows_rejected,
+            "reason": result.reason,
+        },
+    )
 
 
 # -- files not loaded ------------------------------------------------------------------------------
@@ -626,12 +784,17 @@ def _insert_run_file(wh: Warehouse, run_id: str, result: FileResult) -> None:
 
 def _loaded_name(wh: Warehouse, file_hash: str) -> str | None:
     """The original name of an earlier, loaded file with these bytes (None: never loaded)."""
-    found = wh.rows("file seen?", "select original_name from files where file_hash = $h and status = 'loaded'",
-                    {"h": file_hash})
+    found = wh.rows(
+        "file seen?",
+        "select original_name from files where file_hash = $h and status = 'loaded'",
+        {"h": file_hash},
+    )
     return found[0][0] if found else None
 
 
-def _record_duplicate(wh: Warehouse, run_id: str, path: Path, kind: str, file_hash: str, earlier: str) -> FileResult:
+def _record_duplicate(
+    wh: Warehouse, run_id: str, path: Path, kind: str, file_hash: str, earlier: str
+) -> FileResult:
     reason = f"与已载入的文件“{earlier}”内容完全相同，未重复载入"
     result = FileResult(path.name, kind, file_hash, "duplicate", 0, 0, 0, reason)
     with wh.transaction():
@@ -653,8 +816,11 @@ def _record_rejected_file(wh: Warehouse, receipt: _Receipt, exc: InputFileError,
 
 def _insert_file_reject(wh: Warehouse, file_hash: str, name: str, reason_code: str, reason: str) -> None:
     """A whole file not loaded is one line of rejects.csv (no row or column), so the clerk sees it there too."""
-    wh.execute("file reject", "insert into rejects (file_hash, file_name, reason_code, reason) values ($h, $n, $c, $r)",
-               {"h": file_hash, "n": name, "c": reason_code, "r": reason})
+    wh.execute(
+        "file reject",
+        "insert into rejects (file_hash, file_name, reason_code, reason) values ($h, $n, $c, $r)",
+        {"h": file_hash, "n": name, "c": reason_code, "r": reason},
+    )
 
 
 def _record_stray(wh: Warehouse, run_id: str, path: Path, inbox: Path) -> FileResult:
@@ -667,12 +833,27 @@ def _record_stray(wh: Warehouse, run_id: str, path: Path, inbox: Path) -> FileRe
     reason = f"{FILE_REASONS['FILE_KIND_UNKNOWN']}：{path.relative_to(inbox)}。请放入 {folders} 之一"
     result = FileResult(path.name, "unknown", content_hash(path), "rejected", rows, 0, rows, reason)
     with wh.transaction():
-        wh.execute("forget earlier stray reject",  # only its own line: the same bytes may have loaded elsewhere
-                   "delete from rejects where file_hash = $h and reason_code = 'FILE_KIND_UNKNOWN'", {"h": result.file_hash})
+        wh.execute(
+            "forget earlier stray reject",  # only its own line: the same bytes may have loaded elsewhere
+            "delete from rejects where file_hash = $h and reason_code = 'FILE_KIND_UNKNOWN'",
+            {"h": result.file_hash},
+        )
         _insert_file_reject(wh, result.file_hash, path.name, "FILE_KIND_UNKNOWN", reason)
         _insert_run_file(wh, run_id, result)
     return result
 
 
-__all__ = ["INBOX_FOLDERS", "KINDS", "CheckedTable", "Prepared", "discover_inbox", "stray_files", "check_file", "prepare_file",
-           "ingest_inbox", "ingest_file", "load_file", "BATCH_ROWS"]
+__all__ = [
+    "INBOX_FOLDERS",
+    "KINDS",
+    "CheckedTable",
+    "Prepared",
+    "discover_inbox",
+    "stray_files",
+    "check_file",
+    "prepare_file",
+    "ingest_inbox",
+    "ingest_file",
+    "load_file",
+    "BATCH_ROWS",
+]

@@ -1,4 +1,5 @@
 """Plain typed values passed between stages (no behaviour, no I/O)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -12,13 +13,43 @@ KINDS = ("roster", "payments", "deaths", "public_employees")
 # The columns of the warehouse table each kind is loaded into (besides file_hash).
 LOADED_COLUMNS: dict[str, tuple[str, ...]] = {
     "roster": (
-        "sheet", "source_row", "id_number", "program_code", "period", "name", "head_name", "head_id",
-        "payee_name", "payee_id", "card_number", "bank", "township", "village", "group_name",
-        "amount_due", "approval_date", "due_date", "warnings",
+        "sheet",
+        "source_row",
+        "id_number",
+        "program_code",
+        "period",
+        "name",
+        "head_name",
+        "head_id",
+        "payee_name",
+        "payee_id",
+        "card_number",
+        "bank",
+        "township",
+        "village",
+        "group_name",
+        "amount_due",
+        "approval_date",
+        "due_date",
+        "warnings",
     ),
     "payments": (
-        "sheet", "source_row", "id_number", "program_code", "period", "name", "payee_name", "card_number",
-        "bank", "township", "village", "group_name", "amount", "pay_date", "status", "failure_reason",
+        "sheet",
+        "source_row",
+        "id_number",
+        "program_code",
+        "period",
+        "name",
+        "payee_name",
+        "card_number",
+        "bank",
+        "township",
+        "village",
+        "group_name",
+        "amount",
+        "pay_date",
+        "status",
+        "failure_reason",
         "warnings",
     ),
     "deaths": ("source_row", "id_number", "name", "death_date"),
@@ -28,11 +59,18 @@ LOADED_COLUMNS: dict[str, tuple[str, ...]] = {
 # The in-file key of each kind: a later row with the same key is a DUPLICATE_ROW (payments: none,
 # two payments of one key are what the DUPLICATE rule must see).
 KEY_COLUMNS: dict[str, tuple[str, ...]] = {
-    "roster": ("id_number", "program_code", "period"), "payments": (), "deaths": ("id_number",),
+    "roster": ("id_number", "program_code", "period"),
+    "payments": (),
+    "deaths": ("id_number",),
     "public_employees": ("id_number",),
 }
 
-TABLE_OF_KIND = {"roster": "entitlements", "payments": "payments", "deaths": "deaths", "public_employees": "public_employees"}
+TABLE_OF_KIND = {
+    "roster": "entitlements",
+    "payments": "payments",
+    "deaths": "deaths",
+    "public_employees": "public_employees",
+}
 
 REJECT_COLUMNS = ("sheet", "row", "column", "value_masked", "reason_code", "reason")
 
@@ -50,13 +88,15 @@ class RawTable:
     sheet: str | None
     kind: str
     frame: pl.DataFrame
-    headers: dict[str, str]                 # role -> the header text as written in the file
-    title: str = ""                         # title lines above the header, joined
-    control_total: Decimal | None = None    # the 合计 row's amount, when present
-    program_hint: str | None = None         # program code found in title / file name
-    period_hint: str | None = None          # canonical period found in title / file name
-    positions: dict[str, int] = field(default_factory=dict)  # role -> 0-based sheet column (A = 0), for `ykt check`
-    date1904: bool = False                  # the workbook counts dates from 1904 (Excel for Mac's old default)
+    headers: dict[str, str]  # role -> the header text as written in the file
+    title: str = ""  # title lines above the header, joined
+    control_total: Decimal | None = None  # the 合计 row's amount, when present
+    program_hint: str | None = None  # program code found in title / file name
+    period_hint: str | None = None  # canonical period found in title / file name
+    positions: dict[str, int] = field(
+        default_factory=dict
+    )  # role -> 0-based sheet column (A = 0), for `ykt check`
+    date1904: bool = False  # the workbook counts dates from 1904 (Excel for Mac's old default)
 
 
 @dataclass(frozen=True)
@@ -73,8 +113,8 @@ class Normalised:
     """A table after normalisation and validation: typed rows to load, and rows rejected."""
 
     kind: str
-    loaded: pl.DataFrame        # columns: LOADED_COLUMNS[kind]
-    rejects: pl.DataFrame       # columns: REJECT_COLUMNS
+    loaded: pl.DataFrame  # columns: LOADED_COLUMNS[kind]
+    rejects: pl.DataFrame  # columns: REJECT_COLUMNS
     rows_read: int
     # Sum of the amounts written on the data rows (parseable ones, rejected rows included),
     # to compare with the file's 合计 row; None when the table has no amount column.
@@ -86,7 +126,9 @@ class Normalised:
 
     def __post_init__(self) -> None:
         # Row accounting is a contract, not a hope: every row is loaded or rejected.
-        rejected_rows = self.rejects.select(pl.struct("sheet", "row").n_unique()).item() if self.rejects.height else 0
+        rejected_rows = (
+            self.rejects.select(pl.struct("sheet", "row").n_unique()).item() if self.rejects.height else 0
+        )
         if self.loaded.height + rejected_rows != self.rows_read:
             raise AssertionError(
                 f"row accounting broken: read {self.rows_read}, loaded {self.loaded.height}, rejected {rejected_rows}"
@@ -100,7 +142,7 @@ class FileResult:
     name: str
     kind: str
     file_hash: str
-    status: str                  # loaded | duplicate | rejected
+    status: str  # loaded | duplicate | rejected
     rows_read: int = 0
     rows_loaded: int = 0
     rows_rejected: int = 0

@@ -13,6 +13,7 @@ closing the connection and gets nothing (GX issues #10738, #11579). GX is import
 only when this run loaded something: importing it costs ~6 s on this machine, validating and
 building the docs about a second (see `QualitySummary.seconds`).
 """
+
 from __future__ import annotations
 
 import ast
@@ -40,13 +41,26 @@ MAX_FAILED_SHARE = 0.2
 ID_PATTERN = r"^\d{17}[\dX]$"
 PERIOD_PATTERN = r"^\d{4}(?:-(?:0[1-9]|1[0-2])|-Q[1-4])?$"  # non-capturing: pandas warns on groups
 DOCS_SITE = "ykt"
-EXAMPLES = 5                       # rows quoted per failed check
+EXAMPLES = 5  # rows quoted per failed check
 
-TABLES = {"roster": "entitlements", "payments": "payments", "deaths": "deaths", "public_employees": "public_employees"}
+TABLES = {
+    "roster": "entitlements",
+    "payments": "payments",
+    "deaths": "deaths",
+    "public_employees": "public_employees",
+}
 AMOUNT_COLUMN = {"roster": "amount_due", "payments": "amount"}
 # Only the columns the suites look at go to pandas (GX's pandas path is the costly part).
 CHECKED_COLUMNS = {
-    "roster": ("source_row", "id_number", "program_code", "period", "amount_due", "approval_date", "due_date"),
+    "roster": (
+        "source_row",
+        "id_number",
+        "program_code",
+        "period",
+        "amount_due",
+        "approval_date",
+        "due_date",
+    ),
     "payments": ("source_row", "id_number", "program_code", "period", "amount", "pay_date", "status"),
     "deaths": ("source_row", "id_number", "death_date"),
     "public_employees": ("source_row", "id_number", "employer"),
@@ -58,7 +72,7 @@ class KindValidation:
     """The outcome of one kind's suite."""
 
     kind: str
-    batches: int                   # files of that kind loaded by this run
+    batches: int  # files of that kind loaded by this run
     rows: int
     expectations: int
     failed: int
@@ -68,10 +82,10 @@ class KindValidation:
 @dataclass(frozen=True)
 class QualityFailure:
     kind: str
-    expectation: str               # GX expectation type, for IT staff
+    expectation: str  # GX expectation type, for IT staff
     column: str | None
-    unexpected: int | None         # rows that broke it (None for table-level checks)
-    description: str               # Chinese: what is wrong and where (file, row)
+    unexpected: int | None  # rows that broke it (None for table-level checks)
+    description: str  # Chinese: what is wrong and where (file, row)
 
 
 @dataclass(frozen=True)
@@ -79,7 +93,7 @@ class QualitySummary:
     validations: tuple[KindValidation, ...] = ()
     failures: tuple[QualityFailure, ...] = ()
     docs: Path | None = None
-    seconds: Mapping[str, float] = field(default_factory=dict)   # import / validate / docs
+    seconds: Mapping[str, float] = field(default_factory=dict)  # import / validate / docs
 
     @property
     def success(self) -> bool:
@@ -101,7 +115,7 @@ class QualitySummary:
 class Check:
     """One expectation of a suite with the Chinese sentence a person reads when it fails."""
 
-    expectation: Any               # a great_expectations.expectations.Expectation
+    expectation: Any  # a great_expectations.expectations.Expectation
     text: str
 
 
@@ -117,8 +131,10 @@ def check_quality(wh: Warehouse, run_id: str, out_dir: Path, programs: Programs)
     building = docs_dir.with_name(f".data_docs.{os.getpid()}.tmp")
     shutil.rmtree(building, ignore_errors=True)
     context = _context(gx, building)
-    outcomes = [_validate(gx, context, kind, frame, suite_checks(gxe, kind, frame, expected_rows(wh, run_id, kind)))
-                for kind, frame in batches.items()]
+    outcomes = [
+        _validate(gx, context, kind, frame, suite_checks(gxe, kind, frame, expected_rows(wh, run_id, kind)))
+        for kind, frame in batches.items()
+    ]
     validated = time.perf_counter()
     validations = tuple(v for v, _ in outcomes)
     failures = tuple(f for _, failures in outcomes for f in failures)
@@ -130,52 +146,82 @@ def check_quality(wh: Warehouse, run_id: str, out_dir: Path, programs: Programs)
         validations=validations,
         failures=failures,
         docs=docs_dir / "index.html",
-        seconds={"import": imported - started, "validate": validated - imported, "docs": finished - validated},
+        seconds={
+            "import": imported - started,
+            "validate": validated - imported,
+            "docs": finished - validated,
+        },
     )
 
 
 # -- batches (no GX here: plain warehouse reads) ---------------------------------------------------
+
 
 def quality_batches(wh: Warehouse, run_id: str, programs: Programs) -> dict[str, pl.DataFrame]:
     """kind -> every row this run loaded of that kind (with `file`), plus the run's `files` batch."""
     batches = {"files": _files_batch(wh, run_id)} if _loaded_hashes_exist(wh, run_id) else {}
     for kind, table in TABLES.items():
         columns = ", ".join(f"t.{c}" for c in CHECKED_COLUMNS[kind])
-        frame = wh.frame(f"quality: {kind} batch", f"""
+        frame = wh.frame(
+            f"quality: {kind} batch",
+            f"""
             select f.original_name as file, {columns}
             from {table} t
             join files f using (file_hash)
             where t.file_hash in (select file_hash from run_files where run_id = $run_id and status = 'loaded')
             order by file, t.source_row
-        """, {"run_id": run_id})
+        """,
+            {"run_id": run_id},
+        )
         if frame.height:
             batches[kind] = _with_amount_limit(wh, kind, frame, programs)
     return batches
 
 
 def _loaded_hashes_exist(wh: Warehouse, run_id: str) -> bool:
-    return bool(wh.scalar("quality: any loaded", """
-        select count(*) from run_files where run_id = $run_id and status = 'loaded'""", {"run_id": run_id}))
+    return bool(
+        wh.scalar(
+            "quality: any loaded",
+            """
+        select count(*) from run_files where run_id = $run_id and status = 'loaded'""",
+            {"run_id": run_id},
+        )
+    )
 
 
 def _files_batch(wh: Warehouse, run_id: str) -> pl.DataFrame:
-    return wh.frame("quality: files batch", """
+    return wh.frame(
+        "quality: files batch",
+        """
         select r.original_name as file, 0 as source_row, r.kind, r.status, r.rows_read, r.rows_loaded,
                r.rows_rejected, r.rows_loaded + r.rows_rejected as rows_accounted, f.control_total, f.detail_total
         from run_files r left join files f using (file_hash)
         where r.run_id = $run_id
         order by file, r.kind
-    """, {"run_id": run_id})
+    """,
+        {"run_id": run_id},
+    )
 
 
 def expected_rows(wh: Warehouse, run_id: str, kind: str) -> int:
     """Rows the ingest step says it loaded for this kind: the warehouse must hold exactly these."""
     if kind == "files":
-        return int(wh.scalar("quality: files seen", "select count(*) from run_files where run_id = $run_id",
-                             {"run_id": run_id}))
-    return int(wh.scalar("quality: rows loaded", """
+        return int(
+            wh.scalar(
+                "quality: files seen",
+                "select count(*) from run_files where run_id = $run_id",
+                {"run_id": run_id},
+            )
+        )
+    return int(
+        wh.scalar(
+            "quality: rows loaded",
+            """
         select coalesce(sum(rows_loaded), 0) from run_files where run_id = $run_id and kind = $kind and status = 'loaded'
-    """, {"run_id": run_id, "kind": kind}))
+    """,
+            {"run_id": run_id, "kind": kind},
+        )
+    )
 
 
 def _with_amount_limit(wh: Warehouse, kind: str, frame: pl.DataFrame, programs: Programs) -> pl.DataFrame:
@@ -183,7 +229,10 @@ def _with_amount_limit(wh: Warehouse, kind: str, frame: pl.DataFrame, programs: 
     if kind not in AMOUNT_COLUMN:
         return frame
     references = reference_amounts(wh, kind, programs)
-    limit = pl.col("program_code").replace_strict(references, default=None, return_dtype=pl.Float64) * PLAUSIBLE_FACTOR
+    limit = (
+        pl.col("program_code").replace_strict(references, default=None, return_dtype=pl.Float64)
+        * PLAUSIBLE_FACTOR
+    )
     return frame.with_columns(amount_limit=limit)
 
 
@@ -191,76 +240,124 @@ def reference_amounts(wh: Warehouse, kind: str, programs: Programs) -> dict[str,
     """Per program: standard_amount when configured, otherwise the median current amount (success payments)."""
     table, column = TABLES[kind], AMOUNT_COLUMN[kind]
     current = "superseded_by is null" if kind == "roster" else "status = 'success'"
-    medians = dict(wh.rows(f"quality: {kind} medians", f"""
-        select program_code, median({column})::double from {table} where {current} group by program_code"""))
+    medians = dict(
+        wh.rows(
+            f"quality: {kind} medians",
+            f"""
+        select program_code, median({column})::double from {table} where {current} group by program_code""",
+        )
+    )
     standards = {p.code: float(p.standard_amount) for p in programs.programs if p.standard_amount is not None}
     return {**{code: float(m) for code, m in medians.items() if m is not None}, **standards}
 
 
 # -- suites ----------------------------------------------------------------------------------------
 
+
 def suite_checks(gxe: Any, kind: str, frame: pl.DataFrame, rows_expected: int) -> list[Check]:
     """The expectations of one kind's suite. Every check explains itself in Chinese."""
-    checks = [Check(gxe.ExpectTableRowCountToEqual(value=rows_expected),
-                    f"入库行数应为 {rows_expected}（导入记录的入库行数之和），不一致说明有数据丢失或重复")]
+    checks = [
+        Check(
+            gxe.ExpectTableRowCountToEqual(value=rows_expected),
+            f"入库行数应为 {rows_expected}（导入记录的入库行数之和），不一致说明有数据丢失或重复",
+        )
+    ]
     if kind == "files":
         return checks + _file_checks(gxe)
-    checks += [Check(gxe.ExpectColumnValuesToNotBeNull(column="id_number"), "身份证号码不能为空"),
-               Check(gxe.ExpectColumnValuesToMatchRegex(column="id_number", regex=ID_PATTERN),
-                     "身份证号码应为18位（前17位数字，最后一位数字或X）")]
+    checks += [
+        Check(gxe.ExpectColumnValuesToNotBeNull(column="id_number"), "身份证号码不能为空"),
+        Check(
+            gxe.ExpectColumnValuesToMatchRegex(column="id_number", regex=ID_PATTERN),
+            "身份证号码应为18位（前17位数字，最后一位数字或X）",
+        ),
+    ]
     if kind in AMOUNT_COLUMN:
         checks += _amount_checks(gxe, AMOUNT_COLUMN[kind])
-        checks += [Check(gxe.ExpectColumnValuesToNotBeNull(column="program_code"), "补贴项目不能为空"),
-                   Check(gxe.ExpectColumnValuesToMatchRegex(column="period", regex=PERIOD_PATTERN),
-                         "发放期间应为 2024-03、2024-Q1 或 2024 的规范格式")]
-    return checks + {"roster": _roster_checks, "payments": _payment_checks, "deaths": _death_checks,
-                     "public_employees": _employee_checks}[kind](gxe)
+        checks += [
+            Check(gxe.ExpectColumnValuesToNotBeNull(column="program_code"), "补贴项目不能为空"),
+            Check(
+                gxe.ExpectColumnValuesToMatchRegex(column="period", regex=PERIOD_PATTERN),
+                "发放期间应为 2024-03、2024-Q1 或 2024 的规范格式",
+            ),
+        ]
+    return checks + {
+        "roster": _roster_checks,
+        "payments": _payment_checks,
+        "deaths": _death_checks,
+        "public_employees": _employee_checks,
+    }[kind](gxe)
 
 
 def _file_checks(gxe: Any) -> list[Check]:
     return [
-        Check(gxe.ExpectColumnPairValuesToBeEqual(column_A="rows_read", column_B="rows_accounted"),
-              "每个文件的读取行数应等于入库行数加拒收行数"),
-        Check(gxe.ExpectColumnPairValuesToBeEqual(column_A="control_total", column_B="detail_total",
-                                                  ignore_row_if="either_value_is_missing"),
-              "文件合计行金额应等于明细金额之和"),
-        Check(gxe.ExpectColumnValuesToBeInSet(column="status", value_set=["loaded", "duplicate", "rejected"]),
-              "文件状态应为 loaded/duplicate/rejected"),
+        Check(
+            gxe.ExpectColumnPairValuesToBeEqual(column_A="rows_read", column_B="rows_accounted"),
+            "每个文件的读取行数应等于入库行数加拒收行数",
+        ),
+        Check(
+            gxe.ExpectColumnPairValuesToBeEqual(
+                column_A="control_total", column_B="detail_total", ignore_row_if="either_value_is_missing"
+            ),
+            "文件合计行金额应等于明细金额之和",
+        ),
+        Check(
+            gxe.ExpectColumnValuesToBeInSet(column="status", value_set=["loaded", "duplicate", "rejected"]),
+            "文件状态应为 loaded/duplicate/rejected",
+        ),
     ]
 
 
 def _amount_checks(gxe: Any, column: str) -> list[Check]:
     return [
         Check(gxe.ExpectColumnValuesToBeBetween(column=column, min_value=0, strict_min=True), "金额应大于0"),
-        Check(gxe.ExpectColumnPairValuesAToBeGreaterThanB(column_A="amount_limit", column_B=column, or_equal=True,
-                                                          ignore_row_if="either_value_is_missing"),
-              f"金额不应超过该项目补贴标准（或全部记录中位数）的{PLAUSIBLE_FACTOR}倍"),
+        Check(
+            gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+                column_A="amount_limit",
+                column_B=column,
+                or_equal=True,
+                ignore_row_if="either_value_is_missing",
+            ),
+            f"金额不应超过该项目补贴标准（或全部记录中位数）的{PLAUSIBLE_FACTOR}倍",
+        ),
     ]
 
 
 def _roster_checks(gxe: Any) -> list[Check]:
     return [
         Check(gxe.ExpectColumnValuesToNotBeNull(column="due_date"), "应发日期不能为空"),
-        Check(gxe.ExpectColumnPairValuesAToBeGreaterThanB(column_A="due_date", column_B="approval_date", or_equal=True,
-                                                          ignore_row_if="either_value_is_missing"),
-              "应发日期不应早于审批日期"),
+        Check(
+            gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+                column_A="due_date",
+                column_B="approval_date",
+                or_equal=True,
+                ignore_row_if="either_value_is_missing",
+            ),
+            "应发日期不应早于审批日期",
+        ),
     ]
 
 
 def _payment_checks(gxe: Any) -> list[Check]:
     return [
-        Check(gxe.ExpectColumnValuesToBeInSet(column="status", value_set=["success", "failure", "stopped"]),
-              "发放状态应为 成功/失败/停发"),
-        Check(gxe.ExpectColumnValuesToBeInSet(column="status", value_set=["success", "stopped"],
-                                              mostly=1 - MAX_FAILED_SHARE),
-              f"发放失败的笔数不应超过 {MAX_FAILED_SHARE:.0%}（过高多为银行回盘或卡号批量问题）"),
+        Check(
+            gxe.ExpectColumnValuesToBeInSet(column="status", value_set=["success", "failure", "stopped"]),
+            "发放状态应为 成功/失败/停发",
+        ),
+        Check(
+            gxe.ExpectColumnValuesToBeInSet(
+                column="status", value_set=["success", "stopped"], mostly=1 - MAX_FAILED_SHARE
+            ),
+            f"发放失败的笔数不应超过 {MAX_FAILED_SHARE:.0%}（过高多为银行回盘或卡号批量问题）",
+        ),
         Check(gxe.ExpectColumnValuesToNotBeNull(column="pay_date"), "发放日期不能为空"),
     ]
 
 
 def _death_checks(gxe: Any) -> list[Check]:
-    return [Check(gxe.ExpectColumnValuesToNotBeNull(column="death_date"), "死亡日期不能为空"),
-            Check(gxe.ExpectColumnValuesToBeUnique(column="id_number"), "同一身份证号码在死亡名单中只应出现一次")]
+    return [
+        Check(gxe.ExpectColumnValuesToNotBeNull(column="death_date"), "死亡日期不能为空"),
+        Check(gxe.ExpectColumnValuesToBeUnique(column="id_number"), "同一身份证号码在死亡名单中只应出现一次"),
+    ]
 
 
 def _employee_checks(gxe: Any) -> list[Check]:
@@ -268,6 +365,7 @@ def _employee_checks(gxe: Any) -> list[Check]:
 
 
 # -- running GX ------------------------------------------------------------------------------------
+
 
 def _import_gx() -> tuple[Any, Any]:
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
@@ -283,16 +381,20 @@ def _context(gx: Any, docs_dir: Path) -> Any:
 
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
-    context.add_data_docs_site(site_name=DOCS_SITE, site_config={
-        "class_name": "SiteBuilder",
-        "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(docs_dir)},
-        "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
-    })
+    context.add_data_docs_site(
+        site_name=DOCS_SITE,
+        site_config={
+            "class_name": "SiteBuilder",
+            "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(docs_dir)},
+            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+        },
+    )
     return context
 
 
-def _validate(gx: Any, context: Any, kind: str, frame: pl.DataFrame,
-              checks: Sequence[Check]) -> tuple[KindValidation, list[QualityFailure]]:
+def _validate(
+    gx: Any, context: Any, kind: str, frame: pl.DataFrame, checks: Sequence[Check]
+) -> tuple[KindValidation, list[QualityFailure]]:
     """Run one kind's suite on its pandas batch; failures quote the first rows (file, row) that broke a check."""
     suite = gx.ExpectationSuite(name=f"ykt_{kind}")
     for check in checks:
@@ -300,14 +402,28 @@ def _validate(gx: Any, context: Any, kind: str, frame: pl.DataFrame,
         suite.add_expectation(check.expectation)
     suite = context.suites.add(suite)
     asset = context.data_sources.add_pandas(f"ykt_{kind}").add_dataframe_asset(kind)
-    definition = context.validation_definitions.add(gx.ValidationDefinition(
-        name=f"ykt_{kind}", data=asset.add_batch_definition_whole_dataframe("run"), suite=suite))
-    result = definition.run(batch_parameters={"dataframe": _pandas(frame)}, result_format={
-        "result_format": "SUMMARY", "unexpected_index_column_names": ["file", "source_row"],
-        "partial_unexpected_count": EXAMPLES})
+    definition = context.validation_definitions.add(
+        gx.ValidationDefinition(
+            name=f"ykt_{kind}", data=asset.add_batch_definition_whole_dataframe("run"), suite=suite
+        )
+    )
+    result = definition.run(
+        batch_parameters={"dataframe": _pandas(frame)},
+        result_format={
+            "result_format": "SUMMARY",
+            "unexpected_index_column_names": ["file", "source_row"],
+            "partial_unexpected_count": EXAMPLES,
+        },
+    )
     failures = [_failure(kind, r) for r in result.results if not r.success]
-    validation = KindValidation(kind=kind, batches=frame.get_column("file").n_unique(), rows=frame.height,
-                                expectations=len(result.results), failed=len(failures), success=bool(result.success))
+    validation = KindValidation(
+        kind=kind,
+        batches=frame.get_column("file").n_unique(),
+        rows=frame.height,
+        expectations=len(result.results),
+        failed=len(failures),
+        success=bool(result.success),
+    )
     return validation, failures
 
 
@@ -327,27 +443,41 @@ def _failure(kind: str, result: Any) -> QualityFailure:
     counted = "" if unexpected is None else f"，{unexpected} 行不符合"
     observed = result.result.get("observed_value")
     seen = f"（实际：{observed}）" if unexpected is None and observed is not None else ""
-    return QualityFailure(kind=kind, expectation=config.type, column=column, unexpected=unexpected,
-                          description=f"{label}：{text}{counted}{seen}{where}")
+    return QualityFailure(
+        kind=kind,
+        expectation=config.type,
+        column=column,
+        unexpected=unexpected,
+        description=f"{label}：{text}{counted}{seen}{where}",
+    )
 
 
 def _where(examples: Sequence[Mapping[str, Any]]) -> str:
     """'，如 低保花名册.xlsx 第12行、…' from GX's unexpected index list (per failed check, at most EXAMPLES)."""
-    places = [f"{e['file']} 第{int(e['source_row'])}行" if int(e.get("source_row") or 0) else str(e["file"])
-              for e in examples[:EXAMPLES] if "file" in e]
+    places = [
+        f"{e['file']} 第{int(e['source_row'])}行" if int(e.get("source_row") or 0) else str(e["file"])
+        for e in examples[:EXAMPLES]
+        if "file" in e
+    ]
     return f"，如 {'、'.join(places)}" if places else ""
 
 
 # -- Data Docs without the internet ----------------------------------------------------------------
 
 # GX's CDN assets: <script src="https://…"></script>, <link href="https://…">, its logo <img src="https://…">.
-EXTERNAL_ASSET = re.compile(r'<script\b[^>]*\bsrc="https?://[^"]*"[^>]*>\s*</script>'
-                            r'|<(?:link|img)\b[^>]*\b(?:href|src)="https?://[^>]*>', re.IGNORECASE)
+EXTERNAL_ASSET = re.compile(
+    r'<script\b[^>]*\bsrc="https?://[^"]*"[^>]*>\s*</script>'
+    r'|<(?:link|img)\b[^>]*\b(?:href|src)="https?://[^>]*>',
+    re.IGNORECASE,
+)
 EXTERNAL_CSS_URL = re.compile(r"url\(\s*['\"]?https?://[^)]*\)", re.IGNORECASE)
 INLINE_SCRIPT = re.compile(r"<script\b[^>]*>.*?</script>", re.DOTALL | re.IGNORECASE)
 # GX fills its index tables in the browser: bootstrap-table reads columns and rows written as Python literals.
-BOOTSTRAP_TABLE = re.compile(r"\$\('#(?P<id>[\w-]+)'\)\.bootstrapTable\(\s*Object\.assign\(\s*\{\s*"
-                             r"columns: (?P<columns>\[.*?\]),\s*data: (?P<data>\[.*?\]),\s*toolbar:", re.DOTALL)
+BOOTSTRAP_TABLE = re.compile(
+    r"\$\('#(?P<id>[\w-]+)'\)\.bootstrapTable\(\s*Object\.assign\(\s*\{\s*"
+    r"columns: (?P<columns>\[.*?\]),\s*data: (?P<data>\[.*?\]),\s*toolbar:",
+    re.DOTALL,
+)
 EMPTY_TABLE = re.compile(r'<table\s[^>]*\bid="(?P<id>[\w-]+)"[^>]*>\s*</table>')
 # Font Awesome status icons are blank without the font: give them words.
 STATUS_ICON = re.compile(r'(<i class="fas (?P<icon>fa-check-circle|fa-times)\b[^"]*"[^>]*>)\s*</i>')
@@ -378,8 +508,10 @@ def offline_page(page: str, notes: Sequence[str] = (), ok: bool = False) -> str:
     Chinese `notes` (what failed, in which file and row) at the top of the page, and masks every long
     digit run (GX quotes the values that failed a check: ID and card numbers too).
     """
-    tables = {m["id"]: _static_table(ast.literal_eval(m["columns"]), ast.literal_eval(m["data"]))
-              for m in BOOTSTRAP_TABLE.finditer(page)}
+    tables = {
+        m["id"]: _static_table(ast.literal_eval(m["columns"]), ast.literal_eval(m["data"]))
+        for m in BOOTSTRAP_TABLE.finditer(page)
+    }
     page = INLINE_SCRIPT.sub("", EXTERNAL_ASSET.sub("", page))
     page = EXTERNAL_CSS_URL.sub("none", page)
     page = EMPTY_TABLE.sub(lambda m: tables.get(m["id"], m[0]), page)
@@ -396,9 +528,14 @@ def _static_table(columns: Sequence[Mapping[str, Any]], rows: Sequence[Mapping[s
     """
     head = "".join(f"<th>{html.escape(str(c.get('title') or c['field']))}</th>" for c in columns)
     body = "".join(
-        "<tr>" + "".join(f"<td>{_linked(row, c['field']) if i == 0 else row.get(c['field'], '')}</td>"
-                         for i, c in enumerate(columns)) + "</tr>"
-        for row in rows)
+        "<tr>"
+        + "".join(
+            f"<td>{_linked(row, c['field']) if i == 0 else row.get(c['field'], '')}</td>"
+            for i, c in enumerate(columns)
+        )
+        + "</tr>"
+        for row in rows
+    )
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
@@ -415,15 +552,17 @@ def _notes_block(notes: Sequence[str], ok: bool) -> str:
     return f'<section class="ykt-notes{" ykt-ok" if ok else ""}"><h2>{title}</h2><ul>{items}</ul></section>'
 
 
-def _make_offline(docs_dir: Path, validations: Sequence[KindValidation], failures: Sequence[QualityFailure]) -> None:
+def _make_offline(
+    docs_dir: Path, validations: Sequence[KindValidation], failures: Sequence[QualityFailure]
+) -> None:
     """Rewrite every page of the site with `offline_page`; the index and each result page say what failed."""
     every_kind = {v.kind for v in validations}
     for page in docs_dir.rglob("*.html"):
         parts = page.relative_to(docs_dir).parts
         kinds = every_kind
-        if parts[0] == "validations":      # validations/ykt_<kind>/<run>/<time>/<page>.html
+        if parts[0] == "validations":  # validations/ykt_<kind>/<run>/<time>/<page>.html
             kinds = {parts[1].removeprefix("ykt_")}
-        elif parts != ("index.html",):     # an expectation suite: the checks themselves, no outcome
+        elif parts != ("index.html",):  # an expectation suite: the checks themselves, no outcome
             kinds = set()
         shown = [v for v in validations if v.kind in kinds]
         notes = [_kind_line(v) for v in shown] + [f.description for f in failures if f.kind in kinds]
@@ -433,8 +572,10 @@ def _make_offline(docs_dir: Path, validations: Sequence[KindValidation], failure
 
 def _kind_line(v: KindValidation) -> str:
     outcome = "全部通过" if v.success else f"{v.failed} 项未通过"
-    return (f"{KIND_LABELS.get(v.kind, v.kind)}（套件 ykt_{v.kind}）：{v.batches} 个文件、{v.rows} 行，"
-            f"{v.expectations} 项检查，{outcome}")
+    return (
+        f"{KIND_LABELS.get(v.kind, v.kind)}（套件 ykt_{v.kind}）：{v.batches} 个文件、{v.rows} 行，"
+        f"{v.expectations} 项检查，{outcome}"
+    )
 
 
 def _replace_dir(new: Path, target: Path) -> None:

@@ -8,6 +8,7 @@ only lays these out as csv/jsonl/json/xlsx; it never queries or masks.
 Two frames keep full identifiers on purpose: `discrepancies` (the bureau's own
 systems read discrepancies.csv) — every other frame is masked.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -25,24 +26,72 @@ from ykt.warehouse.connection import Warehouse
 
 # discrepancies.csv, in contract order (issue 2). `group` is the warehouse's group_name.
 DISCREPANCY_COLUMNS = (
-    "case_id", "rule", "program_code", "period", "id_number", "name", "card_number", "township", "village", "group",
-    "amount_due", "amount_paid", "due_date", "paid_date", "days_overdue", "detail",
+    "case_id",
+    "rule",
+    "program_code",
+    "period",
+    "id_number",
+    "name",
+    "card_number",
+    "township",
+    "village",
+    "group",
+    "amount_due",
+    "amount_paid",
+    "due_date",
+    "paid_date",
+    "days_overdue",
+    "detail",
 )
 # cases.jsonl / clues.jsonl keys, in contract order (issue 2).
 CASE_COLUMNS = (
-    "case_id", "rule", "program_code", "program_name", "period", "township", "village", "group", "persons", "amount",
-    "department", "supervisor", "opened_on", "deadline", "status", "resolved_on", "summary",
+    "case_id",
+    "rule",
+    "program_code",
+    "program_name",
+    "period",
+    "township",
+    "village",
+    "group",
+    "persons",
+    "amount",
+    "department",
+    "supervisor",
+    "opened_on",
+    "deadline",
+    "status",
+    "resolved_on",
+    "summary",
 )
 REJECT_COLUMNS = ("file", "sheet", "row", "column", "value", "reason_code", "reason")
 FILE_COLUMNS = ("name", "kind", "status", "rows_read", "rows_loaded", "rows_rejected", "reason")
 # What the xlsx rule sheets show of a finding (masked), in display order.
 FINDING_DISPLAY_COLUMNS = (
-    "rule", "case_id", "program_name", "period", "id_masked", "name", "card_masked", "township", "village", "group",
-    "amount_due", "amount_paid", "due_date", "paid_date", "days_overdue", "detail",
+    "rule",
+    "case_id",
+    "program_name",
+    "period",
+    "id_masked",
+    "name",
+    "card_masked",
+    "township",
+    "village",
+    "group",
+    "amount_due",
+    "amount_paid",
+    "due_date",
+    "paid_date",
+    "days_overdue",
+    "detail",
 )
 # What a person calls each kind of input (and the quality step's file-level batch).
-KIND_LABELS = {"roster": "花名册", "payments": "代发明细", "deaths": "死亡人员名单", "public_employees": "财政供养人员名单",
-               "files": "文件"}
+KIND_LABELS = {
+    "roster": "花名册",
+    "payments": "代发明细",
+    "deaths": "死亡人员名单",
+    "public_employees": "财政供养人员名单",
+    "files": "文件",
+}
 CASE_EVENT_COUNTS = ("opened", "reopened", "escalated", "resolved")
 CASE_STATUSES = ("open", "escalated", "resolved")
 
@@ -53,7 +102,7 @@ class FileLine:
 
     name: str
     kind: str
-    status: str            # loaded | duplicate | rejected
+    status: str  # loaded | duplicate | rejected
     rows_read: int
     rows_loaded: int
     rows_rejected: int
@@ -63,7 +112,7 @@ class FileLine:
 @dataclass(frozen=True)
 class RuleLine:
     code: str
-    title: str             # Chinese title (sheet name, summary)
+    title: str  # Chinese title (sheet name, summary)
     findings: int
 
 
@@ -71,8 +120,8 @@ class RuleLine:
 class CaseCounts:
     """Case activity of this run (events) and the state of all cases at as_of (totals)."""
 
-    events: Mapping[str, int]      # opened / reopened / escalated / resolved in this run
-    totals: Mapping[str, int]      # open / escalated / resolved / all, complaint and clue together
+    events: Mapping[str, int]  # opened / reopened / escalated / resolved in this run
+    totals: Mapping[str, int]  # open / escalated / resolved / all, complaint and clue together
 
 
 @dataclass(frozen=True)
@@ -86,22 +135,32 @@ class Report:
     case_counts: CaseCounts
     kpis: Mapping[str, Any] | None  # ykt.cases.lifecycle.Kpis.as_dict(): {as_of, overall, departments: [...]}
     quality: Mapping[str, Any] | None
-    discrepancies: pl.DataFrame    # DISCREPANCY_COLUMNS, FULL identifiers (bureau systems only)
-    findings: pl.DataFrame         # FINDING_DISPLAY_COLUMNS, masked
-    cases: pl.DataFrame            # CASE_COLUMNS, complaint route (xlsx 案件 sheet)
-    clues: pl.DataFrame            # CASE_COLUMNS, clue route (xlsx 线索 sheet)
-    case_lines: pl.Series          # cases.jsonl (text, one per case): byte for byte the JSON the platform receives
-    clue_lines: pl.Series          # clues.jsonl: the same objects for clue-route cases
-    rejects: pl.DataFrame          # REJECT_COLUMNS, masked values
+    discrepancies: pl.DataFrame  # DISCREPANCY_COLUMNS, FULL identifiers (bureau systems only)
+    findings: pl.DataFrame  # FINDING_DISPLAY_COLUMNS, masked
+    cases: pl.DataFrame  # CASE_COLUMNS, complaint route (xlsx 案件 sheet)
+    clues: pl.DataFrame  # CASE_COLUMNS, clue route (xlsx 线索 sheet)
+    case_lines: pl.Series  # cases.jsonl (text, one per case): byte for byte the JSON the platform receives
+    clue_lines: pl.Series  # clues.jsonl: the same objects for clue-route cases
+    rejects: pl.DataFrame  # REJECT_COLUMNS, masked values
 
     @property
     def rule_titles(self) -> dict[str, str]:
         return {r.code: r.title for r in self.rules}
 
 
-def build_report(wh: Warehouse, run_id: str, as_of: dt.date, programs: Programs, *, rule_titles: dict[str, str],
-                 rule_counts: dict[str, int], case_counts: object, started_at: dt.datetime, finished_at: dt.datetime,
-                 quality: object | None = None) -> Report:
+def build_report(
+    wh: Warehouse,
+    run_id: str,
+    as_of: dt.date,
+    programs: Programs,
+    *,
+    rule_titles: dict[str, str],
+    rule_counts: dict[str, int],
+    case_counts: object,
+    started_at: dt.datetime,
+    finished_at: dt.datetime,
+    quality: object | None = None,
+) -> Report:
     """Read everything the outputs need for one run. Pure apart from reading the warehouse."""
     discrepancies = _discrepancies(wh, as_of)
     cases, case_lines = _case_listing(wh, as_of, "complaint")
@@ -128,36 +187,50 @@ def build_report(wh: Warehouse, run_id: str, as_of: dt.date, programs: Programs,
 
 # -- files and rejects -----------------------------------------------------------------------------
 
+
 def _files(wh: Warehouse, run_id: str) -> tuple[FileLine, ...]:
-    rows = wh.rows("report: files", """
+    rows = wh.rows(
+        "report: files",
+        """
         select original_name, kind, status, rows_read, rows_loaded, rows_rejected, reason
         from run_files where run_id = $run_id
         order by original_name, kind, status, file_hash
-    """, {"run_id": run_id})
+    """,
+        {"run_id": run_id},
+    )
     return tuple(FileLine(*row) for row in rows)
 
 
 def _rejects(wh: Warehouse, run_id: str) -> pl.DataFrame:
     """Rejected rows of the files this run processed (a duplicate's rejects were reported when it first came)."""
-    return wh.frame("report: rejects", """
+    return wh.frame(
+        "report: rejects",
+        """
         select file_name as file, sheet, "row", "column", value_masked as value, reason_code, reason
         from rejects
         where file_hash in (select file_hash from run_files where run_id = $run_id and status <> 'duplicate')
         order by file, sheet nulls first, "row" nulls first, "column" nulls first, reason_code, value
-    """, {"run_id": run_id}).with_columns(pl.col("value").pipe(mask_value_expr))  # belt and braces: never a full ID
+    """,
+        {"run_id": run_id},
+    ).with_columns(pl.col("value").pipe(mask_value_expr))  # belt and braces: never a full ID
 
 
 # -- findings --------------------------------------------------------------------------------------
 
+
 def _discrepancies(wh: Warehouse, as_of: dt.date) -> pl.DataFrame:
     """All findings of as_of, full identifiers, in a total deterministic order."""
-    return wh.frame("report: findings", """
+    return wh.frame(
+        "report: findings",
+        """
         select case_id, rule, program_code, period, id_number, name, card_number, township, village,
                group_name as "group", amount_due, amount_paid, due_date, paid_date, days_overdue, detail
         from findings where as_of = $as_of
         order by rule, program_code, period, township, village, "group", id_number, case_id, card_number,
                  due_date, paid_date, amount_due, amount_paid, days_overdue, name, detail
-    """, {"as_of": as_of})
+    """,
+        {"as_of": as_of},
+    )
 
 
 def _finding_display(discrepancies: pl.DataFrame, programs: Programs) -> pl.DataFrame:
@@ -170,8 +243,9 @@ def _finding_display(discrepancies: pl.DataFrame, programs: Programs) -> pl.Data
     ).select(FINDING_DISPLAY_COLUMNS)
 
 
-def _rule_lines(rule_titles: Mapping[str, str], rule_counts: Mapping[str, int],
-                discrepancies: pl.DataFrame) -> tuple[RuleLine, ...]:
+def _rule_lines(
+    rule_titles: Mapping[str, str], rule_counts: Mapping[str, int], discrepancies: pl.DataFrame
+) -> tuple[RuleLine, ...]:
     """Every rule code, registry order first, zero counts included.
 
     Counts come from the findings table, so run.json, the xlsx and discrepancies.csv always agree; a code
@@ -180,11 +254,11 @@ def _rule_lines(rule_titles: Mapping[str, str], rule_counts: Mapping[str, int],
     in_findings = discrepancies.get_column("rule").unique().sort().to_list()
     codes = list(dict.fromkeys([*rule_titles, *sorted(rule_counts), *in_findings]))
     counted = dict(discrepancies.group_by("rule").len().iter_rows())
-    return tuple(RuleLine(code, rule_titles.get(code, code), int(counted.get(code, 0)))
-                 for code in codes)
+    return tuple(RuleLine(code, rule_titles.get(code, code), int(counted.get(code, 0))) for code in codes)
 
 
 # -- cases -----------------------------------------------------------------------------------------
+
 
 def _case_listing(wh: Warehouse, as_of: dt.date, route: str) -> tuple[pl.DataFrame, pl.Series]:
     """Cases of one route open or escalated at as_of plus those this run resolved (ykt.cases.lifecycle decides which):
@@ -193,7 +267,7 @@ def _case_listing(wh: Warehouse, as_of: dt.date, route: str) -> tuple[pl.DataFra
     frame = listing.with_columns(
         amount=pl.col("amount").cast(pl.Float64),
         persons=pl.col("persons").cast(pl.Int64),
-        summary=mask_value_expr(pl.col("summary")),   # belt and braces: a person reads it
+        summary=mask_value_expr(pl.col("summary")),  # belt and braces: a person reads it
     ).select(CASE_COLUMNS)
     return frame, listing.get_column("line")
 
@@ -206,15 +280,27 @@ def _program_name_expr(programs: Programs) -> pl.Expr:
 def _case_counts(wh: Warehouse, run_id: str, as_of: dt.date, reported: object) -> CaseCounts:
     """This run's case events and the status totals; figures the cases step reports win over the events."""
     events = dict.fromkeys(CASE_EVENT_COUNTS, 0)
-    events.update(wh.rows("report: case events", """
+    events.update(
+        wh.rows(
+            "report: case events",
+            """
         select event, count(*)::integer from case_events where run_id = $run_id group by event
-    """, {"run_id": run_id}))
+    """,
+            {"run_id": run_id},
+        )
+    )
     mapping = _as_mapping(reported) or {}
     events.update({k: int(v) for k, v in mapping.items() if k in CASE_EVENT_COUNTS and isinstance(v, int)})
     totals = dict.fromkeys(CASE_STATUSES, 0)
-    totals.update(wh.rows("report: case totals", """
+    totals.update(
+        wh.rows(
+            "report: case totals",
+            """
         select status, count(*)::integer from cases where opened_on <= $as_of group by status
-    """, {"as_of": as_of}))
+    """,
+            {"as_of": as_of},
+        )
+    )
     totals["all"] = sum(totals[s] for s in CASE_STATUSES)
     return CaseCounts(events=events, totals=totals)
 

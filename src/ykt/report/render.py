@@ -12,6 +12,7 @@ so a reader never sees half a report. Contracts (issue 2):
 - run.json: the run's accounting (files, findings per rule, cases, KPIs, data quality).
 - exceptions.xlsx: the inspectors' workbook (see `write_exceptions_xlsx`).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -26,26 +27,43 @@ from pathlib import Path
 from typing import Any
 
 import openpyxl
-from openpyxl.worksheet.worksheet import Worksheet
 import polars as pl
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
 
 from ykt.cases.lifecycle import KPI_LABELS
 from ykt.report.model import DISCREPANCY_COLUMNS, KIND_LABELS, REJECT_COLUMNS, Report
 
-OUTPUT_NAMES = ("discrepancies.csv", "cases.jsonl", "clues.jsonl", "rejects.csv", "run.json", "exceptions.xlsx")
+OUTPUT_NAMES = (
+    "discrepancies.csv",
+    "cases.jsonl",
+    "clues.jsonl",
+    "rejects.csv",
+    "run.json",
+    "exceptions.xlsx",
+)
 
 FILE_STATUS_LABELS = {"loaded": "已入库", "duplicate": "重复文件（此前已入库）", "rejected": "已拒收"}
 CASE_STATUS_LABELS = {"open": "办理中", "escalated": "已督办", "resolved": "已办结"}
-CASE_EVENT_LABELS = {"opened": "本次新立案", "reopened": "本次重新立案", "escalated": "本次督办", "resolved": "本次办结"}
-CASE_TOTAL_LABELS = {"open": "当前办理中", "escalated": "当前已督办", "resolved": "累计已办结", "all": "案件总数"}
+CASE_EVENT_LABELS = {
+    "opened": "本次新立案",
+    "reopened": "本次重新立案",
+    "escalated": "本次督办",
+    "resolved": "本次办结",
+}
+CASE_TOTAL_LABELS = {
+    "open": "当前办理中",
+    "escalated": "当前已督办",
+    "resolved": "累计已办结",
+    "all": "案件总数",
+}
 
 AMOUNT_FORMAT = "#,##0.00"
 DATE_FORMAT = "yyyy-mm-dd"
-EXCEL_EPOCH_OFFSET = 25569          # Excel serial of 1970-01-01 (polars Date counts days from it)
-MAX_CELL_TEXT = 32767               # Excel's limit on one cell's text
+EXCEL_EPOCH_OFFSET = 25569  # Excel serial of 1970-01-01 (polars Date counts days from it)
+MAX_CELL_TEXT = 32767  # Excel's limit on one cell's text
 
 
 def write_outputs(report: Report, out_dir: Path) -> dict[str, Path]:
@@ -86,6 +104,7 @@ def _write_lines(lines: pl.Series, path: Path) -> None:
 
 # -- run.json --------------------------------------------------------------------------------------
 
+
 def run_summary(report: Report) -> dict[str, Any]:
     """The content of run.json, as plain data."""
     files = [asdict(f) for f in report.files]
@@ -120,39 +139,64 @@ def _json_value(value: object) -> object:
 
 # -- exceptions.xlsx: column specs -----------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Column:
     """One column of a data sheet: frame column, Chinese header, how its cells are typed."""
 
     key: str
     header: str
-    kind: str = "text"         # text | amount | int | date | percent | days
+    kind: str = "text"  # text | amount | int | date | percent | days
 
 
 NUMBER_FORMATS = {"amount": AMOUNT_FORMAT, "int": "0", "date": DATE_FORMAT, "percent": "0.0%", "days": "0.0"}
 FIXED_WIDTHS = {"amount": 14.0, "int": 10.0, "date": 12.0, "percent": 10.0, "days": 12.0}
 
 FINDING_SHEET_COLUMNS = (
-    Column("case_id", "案件编号"), Column("program_name", "补贴项目"), Column("period", "期间"),
-    Column("id_masked", "身份证号码"), Column("name", "姓名"), Column("card_masked", "卡号/账号"),
-    Column("township", "乡镇(街道)"), Column("village", "村(社区)"), Column("group", "村民小组"),
-    Column("amount_due", "应发金额", "amount"), Column("amount_paid", "实发金额", "amount"),
-    Column("due_date", "应发日期", "date"), Column("paid_date", "发放日期", "date"),
-    Column("days_overdue", "逾期天数", "int"), Column("detail", "说明"),
+    Column("case_id", "案件编号"),
+    Column("program_name", "补贴项目"),
+    Column("period", "期间"),
+    Column("id_masked", "身份证号码"),
+    Column("name", "姓名"),
+    Column("card_masked", "卡号/账号"),
+    Column("township", "乡镇(街道)"),
+    Column("village", "村(社区)"),
+    Column("group", "村民小组"),
+    Column("amount_due", "应发金额", "amount"),
+    Column("amount_paid", "实发金额", "amount"),
+    Column("due_date", "应发日期", "date"),
+    Column("paid_date", "发放日期", "date"),
+    Column("days_overdue", "逾期天数", "int"),
+    Column("detail", "说明"),
 )
 CASE_SHEET_COLUMNS = (
-    Column("case_id", "案件编号"), Column("rule_title", "问题类型"), Column("program_name", "补贴项目"),
-    Column("period", "期间"), Column("township", "乡镇(街道)"), Column("village", "村(社区)"),
-    Column("group", "村民小组"), Column("persons", "涉及人数", "int"), Column("amount", "涉及金额", "amount"),
-    Column("department", "承办部门"), Column("supervisor", "监督主体"), Column("opened_on", "立案日期", "date"),
-    Column("deadline", "办理期限", "date"), Column("status_label", "状态"), Column("resolved_on", "办结日期", "date"),
+    Column("case_id", "案件编号"),
+    Column("rule_title", "问题类型"),
+    Column("program_name", "补贴项目"),
+    Column("period", "期间"),
+    Column("township", "乡镇(街道)"),
+    Column("village", "村(社区)"),
+    Column("group", "村民小组"),
+    Column("persons", "涉及人数", "int"),
+    Column("amount", "涉及金额", "amount"),
+    Column("department", "承办部门"),
+    Column("supervisor", "监督主体"),
+    Column("opened_on", "立案日期", "date"),
+    Column("deadline", "办理期限", "date"),
+    Column("status_label", "状态"),
+    Column("resolved_on", "办结日期", "date"),
     Column("summary", "摘要"),
 )
 # The KPI columns of the 汇总 sheet (labels from ykt.cases.lifecycle) and their cell styles. Days to resolve is the
 # median, as issue 4 and ykt.cases.lifecycle define it.
 KPI_SHEET_COLUMNS = (
-    ("opened", "plain"), ("resolved", "plain"), ("resolution_rate", "percent"), ("median_days_to_resolve", "days"),
-    ("escalated", "plain"), ("amount_at_stake", "amount"), ("amount_recovered", "amount"),
+    ("opened", "plain"),
+    ("resolved", "plain"),
+    ("resolution_rate", "percent"),
+    ("median_days_to_resolve", "days"),
+    ("escalated", "plain"),
+    ("amount_at_stake", "amount"),
+    ("amount_recovered", "amount"),
 )
 
 HEADER_FONT = Font(bold=True)
@@ -196,13 +240,17 @@ def _sheet_name(title: str, used: set[str]) -> str:
 
 def _case_display(cases: pl.DataFrame, rule_titles: Mapping[str, str]) -> pl.DataFrame:
     return cases.with_columns(
-        rule_title=pl.col("rule").replace_strict(dict(rule_titles), default=pl.col("rule"), return_dtype=pl.Utf8),
-        status_label=pl.col("status").replace_strict(CASE_STATUS_LABELS, default=pl.col("status"),
-                                                      return_dtype=pl.Utf8),
+        rule_title=pl.col("rule").replace_strict(
+            dict(rule_titles), default=pl.col("rule"), return_dtype=pl.Utf8
+        ),
+        status_label=pl.col("status").replace_strict(
+            CASE_STATUS_LABELS, default=pl.col("status"), return_dtype=pl.Utf8
+        ),
     )
 
 
 # -- exceptions.xlsx: the workbook -----------------------------------------------------------------
+
 
 def write_exceptions_xlsx(report: Report, path: Path) -> None:
     """The inspectors' workbook.
@@ -264,9 +312,13 @@ def _template_cell(ws, kind: str) -> WriteOnlyCell:
 def _column_widths(frame: pl.DataFrame, columns: Sequence[Column]) -> list[float]:
     """Wide enough for the header and the longest value (CJK characters count double), at most 60."""
     text_keys = [c.key for c in columns if c.kind == "text"]
-    longest = frame.select(
-        [_display_width(pl.col(k).cast(pl.Utf8)).max().alias(k) for k in text_keys]
-    ).row(0, named=True) if frame.height else {}
+    longest = (
+        frame.select([_display_width(pl.col(k).cast(pl.Utf8)).max().alias(k) for k in text_keys]).row(
+            0, named=True
+        )
+        if frame.height
+        else {}
+    )
     widths = []
     for c in columns:
         header = _text_width(c.header)
@@ -296,7 +348,10 @@ def _splice_rows(path: Path, members: Mapping[str, DataSheet]) -> None:
     """Replace each data sheet's template row by its real rows; every other part is copied unchanged."""
     tmp = path.with_name(path.name + ".splice")
     try:
-        with zipfile.ZipFile(path) as src, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as dst:
+        with (
+            zipfile.ZipFile(path) as src,
+            zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as dst,
+        ):
             for item in src.infolist():
                 data = src.read(item.filename)
                 if item.filename not in members:
@@ -318,7 +373,7 @@ def _sheet_parts(sheet_xml: str, sheet: DataSheet) -> tuple[bytes, bytes, bytes]
     styles = dict(_TEMPLATE_CELL.findall(template.group(0)))
     letters = [get_column_letter(i) for i in range(1, len(sheet.columns) + 1)]
     rows = rows_xml(sheet.frame, sheet.columns, [styles.get(letter) or None for letter in letters])
-    return sheet_xml[: template.start()].encode("utf-8"), rows, sheet_xml[template.end():].encode("utf-8")
+    return sheet_xml[: template.start()].encode("utf-8"), rows, sheet_xml[template.end() :].encode("utf-8")
 
 
 def rows_xml(frame: pl.DataFrame, columns: Sequence[Column], styles: Sequence[str | None]) -> memoryview:
@@ -354,12 +409,14 @@ def _arrow_text(strings) -> memoryview:
     if len(strings) == 0:
         return memoryview(b"")
     _, offsets, data = strings.buffers()
-    offsets = memoryview(offsets).cast("B").cast("q")      # large_string: 64-bit offsets
+    offsets = memoryview(offsets).cast("B").cast("q")  # large_string: 64-bit offsets
     first, last = offsets[strings.offset], offsets[strings.offset + len(strings)]
     return memoryview(data).cast("B")[first:last]
 
 
-def _cell_pieces(value: pl.Expr, letter: str, style: str | None, kind: str, row_number: pl.Expr) -> list[pl.Expr]:
+def _cell_pieces(
+    value: pl.Expr, letter: str, style: str | None, kind: str, row_number: pl.Expr
+) -> list[pl.Expr]:
     """The pieces of one cell's XML; concatenated, null when the value is (an empty cell is not written,
     as Excel does)."""
     style_attr = f' s="{style}"' if style else ""
@@ -402,13 +459,17 @@ def _xml_text(expr: pl.Expr, too_long: bool, needs_escaping: bool) -> pl.Expr:
     if too_long:
         expr = expr.str.slice(0, MAX_CELL_TEXT)
     if needs_escaping:
-        expr = (expr.str.replace_all(_XML_FORBIDDEN, "")
-                .str.replace_all("&", "&amp;", literal=True).str.replace_all("<", "&lt;", literal=True)
-                .str.replace_all(">", "&gt;", literal=True))
+        expr = (
+            expr.str.replace_all(_XML_FORBIDDEN, "")
+            .str.replace_all("&", "&amp;", literal=True)
+            .str.replace_all("<", "&lt;", literal=True)
+            .str.replace_all(">", "&gt;", literal=True)
+        )
     return pl.when(expr != "").then(expr)
 
 
 # -- exceptions.xlsx: the 汇总 sheet ----------------------------------------------------------------
+
 
 def _summary_sheet(wb: openpyxl.Workbook, report: Report) -> None:
     """Run date, file and row accounting, findings per rule, cases, KPIs per department, data quality."""
@@ -420,7 +481,7 @@ def _summary_sheet(wb: openpyxl.Workbook, report: Report) -> None:
         ws.append([_summary_cell(ws, value, style) for value, style in row])
 
 
-Cell = tuple[Any, str]          # (value, style: plain | title | section | header | amount | percent | days | date)
+Cell = tuple[Any, str]  # (value, style: plain | title | section | header | amount | percent | days | date)
 
 
 def summary_rows(report: Report) -> list[list[Cell]]:
@@ -445,21 +506,39 @@ def summary_rows(report: Report) -> list[list[Cell]]:
 
 def _file_rows(report: Report) -> list[list[Cell]]:
     headers = ("文件名", "类别", "状态", "读取行数", "入库行数", "拒收行数", "原因")
-    rows: list[list[Cell]] = [[("一、文件与行数核对（读取行数 = 入库行数 + 拒收行数）", "section")],
-                              [(h, "header") for h in headers]]
+    rows: list[list[Cell]] = [
+        [("一、文件与行数核对（读取行数 = 入库行数 + 拒收行数）", "section")],
+        [(h, "header") for h in headers],
+    ]
     for f in report.files:
-        rows.append([(f.name, "plain"), (KIND_LABELS.get(f.kind, f.kind), "plain"),
-                     (FILE_STATUS_LABELS.get(f.status, f.status), "plain"), (f.rows_read, "plain"),
-                     (f.rows_loaded, "plain"), (f.rows_rejected, "plain"), (f.reason, "plain")])
+        rows.append(
+            [
+                (f.name, "plain"),
+                (KIND_LABELS.get(f.kind, f.kind), "plain"),
+                (FILE_STATUS_LABELS.get(f.status, f.status), "plain"),
+                (f.rows_read, "plain"),
+                (f.rows_loaded, "plain"),
+                (f.rows_rejected, "plain"),
+                (f.reason, "plain"),
+            ]
+        )
     totals = [sum(getattr(f, k) for f in report.files) for k in ("rows_read", "rows_loaded", "rows_rejected")]
-    rows.append([(f"合计（{len(report.files)} 个文件）", "header"), (None, "plain"), (None, "plain"),
-                 *[(t, "header") for t in totals]])
+    rows.append(
+        [
+            (f"合计（{len(report.files)} 个文件）", "header"),
+            (None, "plain"),
+            (None, "plain"),
+            *[(t, "header") for t in totals],
+        ]
+    )
     return rows
 
 
 def _rule_rows(report: Report) -> list[list[Cell]]:
-    rows: list[list[Cell]] = [[("二、发现问题（按规则）", "section")],
-                              [("规则代码", "header"), ("问题类型", "header"), ("条数", "header")]]
+    rows: list[list[Cell]] = [
+        [("二、发现问题（按规则）", "section")],
+        [("规则代码", "header"), ("问题类型", "header"), ("条数", "header")],
+    ]
     rows += [[(r.code, "plain"), (r.title, "plain"), (r.findings, "plain")] for r in report.rules]
     rows.append([("合计", "header"), (None, "plain"), (sum(r.findings for r in report.rules), "header")])
     return rows
@@ -468,8 +547,12 @@ def _rule_rows(report: Report) -> list[list[Cell]]:
 def _case_rows(report: Report) -> list[list[Cell]]:
     counts = report.case_counts
     rows: list[list[Cell]] = [[("三、案件情况", "section")], [("项目", "header"), ("件数", "header")]]
-    rows += [[(label, "plain"), (counts.events.get(key, 0), "plain")] for key, label in CASE_EVENT_LABELS.items()]
-    rows += [[(label, "plain"), (counts.totals.get(key, 0), "plain")] for key, label in CASE_TOTAL_LABELS.items()]
+    rows += [
+        [(label, "plain"), (counts.events.get(key, 0), "plain")] for key, label in CASE_EVENT_LABELS.items()
+    ]
+    rows += [
+        [(label, "plain"), (counts.totals.get(key, 0), "plain")] for key, label in CASE_TOTAL_LABELS.items()
+    ]
     return rows
 
 
@@ -480,7 +563,9 @@ def _kpi_rows(report: Report) -> list[list[Cell]]:
         return rows + [[("（本次运行未提供案件办理指标）", "plain")]]
     rows.append([("承办部门", "header"), *[(KPI_LABELS[key], "header") for key, _ in KPI_SHEET_COLUMNS]])
     for figures in report.kpis["departments"]:
-        rows.append([(figures["department"], "plain"), *[(figures[key], style) for key, style in KPI_SHEET_COLUMNS]])
+        rows.append(
+            [(figures["department"], "plain"), *[(figures[key], style) for key, style in KPI_SHEET_COLUMNS]]
+        )
     overall = report.kpis["overall"]
     rows.append([("合计", "header"), *[(overall[key], style) for key, style in KPI_SHEET_COLUMNS]])
     return rows
@@ -491,11 +576,27 @@ def _quality_rows(report: Report) -> list[list[Cell]]:
     quality = report.quality
     if not quality:
         return rows + [[("（本次运行未做数据质量检查）", "plain")]]
-    rows.append([("类别", "header"), ("批次数", "header"), ("行数", "header"), ("检查项", "header"),
-                 ("未通过", "header"), ("结论", "header")])
+    rows.append(
+        [
+            ("类别", "header"),
+            ("批次数", "header"),
+            ("行数", "header"),
+            ("检查项", "header"),
+            ("未通过", "header"),
+            ("结论", "header"),
+        ]
+    )
     for v in quality.get("validations", ()):
-        rows.append([(KIND_LABELS.get(v["kind"], v["kind"]), "plain"), (v["batches"], "plain"), (v["rows"], "plain"),
-                     (v["expectations"], "plain"), (v["failed"], "plain"), ("通过" if v["success"] else "未通过", "plain")])
+        rows.append(
+            [
+                (KIND_LABELS.get(v["kind"], v["kind"]), "plain"),
+                (v["batches"], "plain"),
+                (v["rows"], "plain"),
+                (v["expectations"], "plain"),
+                (v["failed"], "plain"),
+                ("通过" if v["success"] else "未通过", "plain"),
+            ]
+        )
     for failure in quality.get("failures", ()):
         rows.append([("未通过：", "plain"), (failure["description"], "plain")])
     if quality.get("docs"):

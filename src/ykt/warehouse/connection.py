@@ -4,6 +4,7 @@ Everything else builds SQL text (small pure functions) and hands it here with a
 name; a failing statement is re-raised as RuleExecutionError carrying that name
 and the SQL. Values from configuration are always bound as parameters.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
@@ -36,8 +37,10 @@ ROW_HASHES: dict[str, tuple[tuple[str, str], ...]] = {
     "entitlements": (
         ("key_hash", "hash(id_number::varchar, program_code::varchar, period::varchar)"),
         ("id_hash", "hash(id_number::varchar)"),
-        ("ordinary_fingerprint",
-         "hash(amount_due::decimal(18, 2), coalesce(payee_name::varchar, head_name::varchar, name::varchar))"),
+        (
+            "ordinary_fingerprint",
+            "hash(amount_due::decimal(18, 2), coalesce(payee_name::varchar, head_name::varchar, name::varchar))",
+        ),
         ("card_hash", "if(card_number is null, null, hash(card_number::varchar))"),
     ),
     "payments": (
@@ -46,7 +49,10 @@ ROW_HASHES: dict[str, tuple[tuple[str, str], ...]] = {
         ("id_hash", "hash(id_number::varchar)"),
         ("program_hash", "hash(program_code::varchar)"),
         ("tier_hash", "hash(program_code::varchar, period::varchar)"),
-        ("ordinary_fingerprint", "hash(amount::decimal(18, 2), coalesce(payee_name::varchar, name::varchar))"),
+        (
+            "ordinary_fingerprint",
+            "hash(amount::decimal(18, 2), coalesce(payee_name::varchar, name::varchar))",
+        ),
         ("card_hash", "if(card_number is null, null, hash(card_number::varchar))"),
     ),
 }
@@ -103,19 +109,26 @@ class Warehouse:
         """Record the hash function of a new warehouse; re-hash every row of one whose stored
         hashes came from another (or from none: a warehouse older than these columns)."""
         probe = self.scalar("row hashes: probe", _HASH_PROBE)
-        stored = self.scalar("row hashes: stored probe", "select value from warehouse_meta where key = 'row_hash_probe'")
+        stored = self.scalar(
+            "row hashes: stored probe", "select value from warehouse_meta where key = 'row_hash_probe'"
+        )
         if stored == probe:
             return
         with self.transaction():
             for table, columns in ROW_HASHES.items():
                 # names and expressions are code constants (ROW_HASHES), never input
                 for column, _ in columns:
-                    self.execute(f"row hashes: {table}.{column}",
-                                 f"alter table {table} add column if not exists {column} ubigint")
+                    self.execute(
+                        f"row hashes: {table}.{column}",
+                        f"alter table {table} add column if not exists {column} ubigint",
+                    )
                 assignments = ", ".join(f"{column} = {expression}" for column, expression in columns)
                 self.execute(f"row hashes: {table}", f"update {table} set {assignments}")
-            self.execute("row hashes: record probe",
-                         "insert or replace into warehouse_meta values ('row_hash_probe', $probe)", {"probe": probe})
+            self.execute(
+                "row hashes: record probe",
+                "insert or replace into warehouse_meta values ('row_hash_probe', $probe)",
+                {"probe": probe},
+            )
 
     # -- bulk load -------------------------------------------------------------------
     def insert_frame(self, table: str, frame: pl.DataFrame) -> int:
@@ -131,10 +144,15 @@ class Warehouse:
             derived = ROW_HASHES.get(table, ())
             # a column the frame lacks is null in the table: the row hashes read it as such
             given = {*frame.columns, *(column for column, _ in derived)}
-            absent = "".join(f', null as "{c}"' for c in self._columns(table) if c not in given) if derived else ""
+            absent = (
+                "".join(f', null as "{c}"' for c in self._columns(table) if c not in given) if derived else ""
+            )
             targets = ", ".join([f'"{c}"' for c in frame.columns] + [column for column, _ in derived])
             values = ", ".join([f'"{c}"' for c in frame.columns] + [expression for _, expression in derived])
-            self.execute(f"insert {table}", f"insert into {table} ({targets}) select {values} from (select *{absent} from {view})")
+            self.execute(
+                f"insert {table}",
+                f"insert into {table} ({targets}) select {values} from (select *{absent} from {view})",
+            )
         finally:
             self.con.unregister(view)
         return frame.height
@@ -142,14 +160,21 @@ class Warehouse:
     def _columns(self, table: str) -> tuple[str, ...]:
         """A warehouse table's columns (read once per connection)."""
         if table not in self._table_columns:
-            self._table_columns[table] = tuple(r[0] for r in self.rows(f"columns of {table}", """
+            self._table_columns[table] = tuple(
+                r[0]
+                for r in self.rows(
+                    f"columns of {table}",
+                    """
                 select column_name from duckdb_columns()
                 where database_name = current_database() and schema_name = 'main' and table_name = $t
-                order by column_index""", {"t": table}))
+                order by column_index""",
+                    {"t": table},
+                )
+            )
         return self._table_columns[table]
 
     @contextmanager
-    def transaction(self) -> Iterator["Warehouse"]:
+    def transaction(self) -> Iterator[Warehouse]:
         """All or nothing: a crash half-way leaves no partial rows."""
         if self._in_transaction:
             yield self
@@ -169,7 +194,7 @@ class Warehouse:
     def close(self) -> None:
         self.con.close()
 
-    def __enter__(self) -> "Warehouse":
+    def __enter__(self) -> Warehouse:
         return self
 
     def __exit__(self, *exc: object) -> None:

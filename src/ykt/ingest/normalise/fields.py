@@ -13,6 +13,7 @@ public fields with `.struct.field(...)`. No parser touches a row in Python.
 due date against a small programs frame (a join, not a loop), validates the
 typed result with pandera (`ykt.ingest.validate.contract`) and returns a `Normalised`.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -52,8 +53,23 @@ def clean_text_expr(col: str) -> pl.Expr:
 
 
 # Every character polars' `\s` (Unicode White_Space) matches and `strip_chars()` strips.
-WHITESPACE = ("\t", "\n", "\x0b", "\x0c", "\r", " ", "\x85", "\xa0", "\u1680", *(chr(c) for c in range(0x2000, 0x200B)),
-              "\u2028", "\u2029", "\u202f", "\u205f", "\u3000")
+WHITESPACE = (
+    "\t",
+    "\n",
+    "\x0b",
+    "\x0c",
+    "\r",
+    " ",
+    "\x85",
+    "\xa0",
+    "\u1680",
+    *(chr(c) for c in range(0x2000, 0x200B)),
+    "\u2028",
+    "\u2029",
+    "\u202f",
+    "\u205f",
+    "\u3000",
+)
 _INVISIBLE_CHARS = ("\u200b", "\u200c", "\u200d", "\u2060", "\ufeff")
 # One table for machine-readable cells: full-width → half-width, whitespace and invisible
 # characters → nothing (the ideographic space is whitespace: it goes, not to ' ').
@@ -156,23 +172,39 @@ def id_number_expr(col: str, numeric_flag: str | None = None) -> pl.Expr:
     return _steps(
         {"_text": halfwidth_expr(col).str.to_uppercase(), "_numeric": _numeric_flag(numeric_flag)},
         {"_is15": F("_text").str.contains(r"^\d{15}$"), "_is18": F("_text").str.contains(r"^\d{17}[\dX]$")},
-        {"_body": pl.when(F("_is15")).then(F("_text").str.slice(0, 6) + "19" + F("_text").str.slice(6, 9))
-                    .when(F("_is18")).then(F("_text").str.slice(0, 17))},
-        {"_full": F("_body") + id_check_char_expr(F("_body")),
-         "_birth": F("_body").str.slice(6, 8).str.to_date("%Y%m%d", strict=False)},
-        {"error": pl.when(F("_text").is_null()).then(pl.lit("ID_MISSING"))
-                    .when(F("_text").str.contains(_SCIENTIFIC) | (F("_numeric") & ~F("_is15"))).then(pl.lit("ID_SCIENTIFIC"))
-                    .when(~(F("_is15") | F("_is18"))).then(pl.lit("ID_FORMAT"))
-                    .when(~F("_birth").is_between(pl.lit(EARLIEST_BIRTH), pl.lit(dt.date.today())).fill_null(False))
-                    .then(pl.lit("ID_BIRTHDATE"))
-                    .when(F("_is18") & (F("_full") != F("_text"))).then(pl.lit("ID_CHECKSUM"))},
-        {"value": pl.when(F("error").is_null()).then(F("_full")),
-         "warning": pl.when(F("error").is_null()).then(_join_codes(
-             _code(F("_is15"), "ID_FROM_15"),
-             # A 15-digit number cell is exact (Excel keeps 15 digits), but say it was a number.
-             _code(F("_numeric"), "ID_NUMERIC_SUSPECT"),
-             _code(~F("_full").str.slice(0, 6).is_in(known_area_codes().implode()), "ID_AREA_UNKNOWN"),
-         ))},
+        {
+            "_body": pl.when(F("_is15"))
+            .then(F("_text").str.slice(0, 6) + "19" + F("_text").str.slice(6, 9))
+            .when(F("_is18"))
+            .then(F("_text").str.slice(0, 17))
+        },
+        {
+            "_full": F("_body") + id_check_char_expr(F("_body")),
+            "_birth": F("_body").str.slice(6, 8).str.to_date("%Y%m%d", strict=False),
+        },
+        {
+            "error": pl.when(F("_text").is_null())
+            .then(pl.lit("ID_MISSING"))
+            .when(F("_text").str.contains(_SCIENTIFIC) | (F("_numeric") & ~F("_is15")))
+            .then(pl.lit("ID_SCIENTIFIC"))
+            .when(~(F("_is15") | F("_is18")))
+            .then(pl.lit("ID_FORMAT"))
+            .when(~F("_birth").is_between(pl.lit(EARLIEST_BIRTH), pl.lit(dt.date.today())).fill_null(False))
+            .then(pl.lit("ID_BIRTHDATE"))
+            .when(F("_is18") & (F("_full") != F("_text")))
+            .then(pl.lit("ID_CHECKSUM"))
+        },
+        {
+            "value": pl.when(F("error").is_null()).then(F("_full")),
+            "warning": pl.when(F("error").is_null()).then(
+                _join_codes(
+                    _code(F("_is15"), "ID_FROM_15"),
+                    # A 15-digit number cell is exact (Excel keeps 15 digits), but say it was a number.
+                    _code(F("_numeric"), "ID_NUMERIC_SUSPECT"),
+                    _code(~F("_full").str.slice(0, 6).is_in(known_area_codes().implode()), "ID_AREA_UNKNOWN"),
+                )
+            ),
+        },
     )
 
 
@@ -187,15 +219,17 @@ def name_expr(col: str) -> pl.Expr:
     """
     return _steps(
         {"value": compact_text_expr(col)},
-        {"error": _code(F("value").is_null(), "NAME_MISSING"),
-         "warning": _code(F("value").str.contains(r"[?*\p{Co}]"), "NAME_RARE_CHAR")},
+        {
+            "error": _code(F("value").is_null(), "NAME_MISSING"),
+            "warning": _code(F("value").str.contains(r"[?*\p{Co}]"), "NAME_RARE_CHAR"),
+        },
     )
 
 
 # Luhn contribution of every 4-digit group (positions counted from the right, the
 # second and fourth digit doubled): groups start at an even position, so one table serves all.
 _LUHN_GROUP = 4
-_LUHN_CHUNK = 16   # digits per Int64 (a 4-group multiple below 19 digits)
+_LUHN_CHUNK = 16  # digits per Int64 (a 4-group multiple below 19 digits)
 
 
 @lru_cache(maxsize=1)
@@ -203,10 +237,14 @@ def _luhn_table() -> pl.Series:
     def doubled(d: int) -> int:
         return d * 2 - 9 if d > 4 else d * 2
 
-    return pl.Series("luhn", [
-        sum(doubled(v // 10**i % 10) if i % 2 else v // 10**i % 10 for i in range(_LUHN_GROUP))
-        for v in range(10**_LUHN_GROUP)
-    ], dtype=pl.Int32)
+    return pl.Series(
+        "luhn",
+        [
+            sum(doubled(v // 10**i % 10) if i % 2 else v // 10**i % 10 for i in range(_LUHN_GROUP))
+            for v in range(10**_LUHN_GROUP)
+        ],
+        dtype=pl.Int32,
+    )
 
 
 def luhn_ok_expr(digits: pl.Expr, max_digits: int = 32) -> pl.Expr:
@@ -216,13 +254,16 @@ def luhn_ok_expr(digits: pl.Expr, max_digits: int = 32) -> pl.Expr:
     table (a quarter of the arithmetic of taking digit by digit, and no text slicing)."""
     length = digits.str.len_chars()
     chunks = [digits.str.slice(-_LUHN_CHUNK)] + [
-        pl.when(length > k * _LUHN_CHUNK).then(digits.str.head(-k * _LUHN_CHUNK).str.slice(-_LUHN_CHUNK)).otherwise(pl.lit("0"))
+        pl.when(length > k * _LUHN_CHUNK)
+        .then(digits.str.head(-k * _LUHN_CHUNK).str.slice(-_LUHN_CHUNK))
+        .otherwise(pl.lit("0"))
         for k in range(1, -(-max_digits // _LUHN_CHUNK))
     ]
     fields = {f"_chunk{k}": chunk.cast(pl.Int64, strict=False) for k, chunk in enumerate(chunks)}
     groups = [
         pl.lit(_luhn_table()).gather(F(name) // 10 ** (_LUHN_GROUP * g) % 10**_LUHN_GROUP)
-        for name in fields for g in range(_LUHN_CHUNK // _LUHN_GROUP)
+        for name in fields
+        for g in range(_LUHN_CHUNK // _LUHN_GROUP)
     ]
     return _steps(fields, {"ok": pl.sum_horizontal(groups) % 10 == 0}).struct.field("ok")
 
@@ -235,11 +276,20 @@ def card_expr(col: str, numeric_flag: str | None = None) -> pl.Expr:
     only a warning (passbook and rural-credit accounts often fail it).
     """
     return _steps(
-        {"_digits": halfwidth_expr(col).str.replace_all(r"[-‐–—_]", ""),
-         "_numeric": _numeric_flag(numeric_flag)},
-        {"error": pl.when(F("_digits").is_null()).then(pl.lit(None, pl.String))
-                    .when(F("_digits").str.contains(_SCIENTIFIC) | (F("_numeric") & (F("_digits").str.len_chars() > 15))
-                          | ~F("_digits").str.contains(r"^\d{8,32}$")).then(pl.lit("CARD_INVALID"))},
+        {
+            "_digits": halfwidth_expr(col).str.replace_all(r"[-‐–—_]", ""),
+            "_numeric": _numeric_flag(numeric_flag),
+        },
+        {
+            "error": pl.when(F("_digits").is_null())
+            .then(pl.lit(None, pl.String))
+            .when(
+                F("_digits").str.contains(_SCIENTIFIC)
+                | (F("_numeric") & (F("_digits").str.len_chars() > 15))
+                | ~F("_digits").str.contains(r"^\d{8,32}$")
+            )
+            .then(pl.lit("CARD_INVALID"))
+        },
         {"value": pl.when(F("error").is_null()).then(F("_digits"))},
         {"warning": _code(F("value").is_not_null() & ~luhn_ok_expr(F("value")), "CARD_LUHN")},
     )
@@ -265,11 +315,18 @@ def amount_expr(col: str) -> pl.Expr:
         {"_is_number": F("_bare").str.contains(r"^[+-]?(\d+\.?\d*|\.\d+)$")},
         {"_wide": pl.when(F("_is_number")).then(F("_bare")).cast(pl.Decimal(38, 10), strict=False)},
         {"_cents": F("_wide").round(2)},
-        {"_exact": (F("_wide") - F("_cents")).abs().cast(pl.Float64) <= _FLOAT_NOISE,
-         "_value": F("_cents").cast(pl.Decimal(18, 2), strict=False)},
-        {"error": pl.when(F("_text").is_null()).then(pl.lit("AMOUNT_MISSING"))
-                    .when(~F("_exact").fill_null(False) | F("_value").is_null()).then(pl.lit("AMOUNT_INVALID"))
-                    .when(F("_value") < 0).then(pl.lit("AMOUNT_NEGATIVE"))},
+        {
+            "_exact": (F("_wide") - F("_cents")).abs().cast(pl.Float64) <= _FLOAT_NOISE,
+            "_value": F("_cents").cast(pl.Decimal(18, 2), strict=False),
+        },
+        {
+            "error": pl.when(F("_text").is_null())
+            .then(pl.lit("AMOUNT_MISSING"))
+            .when(~F("_exact").fill_null(False) | F("_value").is_null())
+            .then(pl.lit("AMOUNT_INVALID"))
+            .when(F("_value") < 0)
+            .then(pl.lit("AMOUNT_NEGATIVE"))
+        },
         {"value": pl.when(F("error").is_null()).then(F("_value"))},
     )
 
@@ -305,14 +362,24 @@ def date_expr(col: str, *, date1904: bool = False) -> pl.Expr:
     """
     return _steps(
         {"_text": halfwidth_expr(col)},
-        {"_sep": F("_text").str.extract_groups(_DATE_SEPARATED),
-         "_compact": F("_text").str.extract_groups(_DATE_COMPACT),
-         "_serial": F("_text").str.extract(_EXCEL_SERIAL, 1).cast(pl.Int64, strict=False)},
-        {"value": pl.coalesce(
-            _ymd_date(F("_sep").struct.field("1"), F("_sep").struct.field("2"), F("_sep").struct.field("3")),
-            _ymd_date(F("_compact").struct.field("1"), F("_compact").struct.field("2"), F("_compact").struct.field("3")),
-            excel_serial_expr(F("_serial"), date1904=date1904),
-        )},
+        {
+            "_sep": F("_text").str.extract_groups(_DATE_SEPARATED),
+            "_compact": F("_text").str.extract_groups(_DATE_COMPACT),
+            "_serial": F("_text").str.extract(_EXCEL_SERIAL, 1).cast(pl.Int64, strict=False),
+        },
+        {
+            "value": pl.coalesce(
+                _ymd_date(
+                    F("_sep").struct.field("1"), F("_sep").struct.field("2"), F("_sep").struct.field("3")
+                ),
+                _ymd_date(
+                    F("_compact").struct.field("1"),
+                    F("_compact").struct.field("2"),
+                    F("_compact").struct.field("3"),
+                ),
+                excel_serial_expr(F("_serial"), date1904=date1904),
+            )
+        },
         {"error": _code(F("_text").is_not_null() & F("value").is_null(), "DATE_INVALID")},
     )
 
@@ -331,22 +398,41 @@ def period_expr(col: str) -> pl.Expr:
     2024Q1, 2024-Q1, 2024, 2024年(度). Month 13 or quarter 5 is rejected.
     """
     return _steps(
-        {"_text": pl.col(col).str.normalize("NFKC").pipe(_non_empty).str.replace_all(r"\s+", "")
-                    .str.to_uppercase().str.replace(r"\.0$", "")
-                    .str.replace_many(list(_CN_QUARTER), list(_CN_QUARTER.values()))},
-        {"_month": F("_text").str.extract_groups(_PERIOD_MONTH),
-         "_compact": F("_text").str.extract_groups(_PERIOD_MONTH_COMPACT),
-         "_quarter": F("_text").str.extract_groups(_PERIOD_QUARTER),
-         "_year": F("_text").str.extract(_PERIOD_YEAR, 1)},
-        {"_month_year": pl.coalesce(F("_month").struct.field("1"), F("_compact").struct.field("1")),
-         "_month_no": pl.coalesce(F("_month").struct.field("2"), F("_compact").struct.field("2")).cast(pl.Int32, strict=False),
-         "_quarter_no": pl.coalesce(F("_quarter").struct.field("2"), F("_quarter").struct.field("3"))},
-        {"_canonical": pl.when(F("_month_no").is_between(1, 12))
-                         .then(F("_month_year") + "-" + F("_month_no").cast(pl.String).str.zfill(2))
-                         .when(F("_quarter_no").is_not_null()).then(F("_quarter").struct.field("1") + "-Q" + F("_quarter_no"))
-                         .when(F("_year").is_not_null()).then(F("_year"))},
-        {"value": pl.when(F("_canonical").str.slice(0, 4).cast(pl.Int32, strict=False).is_between(1900, 2100))
-                    .then(F("_canonical"))},
+        {
+            "_text": pl.col(col)
+            .str.normalize("NFKC")
+            .pipe(_non_empty)
+            .str.replace_all(r"\s+", "")
+            .str.to_uppercase()
+            .str.replace(r"\.0$", "")
+            .str.replace_many(list(_CN_QUARTER), list(_CN_QUARTER.values()))
+        },
+        {
+            "_month": F("_text").str.extract_groups(_PERIOD_MONTH),
+            "_compact": F("_text").str.extract_groups(_PERIOD_MONTH_COMPACT),
+            "_quarter": F("_text").str.extract_groups(_PERIOD_QUARTER),
+            "_year": F("_text").str.extract(_PERIOD_YEAR, 1),
+        },
+        {
+            "_month_year": pl.coalesce(F("_month").struct.field("1"), F("_compact").struct.field("1")),
+            "_month_no": pl.coalesce(F("_month").struct.field("2"), F("_compact").struct.field("2")).cast(
+                pl.Int32, strict=False
+            ),
+            "_quarter_no": pl.coalesce(F("_quarter").struct.field("2"), F("_quarter").struct.field("3")),
+        },
+        {
+            "_canonical": pl.when(F("_month_no").is_between(1, 12))
+            .then(F("_month_year") + "-" + F("_month_no").cast(pl.String).str.zfill(2))
+            .when(F("_quarter_no").is_not_null())
+            .then(F("_quarter").struct.field("1") + "-Q" + F("_quarter_no"))
+            .when(F("_year").is_not_null())
+            .then(F("_year"))
+        },
+        {
+            "value": pl.when(
+                F("_canonical").str.slice(0, 4).cast(pl.Int32, strict=False).is_between(1900, 2100)
+            ).then(F("_canonical"))
+        },
         {"error": _code(F("_text").is_not_null() & F("value").is_null(), "PERIOD_INVALID")},
     )
 
@@ -355,7 +441,9 @@ def period_expr(col: str) -> pl.Expr:
 
 STATUS_VOCABULARY: dict[str, str] = {
     **dict.fromkeys(("成功", "已支付", "已发放", "支付成功", "交易成功", "发放成功"), "success"),
-    **dict.fromkeys(("失败", "退回", "已退回", "已退款", "退票", "支付失败", "交易失败", "发放失败"), "failure"),
+    **dict.fromkeys(
+        ("失败", "退回", "已退回", "已退款", "退票", "支付失败", "交易失败", "发放失败"), "failure"
+    ),
     **dict.fromkeys(("已停发", "停发", "暂停发放"), "stopped"),
 }
 
@@ -365,8 +453,12 @@ def status_expr(col: str) -> pl.Expr:
     return _steps(
         {"_text": compact_text_expr(col)},
         {"value": F("_text").replace_strict(STATUS_VOCABULARY, default=None, return_dtype=pl.String)},
-        {"error": pl.when(F("_text").is_null()).then(pl.lit("STATUS_MISSING"))
-                    .when(F("value").is_null()).then(pl.lit("STATUS_UNKNOWN"))},
+        {
+            "error": pl.when(F("_text").is_null())
+            .then(pl.lit("STATUS_MISSING"))
+            .when(F("value").is_null())
+            .then(pl.lit("STATUS_UNKNOWN"))
+        },
     )
 
 
@@ -394,8 +486,13 @@ def programs_frame(programs: Programs) -> pl.DataFrame:
             "_due_days": [p.due_days_after_approval for p in programs.programs],
             "_standard": [p.standard_amount for p in programs.programs],
         },
-        schema={"program_code": pl.String, "_cadence": pl.String, "_pay_day": pl.Int32, "_due_days": pl.Int32,
-                "_standard": pl.Decimal(18, 2)},
+        schema={
+            "program_code": pl.String,
+            "_cadence": pl.String,
+            "_pay_day": pl.Int32,
+            "_due_days": pl.Int32,
+            "_standard": pl.Decimal(18, 2),
+        },
     )
 
 
@@ -405,16 +502,21 @@ def _program_settings(programs: Programs) -> list[pl.Expr]:
     settings = programs_frame(programs)
     codes = settings.get_column("program_code")
     return [
-        pl.col("program_code").replace_strict(codes, settings.get_column(c), default=None, return_dtype=settings.schema[c]).alias(c)
-        for c in settings.columns if c != "program_code"
+        pl.col("program_code")
+        .replace_strict(codes, settings.get_column(c), default=None, return_dtype=settings.schema[c])
+        .alias(c)
+        for c in settings.columns
+        if c != "program_code"
     ]
 
 
 def period_first_month_expr(period: pl.Expr) -> pl.Expr:
     """First month number of a canonical period: 2024-03 → 3, 2024-Q2 → 4, 2024 → 1."""
     return (
-        pl.when(period.str.contains("-Q")).then(period.str.slice(6, 1).cast(pl.Int32, strict=False) * 3 - 2)
-        .when(period.str.len_chars() == 7).then(period.str.slice(5, 2).cast(pl.Int32, strict=False))
+        pl.when(period.str.contains("-Q"))
+        .then(period.str.slice(6, 1).cast(pl.Int32, strict=False) * 3 - 2)
+        .when(period.str.len_chars() == 7)
+        .then(period.str.slice(5, 2).cast(pl.Int32, strict=False))
         .otherwise(pl.lit(1, pl.Int32))
     )
 
@@ -423,9 +525,18 @@ def derived_due_date_expr(period: pl.Expr, approval_date: pl.Expr) -> pl.Expr:
     """Due date from the program settings (issue 2): monthly/quarterly → pay_day of the
     period's first month; annual/once → approval date + due_days_after_approval."""
     cadence = pl.col("_cadence")
-    by_period = pl.date(period.str.slice(0, 4).cast(pl.Int32, strict=False), period_first_month_expr(period), pl.col("_pay_day"))
+    by_period = pl.date(
+        period.str.slice(0, 4).cast(pl.Int32, strict=False),
+        period_first_month_expr(period),
+        pl.col("_pay_day"),
+    )
     by_approval = approval_date + pl.duration(days=pl.col("_due_days"))
-    return pl.when(cadence.is_in(["monthly", "quarterly"])).then(by_period).when(cadence.is_in(["annual", "once"])).then(by_approval)
+    return (
+        pl.when(cadence.is_in(["monthly", "quarterly"]))
+        .then(by_period)
+        .when(cadence.is_in(["annual", "once"]))
+        .then(by_approval)
+    )
 
 
 # -- one table ------------------------------------------------------------------------------
@@ -440,7 +551,7 @@ class FieldSpec:
 
     target: str
     role: str
-    parser: str            # key of _PARSERS
+    parser: str  # key of _PARSERS
     required: bool = False
 
 
@@ -465,47 +576,75 @@ def _plain(make):
 
 
 def _bare(make):
-    return lambda col, flag, programs, date1904: pl.struct(make(col).alias("value"), pl.lit(None, pl.String).alias("error"))
+    return lambda col, flag, programs, date1904: pl.struct(
+        make(col).alias("value"), pl.lit(None, pl.String).alias("error")
+    )
 
 
 _PARSERS = {
-    "id": _id, "card": _card, "date": _date, "program": _program,
-    "name": _plain(name_expr), "amount": _plain(amount_expr), "period": _plain(period_expr),
-    "status": _plain(status_expr), "place": _bare(compact_text_expr), "text": _bare(text_expr),
+    "id": _id,
+    "card": _card,
+    "date": _date,
+    "program": _program,
+    "name": _plain(name_expr),
+    "amount": _plain(amount_expr),
+    "period": _plain(period_expr),
+    "status": _plain(status_expr),
+    "place": _bare(compact_text_expr),
+    "text": _bare(text_expr),
 }
 
-_PLACES = (FieldSpec("township", "township", "place"), FieldSpec("village", "village", "place"),
-           FieldSpec("group_name", "group_name", "place"))
+_PLACES = (
+    FieldSpec("township", "township", "place"),
+    FieldSpec("village", "village", "place"),
+    FieldSpec("group_name", "group_name", "place"),
+)
 
 FIELD_SPECS: dict[str, tuple[FieldSpec, ...]] = {
     "roster": (
-        FieldSpec("id_number", "id_number", "id", True), FieldSpec("name", "name", "name", True),
-        FieldSpec("head_name", "head_name", "name"), FieldSpec("head_id", "head_id", "id"),
-        FieldSpec("payee_name", "payee_name", "name"), FieldSpec("payee_id", "payee_id", "id"),
-        FieldSpec("card_number", "card_number", "card"), FieldSpec("bank", "bank", "text"),
-        FieldSpec("program_code", "program", "program"), FieldSpec("period", "period", "period"),
-        FieldSpec("amount_due", "amount", "amount", True), FieldSpec("approval_date", "approval_date", "date"),
-        FieldSpec("due_date", "due_date", "date"), *_PLACES,
+        FieldSpec("id_number", "id_number", "id", True),
+        FieldSpec("name", "name", "name", True),
+        FieldSpec("head_name", "head_name", "name"),
+        FieldSpec("head_id", "head_id", "id"),
+        FieldSpec("payee_name", "payee_name", "name"),
+        FieldSpec("payee_id", "payee_id", "id"),
+        FieldSpec("card_number", "card_number", "card"),
+        FieldSpec("bank", "bank", "text"),
+        FieldSpec("program_code", "program", "program"),
+        FieldSpec("period", "period", "period"),
+        FieldSpec("amount_due", "amount", "amount", True),
+        FieldSpec("approval_date", "approval_date", "date"),
+        FieldSpec("due_date", "due_date", "date"),
+        *_PLACES,
     ),
     "payments": (
-        FieldSpec("id_number", "id_number", "id", True), FieldSpec("name", "name", "name"),
-        FieldSpec("payee_name", "payee_name", "name"), FieldSpec("card_number", "card_number", "card"),
-        FieldSpec("bank", "bank", "text"), FieldSpec("program_code", "program", "program"),
-        FieldSpec("period", "period", "period"), FieldSpec("amount", "amount", "amount", True),
-        FieldSpec("pay_date", "pay_date", "date"), FieldSpec("status", "status", "status", True),
-        FieldSpec("failure_reason", "failure_reason", "text"), *_PLACES,
+        FieldSpec("id_number", "id_number", "id", True),
+        FieldSpec("name", "name", "name"),
+        FieldSpec("payee_name", "payee_name", "name"),
+        FieldSpec("card_number", "card_number", "card"),
+        FieldSpec("bank", "bank", "text"),
+        FieldSpec("program_code", "program", "program"),
+        FieldSpec("period", "period", "period"),
+        FieldSpec("amount", "amount", "amount", True),
+        FieldSpec("pay_date", "pay_date", "date"),
+        FieldSpec("status", "status", "status", True),
+        FieldSpec("failure_reason", "failure_reason", "text"),
+        *_PLACES,
     ),
     "deaths": (
-        FieldSpec("id_number", "id_number", "id", True), FieldSpec("name", "name", "name"),
+        FieldSpec("id_number", "id_number", "id", True),
+        FieldSpec("name", "name", "name"),
         FieldSpec("death_date", "death_date", "date", True),
     ),
     "public_employees": (
-        FieldSpec("id_number", "id_number", "id", True), FieldSpec("name", "name", "name"),
+        FieldSpec("id_number", "id_number", "id", True),
+        FieldSpec("name", "name", "name"),
         FieldSpec("employer", "employer", "text"),
     ),
 }
 
 # Warnings kept on the loaded row come from these columns.
+
 
 def _raw_frame(table: RawTable, specs: tuple[FieldSpec, ...]) -> pl.LazyFrame:
     """The table's text columns renamed `_raw_<role>`, absent roles as null columns.
@@ -520,8 +659,14 @@ def _raw_frame(table: RawTable, specs: tuple[FieldSpec, ...]) -> pl.LazyFrame:
     if table.kind == "roster":
         nobody = pl.col(RAW + "id_number").is_null() & pl.col(RAW + "name").is_null()
         frame = frame.with_columns(
-            pl.when(nobody).then(pl.col(RAW + "head_id")).otherwise(pl.col(RAW + "id_number")).alias(RAW + "id_number"),
-            pl.when(nobody).then(pl.col(RAW + "head_name")).otherwise(pl.col(RAW + "name")).alias(RAW + "name"),
+            pl.when(nobody)
+            .then(pl.col(RAW + "head_id"))
+            .otherwise(pl.col(RAW + "id_number"))
+            .alias(RAW + "id_number"),
+            pl.when(nobody)
+            .then(pl.col(RAW + "head_name"))
+            .otherwise(pl.col(RAW + "name"))
+            .alias(RAW + "name"),
         )
     return frame.with_columns(pl.col("source_row").cast(pl.Int32))
 
@@ -538,7 +683,7 @@ class _Column:
 
     col: str
     flag: str | None
-    parser: object   # (col, flag) -> struct expression
+    parser: object  # (col, flag) -> struct expression
 
     def parse(self, flag: str | None) -> pl.Expr:
         return self.parser(self.col, flag)
@@ -560,7 +705,7 @@ def _distinct_positions(text: pl.Series) -> tuple[pl.Series, pl.Series] | None:
     """
     if text.len() == 0:
         return None
-    if text.null_count() == text.len():   # an absent column: one empty cell
+    if text.null_count() == text.len():  # an absent column: one empty cell
         return text.head(1), pl.zeros(text.len(), pl.UInt32, eager=True)
     hashes = text.hash()
     first = hashes.is_first_distinct()
@@ -580,7 +725,11 @@ def _parse_column(raw: pl.DataFrame, column: _Column) -> pl.Series:
     parsed row by row; the others once per distinct text (a null text parses as the empty
     cell), gathered back by position.
     """
-    found = None if column.flag is not None and raw.get_column(column.flag).any() else _distinct_positions(raw.get_column(column.col))
+    found = (
+        None
+        if column.flag is not None and raw.get_column(column.flag).any()
+        else _distinct_positions(raw.get_column(column.col))
+    )
     if found is None:
         return _public_fields(raw.lazy().select(column.parse(column.flag)).collect(engine=ENGINE).to_series())
     texts, positions = found
@@ -592,17 +741,24 @@ def _parse_columns(raw: pl.DataFrame, columns: dict[str, _Column]) -> list[pl.Se
     """Every column's parsed struct, named by its key. Columns are independent, and polars'
     column-at-a-time work is mostly single-threaded, so they are parsed in parallel threads
     (polars releases the GIL)."""
-    with ThreadPoolExecutor(max_workers=max(pl.thread_pool_size(), 1), thread_name_prefix="ykt-parse") as pool:
+    with ThreadPoolExecutor(
+        max_workers=max(pl.thread_pool_size(), 1), thread_name_prefix="ykt-parse"
+    ) as pool:
         parsed = pool.map(lambda column: _parse_column(raw, column), columns.values())
         return [series.alias(name) for name, series in zip(columns, parsed)]
 
 
-def _parse_fields(raw: pl.DataFrame, specs, table: RawTable, programs: Programs, date1904: bool) -> pl.LazyFrame:
+def _parse_fields(
+    raw: pl.DataFrame, specs, table: RawTable, programs: Programs, date1904: bool
+) -> pl.LazyFrame:
     """Apply each field's parser; split its struct into `<target>`, `_err_<target>`, `_warn_<target>`."""
     flags = {s.role: RAW + f"{s.role}__numeric" for s in specs if f"{s.role}__numeric" in table.frame.columns}
     columns = {
-        "_s_" + s.target: _Column(RAW + s.role, flags.get(s.role),
-                                  lambda col, flag, s=s: _PARSERS[s.parser](col, flag, programs, date1904))
+        "_s_" + s.target: _Column(
+            RAW + s.role,
+            flags.get(s.role),
+            lambda col, flag, s=s: _PARSERS[s.parser](col, flag, programs, date1904),
+        )
         for s in specs
     }
     out = []
@@ -626,17 +782,23 @@ def _resolve_program_and_period(frame: pl.LazyFrame, table: RawTable, programs: 
         pl.coalesce(pl.col("program_code"), pl.lit(table.program_hint, pl.String)).alias("program_code"),
     )
     frame = frame.with_columns(_program_settings(programs))
-    approval_month = pl.col("approval_date").dt.strftime("%Y-%m") if "approval_date" in frame.collect_schema() else None
+    approval_month = (
+        pl.col("approval_date").dt.strftime("%Y-%m") if "approval_date" in frame.collect_schema() else None
+    )
     period = pl.coalesce(pl.col("period"), pl.lit(table.period_hint, pl.String))
     if approval_month is not None:
         period = pl.coalesce(period, pl.when(pl.col("_cadence") == "once").then(approval_month))
     # A once-program row without period and approval date is told the root cause
     # (DUE_DATE_UNKNOWN: no approval date) rather than "no period".
-    once_without_approval = (pl.col("_cadence") == "once") & (pl.col("approval_date").is_null() if approval_month is not None else True)
+    once_without_approval = (pl.col("_cadence") == "once") & (
+        pl.col("approval_date").is_null() if approval_month is not None else True
+    )
     period_missing = pl.col("period").is_null() & ~once_without_approval.fill_null(False)
     return frame.with_columns(
         period.alias("period"),
-        pl.coalesce(pl.col("_err_program_code"), _code(pl.col("program_code").is_null(), "PROGRAM_MISSING")).alias("_err_program_code"),
+        pl.coalesce(
+            pl.col("_err_program_code"), _code(pl.col("program_code").is_null(), "PROGRAM_MISSING")
+        ).alias("_err_program_code"),
     ).with_columns(
         pl.coalesce(pl.col("_err_period"), _code(period_missing, "PERIOD_MISSING")).alias("_err_period"),
     )
@@ -649,12 +811,16 @@ def _roster_amount_and_due_date(frame: pl.LazyFrame) -> pl.LazyFrame:
     use_standard = missing & pl.col("_standard").is_not_null()
     due = pl.coalesce(pl.col("due_date"), derived_due_date_expr(pl.col("period"), pl.col("approval_date")))
     # Only say "no due date" when it is not just the echo of a bad program, period or date.
-    inputs_ok = pl.all_horizontal(pl.col(f"_err_{c}").is_null() for c in ("program_code", "period", "approval_date"))
+    inputs_ok = pl.all_horizontal(
+        pl.col(f"_err_{c}").is_null() for c in ("program_code", "period", "approval_date")
+    )
     return frame.with_columns(
         pl.when(use_standard).then(pl.col("_standard")).otherwise(pl.col("amount_due")).alias("amount_due"),
         pl.when(use_standard).then(None).otherwise(pl.col("_err_amount_due")).alias("_err_amount_due"),
         due.alias("due_date"),
-        pl.coalesce(pl.col("_err_due_date"), pl.when(due.is_null() & inputs_ok).then(pl.lit("DUE_DATE_UNKNOWN"))).alias("_err_due_date"),
+        pl.coalesce(
+            pl.col("_err_due_date"), pl.when(due.is_null() & inputs_ok).then(pl.lit("DUE_DATE_UNKNOWN"))
+        ).alias("_err_due_date"),
     )
 
 
@@ -663,14 +829,18 @@ def _payment_date_rule(frame: pl.LazyFrame) -> pl.LazyFrame:
     A stopped row (已停发) has no payment and needs none."""
     needs = pl.col("status").is_in(["success", "failure"]) & pl.col("pay_date").is_null()
     return frame.with_columns(
-        pl.coalesce(pl.col("_err_pay_date"), pl.when(needs).then(pl.lit("PAY_DATE_MISSING"))).alias("_err_pay_date"),
+        pl.coalesce(pl.col("_err_pay_date"), pl.when(needs).then(pl.lit("PAY_DATE_MISSING"))).alias(
+            "_err_pay_date"
+        ),
     )
 
 
 def _death_date_rule(frame: pl.LazyFrame) -> pl.LazyFrame:
     missing = pl.col("death_date").is_null() & pl.col("_err_death_date").is_null()
     return frame.with_columns(
-        pl.coalesce(pl.col("_err_death_date"), pl.when(missing).then(pl.lit("DEATH_DATE_MISSING"))).alias("_err_death_date"),
+        pl.coalesce(pl.col("_err_death_date"), pl.when(missing).then(pl.lit("DEATH_DATE_MISSING"))).alias(
+            "_err_death_date"
+        ),
     )
 
 
@@ -678,7 +848,11 @@ def _warnings(frame: pl.LazyFrame, kind: str) -> pl.LazyFrame:
     """One '; '-joined string of warning codes per row (null when none): the
     beneficiary's ID, any rare character in a name on the row, the card."""
     schema = frame.collect_schema()
-    names = [pl.col(f"_warn_{c}").is_not_null() for c in ("name", "head_name", "payee_name") if f"_warn_{c}" in schema]
+    names = [
+        pl.col(f"_warn_{c}").is_not_null()
+        for c in ("name", "head_name", "payee_name")
+        if f"_warn_{c}" in schema
+    ]
     codes = [pl.col("_warn_id_number")]
     if names:
         codes.append(_code(pl.any_horizontal(names), "NAME_RARE_CHAR"))
@@ -733,7 +907,9 @@ def expression_rejects(parsed: pl.DataFrame, table: RawTable) -> pl.DataFrame:
     return make_rejects(pl.concat(parts), table.sheet)
 
 
-def normalise(table: RawTable, programs: Programs, *, date1904: bool = False, key_check: bool = True) -> Normalised:
+def normalise(
+    table: RawTable, programs: Programs, *, date1904: bool = False, key_check: bool = True
+) -> Normalised:
     """RawTable → typed rows ready for the warehouse plus rejects (issue 3).
 
     Value parsing happens in expressions (parse_table); pandera then checks the
@@ -749,15 +925,24 @@ def normalise(table: RawTable, programs: Programs, *, date1904: bool = False, ke
     rejects = expression_rejects(parsed, table)
     error_cols = [c for c in parsed.columns if c.startswith("_err_")]
     clean = parsed.select(pl.all_horizontal(pl.col(c).is_null() for c in error_cols)).to_series()
-    typed = parsed.select("source_row", *[c for c in LOADED_COLUMNS[table.kind] if c not in ("sheet", "source_row")])
+    typed = parsed.select(
+        "source_row", *[c for c in LOADED_COLUMNS[table.kind] if c not in ("sheet", "source_row")]
+    )
     typed = typed if clean.all() else typed.filter(clean)
     valid, pandera_rejects = validate_normalised(typed, table, key_check)
-    loaded = valid.with_columns(pl.lit(table.sheet, pl.String).alias("sheet")).select(LOADED_COLUMNS[table.kind])
+    loaded = valid.with_columns(pl.lit(table.sheet, pl.String).alias("sheet")).select(
+        LOADED_COLUMNS[table.kind]
+    )
     validate_loaded(loaded, table.kind)
     all_rejects = pl.concat([rejects, pandera_rejects]).sort("row", "reason_code")
-    return Normalised(kind=table.kind, loaded=loaded, rejects=all_rejects.select(REJECT_COLUMNS), rows_read=table.frame.height,
-                      detail_total=_written_total(parsed, table),
-                      typed_keys=None if key_check else _rejected_typed_keys(typed, valid, table))
+    return Normalised(
+        kind=table.kind,
+        loaded=loaded,
+        rejects=all_rejects.select(REJECT_COLUMNS),
+        rows_read=table.frame.height,
+        detail_total=_written_total(parsed, table),
+        typed_keys=None if key_check else _rejected_typed_keys(typed, valid, table),
+    )
 
 
 def _rejected_typed_keys(typed: pl.DataFrame, valid: pl.DataFrame, table: RawTable) -> pl.DataFrame:

@@ -4,6 +4,7 @@ Header texts are compared after `normalise_header`, and so are the aliases, so t
 can be written the way people write headers ("金额（元）" and "金额" are one alias).
 Every mistake in the YAML is reported at once, each with its file and key.
 """
+
 from __future__ import annotations
 
 import re
@@ -12,7 +13,6 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
-
 
 from ykt.config import ConfigProblems, read_yaml
 from ykt.errors import ConfigError, ConfigProblem
@@ -44,7 +44,9 @@ ROLE_KINDS: dict[str, tuple[str, ...]] = {
 }
 
 # Units written into a header: （元）, (万元), (元/人/月), 单位：元 ... (after NFKC, so ASCII brackets).
-_UNIT = re.compile(r"\((?:单位:?)?[万千]?元(?:/[^()]*)?\)|\[(?:单位:?)?[万千]?元\]|【(?:单位:?)?[万千]?元】|单位:[万千]?元")
+_UNIT = re.compile(
+    r"\((?:单位:?)?[万千]?元(?:/[^()]*)?\)|\[(?:单位:?)?[万千]?元\]|【(?:单位:?)?[万千]?元】|单位:[万千]?元"
+)
 _SPACES = re.compile(r"\s+")
 
 
@@ -59,8 +61,8 @@ def normalise_header(text: str) -> str:
 class RoleSpec:
     role: str
     kinds: tuple[str, ...]
-    aliases: tuple[str, ...]                          # normalised, most preferred first
-    prefer: tuple[tuple[str, tuple[str, ...]], ...]   # (kind, normalised aliases preferred for that kind)
+    aliases: tuple[str, ...]  # normalised, most preferred first
+    prefer: tuple[tuple[str, tuple[str, ...]], ...]  # (kind, normalised aliases preferred for that kind)
 
     def ranked_aliases(self, kind: str) -> tuple[str, ...]:
         """Aliases in preference order for one kind (its `prefer` list first)."""
@@ -83,7 +85,7 @@ class ColumnAliases:
     source: str
     roles: tuple[RoleSpec, ...]
     kinds: tuple[KindSpec, ...]
-    total_tiers: tuple[tuple[str, ...], ...]   # normalised labels; first tier present gives the control total
+    total_tiers: tuple[tuple[str, ...], ...]  # normalised labels; first tier present gives the control total
     other_totals: tuple[str, ...]
     signatures: tuple[str, ...]
 
@@ -164,17 +166,23 @@ def _check_unambiguous(p: ConfigProblems, roles: dict[str, RoleSpec]) -> None:
             for alias in spec.aliases:
                 other = seen.setdefault(alias, spec.role)
                 if other != spec.role:
-                    p.add(f"roles.{spec.role}.aliases", f"别名“{alias}”在 {kind} 中同时属于 {other} 和 {spec.role}")
+                    p.add(
+                        f"roles.{spec.role}.aliases",
+                        f"别名“{alias}”在 {kind} 中同时属于 {other} 和 {spec.role}",
+                    )
 
 
-def _rows(p: ConfigProblems, raw: Any) -> tuple[tuple[tuple[str, ...], ...], tuple[str, ...], tuple[str, ...]]:
+def _rows(
+    p: ConfigProblems, raw: Any
+) -> tuple[tuple[tuple[str, ...], ...], tuple[str, ...], tuple[str, ...]]:
     raw = raw if isinstance(raw, dict) else {}
     tiers_raw = raw.get("totals")
     if not isinstance(tiers_raw, list) or not tiers_raw:
         p.add("rows.totals", "应为标签列表的列表，如 [[总计], [合计], [小计]]")
         tiers_raw = []
     tiers = tuple(
-        tuple(normalise_header(t) for t in p.strings(tier, f"rows.totals[{i}]")) for i, tier in enumerate(tiers_raw)
+        tuple(normalise_header(t) for t in p.strings(tier, f"rows.totals[{i}]"))
+        for i, tier in enumerate(tiers_raw)
     )
     others = tuple(normalise_header(t) for t in p.strings(raw.get("other_totals", []), "rows.other_totals"))
     signatures = tuple(normalise_header(t) for t in p.strings(raw.get("signatures"), "rows.signatures"))
@@ -186,7 +194,11 @@ def load_aliases(path: Path | None = None) -> ColumnAliases:
     path = Path(path) if path else default_columns_path()
     p = ConfigProblems(str(path))
     raw = read_yaml(path)
-    if not isinstance(raw, dict) or not isinstance(raw.get("roles"), dict) or not isinstance(raw.get("kinds"), dict):
+    if (
+        not isinstance(raw, dict)
+        or not isinstance(raw.get("roles"), dict)
+        or not isinstance(raw.get("kinds"), dict)
+    ):
         raise ConfigError([ConfigProblem(str(path), "-", "应包含 roles、kinds 和 rows 三部分")])
     for unknown in sorted(set(raw) - {"roles", "kinds", "rows"}):
         p.add(unknown, "未知部分；可用：roles, kinds, rows")

@@ -18,6 +18,7 @@ edition's four-byte codes for the same characters, retired in 2022), Python's co
 it and its private-use results are mapped to the same characters. A block neither accepts
 raises UnicodeDecodeError, from Python's codec, whose position the caller reports.
 """
+
 from __future__ import annotations
 
 import ctypes
@@ -29,10 +30,30 @@ from functools import lru_cache
 # replaces simultaneously, so the pair is swapped back.
 _TO_STANDARD = {
     0x1E3F: 0xE7C7,
-    0xE78D: 0xFE10, 0xE78E: 0xFE12, 0xE78F: 0xFE11, 0xE790: 0xFE13, 0xE791: 0xFE14, 0xE792: 0xFE15,
-    0xE793: 0xFE16, 0xE794: 0xFE17, 0xE795: 0xFE18, 0xE796: 0xFE19, 0xE7C7: 0x1E3F, 0xE816: 0x20087,
-    0xE817: 0x20089, 0xE818: 0x200CC, 0xE81E: 0x9FB4, 0xE826: 0x9FB5, 0xE82B: 0x9FB6, 0xE82C: 0x9FB7,
-    0xE831: 0x215D7, 0xE832: 0x9FB8, 0xE83B: 0x2298F, 0xE843: 0x9FB9, 0xE854: 0x9FBA, 0xE855: 0x241FE,
+    0xE78D: 0xFE10,
+    0xE78E: 0xFE12,
+    0xE78F: 0xFE11,
+    0xE790: 0xFE13,
+    0xE791: 0xFE14,
+    0xE792: 0xFE15,
+    0xE793: 0xFE16,
+    0xE794: 0xFE17,
+    0xE795: 0xFE18,
+    0xE796: 0xFE19,
+    0xE7C7: 0x1E3F,
+    0xE816: 0x20087,
+    0xE817: 0x20089,
+    0xE818: 0x200CC,
+    0xE81E: 0x9FB4,
+    0xE826: 0x9FB5,
+    0xE82B: 0x9FB6,
+    0xE82C: 0x9FB7,
+    0xE831: 0x215D7,
+    0xE832: 0x9FB8,
+    0xE83B: 0x2298F,
+    0xE843: 0x9FB9,
+    0xE854: 0x9FBA,
+    0xE855: 0x241FE,
     0xE864: 0x9FBB,
 }
 # The UTF-8 lead bytes of U+E000..U+EFFF and U+1000..U+1FFF, where all of them lie: a one-byte
@@ -52,7 +73,9 @@ def python_to_utf8(data: bytes) -> bytes:
     utf8 = data.decode("gb18030").encode("utf-8")
     if not any(lead in utf8 for lead in _DIFFERING_LEADS):
         return utf8
-    return utf8.decode("utf-8").translate(_TO_STANDARD).encode("utf-8")   # rare: translate() goes character by character
+    return (
+        utf8.decode("utf-8").translate(_TO_STANDARD).encode("utf-8")
+    )  # rare: translate() goes character by character
 
 
 class _Iconv:
@@ -60,7 +83,10 @@ class _Iconv:
         self.open, self.convert, self.close = libc.iconv_open, libc.iconv, libc.iconv_close
         self.open.restype, self.open.argtypes = ctypes.c_void_p, [ctypes.c_char_p, ctypes.c_char_p]
         pointer, size = ctypes.POINTER(ctypes.c_void_p), ctypes.POINTER(ctypes.c_size_t)
-        self.convert.restype, self.convert.argtypes = ctypes.c_size_t, [ctypes.c_void_p, pointer, size, pointer, size]
+        self.convert.restype, self.convert.argtypes = (
+            ctypes.c_size_t,
+            [ctypes.c_void_p, pointer, size, pointer, size],
+        )
         self.close.argtypes = [ctypes.c_void_p]
 
 
@@ -72,7 +98,9 @@ def _iconv() -> _Iconv | None:
         iconv = _Iconv(ctypes.CDLL(name))
     except (OSError, AttributeError, TypeError):
         return None
-    probe = "一卡通 低保 ".encode("gb18030") + bytes.fromhex("fe51fe59a6d9a8bc") + "凤灵街道".encode("gb18030")
+    probe = (
+        "一卡通 低保 ".encode("gb18030") + bytes.fromhex("fe51fe59a6d9a8bc") + "凤灵街道".encode("gb18030")
+    )
     return iconv if _convert(iconv, probe) == python_to_utf8(probe) else None
 
 
@@ -89,16 +117,22 @@ def _convert(iconv: _Iconv, data: bytes) -> bytes | None:
     if handle is None or handle == _FAILED:
         return None
     try:
-        capacity = len(data) * 3 // 2 + 16   # UTF-8 takes at most 1.5 bytes per GB18030 byte (2 → 3, 4 → 4)
+        capacity = len(data) * 3 // 2 + 16  # UTF-8 takes at most 1.5 bytes per GB18030 byte (2 → 3, 4 → 4)
         out = bytearray(capacity)
         target = (ctypes.c_char * capacity).from_buffer(out)
         source = ctypes.c_void_p(ctypes.cast(ctypes.c_char_p(data), ctypes.c_void_p).value)
-        out_at, in_left, out_left = ctypes.c_void_p(ctypes.addressof(target)), ctypes.c_size_t(len(data)), ctypes.c_size_t(capacity)
-        result = iconv.convert(handle, ctypes.byref(source), ctypes.byref(in_left), ctypes.byref(out_at), ctypes.byref(out_left))
-        del target   # release the export before the bytearray is resized
+        out_at, in_left, out_left = (
+            ctypes.c_void_p(ctypes.addressof(target)),
+            ctypes.c_size_t(len(data)),
+            ctypes.c_size_t(capacity),
+        )
+        result = iconv.convert(
+            handle, ctypes.byref(source), ctypes.byref(in_left), ctypes.byref(out_at), ctypes.byref(out_left)
+        )
+        del target  # release the export before the bytearray is resized
         if result == _FAILED or in_left.value:
             return None
-        del out[capacity - out_left.value:]
+        del out[capacity - out_left.value :]
         return bytes(out)
     finally:
         iconv.close(handle)

@@ -4,6 +4,7 @@ The sources are tried in that order and the first one that mentions a program (o
 period) decides; a source that mentions two different programs is ambiguous, and so
 is one with two different periods: we never guess between them.
 """
+
 from __future__ import annotations
 
 import re
@@ -49,9 +50,9 @@ def periods_in(text: str) -> set[str]:
 
 @dataclass(frozen=True)
 class Hint:
-    value: str | None            # the one value found, else None
+    value: str | None  # the one value found, else None
     found: tuple[str, ...] = ()  # every distinct value in the deciding source (2+ = ambiguous)
-    source: str = ""             # the text it came from
+    source: str = ""  # the text it came from
 
     @property
     def ambiguous(self) -> bool:

@@ -3,6 +3,7 @@
 Header detection looks only at the first rows (Python over ~30 rows); every test on
 data rows is a polars expression (and the label tests only see the few rows without an ID).
 """
+
 from __future__ import annotations
 
 import re
@@ -25,12 +26,12 @@ _IDENTITY_DIGITS = r"\d{6}"
 
 @dataclass(frozen=True)
 class Header:
-    top: int                    # 0-based frame row of the first header line
-    bottom: int                 # 0-based frame row of the last header line (top, or top + 1)
-    columns: dict[str, str]     # role -> frame column ("c3")
-    labels: dict[str, str]      # role -> the header as written ("收款人信息/姓名" for two rows)
-    score: int                  # roles recognised
-    child_hits: int = 0         # two-row header: columns recognised by their lower (child) cell
+    top: int  # 0-based frame row of the first header line
+    bottom: int  # 0-based frame row of the last header line (top, or top + 1)
+    columns: dict[str, str]  # role -> frame column ("c3")
+    labels: dict[str, str]  # role -> the header as written ("收款人信息/姓名" for two rows)
+    score: int  # roles recognised
+    child_hits: int = 0  # two-row header: columns recognised by their lower (child) cell
 
     @property
     def two_rows(self) -> bool:
@@ -39,10 +40,10 @@ class Header:
 
 @dataclass(frozen=True)
 class _Column:
-    name: str                   # frame column
-    display: str                # header as written
-    candidates: tuple[str, ...] # texts to look up, preferred first
-    from_child: bool = False    # named (also) by the lower cell of a two-row header
+    name: str  # frame column
+    display: str  # header as written
+    candidates: tuple[str, ...]  # texts to look up, preferred first
+    from_child: bool = False  # named (also) by the lower cell of a two-row header
 
 
 # -- header detection ----------------------------------------------------------------------
@@ -63,12 +64,19 @@ def find_header(frame: pl.DataFrame, kind: str, aliases: ColumnAliases) -> Heade
     rows, names = head_rows(frame), frame.columns
     lookup, spec = aliases.lookup(kind), aliases.kind(kind)
     singles = [_assign(_single_row(cells, names), lookup, kind, r, r) for r, cells in enumerate(rows)]
-    doubles = [_assign(_two_rows(rows[r], rows[r + 1], names), lookup, kind, r, r + 1) for r in range(len(rows) - 1)]
+    doubles = [
+        _assign(_two_rows(rows[r], rows[r + 1], names), lookup, kind, r, r + 1) for r in range(len(rows) - 1)
+    ]
     best: tuple[tuple[int, bool, bool, int], Header] | None = None
     for header in singles + doubles:
         if not _complete(header, spec):
             continue
-        key = (header.score, _lower_row_names_columns(header, rows, singles), not header.two_rows, -header.top)
+        key = (
+            header.score,
+            _lower_row_names_columns(header, rows, singles),
+            not header.two_rows,
+            -header.top,
+        )
         if best is None or key > best[0]:
             best = (key, header)
     return best[1] if best else None
@@ -113,7 +121,9 @@ def _two_rows(parent: list[str], child: list[str], names: list[str]) -> list[_Co
     return columns
 
 
-def _assign(columns: list[_Column], lookup: dict[str, tuple[str, int]], kind: str, top: int, bottom: int) -> Header:
+def _assign(
+    columns: list[_Column], lookup: dict[str, tuple[str, int]], kind: str, top: int, bottom: int
+) -> Header:
     """Each role goes to the column whose alias ranks best (leftmost on a tie)."""
     best: dict[str, tuple[int, int, _Column]] = {}
     child_hits = 0
@@ -129,7 +139,8 @@ def _assign(columns: list[_Column], lookup: dict[str, tuple[str, int]], kind: st
             break
     ordered = sorted(best.items(), key=lambda item: item[1][1])
     header = Header(
-        top, bottom,
+        top,
+        bottom,
         columns={role: col.name for role, (_, _, col) in ordered},
         labels={role: col.display for role, (_, _, col) in ordered},
         score=len(best),
@@ -166,6 +177,7 @@ def title_lines(frame: pl.DataFrame, header: Header) -> str:
 def _label_regex(labels: tuple[str, ...], at_end: bool = False) -> str:
     """Cells starting with one of the labels, spaces allowed anywhere ("合  计", "制表人：");
     with `at_end` also cells ending with one ("万安社区小计")."""
+
     def one(label: str) -> str:
         return r"\s*".join("[:：]" if ch == ":" else re.escape(ch) for ch in label)
 
@@ -197,7 +209,10 @@ def header_texts(frame: pl.DataFrame, header: Header) -> list[str]:
     if role is None:
         return []
     col = header.columns[role]
-    texts = [re.sub(r"\s+", "", v or "") for v in frame.slice(header.top, header.bottom - header.top + 1)[col].to_list()]
+    texts = [
+        re.sub(r"\s+", "", v or "")
+        for v in frame.slice(header.top, header.bottom - header.top + 1)[col].to_list()
+    ]
     return [t for t in texts if t]
 
 
@@ -212,7 +227,7 @@ def _repeated_header(header: Header, texts: list[str]) -> pl.Expr:
 
 @dataclass(frozen=True)
 class Body:
-    frame: pl.DataFrame             # role columns (Utf8) + source_row (Int32), data rows only
+    frame: pl.DataFrame  # role columns (Utf8) + source_row (Int32), data rows only
     control_total: Decimal | None
     # The amount cells of the total rows of each tier (总计, 合计, 小计) in these rows, as written:
     # a table read in parts adds its parts' cells up before control_total_of decides.
@@ -221,10 +236,14 @@ class Body:
 
 def table_body(frame: pl.DataFrame, header: Header, aliases: ColumnAliases) -> Body:
     """Data rows under the header; total, signature, repeated-header and blank rows removed."""
-    return body_rows(frame.slice(header.bottom + 1), header, aliases, header.bottom + 2, header_texts(frame, header))
+    return body_rows(
+        frame.slice(header.bottom + 1), header, aliases, header.bottom + 2, header_texts(frame, header)
+    )
 
 
-def body_rows(rows: pl.DataFrame, header: Header, aliases: ColumnAliases, first_row: int, repeated: list[str]) -> Body:
+def body_rows(
+    rows: pl.DataFrame, header: Header, aliases: ColumnAliases, first_row: int, repeated: list[str]
+) -> Body:
     """The data rows among `rows` (all below the header; the first is spreadsheet row `first_row`).
 
     A row that carries an ID or card number is data whatever else it says (nothing is
@@ -239,15 +258,20 @@ def body_rows(rows: pl.DataFrame, header: Header, aliases: ColumnAliases, first_
     blank = _blank(sorted(set(header.columns.values())))
     suspects = without_id.filter(~blank)
     labels = _label_flags(suspects, rows, header, aliases, repeated)
-    dropped = pl.concat([without_id.filter(blank)["source_row"], labels.filter(pl.col("__not_data"))["source_row"]])
+    dropped = pl.concat(
+        [without_id.filter(blank)["source_row"], labels.filter(pl.col("__not_data"))["source_row"]]
+    )
     data = body.filter(~pl.col("source_row").is_in(dropped.implode())) if dropped.len() else body
-    selected = data.select([pl.col(col).alias(role) for role, col in header.columns.items()] + [pl.col("source_row")])
+    selected = data.select(
+        [pl.col(col).alias(role) for role, col in header.columns.items()] + [pl.col("source_row")]
+    )
     cells = _total_cells(suspects, labels, header, len(aliases.total_tiers))
     return Body(selected, control_total_of(cells), cells)
 
 
-def _label_flags(suspects: pl.DataFrame, frame: pl.DataFrame, header: Header, aliases: ColumnAliases,
-                 repeated: list[str]) -> pl.DataFrame:
+def _label_flags(
+    suspects: pl.DataFrame, frame: pl.DataFrame, header: Header, aliases: ColumnAliases, repeated: list[str]
+) -> pl.DataFrame:
     """Per suspect row: which total tier it belongs to, and whether it is not data at all.
 
     Page and running totals (本页合计, 累计) are skipped but never counted in a tier, even
@@ -255,16 +279,22 @@ def _label_flags(suspects: pl.DataFrame, frame: pl.DataFrame, header: Header, al
     """
     cells = list(frame.columns)
     other_totals = _any_cell(cells, _label_regex(aliases.other_totals, at_end=True))
-    tiers = [_any_cell(cells, _label_regex(tier, at_end=True)) & ~other_totals for tier in aliases.total_tiers]
+    tiers = [
+        _any_cell(cells, _label_regex(tier, at_end=True)) & ~other_totals for tier in aliases.total_tiers
+    ]
     signatures = _any_cell(cells, _label_regex(aliases.signatures))
     return suspects.select(
         "source_row",
         *[t.alias(f"__tier{i}") for i, t in enumerate(tiers)],
-        pl.any_horizontal([*tiers, other_totals, signatures, _repeated_header(header, repeated)]).alias("__not_data"),
+        pl.any_horizontal([*tiers, other_totals, signatures, _repeated_header(header, repeated)]).alias(
+            "__not_data"
+        ),
     )
 
 
-def _total_cells(suspects: pl.DataFrame, labels: pl.DataFrame, header: Header, tiers: int) -> tuple[tuple[str | None, ...], ...]:
+def _total_cells(
+    suspects: pl.DataFrame, labels: pl.DataFrame, header: Header, tiers: int
+) -> tuple[tuple[str | None, ...], ...]:
     """The amount cells of each tier's total rows (empty tuples when the table has no amount column)."""
     amount_col = header.columns.get("amount")
     if amount_col is None:
@@ -282,7 +312,9 @@ def control_total_of(cells: tuple[tuple[str | None, ...], ...]) -> Decimal | Non
     return None
 
 
-def add_total_cells(a: tuple[tuple[str | None, ...], ...], b: tuple[tuple[str | None, ...], ...]) -> tuple[tuple[str | None, ...], ...]:
+def add_total_cells(
+    a: tuple[tuple[str | None, ...], ...], b: tuple[tuple[str | None, ...], ...]
+) -> tuple[tuple[str | None, ...], ...]:
     """The total cells of two parts of one table, tier by tier."""
     if not a or not b:
         return a or b
@@ -322,12 +354,16 @@ def fill_merged_cells(frame: pl.DataFrame, header: Header, merges: pl.DataFrame)
             continue
         col = int(header.columns[role][1:])
         spans = merges.filter(
-            (pl.col("first_col") <= col) & (pl.col("last_col") >= col) & (pl.col("last_row") > pl.col("first_row"))
+            (pl.col("first_col") <= col)
+            & (pl.col("last_col") >= col)
+            & (pl.col("last_row") > pl.col("first_row"))
         )
         if spans.height == 0:
             continue
         covered = spans.select(
-            pl.int_ranges(pl.col("first_row") + 1, pl.col("last_row") + 1, dtype=pl.Int32).alias("source_row"),
+            pl.int_ranges(pl.col("first_row") + 1, pl.col("last_row") + 1, dtype=pl.Int32).alias(
+                "source_row"
+            ),
             pl.col("first_row").alias("__anchor"),
         ).explode("source_row")
         anchors = frame.select(pl.col("source_row").alias("__anchor"), pl.col(role).alias("__anchor_value"))

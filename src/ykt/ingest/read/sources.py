@@ -8,6 +8,7 @@ with `dtypes="string"`, polars reads CSV with `infer_schema=False`.
 Because reading as text hides whether a cell was a NUMBER cell, `big_number_cells`
 (xlsx) and `xls_number_rows` (.xls) ask the file itself (see reading.py).
 """
+
 from __future__ import annotations
 
 import codecs
@@ -24,8 +25,8 @@ import fastexcel
 import polars as pl
 import python_calamine
 
-from ykt.ingest.read import gb18030
 from ykt.errors import InputFileError
+from ykt.ingest.read import gb18030
 
 EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls")
 TEXT_SUFFIXES = (".csv", ".txt")
@@ -35,12 +36,16 @@ SAMPLE_BYTES = 1 << 16
 @dataclass(frozen=True)
 class Grid:
     path: Path
-    sheet: str | None        # None for CSV
-    fmt: str                 # "xlsx" | "xls" | "csv"
-    frame: pl.DataFrame      # columns c<index>, all Utf8; row i = spreadsheet row i + 1
-    big_numbers: pl.DataFrame | None = None   # xlsx: NUMBER cells with 15+ digit values (col, row); None = not known
-    date1904: bool = False   # xlsx: the workbook counts date serials from 1904-01-01 (workbook.xml date1904)
-    first_row: int = 1       # the spreadsheet row (CSV: line) of frame row 0: a CSV read in parts starts further down
+    sheet: str | None  # None for CSV
+    fmt: str  # "xlsx" | "xls" | "csv"
+    frame: pl.DataFrame  # columns c<index>, all Utf8; row i = spreadsheet row i + 1
+    big_numbers: pl.DataFrame | None = (
+        None  # xlsx: NUMBER cells with 15+ digit values (col, row); None = not known
+    )
+    date1904: bool = False  # xlsx: the workbook counts date serials from 1904-01-01 (workbook.xml date1904)
+    first_row: int = (
+        1  # the spreadsheet row (CSV: line) of frame row 0: a CSV read in parts starts further down
+    )
 
 
 def read_grids(path: Path, find_big_numbers: bool = False) -> list[Grid]:
@@ -71,16 +76,29 @@ def _excel_grids(path: Path, find_big_numbers: bool) -> list[Grid]:
         try:
             reader = fastexcel.read_excel(path)
             # the scan streams the zip while calamine (which releases the GIL) parses: ~free on 2 cores
-            scans = {n: pool.submit(big_number_cells, path, n) for n in reader.sheet_names} if find_big_numbers else {}
-            sheets = [reader.load_sheet(i, header_row=None, dtypes="string", skip_rows=0)
-                      for i in range(len(reader.sheet_names))]
+            scans = (
+                {n: pool.submit(big_number_cells, path, n) for n in reader.sheet_names}
+                if find_big_numbers
+                else {}
+            )
+            sheets = [
+                reader.load_sheet(i, header_row=None, dtypes="string", skip_rows=0)
+                for i in range(len(reader.sheet_names))
+            ]
         except fastexcel.FastExcelError as exc:
             raise _unreadable(path, exc) from None
         date1904 = fmt == "xlsx" and xlsx_date1904(path)
         # Hidden sheets are skipped: the clerk who uploads the file does not see them
         # (they typically hold last month's data or drop-down lists).
         return [
-            Grid(path, sheet.name, fmt, _named_by_position(sheet), scans[sheet.name].result() if scans else None, date1904)
+            Grid(
+                path,
+                sheet.name,
+                fmt,
+                _named_by_position(sheet),
+                scans[sheet.name].result() if scans else None,
+                date1904,
+            )
             for sheet in sheets
             if sheet.visible == "visible"
         ]
@@ -133,7 +151,7 @@ def _csv_frame(path: Path) -> pl.DataFrame:
 
 # -- CSV / TXT in parts (bounded memory) ----------------------------------------------------
 
-READ_BYTES = 4 << 20   # csv_encoding's reads
+READ_BYTES = 4 << 20  # csv_encoding's reads
 
 
 def csv_grids(path: Path, batch_lines: int, first_lines: int) -> Iterator[Grid]:
@@ -145,7 +163,7 @@ def csv_grids(path: Path, batch_lines: int, first_lines: int) -> Iterator[Grid]:
     quoted cell holding a newline stays whole (its line count is what the quotes allow).
     """
     encoding = csv_encoding(path)
-    if encoding == "utf-16":   # rare and small: its newlines are two bytes, read it whole
+    if encoding == "utf-16":  # rare and small: its newlines are two bytes, read it whole
         yield read_grids(path)[0]
         return
     with open(path, "rb") as stream:
@@ -191,7 +209,10 @@ def _parse_csv_part(body: bytes, separator: str, width: int, path: Path) -> pl.D
 
 def _unparseable_csv(path: Path, exc: Exception) -> InputFileError:
     return InputFileError(
-        "FILE_UNREADABLE", f"CSV 文件无法解析：{exc}", where=path.name, hint="请用 Excel 打开后另存为 .xlsx 再上传"
+        "FILE_UNREADABLE",
+        f"CSV 文件无法解析：{exc}",
+        where=path.name,
+        hint="请用 Excel 打开后另存为 .xlsx 再上传",
     )
 
 
@@ -208,7 +229,9 @@ def _line_blocks(stream, batch_lines: int, first_lines: int) -> Iterator[bytes]:
     stream.seek(cut - len(head), io.SEEK_CUR)
     size = max(cut // max(first_lines, 1), 1) * batch_lines
     while data := stream.read(size):
-        while (cut := _last_line_end(data)) is None and (more := stream.read(size)):   # a huge quoted cell: read on
+        while (cut := _last_line_end(data)) is None and (
+            more := stream.read(size)
+        ):  # a huge quoted cell: read on
             data += more
         if cut is None or cut == len(data):
             yield data
@@ -220,9 +243,9 @@ def _line_blocks(stream, batch_lines: int, first_lines: int) -> Iterator[bytes]:
 def _last_line_end(data: bytes) -> int | None:
     """The offset just after the last newline of `data` that lies outside quotes (None: none does)."""
     cut = data.rfind(b"\n")
-    if b'"' not in data:   # the common case: a memchr instead of counting quotes
+    if b'"' not in data:  # the common case: a memchr instead of counting quotes
         return cut + 1 if cut >= 0 else None
-    while cut >= 0 and data.count(b'"', 0, cut) % 2:   # inside a quoted cell: an earlier newline
+    while cut >= 0 and data.count(b'"', 0, cut) % 2:  # inside a quoted cell: an earlier newline
         cut = data.rfind(b"\n", 0, cut)
     return cut + 1 if cut >= 0 else None
 
@@ -234,7 +257,7 @@ def _cut_after_lines(buffer: bytes, lines: int) -> int | None:
     cut = -1
     for _ in range(lines):
         cut = buffer.find(b"\n", cut + 1)
-    while buffer.count(b'"', 0, cut) % 2:   # inside a quoted cell: the line goes on
+    while buffer.count(b'"', 0, cut) % 2:  # inside a quoted cell: the line goes on
         cut = buffer.find(b"\n", cut + 1)
         if cut < 0:
             return None
@@ -259,7 +282,7 @@ def csv_encoding(path: Path) -> str:
                 decoder.decode(chunk)
             decoder.decode(b"", final=True)
         except UnicodeDecodeError:
-            return "gb18030"   # a later part is not UTF-8: it is GB18030 after all
+            return "gb18030"  # a later part is not UTF-8: it is GB18030 after all
     return "utf-8"
 
 
@@ -334,9 +357,23 @@ def _parse_csv(body: bytes, separator: str, min_width: int = 1) -> pl.DataFrame:
         if "more fields" not in str(exc):
             raise
     # A line further down is wider than the sample: count separators over the whole file.
-    lines = pl.read_csv(body, has_header=False, separator="\x00", quote_char=None, infer_schema=False,
-                        schema={"line": pl.String}, truncate_ragged_lines=True)
-    width = max(min_width, int(lines.select(pl.col("line").str.count_matches(re.escape(separator), literal=True).max()).item() or 0) + 1)
+    lines = pl.read_csv(
+        body,
+        has_header=False,
+        separator="\x00",
+        quote_char=None,
+        infer_schema=False,
+        schema={"line": pl.String},
+        truncate_ragged_lines=True,
+    )
+    width = max(
+        min_width,
+        int(
+            lines.select(pl.col("line").str.count_matches(re.escape(separator), literal=True).max()).item()
+            or 0
+        )
+        + 1,
+    )
     return _read_csv_width(body, separator, width)
 
 
@@ -348,8 +385,13 @@ def _widest_line(sample: bytes, separator: str) -> int:
 def _read_csv_width(body: bytes, separator: str, width: int) -> pl.DataFrame:
     schema = {f"column_{i + 1}": pl.String for i in range(width)}
     frame = pl.read_csv(
-        body, has_header=False, separator=separator, infer_schema=False, schema=schema,
-        missing_columns="insert", raise_if_empty=False,
+        body,
+        has_header=False,
+        separator=separator,
+        infer_schema=False,
+        schema=schema,
+        missing_columns="insert",
+        raise_if_empty=False,
     )
     return frame.rename({f"column_{i + 1}": f"c{i}" for i in range(width)})
 
@@ -437,7 +479,7 @@ def xls_number_rows(grid: Grid, columns: Iterable[int]) -> dict[int, pl.Series]:
 # -- merged cells ----------------------------------------------------------------------------
 
 _MERGE = re.compile(rb'<mergeCell\s[^>]*?\bref="([A-Z]+)(\d+):([A-Z]+)(\d+)"')
-MERGE_COLUMNS = ("first_row", "first_col", "last_row", "last_col")   # rows 1-based, columns 0-based
+MERGE_COLUMNS = ("first_row", "first_col", "last_row", "last_col")  # rows 1-based, columns 0-based
 
 
 def merged_ranges(grid: Grid) -> pl.DataFrame:
@@ -449,7 +491,7 @@ def merged_ranges(grid: Grid) -> pl.DataFrame:
         ranges = [(r1 + 1, c1, r2 + 1, c2) for (r1, c1), (r2, c2) in sheet.merged_cell_ranges or []]
     else:
         ranges = []
-    return pl.DataFrame(ranges, schema={c: pl.Int32 for c in MERGE_COLUMNS}, orient="row")
+    return pl.DataFrame(ranges, schema=dict.fromkeys(MERGE_COLUMNS, pl.Int32), orient="row")
 
 
 def _xlsx_merges(path: Path, sheet: str) -> list[tuple[int, int, int, int]]:
@@ -463,7 +505,9 @@ def _xlsx_merges(path: Path, sheet: str) -> list[tuple[int, int, int, int]]:
             found.extend(_MERGE.findall(buffer[:cut]))
             carry = buffer[cut:]
         found.extend(_MERGE.findall(carry))
-    return [(int(r1), _column_index(c1.decode()), int(r2), _column_index(c2.decode())) for c1, r1, c2, r2 in found]
+    return [
+        (int(r1), _column_index(c1.decode()), int(r2), _column_index(c2.decode())) for c1, r1, c2, r2 in found
+    ]
 
 
 def _column_index(letters: str) -> int:

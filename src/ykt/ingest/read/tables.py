@@ -18,6 +18,7 @@ the county approved it, so starting the due-date clock there would raise false M
 cases. Such rows get their due date from the period (monthly programs) or are rejected
 by the normaliser with DUE_DATE_UNKNOWN.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -31,7 +32,6 @@ import polars as pl
 
 from ykt.config import Programs
 from ykt.errors import InputFileError
-from ykt.ingest.types import KINDS, RawTable, TableEnd
 from ykt.ingest.read.aliases import ColumnAliases, load_aliases, normalise_header
 from ykt.ingest.read.hints import Hint, period_hint, program_hint
 from ykt.ingest.read.layout import (
@@ -51,15 +51,36 @@ from ykt.ingest.read.layout import (
     table_body,
     title_lines,
 )
-from ykt.ingest.read.sources import TEXT_SUFFIXES, Grid, csv_encoding_error, csv_grids, merged_ranges, read_grids, xls_number_rows
+from ykt.ingest.read.sources import (
+    TEXT_SUFFIXES,
+    Grid,
+    csv_encoding_error,
+    csv_grids,
+    merged_ranges,
+    read_grids,
+    xls_number_rows,
+)
+from ykt.ingest.types import KINDS, RawTable, TableEnd
 
 __all__ = [
-    "ColumnAliases", "load_aliases", "normalise_header", "read_tables", "read_batches", "ColumnDecisionsChanged",
-    "detect_kind", "count_data_rows", "KIND_NAMES",
+    "ColumnAliases",
+    "load_aliases",
+    "normalise_header",
+    "read_tables",
+    "read_batches",
+    "ColumnDecisionsChanged",
+    "detect_kind",
+    "count_data_rows",
+    "KIND_NAMES",
 ]
 
-KIND_NAMES = {"roster": "花名册", "payments": "代发明细", "deaths": "死亡人员名单", "public_employees": "财政供养人员名单"}
-HINTED_KINDS = ("roster", "payments")   # kinds whose rows need a program and a period
+KIND_NAMES = {
+    "roster": "花名册",
+    "payments": "代发明细",
+    "deaths": "死亡人员名单",
+    "public_employees": "财政供养人员名单",
+}
+HINTED_KINDS = ("roster", "payments")  # kinds whose rows need a program and a period
 _LONG_DIGITS = r"^\d{15,}$"
 _SCIENTIFIC = r"^\d(?:\.\d+)?[Ee]\+?\d+$"
 _NON_BLANK_LINE = re.compile(rb"(?m)^[ \t\r]*[^\s]")
@@ -72,8 +93,12 @@ def read_tables(path: Path, kind: str, aliases: ColumnAliases, programs: Program
     """Every recognisable table of a file, as text. Raises InputFileError when the file cannot be used."""
     path = Path(path)
     if kind not in KINDS:
-        raise InputFileError("FILE_KIND_UNKNOWN", f"未知的文件类别“{kind}”", where=path.name,
-                             hint=f"类别应为 {' / '.join(KINDS)} 之一")
+        raise InputFileError(
+            "FILE_KIND_UNKNOWN",
+            f"未知的文件类别“{kind}”",
+            where=path.name,
+            hint=f"类别应为 {' / '.join(KINDS)} 之一",
+        )
     grids = read_grids(path, find_big_numbers=True)
     found = [(grid, header) for grid in grids if (header := find_header(grid.frame, kind, aliases))]
     if not found:
@@ -97,8 +122,14 @@ class ColumnDecisionsChanged(Exception):
         self.decisions = decisions
 
 
-def read_batches(path: Path, kind: str, aliases: ColumnAliases, programs: Programs, batch_rows: int,
-                 csv_excel_made: dict[str, bool] | None = None) -> Iterator[RawTable | TableEnd]:
+def read_batches(
+    path: Path,
+    kind: str,
+    aliases: ColumnAliases,
+    programs: Programs,
+    batch_rows: int,
+    csv_excel_made: dict[str, bool] | None = None,
+) -> Iterator[RawTable | TableEnd]:
     """Every table of a file as parts of at most `batch_rows` rows, each table followed by its TableEnd.
 
     CSV/TXT files are read in parts (bounded memory; the same rows, row numbers, control totals
@@ -117,7 +148,9 @@ def read_batches(path: Path, kind: str, aliases: ColumnAliases, programs: Progra
         raise _whole_file_error(path, kind, aliases, programs) or exc from None
 
 
-def _whole_file_error(path: Path, kind: str, aliases: ColumnAliases, programs: Programs) -> InputFileError | None:
+def _whole_file_error(
+    path: Path, kind: str, aliases: ColumnAliases, programs: Programs
+) -> InputFileError | None:
     """The error reading the file whole raises: a file read in parts can meet a problem before the one
     the whole-file reader reports first (it decodes the whole file before looking for the header)."""
     found = csv_encoding_error(path)
@@ -130,8 +163,14 @@ def _whole_file_error(path: Path, kind: str, aliases: ColumnAliases, programs: P
     return None
 
 
-def _csv_batches(path: Path, kind: str, aliases: ColumnAliases, programs: Programs, batch_rows: int,
-                 forced: dict[str, bool] | None) -> Iterator[RawTable | TableEnd]:
+def _csv_batches(
+    path: Path,
+    kind: str,
+    aliases: ColumnAliases,
+    programs: Programs,
+    batch_rows: int,
+    forced: dict[str, bool] | None,
+) -> Iterator[RawTable | TableEnd]:
     """The header from the first HEADER_SCAN_ROWS lines, then every part's data rows (numbered as the
     file numbers them), totals and number-cell statistics added up for the TableEnd."""
     grids = csv_grids(path, batch_rows, HEADER_SCAN_ROWS)
@@ -172,8 +211,12 @@ def _add_stats(a: tuple[int, int, bool] | None, b: tuple[int, int, bool]) -> tup
 
 
 def _empty_table_error(path: Path, kind: str) -> InputFileError:
-    return InputFileError("FILE_EMPTY", f"文件有{KIND_NAMES[kind]}表头，但表头下没有数据行", where=path.name,
-                          hint="请确认上传的是填好数据的文件，而不是空白模板")
+    return InputFileError(
+        "FILE_EMPTY",
+        f"文件有{KIND_NAMES[kind]}表头，但表头下没有数据行",
+        where=path.name,
+        hint="请确认上传的是填好数据的文件，而不是空白模板",
+    )
 
 
 def detect_kind(path: Path, aliases: ColumnAliases) -> str:
@@ -209,7 +252,11 @@ def count_data_rows(path: Path) -> int:
         aliases = load_aliases()
     except InputFileError:
         return _count_raw_lines(path)
-    counted = [count_body_rows(grid.frame, header, aliases) for grid in grids if (header := _any_header(grid, aliases))]
+    counted = [
+        count_body_rows(grid.frame, header, aliases)
+        for grid in grids
+        if (header := _any_header(grid, aliases))
+    ]
     return sum(counted) if counted else sum(non_blank_rows(grid.frame) for grid in grids)
 
 
@@ -230,7 +277,13 @@ def _raw_table(
     if grid.fmt != "csv" and needs_merge_fill(frame):
         frame = fill_merged_cells(frame, header, merged_ranges(grid))
     table, program, period = _table_meta(grid, header, kind, programs)
-    return dataclasses.replace(table, frame=_with_numeric_flags(frame, grid, header), control_total=body.control_total), program, period
+    return (
+        dataclasses.replace(
+            table, frame=_with_numeric_flags(frame, grid, header), control_total=body.control_total
+        ),
+        program,
+        period,
+    )
 
 
 def _table_meta(grid: Grid, header: Header, kind: str, programs: Programs) -> tuple[RawTable, Hint, Hint]:
@@ -263,17 +316,32 @@ def _require_program_and_period(table: RawTable, program: Hint, period: Hint, pr
     has_program_col, has_period_col = "program" in table.frame.columns, "period" in table.frame.columns
     if not has_program_col and program.ambiguous:
         names = "、".join(programs.by_code(c).name for c in program.found)
-        raise InputFileError("FILE_PROGRAM_AMBIGUOUS", f"“{program.source}”同时提到多个补贴项目：{names}",
-                             where=where, hint="一个文件只放一个补贴项目，或增加“补贴项目”列")
+        raise InputFileError(
+            "FILE_PROGRAM_AMBIGUOUS",
+            f"“{program.source}”同时提到多个补贴项目：{names}",
+            where=where,
+            hint="一个文件只放一个补贴项目，或增加“补贴项目”列",
+        )
     if not has_program_col and program.value is None:
-        raise InputFileError("FILE_PROGRAM_UNKNOWN", "无法确定补贴项目：没有“补贴项目”列，标题、工作表名和文件名中也没有项目名称",
-                             where=where, hint="请在标题或文件名中写明项目，如“城乡低保_2024年3月_花名册.xlsx”，或增加“补贴项目”列")
+        raise InputFileError(
+            "FILE_PROGRAM_UNKNOWN",
+            "无法确定补贴项目：没有“补贴项目”列，标题、工作表名和文件名中也没有项目名称",
+            where=where,
+            hint="请在标题或文件名中写明项目，如“城乡低保_2024年3月_花名册.xlsx”，或增加“补贴项目”列",
+        )
     if has_period_col or period.value is not None or _period_optional(table, program, programs):
         return
-    detail = f"“{period.source}”中有多个期间：{'、'.join(period.found)}" if period.ambiguous else \
-        "没有“发放期间”列，标题、工作表名和文件名中也没有期间"
-    raise InputFileError("FILE_PERIOD_UNKNOWN", f"无法确定发放期间：{detail}", where=where,
-                         hint="请在标题或文件名中写明期间，如“2024年3月”“2024年第一季度”“2024年度”，或增加“发放期间”列")
+    detail = (
+        f"“{period.source}”中有多个期间：{'、'.join(period.found)}"
+        if period.ambiguous
+        else "没有“发放期间”列，标题、工作表名和文件名中也没有期间"
+    )
+    raise InputFileError(
+        "FILE_PERIOD_UNKNOWN",
+        f"无法确定发放期间：{detail}",
+        where=where,
+        hint="请在标题或文件名中写明期间，如“2024年3月”“2024年第一季度”“2024年度”，或增加“发放期间”列",
+    )
 
 
 def _period_optional(table: RawTable, program: Hint, programs: Programs) -> bool:
@@ -305,7 +373,9 @@ def _number_cell_text(col: str) -> pl.Expr:
     is confirmed from the file itself wherever the file can tell.
     """
     text = pl.col(col)
-    value = text.cast(pl.Float64, strict=False).round_sig_figs(15).cast(pl.UInt64, strict=False).cast(pl.String)
+    value = (
+        text.cast(pl.Float64, strict=False).round_sig_figs(15).cast(pl.UInt64, strict=False).cast(pl.String)
+    )
     return (text.str.contains(_LONG_DIGITS) & (value == text)).fill_null(False)
 
 
@@ -314,7 +384,9 @@ def _excel_zeros_text(col: str) -> pl.Expr:
     return pl.col(col).str.contains(r"^\d{15}0*$").fill_null(False)
 
 
-def _with_numeric_flags(frame: pl.DataFrame, grid: Grid, header: Header, csv_excel_made: dict[str, bool] | None = None) -> pl.DataFrame:
+def _with_numeric_flags(
+    frame: pl.DataFrame, grid: Grid, header: Header, csv_excel_made: dict[str, bool] | None = None
+) -> pl.DataFrame:
     """Add `<role>__numeric` for each identity role present (True = the cell was a NUMBER cell).
     `csv_excel_made`: a CSV read in parts gets the whole file's column decisions (see excel_made)."""
     roles = [r for r in IDENTITY_ROLES if r in frame.columns]
@@ -327,7 +399,7 @@ def _with_numeric_flags(frame: pl.DataFrame, grid: Grid, header: Header, csv_exc
         flags = {r: _in_rows(grid.big_numbers.filter(pl.col("col") == positions[r])["row"]) for r in roles}
     elif grid.fmt == "xls":
         flags = _xls_numeric_flags(frame, grid, roles, positions)
-    else:   # an xlsx whose cells carry no references: the text pattern alone decides
+    else:  # an xlsx whose cells carry no references: the text pattern alone decides
         flags = {r: _number_cell_text(r) for r in roles}
     return frame.with_columns(flag.alias(f"{role}__numeric") for role, flag in flags.items())
 
@@ -336,12 +408,19 @@ def _in_rows(rows: pl.Series) -> pl.Expr:
     return pl.col("source_row").is_in(rows.cast(pl.Int32).implode())
 
 
-def _xls_numeric_flags(frame: pl.DataFrame, grid: Grid, roles: list[str], positions: dict[str, int]) -> dict[str, pl.Expr]:
+def _xls_numeric_flags(
+    frame: pl.DataFrame, grid: Grid, roles: list[str], positions: dict[str, int]
+) -> dict[str, pl.Expr]:
     """Legacy .xls: only columns with a value that prints like a big number are confirmed cell by cell."""
-    suspect = frame.select([_number_cell_text(r).any().alias(r) for r in roles]).row(0, named=True) if roles else {}
+    suspect = (
+        frame.select([_number_cell_text(r).any().alias(r) for r in roles]).row(0, named=True) if roles else {}
+    )
     confirm = [r for r in roles if suspect[r]]
     numbers = xls_number_rows(grid, [positions[r] for r in confirm]) if confirm else {}
-    return {r: _number_cell_text(r) & _in_rows(numbers[positions[r]]) if r in confirm else pl.lit(False) for r in roles}
+    return {
+        r: _number_cell_text(r) & _in_rows(numbers[positions[r]]) if r in confirm else pl.lit(False)
+        for r in roles
+    }
 
 
 def _numeric_without_cell_types(frame: pl.DataFrame, col: str) -> pl.Expr:
@@ -355,13 +434,21 @@ def numeric_stats(frame: pl.DataFrame, col: str, cheap: bool = False) -> tuple[i
     column: what excel_made decides from; the parts of a file read in parts add up.
     `cheap`: stop at no suspect (most columns have none), the other two are then not counted."""
     text = pl.col(col)
-    maybe = frame.select(text.filter((text.str.len_bytes() == 15) | text.str.ends_with("000")))  # this column only
+    maybe = frame.select(
+        text.filter((text.str.len_bytes() == 15) | text.str.ends_with("000"))
+    )  # this column only
     suspects = maybe.select(_excel_zeros_text(col).sum()).item() if maybe.height else 0
     if cheap and not suspects:
         return 0, 0, False
     long_values = frame.select((text.str.len_bytes() >= 15).sum()).item()
-    maybe_scientific = frame.select(text.filter(text.str.contains("E", literal=True) | text.str.contains("e", literal=True)))
-    return suspects, long_values, maybe_scientific.select(text.str.contains(_SCIENTIFIC).any()).item() or False
+    maybe_scientific = frame.select(
+        text.filter(text.str.contains("E", literal=True) | text.str.contains("e", literal=True))
+    )
+    return (
+        suspects,
+        long_values,
+        maybe_scientific.select(text.str.contains(_SCIENTIFIC).any()).item() or False,
+    )
 
 
 def excel_made(stats: tuple[int, int, bool]) -> bool:
@@ -385,15 +472,21 @@ def _kind_scores(grids: list[Grid], aliases: ColumnAliases) -> dict[str, tuple[i
                 continue
             spec = aliases.kind(kind)
             text = " ".join([title_lines(grid.frame, header), grid.sheet or "", grid.path.stem])
-            evidence = sum(r in header.columns for r in spec.distinctive) + sum(w in text for w in spec.title_words)
+            evidence = sum(r in header.columns for r in spec.distinctive) + sum(
+                w in text for w in spec.title_words
+            )
             scores[kind] = max(scores.get(kind, (0, 0)), (evidence, header.score))
     return scores
 
 
 def _no_table_error(path: Path, grids: list[Grid], kind: str, aliases: ColumnAliases) -> InputFileError:
     if not any(non_blank_rows(g.frame) for g in grids):
-        return InputFileError("FILE_EMPTY", "文件中没有数据（所有工作表都是空的）", where=path.name,
-                              hint="请确认上传的是填好数据的文件")
+        return InputFileError(
+            "FILE_EMPTY",
+            "文件中没有数据（所有工作表都是空的）",
+            where=path.name,
+            hint="请确认上传的是填好数据的文件",
+        )
     found = _likely_header(grids, aliases)
     known = aliases.known_headers(kind)
     close = []
@@ -402,15 +495,21 @@ def _no_table_error(path: Path, grids: list[Grid], kind: str, aliases: ColumnAli
         if match and normalise_header(text) not in known:
             close.append(f"“{text}”→“{match[0]}”")
     required = "、".join(_role_title(aliases, role) for role in aliases.kind(kind).required)
-    message = (f"找不到{KIND_NAMES[kind]}的表头（前30行中没有同时包含 {required} 等列的行）。"
-               f"找到的表头：{'、'.join(found) or '（无）'}。")
+    message = (
+        f"找不到{KIND_NAMES[kind]}的表头（前30行中没有同时包含 {required} 等列的行）。"
+        f"找到的表头：{'、'.join(found) or '（无）'}。"
+    )
     if close:
         message += f"最接近的已知表头：{'；'.join(close)}。"
     other = _other_kind(grids, aliases, kind)
     if other:
         message += f"该文件看起来是{KIND_NAMES[other]}，应放入 inbox/{_folder(other)}/。"
-    return InputFileError("FILE_HEADERS_UNKNOWN", message, where=path.name,
-                          hint="请使用标准列名（如 姓名、身份证号码、补贴金额），或在 schemas/columns.yaml 中为该列名增加别名")
+    return InputFileError(
+        "FILE_HEADERS_UNKNOWN",
+        message,
+        where=path.name,
+        hint="请使用标准列名（如 姓名、身份证号码、补贴金额），或在 schemas/columns.yaml 中为该列名增加别名",
+    )
 
 
 def _role_title(aliases: ColumnAliases, role: str) -> str:
@@ -449,4 +548,3 @@ def _count_raw_lines(path: Path) -> int:
         return len(_NON_BLANK_LINE.findall(path.read_bytes()))
     except OSError:
         return 0
-

@@ -5,6 +5,7 @@ frames are validated eagerly and lazily (`lazy=True`), so every failure of a fil
 is collected in one pass; `SchemaErrors.failure_cases` row indexes are mapped back
 to the spreadsheet's own row numbers.
 """
+
 from __future__ import annotations
 
 import os
@@ -16,14 +17,15 @@ import pandera.polars as pa
 import polars as pl
 
 from ykt.errors import YktError
-from ykt.masking import mask_value_expr
 from ykt.ingest.types import REJECT_COLUMNS, RawTable
+from ykt.masking import mask_value_expr
 from ykt.reasons import ROW_REASONS
 from ykt.schemas.models import INVALID_REASONS, MISSING_REASONS, MODELS
 
-
 # The input of make_rejects when there is nothing to reject.
-NO_REJECTS = pl.DataFrame(schema={"source_row": pl.Int32, "column": pl.String, "value": pl.String, "reason_code": pl.String})
+NO_REJECTS = pl.DataFrame(
+    schema={"source_row": pl.Int32, "column": pl.String, "value": pl.String, "reason_code": pl.String}
+)
 
 
 class ContractError(YktError):
@@ -39,12 +41,16 @@ def make_rejects(frame: pl.DataFrame, sheet: str | None) -> pl.DataFrame:
         pl.col("column").cast(pl.String),
         mask_value_expr(pl.col("value").cast(pl.String)).alias("value_masked"),
         pl.col("reason_code").cast(pl.String),
-        pl.col("reason_code").replace_strict(ROW_REASONS, default=None, return_dtype=pl.String).alias("reason"),
+        pl.col("reason_code")
+        .replace_strict(ROW_REASONS, default=None, return_dtype=pl.String)
+        .alias("reason"),
     ).select(REJECT_COLUMNS)
 
 
 def _schema_problems(failures: pl.DataFrame, stage: str, kind: str, where: str) -> ContractError:
-    lines = "; ".join(f"{r['column']}: {r['check']} ({r['failure_case']})" for r in failures.head(10).iter_rows(named=True))
+    lines = "; ".join(
+        f"{r['column']}: {r['check']} ({r['failure_case']})" for r in failures.head(10).iter_rows(named=True)
+    )
     return ContractError(
         f"{stage} stage of a {kind} table breaks the {MODELS[stage][kind].__name__} model: {lines}",
         where=where,
@@ -121,30 +127,49 @@ def failure_rejects(failures: pl.DataFrame, typed: pl.DataFrame, table: RawTable
     own row number and header. Schema-level failures (no row) are defects and raise."""
     from ykt.ingest.normalise.fields import error_sources
 
-    kinds = failures.select("schema_context", "column", "check").unique()  # a few kinds, however many rows fail
-    kinds = kinds.with_columns(pl.Series("reason_code", [_failure_reason(*k) for k in kinds.iter_rows()], dtype=pl.String))
-    failures = failures.join(kinds, on=["schema_context", "column", "check"], how="left", nulls_equal=True,
-                             maintain_order="left")
+    kinds = failures.select(
+        "schema_context", "column", "check"
+    ).unique()  # a few kinds, however many rows fail
+    kinds = kinds.with_columns(
+        pl.Series("reason_code", [_failure_reason(*k) for k in kinds.iter_rows()], dtype=pl.String)
+    )
+    failures = failures.join(
+        kinds, on=["schema_context", "column", "check"], how="left", nulls_equal=True, maintain_order="left"
+    )
     unmapped = failures.filter(pl.col("index").is_null() | pl.col("reason_code").is_null())
     if unmapped.height:
         raise _schema_problems(unmapped, "normalised", table.kind, f"{table.path.name} / {table.sheet}")
     headers = {target: header for target, (_, header) in error_sources(table).items()}
     # A dataframe-level failure (duplicate key) is reported on the ID column.
     failures = failures.with_columns(
-        pl.when(pl.col("schema_context") == "DataFrameSchema").then(pl.lit("id_number")).otherwise(pl.col("column")).alias("column"),
+        pl.when(pl.col("schema_context") == "DataFrameSchema")
+        .then(pl.lit("id_number"))
+        .otherwise(pl.col("column"))
+        .alias("column"),
     )
-    rows = typed.select("source_row", "id_number").with_row_index("index").with_columns(pl.col("index").cast(pl.Int32))
+    rows = (
+        typed.select("source_row", "id_number")
+        .with_row_index("index")
+        .with_columns(pl.col("index").cast(pl.Int32))
+    )
     joined = failures.join(rows, on="index", how="left")
     frame = joined.select(
         "source_row",
-        pl.col("column").replace_strict(headers, default=pl.col("column"), return_dtype=pl.String).alias("column"),
-        pl.when(pl.col("schema_context") == "DataFrameSchema").then(pl.col("id_number")).otherwise(pl.col("failure_case")).alias("value"),
+        pl.col("column")
+        .replace_strict(headers, default=pl.col("column"), return_dtype=pl.String)
+        .alias("column"),
+        pl.when(pl.col("schema_context") == "DataFrameSchema")
+        .then(pl.col("id_number"))
+        .otherwise(pl.col("failure_case"))
+        .alias("value"),
         "reason_code",
     )
     return make_rejects(frame, table.sheet)
 
 
-def validate_normalised(typed: pl.DataFrame, table: RawTable, key_check: bool = True) -> tuple[pl.DataFrame, pl.DataFrame]:
+def validate_normalised(
+    typed: pl.DataFrame, table: RawTable, key_check: bool = True
+) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Check the typed frame; return (rows that pass, rejects for rows that do not).
     `key_check=False`: without the in-file key uniqueness (the loader checks it across a table's parts)."""
     stage = "normalised" if key_check else "normalised_fields"
@@ -153,4 +178,3 @@ def validate_normalised(typed: pl.DataFrame, table: RawTable, key_check: bool = 
         return typed, make_rejects(NO_REJECTS, table.sheet)
     rejects = failure_rejects(failures, typed, table)
     return typed.filter(~pl.col("source_row").is_in(rejects["row"].implode())), rejects
-
