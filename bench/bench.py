@@ -553,12 +553,12 @@ def ingest_inbox(night: Night, inbox: Path, archive: Path) -> str:
 def load_normalised(wh, normalised: list) -> None:
     """Normalised results' typed rows into the warehouse in one transaction, and nothing else (the load
     alone). Each result gets a file hash as long as a real one (64 hex digits): it is stored on every row."""
-    from ykt.ingest.types import TABLE_OF_KIND
+    from ykt.kinds import kind_spec
 
     with wh.transaction():
         for i, result in enumerate(normalised):
             wh.insert_frame(
-                TABLE_OF_KIND[result.kind], result.loaded.with_columns(file_hash=pl.lit(f"{i:064x}"))
+                kind_spec(result.kind).table, result.loaded.with_columns(file_hash=pl.lit(f"{i:064x}"))
             )
 
 

@@ -59,11 +59,11 @@ def timed(run: Callable[[], object]) -> tuple[object, Cost]:
 def _validate_only(parts: list, results: list) -> None:
     """The three pandera models on what normalise() gave them (every bench row is valid, so the typed
     frame is the loaded one without its sheet column)."""
-    from ykt.ingest.types import LOADED_COLUMNS
     from ykt.ingest.validate.contract import validate_loaded, validate_normalised, validate_raw
+    from ykt.kinds import kind_spec
 
     for table, result in zip(parts, results):
-        typed_columns = [c for c in LOADED_COLUMNS[table.kind] if c not in ("sheet", "source_row")]
+        typed_columns = [c for c in kind_spec(table.kind).loaded_columns if c not in ("sheet", "source_row")]
         validate_raw(table)
         validate_normalised(result.loaded.select("source_row", *typed_columns), table, False)
         validate_loaded(result.loaded, table.kind)

@@ -23,7 +23,8 @@ from ykt.ingest.normalise.fields import (
     period_expr,
     status_expr,
 )
-from ykt.ingest.types import LOADED_COLUMNS, RawTable
+from ykt.ingest.types import RawTable
+from ykt.kinds import kind_spec
 
 VALID_ID = "11010519491231002X"  # from GB 11643 examples
 VALID_ID_2 = "360426199101010071"
@@ -219,7 +220,7 @@ def test_roster_due_dates_standard_amount_and_rejects():
         },
     )
     n = normalise(t, PROGRAMS)
-    assert n.loaded.columns == list(LOADED_COLUMNS["roster"])
+    assert n.loaded.columns == list(kind_spec("roster").loaded_columns)
     loaded = {r["source_row"]: r for r in n.loaded.to_dicts()}
     assert set(loaded) == {3, 4, 5, 8}
     assert loaded[3]["due_date"] == dt.date(2024, 3, 10) and loaded[3]["program_code"] == "DIBAO"
@@ -298,7 +299,7 @@ def test_reference_lists(kind):
         rows["death_date"] = ["2024-01-15", None]
         headers["death_date"] = "死亡日期"
     n = normalise(table(kind, rows, headers), PROGRAMS)
-    assert n.loaded.columns == list(LOADED_COLUMNS[kind])
+    assert n.loaded.columns == list(kind_spec(kind).loaded_columns)
     assert n.loaded.height == (1 if kind == "deaths" else 2)
     if kind == "deaths":
         assert n.rejects["reason_code"].to_list() == ["DEATH_DATE_MISSING"]

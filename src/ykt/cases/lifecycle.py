@@ -24,6 +24,7 @@ import polars as pl
 
 from ykt.config import Programs
 from ykt.errors import UsageError
+from ykt.labels import EVENT_DETAILS, EVENT_LABELS
 from ykt.masking import mask_card_expr, mask_id_expr
 from ykt.warehouse.connection import Warehouse
 
@@ -60,25 +61,6 @@ CASE_FIELDS = (
 _FIELD_COLUMN = {"group": "group_name"}
 
 EVENT_STATUS = {"opened": "open", "reopened": "open", "escalated": "escalated", "resolved": "resolved"}
-EVENT_DETAIL = {
-    "opened": "新立案",
-    "reopened": "问题再次出现，重新立案",
-    "escalated": "超过办理期限仍未解决，转督办",
-    "resolved": "复核已无该问题，办结",
-}
-EVENT_LABEL = {"opened": "立案", "reopened": "重新立案", "escalated": "督办", "resolved": "办结"}
-
-KPI_LABELS = {
-    "opened": "受理（件）",
-    "resolved": "办结（件）",
-    "resolution_rate": "办结率",
-    "median_days_to_resolve": "办结天数（中位数）",
-    "escalated": "督办（件）",
-    "open_now": "办理中（件）",
-    "escalated_now": "督办中（件）",
-    "amount_at_stake": "涉及金额（元）",
-    "amount_recovered": "已追回金额（元）",
-}
 
 
 @dataclass(frozen=True)
@@ -170,7 +152,7 @@ def update_cases(wh: Warehouse, programs: Programs, as_of: dt.date, run_id: str)
                 **params,
                 "run_id": run_id,
                 "status_after": _sql_map(EVENT_STATUS),
-                "detail": _sql_map(EVENT_DETAIL),
+                "detail": _sql_map(EVENT_DETAILS),
             },
         )
         wh.execute("cases.outbox", _INSERT_OUTBOX_SQL, params)
@@ -682,7 +664,7 @@ def case_history(wh: Warehouse, case_id: str) -> list[str]:
     )
     lines = [f"{case_id}（当前状态：{summary[0][0]}）{summary[0][1] or ''}"]
     lines += [
-        f"  {on.isoformat()}  {EVENT_LABEL.get(ev, ev)} → {status}  {detail or ''}  [{run}]"
+        f"  {on.isoformat()}  {EVENT_LABELS.get(ev, ev)} → {status}  {detail or ''}  [{run}]"
         for on, ev, status, detail, run in events
     ]
     return lines

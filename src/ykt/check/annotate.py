@@ -32,7 +32,8 @@ from ykt.config import Programs
 from ykt.errors import InputFileError
 from ykt.ingest.read.aliases import ColumnAliases
 from ykt.ingest.read.sources import Grid, read_grids
-from ykt.ingest.read.tables import KIND_NAMES, detect_kind
+from ykt.ingest.read.tables import detect_kind
+from ykt.kinds import KIND_SPECS
 
 RESULT_SUFFIX = ".检查结果.xlsx"
 SUMMARY_SHEET = "检查汇总"
@@ -339,7 +340,7 @@ def _summary_sheet(workbook: openpyxl.Workbook, result: CheckResult) -> None:
 
 
 def summary_lines(result: CheckResult) -> list[list[object]]:
-    kind = KIND_NAMES.get(result.kind or "", "无法判断")
+    kind = KIND_SPECS[result.kind].label if result.kind in KIND_SPECS else "无法判断"
     lines: list[list[object]] = [
         ["文件", result.path.name],
         ["类别", kind],

@@ -34,25 +34,17 @@ from ykt.errors import InputFileError
 from ykt.ingest.archive import archive_file, content_hash
 from ykt.ingest.normalise.fields import normalise
 from ykt.ingest.types import (
-    KEY_COLUMNS,
-    KINDS,
-    LOADED_COLUMNS,
-    TABLE_OF_KIND,
     FileResult,
     Normalised,
     RawTable,
     TableEnd,
 )
 from ykt.ingest.validate.contract import NO_REJECTS, make_rejects
+from ykt.kinds import KIND_SPECS, KINDS, kind_spec
 from ykt.reasons import FILE_REASONS
 from ykt.warehouse.connection import Warehouse
 
-INBOX_FOLDERS: dict[str, str] = {
-    "roster": "roster",
-    "payments": "payments",
-    "deaths": "reference/deaths",
-    "public_employees": "reference/public_employees",
-}
+INBOX_FOLDERS: dict[str, str] = {code: spec.inbox_folder for code, spec in KIND_SPECS.items()}
 
 
 # -- discovery ---------------------------------------------------------------------------------
@@ -508,12 +500,12 @@ def _key_duplicates(wh: Warehouse, receipt: _Receipt, got: _Loaded) -> pl.DataFr
     """In-file key uniqueness (pandera's DUPLICATE_ROW, checked across the parts of each table):
     a typed row whose key an earlier typed row of its sheet holds is rejected (and removed if it
     was loaded). Typed rows are the loaded ones plus those pandera rejected for another reason."""
-    keys = KEY_COLUMNS[receipt.kind]
+    keys = kind_spec(receipt.kind).key_columns
     if not keys:
         return make_rejects(NO_REJECTS, None)
-    table, cols = TABLE_OF_KIND[receipt.kind], ", ".join(keys)
+    table, cols = kind_spec(receipt.kind).table, ", ".join(keys)
     sheet = (
-        "sheet" if "sheet" in LOADED_COLUMNS[receipt.kind] else "null::varchar as sheet"
+        "sheet" if "sheet" in kind_spec(receipt.kind).loaded_columns else "null::varchar as sheet"
     )  # deaths etc. have one table
     typed = f"select {sheet}, source_row, {cols} from {table} where file_hash = $h"
     if got.typed_keys:
@@ -548,9 +540,11 @@ def _key_duplicates(wh: Warehouse, receipt: _Receipt, got: _Loaded) -> pl.DataFr
 
 def _delete_rows(wh: Warehouse, receipt: _Receipt, rows: pl.DataFrame) -> None:
     """Remove these (sheet, source_row) rows of the file from its table (rows not loaded are not there)."""
-    table = TABLE_OF_KIND[receipt.kind]
+    table = kind_spec(receipt.kind).table
     sheet_test = (
-        "sheet is not distinct from $sheet" if "sheet" in LOADED_COLUMNS[receipt.kind] else "$sheet is null"
+        "sheet is not distinct from $sheet"
+        if "sheet" in kind_spec(receipt.kind).loaded_columns
+        else "$sheet is null"
     )
     for (sheet,), part in rows.group_by("sheet"):
         wh.execute(
@@ -581,7 +575,7 @@ def _cross_sheet_duplicates(wh: Warehouse, receipt: _Receipt, tables: list[RawTa
 
 
 def _insert_rows(wh: Warehouse, kind: str, rows: pl.DataFrame) -> None:
-    wh.insert_frame(TABLE_OF_KIND[kind], rows)
+    wh.insert_frame(kind_spec(kind).table, rows)
 
 
 # The (program, period, township) triples of the new file ($h), as a small table: testing every
@@ -664,7 +658,7 @@ def _id_rejects(rows: pl.DataFrame, tables: list[RawTable], reason_code: str) ->
 
 
 def _count_loaded(wh: Warehouse, receipt: _Receipt) -> int:
-    table = TABLE_OF_KIND[receipt.kind]  # a fixed table name from the code, not user data
+    table = kind_spec(receipt.kind).table  # a fixed table name from the code, not user data
     # rows(), not scalar(): duckdb 2 keeps a half-fetched result open and refuses the next statement
     return int(
         wh.rows(

@@ -8,70 +8,6 @@ from pathlib import Path
 
 import polars as pl
 
-KINDS = ("roster", "payments", "deaths", "public_employees")
-
-# The columns of the warehouse table each kind is loaded into (besides file_hash).
-LOADED_COLUMNS: dict[str, tuple[str, ...]] = {
-    "roster": (
-        "sheet",
-        "source_row",
-        "id_number",
-        "program_code",
-        "period",
-        "name",
-        "head_name",
-        "head_id",
-        "payee_name",
-        "payee_id",
-        "card_number",
-        "bank",
-        "township",
-        "village",
-        "group_name",
-        "amount_due",
-        "approval_date",
-        "due_date",
-        "warnings",
-    ),
-    "payments": (
-        "sheet",
-        "source_row",
-        "id_number",
-        "program_code",
-        "period",
-        "name",
-        "payee_name",
-        "card_number",
-        "bank",
-        "township",
-        "village",
-        "group_name",
-        "amount",
-        "pay_date",
-        "status",
-        "failure_reason",
-        "warnings",
-    ),
-    "deaths": ("source_row", "id_number", "name", "death_date"),
-    "public_employees": ("source_row", "id_number", "name", "employer"),
-}
-
-# The in-file key of each kind: a later row with the same key is a DUPLICATE_ROW (payments: none,
-# two payments of one key are what the DUPLICATE rule must see).
-KEY_COLUMNS: dict[str, tuple[str, ...]] = {
-    "roster": ("id_number", "program_code", "period"),
-    "payments": (),
-    "deaths": ("id_number",),
-    "public_employees": ("id_number",),
-}
-
-TABLE_OF_KIND = {
-    "roster": "entitlements",
-    "payments": "payments",
-    "deaths": "deaths",
-    "public_employees": "public_employees",
-}
-
 REJECT_COLUMNS = ("sheet", "row", "column", "value_masked", "reason_code", "reason")
 
 
@@ -113,7 +49,7 @@ class Normalised:
     """A table after normalisation and validation: typed rows to load, and rows rejected."""
 
     kind: str
-    loaded: pl.DataFrame  # columns: LOADED_COLUMNS[kind]
+    loaded: pl.DataFrame  # columns: KindSpec.loaded_columns
     rejects: pl.DataFrame  # columns: REJECT_COLUMNS
     rows_read: int
     # Sum of the amounts written on the data rows (parseable ones, rejected rows included),

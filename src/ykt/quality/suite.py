@@ -30,8 +30,9 @@ from typing import Any
 import polars as pl
 
 from ykt.config import Programs
+from ykt.kinds import KIND_SPECS, kind_spec
+from ykt.labels import BATCH_LABELS, CHECK_OUTCOME_LABELS, FILES_BATCH
 from ykt.masking import mask_value_expr
-from ykt.report.model import KIND_LABELS
 from ykt.warehouse.connection import Warehouse
 
 # An amount more than this many times its program's standard (or median) is implausible.
@@ -42,29 +43,6 @@ ID_PATTERN = r"^\d{17}[\dX]$"
 PERIOD_PATTERN = r"^\d{4}(?:-(?:0[1-9]|1[0-2])|-Q[1-4])?$"  # non-capturing: pandas warns on groups
 DOCS_SITE = "ykt"
 EXAMPLES = 5  # rows quoted per failed check
-
-TABLES = {
-    "roster": "entitlements",
-    "payments": "payments",
-    "deaths": "deaths",
-    "public_employees": "public_employees",
-}
-AMOUNT_COLUMN = {"roster": "amount_due", "payments": "amount"}
-# Only the columns the suites look at go to pandas (GX's pandas path is the costly part).
-CHECKED_COLUMNS = {
-    "roster": (
-        "source_row",
-        "id_number",
-        "program_code",
-        "period",
-        "amount_due",
-        "approval_date",
-        "due_date",
-    ),
-    "payments": ("source_row", "id_number", "program_code", "period", "amount", "pay_date", "status"),
-    "deaths": ("source_row", "id_number", "death_date"),
-    "public_employees": ("source_row", "id_number", "employer"),
-}
 
 
 @dataclass(frozen=True)
@@ -159,14 +137,14 @@ def check_quality(wh: Warehouse, run_id: str, out_dir: Path, programs: Programs)
 
 def quality_batches(wh: Warehouse, run_id: str, programs: Programs) -> dict[str, pl.DataFrame]:
     """kind -> every row this run loaded of that kind (with `file`), plus the run's `files` batch."""
-    batches = {"files": _files_batch(wh, run_id)} if _loaded_hashes_exist(wh, run_id) else {}
-    for kind, table in TABLES.items():
-        columns = ", ".join(f"t.{c}" for c in CHECKED_COLUMNS[kind])
+    batches = {FILES_BATCH: _files_batch(wh, run_id)} if _loaded_hashes_exist(wh, run_id) else {}
+    for kind, spec in KIND_SPECS.items():
+        columns = ", ".join(f"t.{c}" for c in spec.checked_columns)
         frame = wh.frame(
             f"quality: {kind} batch",
             f"""
             select f.original_name as file, {columns}
-            from {table} t
+            from {spec.table} t
             join files f using (file_hash)
             where t.file_hash in (select file_hash from run_files where run_id = $run_id and status = 'loaded')
             order by file, t.source_row
@@ -205,7 +183,7 @@ def _files_batch(wh: Warehouse, run_id: str) -> pl.DataFrame:
 
 def expected_rows(wh: Warehouse, run_id: str, kind: str) -> int:
     """Rows the ingest step says it loaded for this kind: the warehouse must hold exactly these."""
-    if kind == "files":
+    if kind == FILES_BATCH:
         return int(
             wh.scalar(
                 "quality: files seen",
@@ -226,7 +204,7 @@ def expected_rows(wh: Warehouse, run_id: str, kind: str) -> int:
 
 def _with_amount_limit(wh: Warehouse, kind: str, frame: pl.DataFrame, programs: Programs) -> pl.DataFrame:
     """Add `amount_limit`: PLAUSIBLE_FACTOR x the program's standard amount, or else its median in the warehouse."""
-    if kind not in AMOUNT_COLUMN:
+    if kind_spec(kind).amount_column is None:
         return frame
     references = reference_amounts(wh, kind, programs)
     limit = (
@@ -238,7 +216,8 @@ def _with_amount_limit(wh: Warehouse, kind: str, frame: pl.DataFrame, programs: 
 
 def reference_amounts(wh: Warehouse, kind: str, programs: Programs) -> dict[str, float]:
     """Per program: standard_amount when configured, otherwise the median current amount (success payments)."""
-    table, column = TABLES[kind], AMOUNT_COLUMN[kind]
+    spec = kind_spec(kind)
+    table, column = spec.table, spec.amount_column
     current = "superseded_by is null" if kind == "roster" else "status = 'success'"
     medians = dict(
         wh.rows(
@@ -262,7 +241,7 @@ def suite_checks(gxe: Any, kind: str, frame: pl.DataFrame, rows_expected: int) -
             f"入库行数应为 {rows_expected}（导入记录的入库行数之和），不一致说明有数据丢失或重复",
         )
     ]
-    if kind == "files":
+    if kind == FILES_BATCH:
         return checks + _file_checks(gxe)
     checks += [
         Check(gxe.ExpectColumnValuesToNotBeNull(column="id_number"), "身份证号码不能为空"),
@@ -271,8 +250,9 @@ def suite_checks(gxe: Any, kind: str, frame: pl.DataFrame, rows_expected: int) -
             "身份证号码应为18位（前17位数字，最后一位数字或X）",
         ),
     ]
-    if kind in AMOUNT_COLUMN:
-        checks += _amount_checks(gxe, AMOUNT_COLUMN[kind])
+    amount_column = kind_spec(kind).amount_column
+    if amount_column is not None:
+        checks += _amount_checks(gxe, amount_column)
         checks += [
             Check(gxe.ExpectColumnValuesToNotBeNull(column="program_code"), "补贴项目不能为空"),
             Check(
@@ -439,7 +419,7 @@ def _failure(kind: str, result: Any) -> QualityFailure:
     text = config.notes or config.type
     unexpected = result.result.get("unexpected_count")
     where = _where(result.result.get("partial_unexpected_index_list") or [])
-    label = KIND_LABELS.get(kind, kind)
+    label = BATCH_LABELS.get(kind, kind)
     counted = "" if unexpected is None else f"，{unexpected} 行不符合"
     observed = result.result.get("observed_value")
     seen = f"（实际：{observed}）" if unexpected is None and observed is not None else ""
@@ -481,7 +461,6 @@ BOOTSTRAP_TABLE = re.compile(
 EMPTY_TABLE = re.compile(r'<table\s[^>]*\bid="(?P<id>[\w-]+)"[^>]*>\s*</table>')
 # Font Awesome status icons are blank without the font: give them words.
 STATUS_ICON = re.compile(r'(<i class="fas (?P<icon>fa-check-circle|fa-times)\b[^"]*"[^>]*>)\s*</i>')
-STATUS_WORDS = {"fa-check-circle": "✓ 通过", "fa-times": "✗ 未通过"}
 OFFLINE_CSS = """
 body { font-family: "Noto Sans CJK SC", "Microsoft YaHei", "PingFang SC", sans-serif; margin: 1rem 2rem; color: #222; }
 table { border-collapse: collapse; margin: .5rem 0 1rem; }
@@ -515,7 +494,7 @@ def offline_page(page: str, notes: Sequence[str] = (), ok: bool = False) -> str:
     page = INLINE_SCRIPT.sub("", EXTERNAL_ASSET.sub("", page))
     page = EXTERNAL_CSS_URL.sub("none", page)
     page = EMPTY_TABLE.sub(lambda m: tables.get(m["id"], m[0]), page)
-    page = STATUS_ICON.sub(lambda m: f"{m[1]}{STATUS_WORDS[m['icon']]}</i>", page)
+    page = STATUS_ICON.sub(lambda m: f"{m[1]}{CHECK_OUTCOME_LABELS[m['icon']]}</i>", page)
     page = page.replace("</head>", f"<style>{OFFLINE_CSS}</style></head>", 1)
     page = re.sub(r"<body\b[^>]*>", lambda m: m[0] + _notes_block(notes, ok), page, count=1)
     return pl.select(mask_value_expr(pl.lit(page))).item()
@@ -573,7 +552,7 @@ def _make_offline(
 def _kind_line(v: KindValidation) -> str:
     outcome = "全部通过" if v.success else f"{v.failed} 项未通过"
     return (
-        f"{KIND_LABELS.get(v.kind, v.kind)}（套件 ykt_{v.kind}）：{v.batches} 个文件、{v.rows} 行，"
+        f"{BATCH_LABELS.get(v.kind, v.kind)}（套件 ykt_{v.kind}）：{v.batches} 个文件、{v.rows} 行，"
         f"{v.expectations} 项检查，{outcome}"
     )
 

@@ -84,14 +84,6 @@ FINDING_DISPLAY_COLUMNS = (
     "days_overdue",
     "detail",
 )
-# What a person calls each kind of input (and the quality step's file-level batch).
-KIND_LABELS = {
-    "roster": "花名册",
-    "payments": "代发明细",
-    "deaths": "死亡人员名单",
-    "public_employees": "财政供养人员名单",
-    "files": "文件",
-}
 CASE_EVENT_COUNTS = ("opened", "reopened", "escalated", "resolved")
 CASE_STATUSES = ("open", "escalated", "resolved")
 

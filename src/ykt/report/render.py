@@ -33,8 +33,15 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from ykt.cases.lifecycle import KPI_LABELS
-from ykt.report.model import DISCREPANCY_COLUMNS, KIND_LABELS, REJECT_COLUMNS, Report
+from ykt.labels import (
+    BATCH_LABELS,
+    CASE_STATUS_LABELS,
+    CASE_TOTAL_LABELS,
+    FILE_STATUS_LABELS,
+    KPI_LABELS,
+    NIGHT_EVENT_LABELS,
+)
+from ykt.report.model import DISCREPANCY_COLUMNS, REJECT_COLUMNS, Report
 
 OUTPUT_NAMES = (
     "discrepancies.csv",
@@ -45,20 +52,6 @@ OUTPUT_NAMES = (
     "exceptions.xlsx",
 )
 
-FILE_STATUS_LABELS = {"loaded": "已入库", "duplicate": "重复文件（此前已入库）", "rejected": "已拒收"}
-CASE_STATUS_LABELS = {"open": "办理中", "escalated": "已督办", "resolved": "已办结"}
-CASE_EVENT_LABELS = {
-    "opened": "本次新立案",
-    "reopened": "本次重新立案",
-    "escalated": "本次督办",
-    "resolved": "本次办结",
-}
-CASE_TOTAL_LABELS = {
-    "open": "当前办理中",
-    "escalated": "当前已督办",
-    "resolved": "累计已办结",
-    "all": "案件总数",
-}
 
 AMOUNT_FORMAT = "#,##0.00"
 DATE_FORMAT = "yyyy-mm-dd"
@@ -514,7 +507,7 @@ def _file_rows(report: Report) -> list[list[Cell]]:
         rows.append(
             [
                 (f.name, "plain"),
-                (KIND_LABELS.get(f.kind, f.kind), "plain"),
+                (BATCH_LABELS.get(f.kind, f.kind), "plain"),
                 (FILE_STATUS_LABELS.get(f.status, f.status), "plain"),
                 (f.rows_read, "plain"),
                 (f.rows_loaded, "plain"),
@@ -548,7 +541,7 @@ def _case_rows(report: Report) -> list[list[Cell]]:
     counts = report.case_counts
     rows: list[list[Cell]] = [[("三、案件情况", "section")], [("项目", "header"), ("件数", "header")]]
     rows += [
-        [(label, "plain"), (counts.events.get(key, 0), "plain")] for key, label in CASE_EVENT_LABELS.items()
+        [(label, "plain"), (counts.events.get(key, 0), "plain")] for key, label in NIGHT_EVENT_LABELS.items()
     ]
     rows += [
         [(label, "plain"), (counts.totals.get(key, 0), "plain")] for key, label in CASE_TOTAL_LABELS.items()
@@ -589,7 +582,7 @@ def _quality_rows(report: Report) -> list[list[Cell]]:
     for v in quality.get("validations", ()):
         rows.append(
             [
-                (KIND_LABELS.get(v["kind"], v["kind"]), "plain"),
+                (BATCH_LABELS.get(v["kind"], v["kind"]), "plain"),
                 (v["batches"], "plain"),
                 (v["rows"], "plain"),
                 (v["expectations"], "plain"),

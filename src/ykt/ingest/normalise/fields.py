@@ -26,7 +26,8 @@ from functools import lru_cache
 import polars as pl
 
 from ykt.config import Programs
-from ykt.ingest.types import KEY_COLUMNS, LOADED_COLUMNS, REJECT_COLUMNS, Normalised, RawTable
+from ykt.ingest.types import REJECT_COLUMNS, Normalised, RawTable
+from ykt.kinds import kind_spec
 
 F = pl.field
 # The in-memory engine runs these wide, join-heavy plans about twice as fast as
@@ -926,12 +927,12 @@ def normalise(
     error_cols = [c for c in parsed.columns if c.startswith("_err_")]
     clean = parsed.select(pl.all_horizontal(pl.col(c).is_null() for c in error_cols)).to_series()
     typed = parsed.select(
-        "source_row", *[c for c in LOADED_COLUMNS[table.kind] if c not in ("sheet", "source_row")]
+        "source_row", *[c for c in kind_spec(table.kind).loaded_columns if c not in ("sheet", "source_row")]
     )
     typed = typed if clean.all() else typed.filter(clean)
     valid, pandera_rejects = validate_normalised(typed, table, key_check)
     loaded = valid.with_columns(pl.lit(table.sheet, pl.String).alias("sheet")).select(
-        LOADED_COLUMNS[table.kind]
+        kind_spec(table.kind).loaded_columns
     )
     validate_loaded(loaded, table.kind)
     all_rejects = pl.concat([rejects, pandera_rejects]).sort("row", "reason_code")
@@ -947,7 +948,11 @@ def normalise(
 
 def _rejected_typed_keys(typed: pl.DataFrame, valid: pl.DataFrame, table: RawTable) -> pl.DataFrame:
     """(sheet, source_row, key columns) of the typed rows pandera rejected."""
-    columns = [pl.lit(table.sheet, pl.String).alias("sheet"), "source_row", *KEY_COLUMNS[table.kind]]
+    columns = [
+        pl.lit(table.sheet, pl.String).alias("sheet"),
+        "source_row",
+        *kind_spec(table.kind).key_columns,
+    ]
     if valid.height == typed.height:
         return typed.head(0).select(columns)
     return typed.filter(~pl.col("source_row").is_in(valid["source_row"].implode())).select(columns)

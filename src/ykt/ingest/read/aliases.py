@@ -16,7 +16,7 @@ from typing import Any
 
 from ykt.config import ConfigProblems, read_yaml
 from ykt.errors import ConfigError, ConfigProblem
-from ykt.ingest.types import KINDS
+from ykt.kinds import KINDS
 
 # The role contract of docs/architecture.md: which kinds may use each role.
 ROLE_KINDS: dict[str, tuple[str, ...]] = {
@@ -71,7 +71,7 @@ class RoleSpec:
 
 
 @dataclass(frozen=True)
-class KindSpec:
+class KindHeaders:
     kind: str
     required: tuple[str, ...]
     distinctive: tuple[str, ...]
@@ -84,12 +84,12 @@ class ColumnAliases:
 
     source: str
     roles: tuple[RoleSpec, ...]
-    kinds: tuple[KindSpec, ...]
+    kinds: tuple[KindHeaders, ...]
     total_tiers: tuple[tuple[str, ...], ...]  # normalised labels; first tier present gives the control total
     other_totals: tuple[str, ...]
     signatures: tuple[str, ...]
 
-    def kind(self, kind: str) -> KindSpec:
+    def kind(self, kind: str) -> KindHeaders:
         for spec in self.kinds:
             if spec.kind == kind:
                 return spec
@@ -141,10 +141,10 @@ def _role(p: ConfigProblems, role: str, raw: Any) -> RoleSpec | None:
     return RoleSpec(role, kinds, aliases, tuple(prefer))
 
 
-def _kind(p: ConfigProblems, kind: str, raw: Any, roles: dict[str, RoleSpec]) -> KindSpec:
+def _kind(p: ConfigProblems, kind: str, raw: Any, roles: dict[str, RoleSpec]) -> KindHeaders:
     key = f"kinds.{kind}"
     raw = raw if isinstance(raw, dict) else {}
-    spec = KindSpec(
+    spec = KindHeaders(
         kind,
         required=p.strings(raw.get("required"), f"{key}.required"),
         distinctive=p.strings(raw.get("distinctive", []), f"{key}.distinctive"),

@@ -13,7 +13,7 @@ from decimal import Decimal, InvalidOperation
 
 import polars as pl
 
-from ykt.ingest.read.aliases import ColumnAliases, KindSpec, normalise_header
+from ykt.ingest.read.aliases import ColumnAliases, KindHeaders, normalise_header
 
 HEADER_SCAN_ROWS = 30
 IDENTITY_ROLES = ("id_number", "head_id", "payee_id", "card_number")
@@ -161,7 +161,7 @@ def _head_as_beneficiary(header: Header, kind: str) -> Header:
     return replace(header, columns=columns, labels=labels)
 
 
-def _complete(header: Header, spec: KindSpec) -> bool:
+def _complete(header: Header, spec: KindHeaders) -> bool:
     return header.score >= 2 and all(role in header.columns for role in spec.required)
 
 

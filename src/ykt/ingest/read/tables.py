@@ -60,7 +60,8 @@ from ykt.ingest.read.sources import (
     read_grids,
     xls_number_rows,
 )
-from ykt.ingest.types import KINDS, RawTable, TableEnd
+from ykt.ingest.types import RawTable, TableEnd
+from ykt.kinds import KINDS, kind_label, kind_spec
 
 __all__ = [
     "ColumnAliases",
@@ -71,16 +72,8 @@ __all__ = [
     "ColumnDecisionsChanged",
     "detect_kind",
     "count_data_rows",
-    "KIND_NAMES",
 ]
 
-KIND_NAMES = {
-    "roster": "花名册",
-    "payments": "代发明细",
-    "deaths": "死亡人员名单",
-    "public_employees": "财政供养人员名单",
-}
-HINTED_KINDS = ("roster", "payments")  # kinds whose rows need a program and a period
 _LONG_DIGITS = r"^\d{15,}$"
 _SCIENTIFIC = r"^\d(?:\.\d+)?[Ee]\+?\d+$"
 _NON_BLANK_LINE = re.compile(rb"(?m)^[ \t\r]*[^\s]")
@@ -213,7 +206,7 @@ def _add_stats(a: tuple[int, int, bool] | None, b: tuple[int, int, bool]) -> tup
 def _empty_table_error(path: Path, kind: str) -> InputFileError:
     return InputFileError(
         "FILE_EMPTY",
-        f"文件有{KIND_NAMES[kind]}表头，但表头下没有数据行",
+        f"文件有{kind_label(kind)}表头，但表头下没有数据行",
         where=path.name,
         hint="请确认上传的是填好数据的文件，而不是空白模板",
     )
@@ -229,7 +222,7 @@ def detect_kind(path: Path, aliases: ColumnAliases) -> str:
     best = max(scores.values())
     winners = [kind for kind, score in scores.items() if score == best]
     if len(winners) > 1:
-        names = "、".join(f"{KIND_NAMES[k]}（{k}）" for k in winners)
+        names = "、".join(f"{kind_label(k)}（{k}）" for k in winners)
         raise InputFileError(
             "FILE_KIND_UNKNOWN",
             f"无法判断文件类别：表头同样符合 {names}",
@@ -290,7 +283,7 @@ def _table_meta(grid: Grid, header: Header, kind: str, programs: Programs) -> tu
     """A table's headers, title and program/period hints (its frame still empty)."""
     title = title_lines(grid.frame, header)
     sources = [title, grid.sheet or "", grid.path.stem]
-    hinted = kind in HINTED_KINDS
+    hinted = kind_spec(kind).needs_program_and_period
     program = program_hint(sources, programs.name_index()) if hinted else Hint(None)
     period = period_hint(sources) if hinted else Hint(None)
     table = RawTable(
@@ -310,7 +303,7 @@ def _table_meta(grid: Grid, header: Header, kind: str, programs: Programs) -> tu
 
 def _require_program_and_period(table: RawTable, program: Hint, period: Hint, programs: Programs) -> None:
     """Rosters and payments need a program and a period: a column, or one in title/sheet/file name."""
-    if table.kind not in HINTED_KINDS:
+    if not kind_spec(table.kind).needs_program_and_period:
         return
     where = _where(table)
     has_program_col, has_period_col = "program" in table.frame.columns, "period" in table.frame.columns
@@ -496,14 +489,14 @@ def _no_table_error(path: Path, grids: list[Grid], kind: str, aliases: ColumnAli
             close.append(f"“{text}”→“{match[0]}”")
     required = "、".join(_role_title(aliases, role) for role in aliases.kind(kind).required)
     message = (
-        f"找不到{KIND_NAMES[kind]}的表头（前30行中没有同时包含 {required} 等列的行）。"
+        f"找不到{kind_label(kind)}的表头（前30行中没有同时包含 {required} 等列的行）。"
         f"找到的表头：{'、'.join(found) or '（无）'}。"
     )
     if close:
         message += f"最接近的已知表头：{'；'.join(close)}。"
     other = _other_kind(grids, aliases, kind)
     if other:
-        message += f"该文件看起来是{KIND_NAMES[other]}，应放入 inbox/{_folder(other)}/。"
+        message += f"该文件看起来是{kind_label(other)}，应放入 inbox/{kind_spec(other).inbox_folder}/。"
     return InputFileError(
         "FILE_HEADERS_UNKNOWN",
         message,
@@ -534,10 +527,6 @@ def _likely_header(grids: list[Grid], aliases: ColumnAliases) -> list[str]:
 def _other_kind(grids: list[Grid], aliases: ColumnAliases, kind: str) -> str | None:
     scores = {k: v for k, v in _kind_scores(grids, aliases).items() if k != kind}
     return max(scores, key=scores.get) if scores else None
-
-
-def _folder(kind: str) -> str:
-    return f"reference/{kind}" if kind in ("deaths", "public_employees") else kind
 
 
 def _count_raw_lines(path: Path) -> int:

@@ -1,0 +1,67 @@
+"""Every Chinese display label of the product's vocabulary, in one place.
+
+What a clerk, an inspector or a villager reads for a code the machines use: file statuses, case
+statuses and events, KPIs, input kinds. Rule titles and case sentences live with the rules
+(rules/rules.yaml) and reason texts with their codes (ykt.reasons); everything else is here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+
+from ykt.kinds import KIND_SPECS
+
+# What a person calls each kind of input, and the data-quality step's file-level batch.
+FILES_BATCH = "files"
+BATCH_LABELS: Mapping[str, str] = MappingProxyType(
+    {**{code: spec.label for code, spec in KIND_SPECS.items()}, FILES_BATCH: "文件"}
+)
+
+FILE_STATUS_LABELS: Mapping[str, str] = MappingProxyType(
+    {"loaded": "已入库", "duplicate": "重复文件（此前已入库）", "rejected": "已拒收"}
+)
+
+CASE_STATUS_LABELS: Mapping[str, str] = MappingProxyType(
+    {"open": "办理中", "escalated": "已督办", "resolved": "已办结"}
+)
+
+# A case's history, one label per lifecycle event (`ykt history`), and the sentence its event row keeps.
+EVENT_LABELS: Mapping[str, str] = MappingProxyType(
+    {"opened": "立案", "reopened": "重新立案", "escalated": "督办", "resolved": "办结"}
+)
+EVENT_DETAILS: Mapping[str, str] = MappingProxyType(
+    {
+        "opened": "新立案",
+        "reopened": "问题再次出现，重新立案",
+        "escalated": "超过办理期限仍未解决，转督办",
+        "resolved": "复核已无该问题，办结",
+    }
+)
+
+# The night's case activity and the totals after it (the workbook's 汇总).
+NIGHT_EVENT_LABELS: Mapping[str, str] = MappingProxyType(
+    {"opened": "本次新立案", "reopened": "本次重新立案", "escalated": "本次督办", "resolved": "本次办结"}
+)
+CASE_TOTAL_LABELS: Mapping[str, str] = MappingProxyType(
+    {"open": "当前办理中", "escalated": "当前已督办", "resolved": "累计已办结", "all": "案件总数"}
+)
+
+KPI_LABELS: Mapping[str, str] = MappingProxyType(
+    {
+        "opened": "受理（件）",
+        "resolved": "办结（件）",
+        "resolution_rate": "办结率",
+        "median_days_to_resolve": "办结天数（中位数）",
+        "escalated": "督办（件）",
+        "open_now": "办理中（件）",
+        "escalated_now": "督办中（件）",
+        "amount_at_stake": "涉及金额（元）",
+        "amount_recovered": "已追回金额（元）",
+    }
+)
+
+# Data Docs: a check's outcome in words instead of GX's icons.
+CHECK_OUTCOME_LABELS: Mapping[str, str] = MappingProxyType(
+    {"fa-check-circle": "✓ 通过", "fa-times": "✗ 未通过"}
+)
