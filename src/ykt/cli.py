@@ -148,9 +148,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from ykt.check.annotate import check_files
+    from ykt.check import check_files
     from ykt.config import load_programs
-    from ykt.ingest.read.tables import load_aliases
+    from ykt.ingest import load_aliases
 
     results = check_files(list(args.files), load_programs(args.programs), load_aliases(), kind=args.kind)
     for result in results:
@@ -170,7 +170,7 @@ def cmd_deliver(args: argparse.Namespace) -> int:
 
 def cmd_history(args: argparse.Namespace) -> int:
     from ykt import pipeline
-    from ykt.cases.lifecycle import case_history
+    from ykt.cases import case_history
 
     with pipeline.open_warehouse(args.db) as wh:
         for line in case_history(wh, args.case_id):

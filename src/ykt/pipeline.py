@@ -15,7 +15,7 @@ from pathlib import Path
 
 from ykt.config import Programs, load_programs
 from ykt.errors import ConfigError
-from ykt.warehouse.connection import Warehouse
+from ykt.warehouse import Warehouse
 
 DEFAULT_DB = Path("ykt.duckdb")
 DEFAULT_OUT = Path("out")
@@ -60,8 +60,8 @@ class NightResult:
 
 def load_config(programs_path: Path | None = None) -> Config:
     """Programs, column aliases and rules, validated together: every problem reported at once."""
-    from ykt.detect.engine import load_registry
-    from ykt.ingest.read.tables import load_aliases
+    from ykt.detect import load_registry
+    from ykt.ingest import load_aliases
 
     problems = []
     loaded = {}
@@ -109,7 +109,7 @@ def finish_run(wh: Warehouse, run_id: str, finished_at: dt.datetime, summary: di
 
 
 def ingest(wh: Warehouse, options: NightOptions, config: Config, run_id: str) -> list:
-    from ykt.ingest.night import ingest_inbox
+    from ykt.ingest import ingest_inbox
 
     own_files = (options.db, Path(f"{options.db}.wal"), options.out)  # never mistaken for uploads
     return ingest_inbox(
@@ -125,19 +125,19 @@ def ingest(wh: Warehouse, options: NightOptions, config: Config, run_id: str) ->
 
 
 def detect(wh: Warehouse, config: Config, as_of: dt.date) -> dict[str, int]:
-    from ykt.detect.engine import run_rules
+    from ykt.detect import run_rules
 
     return run_rules(wh, config.programs, config.registry, as_of)
 
 
 def follow_cases(wh: Warehouse, config: Config, as_of: dt.date, run_id: str):
-    from ykt.cases.lifecycle import update_cases
+    from ykt.cases import update_cases
 
     return update_cases(wh, config.programs, as_of, run_id)
 
 
 def check_quality(wh: Warehouse, config: Config, run_id: str, out: Path):
-    from ykt.quality.suite import check_quality as run_suite
+    from ykt.quality import check_quality as run_suite
 
     # GX's Data Docs site insists on an absolute folder
     return run_suite(wh, run_id, out.resolve(), config.programs)
@@ -154,8 +154,7 @@ def write_reports(
     quality,
     out: Path,
 ) -> dict[str, Path]:
-    from ykt.report.model import build_report
-    from ykt.report.render import write_outputs
+    from ykt.report import build_report, write_outputs
 
     finished_at = dt.datetime.now()
     report = build_report(
@@ -183,7 +182,7 @@ def write_reports(
 def deliver_cases(wh: Warehouse, endpoint: str | None):
     if not endpoint:
         return None
-    from ykt.deliver.platform import deliver, platform_token
+    from ykt.deliver import deliver, platform_token
 
     return deliver(wh, endpoint, platform_token())
 

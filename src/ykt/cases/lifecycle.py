@@ -26,7 +26,7 @@ from ykt.config import Programs
 from ykt.errors import UsageError
 from ykt.labels import EVENT_DETAILS, EVENT_LABELS
 from ykt.masking import mask_card_expr, mask_id_expr
-from ykt.warehouse.connection import Warehouse
+from ykt.warehouse import Warehouse
 
 # Rules whose finding heads a group of member findings that carry its case_id
 # (BATCH_STALLED heads the MISSING findings of one village group): such a case

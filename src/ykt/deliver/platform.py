@@ -29,7 +29,7 @@ import urllib.request
 from dataclasses import dataclass
 
 from ykt.errors import DeliveryError, UsageError
-from ykt.warehouse.connection import Warehouse
+from ykt.warehouse import Warehouse
 
 log = logging.getLogger("ykt.deliver.platform")
 

@@ -25,7 +25,7 @@ import yaml
 
 from ykt.config import Programs, Settings
 from ykt.errors import ConfigError, ConfigProblem, RuleExecutionError
-from ykt.warehouse.connection import Warehouse
+from ykt.warehouse import Warehouse
 
 ROUTES = ("complaint", "clue", "record")
 

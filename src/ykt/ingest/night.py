@@ -42,7 +42,7 @@ from ykt.ingest.types import (
 from ykt.ingest.validate.contract import NO_REJECTS, make_rejects
 from ykt.kinds import KIND_SPECS, KINDS, kind_spec
 from ykt.reasons import FILE_REASONS
-from ykt.warehouse.connection import Warehouse
+from ykt.warehouse import Warehouse
 
 INBOX_FOLDERS: dict[str, str] = {code: spec.inbox_folder for code, spec in KIND_SPECS.items()}
 

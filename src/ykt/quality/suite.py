@@ -33,7 +33,7 @@ from ykt.config import Programs
 from ykt.kinds import KIND_SPECS, kind_spec
 from ykt.labels import BATCH_LABELS, CHECK_OUTCOME_LABELS, FILES_BATCH
 from ykt.masking import mask_value_expr
-from ykt.warehouse.connection import Warehouse
+from ykt.warehouse import Warehouse
 
 # An amount more than this many times its program's standard (or median) is implausible.
 PLAUSIBLE_FACTOR = 10

@@ -19,10 +19,10 @@ from typing import Any
 
 import polars as pl
 
-from ykt.cases.lifecycle import case_kpis, case_listing
+from ykt.cases import case_kpis, case_listing
 from ykt.config import Programs
 from ykt.masking import mask_card_expr, mask_id_expr, mask_value_expr
-from ykt.warehouse.connection import Warehouse
+from ykt.warehouse import Warehouse
 
 # discrepancies.csv, in contract order (issue 2). `group` is the warehouse's group_name.
 DISCREPANCY_COLUMNS = (

@@ -1,1 +1,1 @@
-"""TODO"""
+"""ingest/validate"""
