@@ -8,9 +8,12 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
 from ykt import pipeline
+from ykt.deliver import DeliveryResult
 
 
 @flow(name="ykt-deliver", log_prints=True, persist_result=False)
-def deliver(endpoint: str, db: str = "ykt.duckdb"):
+def deliver(endpoint: str, db: str = "ykt.duckdb") -> DeliveryResult | None:
     with pipeline.open_warehouse(Path(db)) as wh:
-        return task(pipeline.deliver_cases, name="deliver_cases", cache_policy=NO_CACHE)(wh, endpoint)
+        deliver_cases = task(name="deliver_cases", cache_policy=NO_CACHE)(pipeline.deliver_cases)
+        result: DeliveryResult | None = deliver_cases(wh, endpoint)
+        return result

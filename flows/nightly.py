@@ -9,16 +9,21 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
+from typing import ParamSpec, TypeVar
 
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
 from ykt import pipeline
 
+P = ParamSpec("P")
+T = TypeVar("T")
 
-def as_task(fn: Callable) -> Callable:
+
+def as_task(fn: Callable[P, T]) -> Callable[P, T]:
     # Steps share one DuckDB connection, which cannot be hashed into a cache key.
-    return task(fn, name=fn.__name__, cache_policy=NO_CACHE, retries=0)
+    wrapped: Callable[P, T] = task(name=fn.__name__, cache_policy=NO_CACHE, retries=0)(fn)
+    return wrapped
 
 
 @flow(name="ykt-nightly", log_prints=True, persist_result=False)

@@ -12,8 +12,13 @@ import os
 import sys
 import traceback
 from pathlib import Path
+from typing import TYPE_CHECKING, NoReturn
 
 from ykt.errors import UsageError, YktError
+from ykt.kinds import KINDS
+
+if TYPE_CHECKING:  # commands import what they need when they run, so `ykt --help` stays quick
+    from ykt.pipeline import NightOptions, NightResult
 
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
@@ -23,7 +28,9 @@ os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # argparse exits 2 by itself; route through our single catch site
+    def error(
+        self, message: str
+    ) -> NoReturn:  # argparse exits 2 by itself; route through our single catch site
         raise UsageError(f"参数错误：{message}", hint=f"运行 `{self.prog} --help` 查看用法")
 
 
@@ -72,7 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = sub.add_parser("check", help="检查上传文件（不入库），生成标注错误的工作簿")
     check.add_argument("files", nargs="+", type=_existing_file)
-    check.add_argument("--kind", choices=("roster", "payments", "deaths", "public_employees"), default=None)
+    check.add_argument("--kind", choices=KINDS, default=None)
     check.add_argument("--programs", type=_existing_file, default=None)
 
     deliver = sub.add_parser("deliver", help="把待推送的案件推送到监督一点通平台")
@@ -85,14 +92,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _run_night(options, engine: str):
+def _run_night(options: NightOptions, engine: str) -> NightResult:
     from ykt import pipeline
 
     if engine == "plain":
         return pipeline.run_night(options)
     from ykt.flows.nightly import run_options
 
-    return run_options(options)
+    result: NightResult = run_options(options)
+    return result
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -112,7 +120,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_night(result) -> None:
+def _print_night(result: NightResult) -> None:
     files, cases = result.files, result.case_counts
     rejected = sum(1 for f in files if f.status == "rejected")
     rows_rejected = sum(f.rows_rejected for f in files)
@@ -120,6 +128,8 @@ def _print_night(result) -> None:
         f"[{result.as_of}] 处理文件 {len(files)} 个（整份拒收 {rejected} 个，拒收行 {rows_rejected} 行）；"
         f"发现问题 {sum(result.rule_counts.values())} 条"
     )
+    if cases is None:
+        return
     print(
         f"  案件（含稽查线索）：新立 {cases.opened}、重新立案 {cases.reopened}、督办 {cases.escalated}、办结 {cases.resolved}；"
         f"办理中 {cases.open_total}、已督办 {cases.escalated_total}"
@@ -137,11 +147,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
     db = workdir / "ykt.duckdb"
     for suffix in ("", ".wal"):
         Path(f"{db}{suffix}").unlink(missing_ok=True)  # the demo always tells the same story from night 1
-    last = None
+    results = []
     for inbox, as_of in plan.nights:
         options = NightOptions(inbox=inbox, as_of=as_of, db=db, out=workdir / "reports" / as_of.isoformat())
-        last = _run_night(options, args.engine)
-        _print_night(last)
+        results.append(_run_night(options, args.engine))
+        _print_night(results[-1])
+    last = results[-1]
     print(f"\n稽查报告（Excel）：{last.outputs['exceptions.xlsx'].resolve()}")
     print(f"平台案件（JSONL）：{last.outputs['cases.jsonl'].resolve()}")
     return 0
@@ -163,6 +174,8 @@ def cmd_deliver(args: argparse.Namespace) -> int:
 
     with pipeline.open_warehouse(args.db) as wh:
         result = pipeline.deliver_cases(wh, args.endpoint)
+    if result is None:
+        raise UsageError("未指定监督一点通平台接口地址", hint="用 --endpoint 指定平台地址")
     print(result)
     result.check()  # undelivered cases stay queued; say so through the exit code
     return 0

@@ -116,7 +116,14 @@ class ConfigProblems:
         return tuple(value)
 
     def get(
-        self, raw: dict, key: str, where: str, kind: type, *, required: bool = True, default: Any = None
+        self,
+        raw: dict[str, Any],
+        key: str,
+        where: str,
+        kind: type,
+        *,
+        required: bool = True,
+        default: Any = None,
     ) -> Any:
         """A typed field of a mapping, or a recorded problem and the default."""
         if key not in raw or raw[key] is None:
@@ -165,7 +172,7 @@ _PROGRAM_KEYS = {
 }
 
 
-def _program(c: ConfigProblems, raw: dict, where: str) -> Program | None:
+def _program(c: ConfigProblems, raw: dict[str, Any], where: str) -> Program | None:
     for unknown in sorted(set(raw) - _PROGRAM_KEYS):
         c.add(f"{where}.{unknown}", f"未知字段；可用字段：{', '.join(sorted(_PROGRAM_KEYS))}")
     code = c.get(raw, "code", where, str, default="")

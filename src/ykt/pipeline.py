@@ -12,10 +12,18 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, ParamSpec, Protocol, TypeVar
 
 from ykt.config import Programs, load_programs
-from ykt.errors import ConfigError
+from ykt.errors import ConfigError, ConfigProblem
 from ykt.warehouse import Warehouse
+
+if TYPE_CHECKING:  # the steps import their packages when they run, so `ykt --help` stays quick
+    from ykt.cases import CaseCounts
+    from ykt.deliver import DeliveryResult
+    from ykt.detect import RuleRegistry
+    from ykt.ingest import ColumnAliases, FileResult
+    from ykt.quality import QualitySummary
 
 DEFAULT_DB = Path("ykt.duckdb")
 DEFAULT_OUT = Path("out")
@@ -42,9 +50,11 @@ class NightOptions:
 
 @dataclass(frozen=True)
 class Config:
+    """The validated configuration of a night: programs, column aliases and the rule registry."""
+
     programs: Programs
-    aliases: object
-    registry: object
+    aliases: ColumnAliases
+    registry: RuleRegistry
 
 
 @dataclass(frozen=True)
@@ -52,10 +62,10 @@ class NightResult:
     run_id: str
     as_of: dt.date
     outputs: dict[str, Path]
-    files: list = field(default_factory=list)
+    files: list[FileResult] = field(default_factory=list)
     rule_counts: dict[str, int] = field(default_factory=dict)
-    case_counts: object = None
-    delivery: object = None
+    case_counts: CaseCounts | None = None
+    delivery: DeliveryResult | None = None
 
 
 def load_config(programs_path: Path | None = None) -> Config:
@@ -63,20 +73,21 @@ def load_config(programs_path: Path | None = None) -> Config:
     from ykt.detect import load_registry
     from ykt.ingest import load_aliases
 
-    problems = []
-    loaded = {}
-    for key, loader in (
-        ("programs", lambda: load_programs(programs_path)),
-        ("aliases", load_aliases),
-        ("registry", load_registry),
-    ):
+    problems: list[ConfigProblem] = []
+
+    def collect(load: Callable[[], T]) -> T | None:
         try:
-            loaded[key] = loader()
+            return load()
         except ConfigError as exc:
             problems.extend(exc.problems)
-    if problems:
+            return None
+
+    programs = collect(lambda: load_programs(programs_path))
+    aliases = collect(load_aliases)
+    registry = collect(load_registry)
+    if programs is None or aliases is None or registry is None:
         raise ConfigError(problems)
-    return Config(**loaded)
+    return Config(programs, aliases, registry)
 
 
 def new_run_id(as_of: dt.date, now: dt.datetime | None = None) -> str:
@@ -96,7 +107,7 @@ def start_run(wh: Warehouse, run_id: str, as_of: dt.date, started_at: dt.datetim
     )
 
 
-def finish_run(wh: Warehouse, run_id: str, finished_at: dt.datetime, summary: dict) -> None:
+def finish_run(wh: Warehouse, run_id: str, finished_at: dt.datetime, summary: dict[str, Any]) -> None:
     wh.execute(
         "finish run",
         "update runs set finished_at = $finished_at, summary = $summary where run_id = $run_id",
@@ -108,7 +119,7 @@ def finish_run(wh: Warehouse, run_id: str, finished_at: dt.datetime, summary: di
     )
 
 
-def ingest(wh: Warehouse, options: NightOptions, config: Config, run_id: str) -> list:
+def ingest(wh: Warehouse, options: NightOptions, config: Config, run_id: str) -> list[FileResult]:
     from ykt.ingest import ingest_inbox
 
     own_files = (options.db, Path(f"{options.db}.wal"), options.out)  # never mistaken for uploads
@@ -130,13 +141,13 @@ def detect(wh: Warehouse, config: Config, as_of: dt.date) -> dict[str, int]:
     return run_rules(wh, config.programs, config.registry, as_of)
 
 
-def follow_cases(wh: Warehouse, config: Config, as_of: dt.date, run_id: str):
+def follow_cases(wh: Warehouse, config: Config, as_of: dt.date, run_id: str) -> CaseCounts:
     from ykt.cases import update_cases
 
     return update_cases(wh, config.programs, as_of, run_id)
 
 
-def check_quality(wh: Warehouse, config: Config, run_id: str, out: Path):
+def check_quality(wh: Warehouse, config: Config, run_id: str, out: Path) -> QualitySummary:
     from ykt.quality import check_quality as run_suite
 
     # GX's Data Docs site insists on an absolute folder
@@ -149,9 +160,9 @@ def write_reports(
     run_id: str,
     as_of: dt.date,
     rule_counts: dict[str, int],
-    case_counts,
+    case_counts: CaseCounts,
     started_at: dt.datetime,
-    quality,
+    quality: QualitySummary | None,
     out: Path,
 ) -> dict[str, Path]:
     from ykt.report import build_report, write_outputs
@@ -179,7 +190,7 @@ def write_reports(
     return outputs
 
 
-def deliver_cases(wh: Warehouse, endpoint: str | None):
+def deliver_cases(wh: Warehouse, endpoint: str | None) -> DeliveryResult | None:
     if not endpoint:
         return None
     from ykt.deliver import deliver, platform_token
@@ -187,10 +198,17 @@ def deliver_cases(wh: Warehouse, endpoint: str | None):
     return deliver(wh, endpoint, platform_token())
 
 
-Step = Callable[[Callable], Callable]
+P = ParamSpec("P")
+T = TypeVar("T")
 
 
-def plain_step(fn: Callable) -> Callable:
+class Step(Protocol):
+    """How an orchestrator runs one step: the identity here, a Prefect task in flows/nightly.py."""
+
+    def __call__(self, fn: Callable[P, T], /) -> Callable[P, T]: ...
+
+
+def plain_step(fn: Callable[P, T]) -> Callable[P, T]:
     return fn
 
 

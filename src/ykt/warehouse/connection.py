@@ -92,11 +92,12 @@ class Warehouse:
     def frame(self, name: str, sql: str, params: Params = None) -> pl.DataFrame:
         """Run a query and return a polars frame via Arrow (a relation avoids the DB-API copy)."""
         try:
-            return self.con.sql(sql, params=params).pl()
+            frame: pl.DataFrame = self.con.sql(sql, params=params).pl()
+            return frame
         except duckdb.Error as exc:
             raise RuleExecutionError(name, sql, exc) from exc
 
-    def rows(self, name: str, sql: str, params: Params = None) -> list[tuple]:
+    def rows(self, name: str, sql: str, params: Params = None) -> list[tuple[Any, ...]]:
         return self.execute(name, sql, params).fetchall()
 
     def scalar(self, name: str, sql: str, params: Params = None) -> Any:
