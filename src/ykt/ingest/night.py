@@ -32,14 +32,14 @@ import polars as pl
 from ykt.config import Programs
 from ykt.errors import InputFileError
 from ykt.ingest.archive import archive_file, content_hash
-from ykt.ingest.normalise.fields import normalise
+from ykt.ingest.normalise import normalise
 from ykt.ingest.types import (
     FileResult,
     Normalised,
     RawTable,
     TableEnd,
 )
-from ykt.ingest.validate.contract import NO_REJECTS, make_rejects
+from ykt.ingest.validate import NO_REJECTS, make_rejects
 from ykt.kinds import KIND_SPECS, KINDS, kind_spec
 from ykt.reasons import FILE_REASONS
 from ykt.warehouse import Warehouse

@@ -26,7 +26,9 @@ from functools import lru_cache
 import polars as pl
 
 from ykt.config import Programs
+from ykt.ingest.columns import FIELD_SPECS, FieldSpec, error_sources
 from ykt.ingest.types import REJECT_COLUMNS, Normalised, RawTable
+from ykt.ingest.validate import make_rejects, validate_loaded, validate_normalised, validate_raw
 from ykt.kinds import kind_spec
 
 F = pl.field
@@ -546,16 +548,6 @@ RAW = "_raw_"
 WRITTEN_AMOUNT = "_written_amount"
 
 
-@dataclass(frozen=True)
-class FieldSpec:
-    """How one loaded column is made: from which role, with which parser, required or not."""
-
-    target: str
-    role: str
-    parser: str  # key of _PARSERS
-    required: bool = False
-
-
 def _id(col: str, flag: str | None, _: Programs, __: bool) -> pl.Expr:
     return id_number_expr(col, flag)
 
@@ -593,55 +585,6 @@ _PARSERS = {
     "status": _plain(status_expr),
     "place": _bare(compact_text_expr),
     "text": _bare(text_expr),
-}
-
-_PLACES = (
-    FieldSpec("township", "township", "place"),
-    FieldSpec("village", "village", "place"),
-    FieldSpec("group_name", "group_name", "place"),
-)
-
-FIELD_SPECS: dict[str, tuple[FieldSpec, ...]] = {
-    "roster": (
-        FieldSpec("id_number", "id_number", "id", True),
-        FieldSpec("name", "name", "name", True),
-        FieldSpec("head_name", "head_name", "name"),
-        FieldSpec("head_id", "head_id", "id"),
-        FieldSpec("payee_name", "payee_name", "name"),
-        FieldSpec("payee_id", "payee_id", "id"),
-        FieldSpec("card_number", "card_number", "card"),
-        FieldSpec("bank", "bank", "text"),
-        FieldSpec("program_code", "program", "program"),
-        FieldSpec("period", "period", "period"),
-        FieldSpec("amount_due", "amount", "amount", True),
-        FieldSpec("approval_date", "approval_date", "date"),
-        FieldSpec("due_date", "due_date", "date"),
-        *_PLACES,
-    ),
-    "payments": (
-        FieldSpec("id_number", "id_number", "id", True),
-        FieldSpec("name", "name", "name"),
-        FieldSpec("payee_name", "payee_name", "name"),
-        FieldSpec("card_number", "card_number", "card"),
-        FieldSpec("bank", "bank", "text"),
-        FieldSpec("program_code", "program", "program"),
-        FieldSpec("period", "period", "period"),
-        FieldSpec("amount", "amount", "amount", True),
-        FieldSpec("pay_date", "pay_date", "date"),
-        FieldSpec("status", "status", "status", True),
-        FieldSpec("failure_reason", "failure_reason", "text"),
-        *_PLACES,
-    ),
-    "deaths": (
-        FieldSpec("id_number", "id_number", "id", True),
-        FieldSpec("name", "name", "name"),
-        FieldSpec("death_date", "death_date", "date", True),
-    ),
-    "public_employees": (
-        FieldSpec("id_number", "id_number", "id", True),
-        FieldSpec("name", "name", "name"),
-        FieldSpec("employer", "employer", "text"),
-    ),
 }
 
 # Warnings kept on the loaded row come from these columns.
@@ -879,23 +822,8 @@ def parse_table(table: RawTable, programs: Programs, *, date1904: bool = False) 
     return _warnings(frame, table.kind).collect(engine=ENGINE)
 
 
-def error_sources(table: RawTable) -> dict[str, tuple[str, str | None]]:
-    """For each `_err_<target>`: the raw column whose text a clerk sees, and its header."""
-    headers = table.headers
-    sources = {s.target: (s.role, headers.get(s.role)) for s in FIELD_SPECS[table.kind]}
-    if table.kind == "roster":
-        if "id_number" not in table.headers and "head_id" in table.headers:
-            sources["id_number"] = ("id_number", table.headers["head_id"])
-            sources["name"] = ("name", table.headers.get("head_name"))
-        due_role = "due_date" if "due_date" in headers else "approval_date"
-        sources["due_date"] = (due_role, headers.get(due_role))
-    return sources
-
-
 def expression_rejects(parsed: pl.DataFrame, table: RawTable) -> pl.DataFrame:
     """One rejects row per (row, failing column): header text, masked raw value, code, reason."""
-    from ykt.ingest.validate.contract import make_rejects
-
     parts = [
         parsed.select(
             "source_row",
@@ -919,8 +847,6 @@ def normalise(
     `key_check=False` (one part of a table read in parts): the in-file key uniqueness is
     left to the loader, which gets the keys of the typed rows pandera rejected (typed_keys).
     """
-    from ykt.ingest.validate.contract import validate_loaded, validate_normalised, validate_raw
-
     validate_raw(table)
     parsed = parse_table(table, programs, date1904=date1904)
     rejects = expression_rejects(parsed, table)

@@ -17,6 +17,7 @@ import pandera.polars as pa
 import polars as pl
 
 from ykt.errors import YktError
+from ykt.ingest.columns import error_sources
 from ykt.ingest.types import REJECT_COLUMNS, RawTable
 from ykt.masking import mask_value_expr
 from ykt.reasons import ROW_REASONS
@@ -125,8 +126,6 @@ def _failure_reason(schema_context: str, column: str | None, check: str) -> str 
 def failure_rejects(failures: pl.DataFrame, typed: pl.DataFrame, table: RawTable) -> pl.DataFrame:
     """Pandera failure cases (row index into `typed`) → rejects rows with the file's
     own row number and header. Schema-level failures (no row) are defects and raise."""
-    from ykt.ingest.normalise.fields import error_sources
-
     kinds = failures.select(
         "schema_context", "column", "check"
     ).unique()  # a few kinds, however many rows fail
