@@ -7,7 +7,7 @@ read / ok / rejected, reasons by count, what to do). The clerk fixes the file in
 and uploads it again. A file without problems gets no copy (and a stale copy from an
 earlier check is removed, so it cannot mislead).
 
-Validation is `ykt.ingest.night.check_file` — the very code the nightly load runs — so `ykt check`
+Validation is `ykt.ingest.check_file` — the very code the nightly load runs — so `ykt check`
 and the night never disagree. openpyxl only renders here.
 """
 
@@ -30,9 +30,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from ykt.config import Programs
 from ykt.errors import InputFileError
-from ykt.ingest.read.aliases import ColumnAliases
-from ykt.ingest.read.sources import Grid, read_grids
-from ykt.ingest.read.tables import detect_kind
+from ykt.ingest import CheckedTable, ColumnAliases, Grid, check_file, detect_kind, format_of, read_grids
 from ykt.kinds import KIND_SPECS
 
 RESULT_SUFFIX = ".检查结果.xlsx"
@@ -82,7 +80,7 @@ class CheckResult:
 
 @dataclass(frozen=True)
 class Validation:
-    """The outcome of validating one file (ykt.ingest.night.check_file), in the shape this module uses."""
+    """The outcome of validating one file (ykt.ingest.check_file), in the shape this module uses."""
 
     rows_read: int
     rejects: pl.DataFrame  # sheet, row, column, value_masked, reason_code, reason
@@ -130,9 +128,7 @@ def _finish(path: Path, kind: str | None, validation: Validation) -> CheckResult
 
 
 def validate_file(path: Path, kind: str, programs: Programs, aliases: ColumnAliases) -> Validation:
-    """The nightly load's own validation (ykt.ingest.night.check_file), every table of the file together."""
-    from ykt.ingest.night import check_file
-
+    """The nightly load's own validation (ykt.ingest.check_file), every table of the file together."""
     try:
         tables = check_file(path, kind, programs, aliases)
     except InputFileError as exc:
@@ -196,8 +192,8 @@ def bad_cells(rejects: pl.DataFrame, positions: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def header_positions(tables) -> pl.DataFrame:
-    """(sheet, label, col) for every recognised header of every checked table (ykt.ingest.night.CheckedTable:
+def header_positions(tables: Sequence[CheckedTable]) -> pl.DataFrame:
+    """(sheet, label, col) for every recognised header of every checked table (ykt.ingest.CheckedTable:
     the reader's own column positions, so the file is not read again to find them)."""
     rows = [(t.sheet or "", label, col) for t in tables for label, col in t.columns.items()]
     return pl.DataFrame(
@@ -240,7 +236,8 @@ def _grids_or_none(path: Path) -> list[Grid] | None:
 def _as_workbook(path: Path) -> openpyxl.Workbook:
     """The clerk's own .xlsx (formatting kept), or a new workbook holding the text of every sheet
     (CSV/TXT and .xls are read as text here, the only second read of such a file)."""
-    if path.suffix.lower() in (".xlsx", ".xlsm"):
+    fmt = format_of(path)
+    if fmt is not None and fmt.keeps_formatting:
         try:
             return openpyxl.load_workbook(path)
         except Exception:

@@ -105,7 +105,7 @@ class CheckedTable:
 def check_file(path: Path, kind: str | None, programs: Programs, aliases) -> list[CheckedTable]:
     """Read, normalise and validate a file without loading it (`ykt check`).
     Raises InputFileError when the file cannot be used as a whole."""
-    from ykt.ingest.read.tables import detect_kind
+    from ykt.ingest.read import detect_kind
 
     kind = kind or _kind_from_folder(Path(path)) or detect_kind(Path(path), aliases)
     prepared = prepare_file(Path(path), kind, programs, aliases)
@@ -137,7 +137,7 @@ class Prepared:
 
 def prepare_file(path: Path, kind: str, programs: Programs, aliases) -> Prepared:
     """Read and normalise every table of one file; an unusable file comes back as its error."""
-    from ykt.ingest.read.tables import read_tables
+    from ykt.ingest.read import read_tables
 
     try:
         tables = read_tables(path, kind, aliases, programs)
@@ -159,7 +159,7 @@ def _read_stream(
 ) -> Iterator[object]:
     """Every job's parts and TableEnds in order; a file that cannot be read gives its error as an
     item (the stream goes on with the next file); each file's items end with _FILE_DONE."""
-    from ykt.ingest.read.tables import ColumnDecisionsChanged, read_batches
+    from ykt.ingest.read import ColumnDecisionsChanged, read_batches
 
     for path, kind in jobs:
         try:
@@ -312,7 +312,7 @@ def ingest_file(
 ) -> FileResult:
     """Archive, read, normalise and load one (new) file in one transaction.
     `parts`: the file's items of ingest_inbox's pipeline (shared by all files); by default its own."""
-    from ykt.ingest.read.tables import ColumnDecisionsChanged, count_data_rows
+    from ykt.ingest.read import ColumnDecisionsChanged, count_data_rows
 
     received_at = dt.datetime.now().replace(microsecond=0)
     archived = archive_file(path, archive_dir, file_hash, uploaded_by=uploaded_by, received_at=received_at)
@@ -341,7 +341,7 @@ def _drain(items: Iterator[object]) -> None:
 def _reload(
     wh: Warehouse, receipt: _Receipt, programs: Programs, aliases, decisions: dict[str, bool]
 ) -> FileResult:
-    from ykt.ingest.read.tables import count_data_rows, read_batches
+    from ykt.ingest.read import count_data_rows, read_batches
 
     parts = _normalised_stream(
         read_batches(receipt.path, receipt.kind, aliases, programs, BATCH_ROWS, decisions), programs
@@ -820,7 +820,7 @@ def _insert_file_reject(wh: Warehouse, file_hash: str, name: str, reason_code: s
 def _record_stray(wh: Warehouse, run_id: str, path: Path, inbox: Path) -> FileResult:
     """An upload outside the kind folders: reported in run.json only (not in `files`, so
     the same bytes moved into the right folder load normally)."""
-    from ykt.ingest.read.tables import count_data_rows
+    from ykt.ingest.read import count_data_rows
 
     rows = count_data_rows(path)
     folders = "、".join(f"{f}/" for f in INBOX_FOLDERS.values())
