@@ -33,14 +33,13 @@ from ykt.config import Programs
 from ykt.kinds import KIND_SPECS, kind_spec
 from ykt.labels import BATCH_LABELS, CHECK_OUTCOME_LABELS, FILES_BATCH
 from ykt.masking import mask_value_expr
+from ykt.schemas import ID_PATTERN, PERIOD_PATTERN
 from ykt.warehouse import Warehouse
 
 # An amount more than this many times its program's standard (or median) is implausible.
 PLAUSIBLE_FACTOR = 10
 # A payments batch with more than this share of failed rows needs a look before anyone trusts it.
 MAX_FAILED_SHARE = 0.2
-ID_PATTERN = r"^\d{17}[\dX]$"
-PERIOD_PATTERN = r"^\d{4}(?:-(?:0[1-9]|1[0-2])|-Q[1-4])?$"  # non-capturing: pandas warns on groups
 DOCS_SITE = "ykt"
 EXAMPLES = 5  # rows quoted per failed check
 

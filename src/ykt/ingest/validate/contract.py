@@ -21,7 +21,7 @@ from ykt.ingest.columns import error_sources
 from ykt.ingest.types import REJECT_COLUMNS, RawTable
 from ykt.masking import mask_value_expr
 from ykt.reasons import ROW_REASONS
-from ykt.schemas.models import INVALID_REASONS, MISSING_REASONS, MODELS
+from ykt.schemas import INVALID_REASONS, MISSING_REASONS, MODELS
 
 # The input of make_rejects when there is nothing to reject.
 NO_REJECTS = pl.DataFrame(
