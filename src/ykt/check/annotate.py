@@ -26,7 +26,7 @@ from openpyxl.comments import Comment
 from openpyxl.styles import Font, PatternFill
 from openpyxl.worksheet.worksheet import Worksheet
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from ykt.config import Programs
 from ykt.errors import InputFileError
@@ -292,7 +292,8 @@ class _Steps:
     """The stages of annotating one long file, one progress line each (no output for short files)."""
 
     def __init__(self, progress: Progress | None, name: str):
-        self.progress, self.name, self.task = progress, name, None
+        self.progress, self.name = progress, name
+        self.task: TaskID | None = None
 
     def stage(self, text: str, total: int = 1) -> None:
         if self.progress is None:
@@ -337,7 +338,9 @@ def _summary_sheet(workbook: openpyxl.Workbook, result: CheckResult) -> None:
 
 
 def summary_lines(result: CheckResult) -> list[list[object]]:
-    kind = KIND_SPECS[result.kind].label if result.kind in KIND_SPECS else "无法判断"
+    kind = (
+        KIND_SPECS[result.kind].label if result.kind is not None and result.kind in KIND_SPECS else "无法判断"
+    )
     lines: list[list[object]] = [
         ["文件", result.path.name],
         ["类别", kind],

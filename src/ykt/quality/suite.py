@@ -496,7 +496,8 @@ def offline_page(page: str, notes: Sequence[str] = (), ok: bool = False) -> str:
     page = STATUS_ICON.sub(lambda m: f"{m[1]}{CHECK_OUTCOME_LABELS[m['icon']]}</i>", page)
     page = page.replace("</head>", f"<style>{OFFLINE_CSS}</style></head>", 1)
     page = re.sub(r"<body\b[^>]*>", lambda m: m[0] + _notes_block(notes, ok), page, count=1)
-    return pl.select(mask_value_expr(pl.lit(page))).item()
+    masked: str = pl.select(mask_value_expr(pl.lit(page))).item()
+    return masked
 
 
 def _static_table(columns: Sequence[Mapping[str, Any]], rows: Sequence[Mapping[str, Any]]) -> str:

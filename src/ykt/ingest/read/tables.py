@@ -428,7 +428,7 @@ def _likely_header(grids: list[Grid], aliases: ColumnAliases) -> list[str]:
 
 def _other_kind(grids: list[Grid], aliases: ColumnAliases, kind: str) -> str | None:
     scores = {k: v for k, v in _kind_scores(grids, aliases).items() if k != kind}
-    return max(scores, key=scores.get) if scores else None
+    return max(scores, key=lambda k: scores[k]) if scores else None
 
 
 def _count_raw_lines(path: Path) -> int:

@@ -95,7 +95,8 @@ def _validate(frame: pl.DataFrame, stage: str, kind: str) -> pl.DataFrame | None
         with _in_memory_engine():
             MODELS[stage][kind].validate(frame, lazy=True)
     except pa.errors.SchemaErrors as exc:
-        return exc.failure_cases
+        failures: pl.DataFrame = exc.failure_cases  # the polars backend's failure cases are a polars frame
+        return failures
     return None
 
 
@@ -116,11 +117,14 @@ def validate_loaded(loaded: pl.DataFrame, kind: str) -> None:
 def _failure_reason(schema_context: str, column: str | None, check: str) -> str | None:
     if schema_context == "DataFrameSchema":
         return check if check in ROW_REASONS else None
+    by_column: dict[str, str]
     if check == "not_nullable":
-        return MISSING_REASONS.get(column or "")
-    if check.startswith("field_uniqueness") or column == "source_row":
+        by_column = MISSING_REASONS
+    elif check.startswith("field_uniqueness") or column == "source_row":
         return None
-    return INVALID_REASONS.get(column or "")
+    else:
+        by_column = INVALID_REASONS
+    return by_column.get(column or "")
 
 
 def failure_rejects(failures: pl.DataFrame, typed: pl.DataFrame, table: RawTable) -> pl.DataFrame:
