@@ -28,6 +28,14 @@ _PLACES = (
     FieldSpec("group_name", "group_name", "place"),
 )
 
+# What a roster row and a payment row both carry: where the money goes, for which program and period.
+_MONEY_ROW = (
+    FieldSpec("card_number", "card_number", "card"),
+    FieldSpec("bank", "bank", "text"),
+    FieldSpec("program_code", "program", "program"),
+    FieldSpec("period", "period", "period"),
+)
+
 FIELD_SPECS: dict[str, tuple[FieldSpec, ...]] = {
     "roster": (
         FieldSpec("id_number", "id_number", "id", True),
@@ -36,10 +44,7 @@ FIELD_SPECS: dict[str, tuple[FieldSpec, ...]] = {
         FieldSpec("head_id", "head_id", "id"),
         FieldSpec("payee_name", "payee_name", "name"),
         FieldSpec("payee_id", "payee_id", "id"),
-        FieldSpec("card_number", "card_number", "card"),
-        FieldSpec("bank", "bank", "text"),
-        FieldSpec("program_code", "program", "program"),
-        FieldSpec("period", "period", "period"),
+        *_MONEY_ROW,
         FieldSpec("amount_due", "amount", "amount", True),
         FieldSpec("approval_date", "approval_date", "date"),
         FieldSpec("due_date", "due_date", "date"),
@@ -49,10 +54,7 @@ FIELD_SPECS: dict[str, tuple[FieldSpec, ...]] = {
         FieldSpec("id_number", "id_number", "id", True),
         FieldSpec("name", "name", "name"),
         FieldSpec("payee_name", "payee_name", "name"),
-        FieldSpec("card_number", "card_number", "card"),
-        FieldSpec("bank", "bank", "text"),
-        FieldSpec("program_code", "program", "program"),
-        FieldSpec("period", "period", "period"),
+        *_MONEY_ROW,
         FieldSpec("amount", "amount", "amount", True),
         FieldSpec("pay_date", "pay_date", "date"),
         FieldSpec("status", "status", "status", True),

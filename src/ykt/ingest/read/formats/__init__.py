@@ -9,8 +9,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from types import MappingProxyType
 
-from ykt.errors import InputFileError
-from ykt.ingest.read.formats.base import MERGE_COLUMNS, FileFormat, Grid
+from ykt.ingest.read.formats.base import MERGE_COLUMNS, FileFormat, Grid, unreadable
 from ykt.ingest.read.formats.csv import CSV
 from ykt.ingest.read.formats.xls import XLS
 from ykt.ingest.read.formats.xlsx import XLSX
@@ -35,12 +34,7 @@ def read_grids(path: Path, find_big_numbers: bool = False) -> list[Grid]:
     """
     fmt = format_of(path)
     if fmt is None:
-        raise InputFileError(
-            "FILE_UNREADABLE",
-            f"不支持的文件类型“{path.suffix}”",
-            where=path.name,
-            hint=f"请上传 {_advertised()} 文件",
-        )
+        raise unreadable(path, f"不支持的文件类型“{path.suffix}”", f"请上传 {_advertised()} 文件")
     return fmt.read_grids(path, find_big_numbers)
 
 

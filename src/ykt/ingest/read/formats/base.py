@@ -76,5 +76,10 @@ class FileFormat(ABC):
         return 0
 
 
+def unreadable(path: Path, message: str, hint: str) -> InputFileError:
+    """The file cannot be opened or parsed as its format: rejected as a whole (FILE_UNREADABLE)."""
+    return InputFileError("FILE_UNREADABLE", message, where=path.name, hint=hint)
+
+
 def merge_frame(ranges: list[tuple[int, int, int, int]]) -> pl.DataFrame:
     return pl.DataFrame(ranges, schema=dict.fromkeys(MERGE_COLUMNS, pl.Int32), orient="row")

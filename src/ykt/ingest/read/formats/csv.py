@@ -18,7 +18,7 @@ import polars as pl
 
 from ykt.errors import InputFileError
 from ykt.ingest.read import gb18030
-from ykt.ingest.read.formats.base import FileFormat, Grid
+from ykt.ingest.read.formats.base import FileFormat, Grid, unreadable
 from ykt.ingest.read.numbers import excel_made, excel_zeros_text, numeric_stats
 
 SAMPLE_BYTES = 1 << 16
@@ -134,12 +134,7 @@ def _parse_csv_part(body: bytes, separator: str, width: int, path: Path) -> pl.D
 
 
 def _unparseable_csv(path: Path, exc: Exception) -> InputFileError:
-    return InputFileError(
-        "FILE_UNREADABLE",
-        f"CSV 文件无法解析：{exc}",
-        where=path.name,
-        hint="请用 Excel 打开后另存为 .xlsx 再上传",
-    )
+    return unreadable(path, f"CSV 文件无法解析：{exc}", "请用 Excel 打开后另存为 .xlsx 再上传")
 
 
 def _line_blocks(stream: BinaryIO, batch_lines: int, first_lines: int) -> Iterator[bytes]:

@@ -10,7 +10,7 @@ import fastexcel
 import polars as pl
 
 from ykt.errors import InputFileError
-from ykt.ingest.read.formats.base import FileFormat, Grid
+from ykt.ingest.read.formats.base import FileFormat, Grid, unreadable
 
 # (path, sheet) -> the sheet's NUMBER cells holding 15+ digit values (col, row), None when it cannot tell
 BigNumberScan = Callable[[Path, str], pl.DataFrame | None]
@@ -51,11 +51,10 @@ def workbook_grids(
 
 
 def _unreadable(path: Path, exc: Exception) -> InputFileError:
-    return InputFileError(
-        "FILE_UNREADABLE",
+    return unreadable(
+        path,
         f"无法打开工作簿：{str(exc).splitlines()[0]}",
-        where=path.name,
-        hint="请确认文件没有损坏、没有加密，并用 Excel 或 WPS 另存为 .xlsx 后重新上传",
+        "请确认文件没有损坏、没有加密，并用 Excel 或 WPS 另存为 .xlsx 后重新上传",
     )
 
 
