@@ -79,9 +79,9 @@ def _load_only(results: list, db: Path) -> None:
 
 def measure_file(path: Path, kind: str, config, scratch: Path) -> dict[str, Cost]:
     from ykt.ingest.archive import archive_file, content_hash
-    from ykt.ingest.night import BATCH_ROWS
     from ykt.ingest.normalise.fields import normalise
     from ykt.ingest.read.tables import read_batches
+    from ykt.ingest.stream import BATCH_ROWS
     from ykt.ingest.types import RawTable
 
     costs: dict[str, Cost] = {}

@@ -22,8 +22,10 @@ import pandera.polars as pa
 import polars as pl
 
 STATUSES = ("success", "failure", "stopped")
+# The ID and period formats of the contract; the data-quality suite checks the loaded rows with these same
+# patterns. Groups are non-capturing: pandas (the suite's engine) warns on capturing ones.
 ID_PATTERN = r"^\d{17}[\dX]$"
-PERIOD_PATTERN = r"^\d{4}(-(0[1-9]|1[0-2])|-Q[1-4])?$"
+PERIOD_PATTERN = r"^\d{4}(?:-(?:0[1-9]|1[0-2])|-Q[1-4])?$"
 CARD_PATTERN = r"^\d{8,32}$"
 PROGRAM_CODE_PATTERN = r"^[A-Za-z0-9_]+$"
 EARLIEST_DATE = dt.date(1900, 1, 1)

@@ -11,9 +11,12 @@ import pytest
 from tests.hostile import PEOPLE, make_id, write_all
 
 from ykt.config import load_programs
+from ykt.ingest import ingest_inbox
+from ykt.ingest import load as ingest_load
 from ykt.ingest import night as ingest
+from ykt.ingest import stream as ingest_stream
 from ykt.ingest.archive import content_hash
-from ykt.ingest.night import discover_inbox, ingest_inbox
+from ykt.ingest.inbox import discover_inbox
 from ykt.ingest.read.tables import load_aliases
 from ykt.warehouse.connection import Warehouse
 
@@ -219,7 +222,7 @@ def test_crash_inside_the_transaction_leaves_nothing_and_rerun_loads(wh, tmp_pat
     def power_cut(*args, **kwargs):
         raise RuntimeError("power cut")
 
-    monkeypatch.setattr(ingest, "_insert_rejects", power_cut)
+    monkeypatch.setattr(ingest_load, "_insert_rejects", power_cut)
     with pytest.raises(RuntimeError):
         run(wh, inbox, tmp_path)
     for table in ("entitlements", "rejects", "files", "run_files", "supersessions"):
@@ -337,7 +340,7 @@ def test_mac_workbook_dates_count_from_1904(wh, tmp_path):
 def _ingest_in_batches(tmp_path: Path, inbox: Path, batch_rows: int, monkeypatch) -> tuple[list, dict]:
     """Ingest `inbox` into a fresh warehouse reading CSVs in parts of `batch_rows` rows; return the
     results and every loaded row, reject and files row (file hashes are the same bytes either way)."""
-    monkeypatch.setattr(ingest, "BATCH_ROWS", batch_rows)
+    monkeypatch.setattr(ingest_stream, "BATCH_ROWS", batch_rows)
     with Warehouse(":memory:") as warehouse:
         results = ingest_inbox(warehouse, inbox, PROGRAMS, ALIASES, "r1", tmp_path / f"archive{batch_rows}")
         tables = {
@@ -435,7 +438,7 @@ def test_a_file_failing_in_a_later_part_leaves_nothing_and_the_next_file_loads(t
     roster_csv(
         inbox, "城乡低保_2024年3月_b.csv", [(p.name, p.id_number, "1350", "凤灵街道") for p in PEOPLE[:3]]
     )
-    monkeypatch.setattr(ingest, "BATCH_ROWS", 8)
+    monkeypatch.setattr(ingest_stream, "BATCH_ROWS", 8)
     with Warehouse(":memory:") as warehouse:
         a, b = ingest_inbox(warehouse, inbox, PROGRAMS, ALIASES, "r1", tmp_path / "archive")
         assert (a.status, a.rows_loaded, b.status, b.rows_loaded) == ("rejected", 0, "loaded", 3)

@@ -29,8 +29,8 @@ from tests.hostile import (
 
 from ykt.config import load_programs
 from ykt.errors import ConfigError, InputFileError
+from ykt.ingest.read.formats.csv import csv_grids
 from ykt.ingest.read.hints import periods_in, program_hint, programs_in
-from ykt.ingest.read.sources import csv_grids
 from ykt.ingest.read.tables import count_data_rows, detect_kind, load_aliases, normalise_header, read_tables
 from ykt.reasons import FILE_REASONS
 

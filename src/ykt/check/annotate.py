@@ -7,7 +7,7 @@ read / ok / rejected, reasons by count, what to do). The clerk fixes the file in
 and uploads it again. A file without problems gets no copy (and a stale copy from an
 earlier check is removed, so it cannot mislead).
 
-Validation is `ykt.ingest.night.check_file` — the very code the nightly load runs — so `ykt check`
+Validation is `ykt.ingest.check_file` — the very code the nightly load runs — so `ykt check`
 and the night never disagree. openpyxl only renders here.
 """
 
@@ -26,13 +26,11 @@ from openpyxl.comments import Comment
 from openpyxl.styles import Font, PatternFill
 from openpyxl.worksheet.worksheet import Worksheet
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from ykt.config import Programs
 from ykt.errors import InputFileError
-from ykt.ingest.read.aliases import ColumnAliases
-from ykt.ingest.read.sources import Grid, read_grids
-from ykt.ingest.read.tables import detect_kind
+from ykt.ingest import CheckedTable, ColumnAliases, Grid, check_file, detect_kind, format_of, read_grids
 from ykt.kinds import KIND_SPECS
 
 RESULT_SUFFIX = ".检查结果.xlsx"
@@ -82,7 +80,7 @@ class CheckResult:
 
 @dataclass(frozen=True)
 class Validation:
-    """The outcome of validating one file (ykt.ingest.night.check_file), in the shape this module uses."""
+    """The outcome of validating one file (ykt.ingest.check_file), in the shape this module uses."""
 
     rows_read: int
     rejects: pl.DataFrame  # sheet, row, column, value_masked, reason_code, reason
@@ -130,9 +128,7 @@ def _finish(path: Path, kind: str | None, validation: Validation) -> CheckResult
 
 
 def validate_file(path: Path, kind: str, programs: Programs, aliases: ColumnAliases) -> Validation:
-    """The nightly load's own validation (ykt.ingest.night.check_file), every table of the file together."""
-    from ykt.ingest.night import check_file
-
+    """The nightly load's own validation (ykt.ingest.check_file), every table of the file together."""
     try:
         tables = check_file(path, kind, programs, aliases)
     except InputFileError as exc:
@@ -196,8 +192,8 @@ def bad_cells(rejects: pl.DataFrame, positions: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def header_positions(tables) -> pl.DataFrame:
-    """(sheet, label, col) for every recognised header of every checked table (ykt.ingest.night.CheckedTable:
+def header_positions(tables: Sequence[CheckedTable]) -> pl.DataFrame:
+    """(sheet, label, col) for every recognised header of every checked table (ykt.ingest.CheckedTable:
     the reader's own column positions, so the file is not read again to find them)."""
     rows = [(t.sheet or "", label, col) for t in tables for label, col in t.columns.items()]
     return pl.DataFrame(
@@ -240,7 +236,8 @@ def _grids_or_none(path: Path) -> list[Grid] | None:
 def _as_workbook(path: Path) -> openpyxl.Workbook:
     """The clerk's own .xlsx (formatting kept), or a new workbook holding the text of every sheet
     (CSV/TXT and .xls are read as text here, the only second read of such a file)."""
-    if path.suffix.lower() in (".xlsx", ".xlsm"):
+    fmt = format_of(path)
+    if fmt is not None and fmt.keeps_formatting:
         try:
             return openpyxl.load_workbook(path)
         except Exception:
@@ -295,7 +292,8 @@ class _Steps:
     """The stages of annotating one long file, one progress line each (no output for short files)."""
 
     def __init__(self, progress: Progress | None, name: str):
-        self.progress, self.name, self.task = progress, name, None
+        self.progress, self.name = progress, name
+        self.task: TaskID | None = None
 
     def stage(self, text: str, total: int = 1) -> None:
         if self.progress is None:
@@ -340,7 +338,9 @@ def _summary_sheet(workbook: openpyxl.Workbook, result: CheckResult) -> None:
 
 
 def summary_lines(result: CheckResult) -> list[list[object]]:
-    kind = KIND_SPECS[result.kind].label if result.kind in KIND_SPECS else "无法判断"
+    kind = (
+        KIND_SPECS[result.kind].label if result.kind is not None and result.kind in KIND_SPECS else "无法判断"
+    )
     lines: list[list[object]] = [
         ["文件", result.path.name],
         ["类别", kind],

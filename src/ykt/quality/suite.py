@@ -33,14 +33,13 @@ from ykt.config import Programs
 from ykt.kinds import KIND_SPECS, kind_spec
 from ykt.labels import BATCH_LABELS, CHECK_OUTCOME_LABELS, FILES_BATCH
 from ykt.masking import mask_value_expr
+from ykt.schemas import ID_PATTERN, PERIOD_PATTERN
 from ykt.warehouse import Warehouse
 
 # An amount more than this many times its program's standard (or median) is implausible.
 PLAUSIBLE_FACTOR = 10
 # A payments batch with more than this share of failed rows needs a look before anyone trusts it.
 MAX_FAILED_SHARE = 0.2
-ID_PATTERN = r"^\d{17}[\dX]$"
-PERIOD_PATTERN = r"^\d{4}(?:-(?:0[1-9]|1[0-2])|-Q[1-4])?$"  # non-capturing: pandas warns on groups
 DOCS_SITE = "ykt"
 EXAMPLES = 5  # rows quoted per failed check
 
@@ -497,7 +496,8 @@ def offline_page(page: str, notes: Sequence[str] = (), ok: bool = False) -> str:
     page = STATUS_ICON.sub(lambda m: f"{m[1]}{CHECK_OUTCOME_LABELS[m['icon']]}</i>", page)
     page = page.replace("</head>", f"<style>{OFFLINE_CSS}</style></head>", 1)
     page = re.sub(r"<body\b[^>]*>", lambda m: m[0] + _notes_block(notes, ok), page, count=1)
-    return pl.select(mask_value_expr(pl.lit(page))).item()
+    masked: str = pl.select(mask_value_expr(pl.lit(page))).item()
+    return masked
 
 
 def _static_table(columns: Sequence[Mapping[str, Any]], rows: Sequence[Mapping[str, Any]]) -> str:

@@ -18,22 +18,26 @@ from __future__ import annotations
 
 import datetime as dt
 import unicodedata
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
+from typing import Final, TypeAlias, cast
 
 import polars as pl
 
 from ykt.config import Programs
+from ykt.ingest.columns import FIELD_SPECS, FieldSpec, error_sources
 from ykt.ingest.types import REJECT_COLUMNS, Normalised, RawTable
+from ykt.ingest.validate import make_rejects, validate_loaded, validate_normalised, validate_raw
 from ykt.kinds import kind_spec
 
 F = pl.field
 # The in-memory engine runs these wide, join-heavy plans about twice as fast as
 # polars 2's default streaming engine (measured on 1M-row rosters); a table is
 # in memory anyway.
-ENGINE = "in-memory"
+ENGINE: Final = "in-memory"
 
 # -- shared text cleaning --------------------------------------------------------------
 
@@ -101,7 +105,7 @@ def text_expr(col: str) -> pl.Expr:
 def _steps(*stages: dict[str, pl.Expr]) -> pl.Expr:
     """A struct built step by step: each stage's expressions can read the fields of
     the earlier stages as `F(name)`, which are computed once."""
-    expr = pl.struct(**stages[0])
+    expr: pl.Expr = pl.struct(*(e.alias(name) for name, e in stages[0].items()))
     for stage in stages[1:]:
         expr = expr.struct.with_fields(**stage)
     return expr
@@ -546,16 +550,6 @@ RAW = "_raw_"
 WRITTEN_AMOUNT = "_written_amount"
 
 
-@dataclass(frozen=True)
-class FieldSpec:
-    """How one loaded column is made: from which role, with which parser, required or not."""
-
-    target: str
-    role: str
-    parser: str  # key of _PARSERS
-    required: bool = False
-
-
 def _id(col: str, flag: str | None, _: Programs, __: bool) -> pl.Expr:
     return id_number_expr(col, flag)
 
@@ -572,17 +566,21 @@ def _program(col: str, _: str | None, programs: Programs, __: bool) -> pl.Expr:
     return program_expr(col, programs)
 
 
-def _plain(make):
+# (raw column, its number flag column or None, programs, date1904) -> the parser's struct expression
+Parser: TypeAlias = Callable[[str, str | None, Programs, bool], pl.Expr]
+
+
+def _plain(make: Callable[[str], pl.Expr]) -> Parser:
     return lambda col, flag, programs, date1904: make(col)
 
 
-def _bare(make):
+def _bare(make: Callable[[str], pl.Expr]) -> Parser:
     return lambda col, flag, programs, date1904: pl.struct(
         make(col).alias("value"), pl.lit(None, pl.String).alias("error")
     )
 
 
-_PARSERS = {
+_PARSERS: dict[str, Parser] = {
     "id": _id,
     "card": _card,
     "date": _date,
@@ -593,55 +591,6 @@ _PARSERS = {
     "status": _plain(status_expr),
     "place": _bare(compact_text_expr),
     "text": _bare(text_expr),
-}
-
-_PLACES = (
-    FieldSpec("township", "township", "place"),
-    FieldSpec("village", "village", "place"),
-    FieldSpec("group_name", "group_name", "place"),
-)
-
-FIELD_SPECS: dict[str, tuple[FieldSpec, ...]] = {
-    "roster": (
-        FieldSpec("id_number", "id_number", "id", True),
-        FieldSpec("name", "name", "name", True),
-        FieldSpec("head_name", "head_name", "name"),
-        FieldSpec("head_id", "head_id", "id"),
-        FieldSpec("payee_name", "payee_name", "name"),
-        FieldSpec("payee_id", "payee_id", "id"),
-        FieldSpec("card_number", "card_number", "card"),
-        FieldSpec("bank", "bank", "text"),
-        FieldSpec("program_code", "program", "program"),
-        FieldSpec("period", "period", "period"),
-        FieldSpec("amount_due", "amount", "amount", True),
-        FieldSpec("approval_date", "approval_date", "date"),
-        FieldSpec("due_date", "due_date", "date"),
-        *_PLACES,
-    ),
-    "payments": (
-        FieldSpec("id_number", "id_number", "id", True),
-        FieldSpec("name", "name", "name"),
-        FieldSpec("payee_name", "payee_name", "name"),
-        FieldSpec("card_number", "card_number", "card"),
-        FieldSpec("bank", "bank", "text"),
-        FieldSpec("program_code", "program", "program"),
-        FieldSpec("period", "period", "period"),
-        FieldSpec("amount", "amount", "amount", True),
-        FieldSpec("pay_date", "pay_date", "date"),
-        FieldSpec("status", "status", "status", True),
-        FieldSpec("failure_reason", "failure_reason", "text"),
-        *_PLACES,
-    ),
-    "deaths": (
-        FieldSpec("id_number", "id_number", "id", True),
-        FieldSpec("name", "name", "name"),
-        FieldSpec("death_date", "death_date", "date", True),
-    ),
-    "public_employees": (
-        FieldSpec("id_number", "id_number", "id", True),
-        FieldSpec("name", "name", "name"),
-        FieldSpec("employer", "employer", "text"),
-    ),
 }
 
 # Warnings kept on the loaded row come from these columns.
@@ -684,15 +633,18 @@ class _Column:
 
     col: str
     flag: str | None
-    parser: object  # (col, flag) -> struct expression
+    parser: Parser
+    programs: Programs
+    date1904: bool
 
     def parse(self, flag: str | None) -> pl.Expr:
-        return self.parser(self.col, flag)
+        return self.parser(self.col, flag, self.programs, self.date1904)
 
 
 def _public_fields(parsed: pl.Series) -> pl.Series:
     """The parser's struct without its `_` working fields (they are not carried further)."""
-    fields = [f.name for f in parsed.dtype.fields if not f.name.startswith("_")]
+    dtype = cast(pl.Struct, parsed.dtype)  # every parser returns a struct
+    fields = [f.name for f in dtype.fields if not f.name.startswith("_")]
     return parsed.struct.unnest().select(fields).to_struct(parsed.name)
 
 
@@ -710,7 +662,7 @@ def _distinct_positions(text: pl.Series) -> tuple[pl.Series, pl.Series] | None:
         return text.head(1), pl.zeros(text.len(), pl.UInt32, eager=True)
     hashes = text.hash()
     first = hashes.is_first_distinct()
-    count = first.sum()
+    count = int(first.sum())
     if count > DISTINCT_SHARE * text.len():
         return None
     positions = hashes.replace_strict(hashes.filter(first), pl.int_range(count, eager=True, dtype=pl.UInt32))
@@ -750,16 +702,12 @@ def _parse_columns(raw: pl.DataFrame, columns: dict[str, _Column]) -> list[pl.Se
 
 
 def _parse_fields(
-    raw: pl.DataFrame, specs, table: RawTable, programs: Programs, date1904: bool
+    raw: pl.DataFrame, specs: tuple[FieldSpec, ...], table: RawTable, programs: Programs, date1904: bool
 ) -> pl.LazyFrame:
     """Apply each field's parser; split its struct into `<target>`, `_err_<target>`, `_warn_<target>`."""
     flags = {s.role: RAW + f"{s.role}__numeric" for s in specs if f"{s.role}__numeric" in table.frame.columns}
     columns = {
-        "_s_" + s.target: _Column(
-            RAW + s.role,
-            flags.get(s.role),
-            lambda col, flag, s=s: _PARSERS[s.parser](col, flag, programs, date1904),
-        )
+        "_s_" + s.target: _Column(RAW + s.role, flags.get(s.role), _PARSERS[s.parser], programs, date1904)
         for s in specs
     }
     out = []
@@ -876,26 +824,12 @@ def parse_table(table: RawTable, programs: Programs, *, date1904: bool = False) 
     elif table.kind == "deaths":
         frame = _death_date_rule(frame)
     # Row order is the table's own: every join above keeps the left order.
-    return _warnings(frame, table.kind).collect(engine=ENGINE)
-
-
-def error_sources(table: RawTable) -> dict[str, tuple[str, str | None]]:
-    """For each `_err_<target>`: the raw column whose text a clerk sees, and its header."""
-    headers = table.headers
-    sources = {s.target: (s.role, headers.get(s.role)) for s in FIELD_SPECS[table.kind]}
-    if table.kind == "roster":
-        if "id_number" not in table.headers and "head_id" in table.headers:
-            sources["id_number"] = ("id_number", table.headers["head_id"])
-            sources["name"] = ("name", table.headers.get("head_name"))
-        due_role = "due_date" if "due_date" in headers else "approval_date"
-        sources["due_date"] = (due_role, headers.get(due_role))
-    return sources
+    parsed: pl.DataFrame = _warnings(frame, table.kind).collect(engine=ENGINE)
+    return parsed
 
 
 def expression_rejects(parsed: pl.DataFrame, table: RawTable) -> pl.DataFrame:
     """One rejects row per (row, failing column): header text, masked raw value, code, reason."""
-    from ykt.ingest.validate.contract import make_rejects
-
     parts = [
         parsed.select(
             "source_row",
@@ -919,8 +853,6 @@ def normalise(
     `key_check=False` (one part of a table read in parts): the in-file key uniqueness is
     left to the loader, which gets the keys of the typed rows pandera rejected (typed_keys).
     """
-    from ykt.ingest.validate.contract import validate_loaded, validate_normalised, validate_raw
-
     validate_raw(table)
     parsed = parse_table(table, programs, date1904=date1904)
     rejects = expression_rejects(parsed, table)
@@ -964,11 +896,13 @@ def _written_total(parsed: pl.DataFrame, table: RawTable) -> Decimal | None:
     adds up what is written, not what we load."""
     if "amount" not in table.frame.columns:
         return None
-    return parsed.select(pl.col(WRITTEN_AMOUNT).sum()).item()
+    total: Decimal | None = parsed.select(pl.col(WRITTEN_AMOUNT).sum()).item()
+    return total
 
 
 def detail_total(table: RawTable) -> Decimal | None:
     """The written total of a table on its own (normalise() computes it on the way: Normalised.detail_total)."""
     if "amount" not in table.frame.columns:
         return None
-    return table.frame.select(amount_expr("amount").struct.field("value").sum()).item()
+    total: Decimal | None = table.frame.select(amount_expr("amount").struct.field("value").sum()).item()
+    return total

@@ -308,7 +308,8 @@ def control_total_of(cells: tuple[tuple[str | None, ...], ...]) -> Decimal | Non
     for values in cells:
         if values:
             parsed = [parse_amount(v) for v in values]
-            return None if any(p is None for p in parsed) else sum(parsed, Decimal(0))
+            amounts = [p for p in parsed if p is not None]
+            return None if len(amounts) < len(parsed) else sum(amounts, Decimal(0))
     return None
 
 
@@ -340,7 +341,7 @@ def count_body_rows(frame: pl.DataFrame, header: Header, aliases: ColumnAliases)
 def non_blank_rows(frame: pl.DataFrame) -> int:
     if frame.width == 0:
         return 0
-    return frame.select((~_blank(frame.columns)).sum()).item()
+    return int(frame.select((~_blank(frame.columns)).sum()).item())
 
 
 def fill_merged_cells(frame: pl.DataFrame, header: Header, merges: pl.DataFrame) -> pl.DataFrame:

@@ -24,7 +24,6 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import itertools
-import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -33,6 +32,7 @@ import polars as pl
 from ykt.config import Programs
 from ykt.errors import InputFileError
 from ykt.ingest.read.aliases import ColumnAliases, load_aliases, normalise_header
+from ykt.ingest.read.formats import FileFormat, Grid, format_of, read_grids
 from ykt.ingest.read.hints import Hint, period_hint, program_hint
 from ykt.ingest.read.layout import (
     HEADER_SCAN_ROWS,
@@ -51,15 +51,7 @@ from ykt.ingest.read.layout import (
     table_body,
     title_lines,
 )
-from ykt.ingest.read.sources import (
-    TEXT_SUFFIXES,
-    Grid,
-    csv_encoding_error,
-    csv_grids,
-    merged_ranges,
-    read_grids,
-    xls_number_rows,
-)
+from ykt.ingest.read.numbers import add_stats, excel_made, numeric_stats
 from ykt.ingest.types import RawTable, TableEnd
 from ykt.kinds import KINDS, kind_label, kind_spec
 
@@ -73,11 +65,6 @@ __all__ = [
     "detect_kind",
     "count_data_rows",
 ]
-
-_LONG_DIGITS = r"^\d{15,}$"
-_SCIENTIFIC = r"^\d(?:\.\d+)?[Ee]\+?\d+$"
-_NON_BLANK_LINE = re.compile(rb"(?m)^[ \t\r]*[^\s]")
-
 
 # -- public API ------------------------------------------------------------------------------
 
@@ -121,7 +108,7 @@ def read_batches(
     aliases: ColumnAliases,
     programs: Programs,
     batch_rows: int,
-    csv_excel_made: dict[str, bool] | None = None,
+    decisions: dict[str, bool] | None = None,
 ) -> Iterator[RawTable | TableEnd]:
     """Every table of a file as parts of at most `batch_rows` rows, each table followed by its TableEnd.
 
@@ -130,23 +117,24 @@ def read_batches(
     ColumnDecisionsChanged at the end of a CSV (see there): nothing read may then be kept.
     """
     path = Path(path)
-    if path.suffix.lower() not in TEXT_SUFFIXES or kind not in KINDS:
+    fmt = format_of(path)
+    if fmt is None or not fmt.reads_in_parts or kind not in KINDS:
         for table in read_tables(path, kind, aliases, programs):
             yield table
             yield TableEnd(table, table.control_total)
         return
     try:
-        yield from _csv_batches(path, kind, aliases, programs, batch_rows, csv_excel_made)
+        yield from _batches(fmt, path, kind, aliases, programs, batch_rows, decisions)
     except InputFileError as exc:
-        raise _whole_file_error(path, kind, aliases, programs) or exc from None
+        raise _whole_file_error(fmt, path, kind, aliases, programs) or exc from None
 
 
 def _whole_file_error(
-    path: Path, kind: str, aliases: ColumnAliases, programs: Programs
+    fmt: FileFormat, path: Path, kind: str, aliases: ColumnAliases, programs: Programs
 ) -> InputFileError | None:
     """The error reading the file whole raises: a file read in parts can meet a problem before the one
     the whole-file reader reports first (it decodes the whole file before looking for the header)."""
-    found = csv_encoding_error(path)
+    found = fmt.whole_file_error(path)
     if found is not None:
         return found
     try:
@@ -156,7 +144,8 @@ def _whole_file_error(
     return None
 
 
-def _csv_batches(
+def _batches(
+    fmt: FileFormat,
     path: Path,
     kind: str,
     aliases: ColumnAliases,
@@ -166,13 +155,15 @@ def _csv_batches(
 ) -> Iterator[RawTable | TableEnd]:
     """The header from the first HEADER_SCAN_ROWS lines, then every part's data rows (numbered as the
     file numbers them), totals and number-cell statistics added up for the TableEnd."""
-    grids = csv_grids(path, batch_rows, HEADER_SCAN_ROWS)
+    grids = fmt.grid_parts(path, batch_rows, HEADER_SCAN_ROWS)
     first = next(grids)
     header = find_header(first.frame, kind, aliases)
     if header is None:
         raise _no_table_error(path, [first], kind, aliases)
     template, program, period = _table_meta(first, header, kind, programs)
-    repeated, cells, stats, decisions = header_texts(first.frame, header), (), {}, forced
+    repeated, decisions = header_texts(first.frame, header), forced
+    cells: tuple[tuple[str | None, ...], ...] = ()
+    stats: dict[str, tuple[int, int, bool]] = {}
     seen_data = False
     below_header = [(first.frame.slice(header.bottom + 1), header.bottom + 2)]
     for rows, first_row in itertools.chain(below_header, ((grid.frame, grid.first_row) for grid in grids)):
@@ -184,7 +175,7 @@ def _csv_batches(
             _require_program_and_period(_with_frame(template, body.frame), program, period, programs)
             seen_data = True
         part_stats = {r: numeric_stats(body.frame, r) for r in IDENTITY_ROLES if r in body.frame.columns}
-        stats = {r: _add_stats(stats.get(r), v) for r, v in part_stats.items()}
+        stats = {r: add_stats(stats.get(r), v) for r, v in part_stats.items()}
         decisions = decisions or {r: excel_made(v) for r, v in part_stats.items()}
         yield _with_frame(template, _with_numeric_flags(body.frame, first, header, decisions))
     if not seen_data:
@@ -197,10 +188,6 @@ def _csv_batches(
 
 def _with_frame(table: RawTable, frame: pl.DataFrame) -> RawTable:
     return dataclasses.replace(table, frame=frame)
-
-
-def _add_stats(a: tuple[int, int, bool] | None, b: tuple[int, int, bool]) -> tuple[int, int, bool]:
-    return b if a is None else (a[0] + b[0], a[1] + b[1], a[2] or b[2])
 
 
 def _empty_table_error(path: Path, kind: str) -> InputFileError:
@@ -267,8 +254,8 @@ def _raw_table(
 ) -> tuple[RawTable, Hint, Hint]:
     body = table_body(grid.frame, header, aliases)
     frame = body.frame
-    if grid.fmt != "csv" and needs_merge_fill(frame):
-        frame = fill_merged_cells(frame, header, merged_ranges(grid))
+    if grid.format.merges_cells and needs_merge_fill(frame):
+        frame = fill_merged_cells(frame, header, grid.format.merged_ranges(grid))
     table, program, period = _table_meta(grid, header, kind, programs)
     return (
         dataclasses.replace(
@@ -357,99 +344,14 @@ def _where(table: RawTable) -> str:
 # -- cells that were numbers -------------------------------------------------------------------
 
 
-def _number_cell_text(col: str) -> pl.Expr:
-    """Digits only, 15+ long, and exactly how calamine prints a NUMBER cell holding ≤15 significant digits.
-
-    Excel keeps 15 significant digits, so an 18-digit ID typed as a number is stored as
-    5.10723198001011E+17 and calamine prints that double in full: '510723198001011008'.
-    A genuine text ID looks like that about once in a thousand, which is why the cell type
-    is confirmed from the file itself wherever the file can tell.
-    """
-    text = pl.col(col)
-    value = (
-        text.cast(pl.Float64, strict=False).round_sig_figs(15).cast(pl.UInt64, strict=False).cast(pl.String)
-    )
-    return (text.str.contains(_LONG_DIGITS) & (value == text)).fill_null(False)
-
-
-def _excel_zeros_text(col: str) -> pl.Expr:
-    """In CSV, Excel writes a number cell's 15 significant digits padded with zeros: '510723198001011000'."""
-    return pl.col(col).str.contains(r"^\d{15}0*$").fill_null(False)
-
-
 def _with_numeric_flags(
-    frame: pl.DataFrame, grid: Grid, header: Header, csv_excel_made: dict[str, bool] | None = None
+    frame: pl.DataFrame, grid: Grid, header: Header, decisions: dict[str, bool] | None = None
 ) -> pl.DataFrame:
     """Add `<role>__numeric` for each identity role present (True = the cell was a NUMBER cell).
-    `csv_excel_made`: a CSV read in parts gets the whole file's column decisions (see excel_made)."""
-    roles = [r for r in IDENTITY_ROLES if r in frame.columns]
-    positions = {r: int(header.columns[r][1:]) for r in roles}
-    if grid.fmt == "csv" and csv_excel_made is not None:
-        flags = {r: _excel_zeros_text(r) if csv_excel_made[r] else pl.lit(False) for r in roles}
-    elif grid.fmt == "csv":
-        flags = {r: _numeric_without_cell_types(frame, r) for r in roles}
-    elif grid.big_numbers is not None:
-        flags = {r: _in_rows(grid.big_numbers.filter(pl.col("col") == positions[r])["row"]) for r in roles}
-    elif grid.fmt == "xls":
-        flags = _xls_numeric_flags(frame, grid, roles, positions)
-    else:  # an xlsx whose cells carry no references: the text pattern alone decides
-        flags = {r: _number_cell_text(r) for r in roles}
+    `decisions`: a file read in parts gets the whole file's column decisions (see excel_made)."""
+    positions = {r: int(header.columns[r][1:]) for r in IDENTITY_ROLES if r in frame.columns}
+    flags = grid.format.number_flags(frame, grid, positions, decisions)
     return frame.with_columns(flag.alias(f"{role}__numeric") for role, flag in flags.items())
-
-
-def _in_rows(rows: pl.Series) -> pl.Expr:
-    return pl.col("source_row").is_in(rows.cast(pl.Int32).implode())
-
-
-def _xls_numeric_flags(
-    frame: pl.DataFrame, grid: Grid, roles: list[str], positions: dict[str, int]
-) -> dict[str, pl.Expr]:
-    """Legacy .xls: only columns with a value that prints like a big number are confirmed cell by cell."""
-    suspect = (
-        frame.select([_number_cell_text(r).any().alias(r) for r in roles]).row(0, named=True) if roles else {}
-    )
-    confirm = [r for r in roles if suspect[r]]
-    numbers = xls_number_rows(grid, [positions[r] for r in confirm]) if confirm else {}
-    return {
-        r: _number_cell_text(r) & _in_rows(numbers[positions[r]]) if r in confirm else pl.lit(False)
-        for r in roles
-    }
-
-
-def _numeric_without_cell_types(frame: pl.DataFrame, col: str) -> pl.Expr:
-    """CSV has no cell types: trust the pattern only when the column as a whole went through Excel
-    (see excel_made)."""
-    return _excel_zeros_text(col) if excel_made(numeric_stats(frame, col, cheap=True)) else pl.lit(False)
-
-
-def numeric_stats(frame: pl.DataFrame, col: str, cheap: bool = False) -> tuple[int, int, bool]:
-    """(zero-padded suspects, values of 15+ characters, any scientific notation) of a CSV identity
-    column: what excel_made decides from; the parts of a file read in parts add up.
-    `cheap`: stop at no suspect (most columns have none), the other two are then not counted."""
-    text = pl.col(col)
-    maybe = frame.select(
-        text.filter((text.str.len_bytes() == 15) | text.str.ends_with("000"))
-    )  # this column only
-    suspects = maybe.select(_excel_zeros_text(col).sum()).item() if maybe.height else 0
-    if cheap and not suspects:
-        return 0, 0, False
-    long_values = frame.select((text.str.len_bytes() >= 15).sum()).item()
-    maybe_scientific = frame.select(
-        text.filter(text.str.contains("E", literal=True) | text.str.contains("e", literal=True))
-    )
-    return (
-        suspects,
-        long_values,
-        maybe_scientific.select(text.str.contains(_SCIENTIFIC).any()).item() or False,
-    )
-
-
-def excel_made(stats: tuple[int, int, bool]) -> bool:
-    """A column exported from number cells is all (or mostly) zero-padded values, or shows
-    scientific notation somewhere; a column of text IDs has the occasional genuine …000
-    ending that must not be rejected as damaged. The threshold is half of the long values."""
-    suspects, long_values, scientific = stats
-    return bool(suspects) and (suspects * 2 >= long_values or scientific)
 
 
 # -- kinds and unknown headers ----------------------------------------------------------------
@@ -526,14 +428,10 @@ def _likely_header(grids: list[Grid], aliases: ColumnAliases) -> list[str]:
 
 def _other_kind(grids: list[Grid], aliases: ColumnAliases, kind: str) -> str | None:
     scores = {k: v for k, v in _kind_scores(grids, aliases).items() if k != kind}
-    return max(scores, key=scores.get) if scores else None
+    return max(scores, key=lambda k: scores[k]) if scores else None
 
 
 def _count_raw_lines(path: Path) -> int:
     """Non-blank lines of a text file that could not be decoded; 0 for a broken workbook."""
-    if path.suffix.lower() not in (".csv", ".txt"):
-        return 0
-    try:
-        return len(_NON_BLANK_LINE.findall(path.read_bytes()))
-    except OSError:
-        return 0
+    fmt = format_of(path)
+    return fmt.raw_line_count(path) if fmt is not None else 0

@@ -17,10 +17,11 @@ import pandera.polars as pa
 import polars as pl
 
 from ykt.errors import YktError
+from ykt.ingest.columns import error_sources
 from ykt.ingest.types import REJECT_COLUMNS, RawTable
 from ykt.masking import mask_value_expr
 from ykt.reasons import ROW_REASONS
-from ykt.schemas.models import INVALID_REASONS, MISSING_REASONS, MODELS
+from ykt.schemas import INVALID_REASONS, MISSING_REASONS, MODELS
 
 # The input of make_rejects when there is nothing to reject.
 NO_REJECTS = pl.DataFrame(
@@ -94,7 +95,8 @@ def _validate(frame: pl.DataFrame, stage: str, kind: str) -> pl.DataFrame | None
         with _in_memory_engine():
             MODELS[stage][kind].validate(frame, lazy=True)
     except pa.errors.SchemaErrors as exc:
-        return exc.failure_cases
+        failures: pl.DataFrame = exc.failure_cases  # the polars backend's failure cases are a polars frame
+        return failures
     return None
 
 
@@ -115,18 +117,19 @@ def validate_loaded(loaded: pl.DataFrame, kind: str) -> None:
 def _failure_reason(schema_context: str, column: str | None, check: str) -> str | None:
     if schema_context == "DataFrameSchema":
         return check if check in ROW_REASONS else None
+    by_column: dict[str, str]
     if check == "not_nullable":
-        return MISSING_REASONS.get(column or "")
-    if check.startswith("field_uniqueness") or column == "source_row":
+        by_column = MISSING_REASONS
+    elif check.startswith("field_uniqueness") or column == "source_row":
         return None
-    return INVALID_REASONS.get(column or "")
+    else:
+        by_column = INVALID_REASONS
+    return by_column.get(column or "")
 
 
 def failure_rejects(failures: pl.DataFrame, typed: pl.DataFrame, table: RawTable) -> pl.DataFrame:
     """Pandera failure cases (row index into `typed`) → rejects rows with the file's
     own row number and header. Schema-level failures (no row) are defects and raise."""
-    from ykt.ingest.normalise.fields import error_sources
-
     kinds = failures.select(
         "schema_context", "column", "check"
     ).unique()  # a few kinds, however many rows fail

@@ -1,0 +1,317 @@
+"""CSV / TXT: one table per file, read as text by polars (`infer_schema=False`), whole or in parts.
+
+Encodings are tried UTF-8 (with or without BOM) first, then GB18030 (decoded by glibc's iconv, see
+ykt.ingest.read.gb18030); UTF-16 is read whole. CSV has no cell types: whether an identity column
+was exported from NUMBER cells is judged from the column's text as a whole.
+"""
+
+from __future__ import annotations
+
+import codecs
+import io
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import BinaryIO, ClassVar
+
+import polars as pl
+
+from ykt.errors import InputFileError
+from ykt.ingest.read import gb18030
+from ykt.ingest.read.formats.base import FileFormat, Grid, unreadable
+from ykt.ingest.read.numbers import excel_made, excel_zeros_text, numeric_stats
+
+SAMPLE_BYTES = 1 << 16
+_NON_BLANK_LINE = re.compile(rb"(?m)^[ \t\r]*[^\s]")
+
+
+class CsvFormat(FileFormat):
+    suffixes: ClassVar[tuple[str, ...]] = (".csv", ".txt")
+    advertised: ClassVar[tuple[str, ...]] = (".csv", ".txt")
+    reads_in_parts: ClassVar[bool] = True
+
+    def read_grids(self, path: Path, find_big_numbers: bool) -> list[Grid]:
+        return [Grid(path, None, self, _csv_frame(path))]
+
+    def grid_parts(self, path: Path, batch_lines: int, first_lines: int) -> Iterator[Grid]:
+        return csv_grids(path, batch_lines, first_lines)
+
+    def whole_file_error(self, path: Path) -> InputFileError | None:
+        return csv_encoding_error(path)
+
+    def number_flags(
+        self, frame: pl.DataFrame, grid: Grid, positions: dict[str, int], decisions: dict[str, bool] | None
+    ) -> dict[str, pl.Expr]:
+        """Without cell types the pattern is trusted only when the column as a whole went through Excel
+        (see excel_made): decided on this frame, or given for the whole file (`decisions`)."""
+        if decisions is not None:
+            return {r: excel_zeros_text(r) if decisions[r] else pl.lit(False) for r in positions}
+        return {
+            r: excel_zeros_text(r) if excel_made(numeric_stats(frame, r, cheap=True)) else pl.lit(False)
+            for r in positions
+        }
+
+    def raw_line_count(self, path: Path) -> int:
+        """Non-blank lines of a text file that could not be decoded."""
+        try:
+            return len(_NON_BLANK_LINE.findall(path.read_bytes()))
+        except OSError:
+            return 0
+
+
+CSV = CsvFormat()
+
+
+def _csv_frame(path: Path) -> pl.DataFrame:
+    data = path.read_bytes()
+    body, encoding = _utf8_body(data, path)
+    separator = _sniff_separator(body[:SAMPLE_BYTES].decode("utf-8", errors="ignore"))
+    try:
+        return _parse_csv(body, separator)
+    except pl.exceptions.ComputeError as exc:
+        if "utf-8" in str(exc) and encoding == "utf-8":
+            # The sample looked like UTF-8 but a later part is not: it is GB18030 after all.
+            return _parse_csv(_gb18030_to_utf8(data, path), separator)
+        raise _unparseable_csv(path, exc) from None
+
+
+# -- CSV / TXT in parts (bounded memory) ----------------------------------------------------
+
+READ_BYTES = 4 << 20  # csv_encoding's reads
+
+
+def csv_grids(path: Path, batch_lines: int, first_lines: int) -> Iterator[Grid]:
+    """A CSV/TXT file as consecutive Grids of `batch_lines` lines (the first of at least
+    `first_lines`), so a big file never sits whole in memory; the same cells as `CsvFormat.read_grids`.
+
+    Blocks are cut after a newline byte outside quotes: GB18030 and UTF-8 never use byte
+    0x0A or '"' inside a multi-byte character, so a cut never splits a character, and a
+    quoted cell holding a newline stays whole (its line count is what the quotes allow).
+    """
+    encoding = csv_encoding(path)
+    if encoding == "utf-16":  # rare and small: its newlines are two bytes, read it whole
+        yield Grid(path, None, CSV, _csv_frame(path))
+        return
+    with open(path, "rb") as stream:
+        if encoding == "utf-8-sig":
+            stream.read(3)
+        separator, width, first_row, offset = None, 1, 1, stream.tell()
+        for block in _line_blocks(stream, batch_lines, max(first_lines, 1)):
+            body = _gb18030_to_utf8(block, path, offset) if encoding == "gb18030" else block
+            if separator is None:
+                separator = _sniff_separator(body[:SAMPLE_BYTES].decode("utf-8", errors="ignore"))
+            frame = _parse_csv_part(body, separator, width, path)
+            width = max(width, frame.width)
+            yield Grid(path, None, CSV, frame, first_row=first_row)
+            first_row, offset = first_row + frame.height, offset + len(block)
+
+
+def csv_encoding_error(path: Path) -> InputFileError | None:
+    """The FILE_ENCODING error reading the whole file would raise first, if any (a file read in
+    parts meets its other problems earlier than that; the whole-file reader decodes first)."""
+    encoding = csv_encoding(path)
+    if encoding != "gb18030":
+        return None
+    decoder, line = codecs.getincrementaldecoder("gb18030")(), 1
+    with open(path, "rb") as stream:
+        while True:
+            chunk = stream.read(READ_BYTES)
+            try:
+                decoder.decode(chunk, final=not chunk)
+            except UnicodeDecodeError as exc:
+                return _encoding_error(path, line + chunk.count(b"\n", 0, max(exc.start, 0)))
+            if not chunk:
+                return None
+            line += chunk.count(b"\n")
+
+
+def _parse_csv_part(body: bytes, separator: str, width: int, path: Path) -> pl.DataFrame:
+    try:
+        frame = _parse_csv(body, separator, min_width=width)
+    except pl.exceptions.ComputeError as exc:
+        raise _unparseable_csv(path, exc) from None
+    return frame
+
+
+def _unparseable_csv(path: Path, exc: Exception) -> InputFileError:
+    return unreadable(path, f"CSV 文件无法解析：{exc}", "请用 Excel 打开后另存为 .xlsx 再上传")
+
+
+def _line_blocks(stream: BinaryIO, batch_lines: int, first_lines: int) -> Iterator[bytes]:
+    """Blocks of whole lines (the last may lack its newline): the first holds `first_lines` lines
+    (or all there is), the others about `batch_lines` (their byte size from the first lines' length:
+    a block is read in one go and cut at its last newline outside quotes; the stream is moved back
+    to the cut, so the next block starts there without copying the rest over)."""
+    head = b""
+    while (cut := _cut_after_lines(head, first_lines)) is None and (chunk := stream.read(SAMPLE_BYTES)):
+        head += chunk
+    cut = len(head) if cut is None else cut
+    yield head[:cut]
+    stream.seek(cut - len(head), io.SEEK_CUR)
+    size = max(cut // max(first_lines, 1), 1) * batch_lines
+    while data := stream.read(size):
+        while (cut := _last_line_end(data)) is None and (
+            more := stream.read(size)
+        ):  # a huge quoted cell: read on
+            data += more
+        if cut is None or cut == len(data):
+            yield data
+            continue
+        stream.seek(cut - len(data), io.SEEK_CUR)
+        yield data[:cut]
+
+
+def _last_line_end(data: bytes) -> int | None:
+    """The offset just after the last newline of `data` that lies outside quotes (None: none does)."""
+    cut = data.rfind(b"\n")
+    if b'"' not in data:  # the common case: a memchr instead of counting quotes
+        return cut + 1 if cut >= 0 else None
+    while cut >= 0 and data.count(b'"', 0, cut) % 2:  # inside a quoted cell: an earlier newline
+        cut = data.rfind(b"\n", 0, cut)
+    return cut + 1 if cut >= 0 else None
+
+
+def _cut_after_lines(buffer: bytes, lines: int) -> int | None:
+    """The offset just after the `lines`-th newline outside quotes, or None when the buffer holds fewer."""
+    if buffer.count(b"\n") < lines:
+        return None
+    cut = -1
+    for _ in range(lines):
+        cut = buffer.find(b"\n", cut + 1)
+    while buffer.count(b'"', 0, cut) % 2:  # inside a quoted cell: the line goes on
+        cut = buffer.find(b"\n", cut + 1)
+        if cut < 0:
+            return None
+    return cut + 1
+
+
+def csv_encoding(path: Path) -> str:
+    """'utf-8-sig', 'utf-16', 'utf-8' or 'gb18030': the same decision `_utf8_body` makes for the
+    whole file, made by streaming it (a sample that looks like UTF-8 is confirmed to the end)."""
+    with open(path, "rb") as stream:
+        sample = stream.read(SAMPLE_BYTES)
+        if sample.startswith(b"\xef\xbb\xbf"):
+            return "utf-8-sig"
+        if sample.startswith((b"\xff\xfe", b"\xfe\xff")):
+            return "utf-16"
+        if _sample_encoding(sample) != "utf-8":
+            return "gb18030"
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        try:
+            decoder.decode(sample)
+            while chunk := stream.read(READ_BYTES):
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return "gb18030"  # a later part is not UTF-8: it is GB18030 after all
+    return "utf-8"
+
+
+def _sample_encoding(sample: bytes) -> str:
+    try:
+        sample.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError as exc:
+        if len(sample) == SAMPLE_BYTES and exc.start >= len(sample) - 3:
+            return "utf-8"  # the sample merely cut a character in two
+    return "gb18030"
+
+
+def _utf8_body(data: bytes, path: Path) -> tuple[bytes, str]:
+    """The file as UTF-8 bytes, and the encoding it was in.
+
+    Order: BOM (UTF-8/UTF-16) → UTF-8 → GB18030. UTF-8 is tried before GB18030 on purpose:
+    UTF-8 Chinese text is often *also* valid GB18030 (every pair of high bytes is a GB18030
+    character) and would silently become mojibake, while GBK/GB18030 text is practically
+    never valid UTF-8. Only a sample is checked for UTF-8; polars validates the rest and a
+    failure there falls back to GB18030 (see `_csv_frame`).
+    """
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:], "utf-8-sig"
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16").encode("utf-8"), "utf-16"
+    if _sample_encoding(data[:SAMPLE_BYTES]) == "utf-8":
+        return data, "utf-8"
+    return _gb18030_to_utf8(data, path), "gb18030"
+
+
+def _gb18030_to_utf8(data: bytes, path: Path, offset: int = 0) -> bytes:
+    """GB18030 bytes (a whole file, or a block of whole lines starting at byte `offset` of the file) as UTF-8."""
+    try:
+        return gb18030.to_utf8(data)
+    except UnicodeDecodeError as exc:
+        raise _encoding_error(path, _line_at(path, offset + exc.start)) from None
+
+
+def _line_at(path: Path, offset: int) -> int:
+    """The 1-based line of the file that byte `offset` is on (counted only when an error is reported)."""
+    line = 1
+    with open(path, "rb") as stream:
+        while offset > 0 and (chunk := stream.read(min(READ_BYTES, offset))):
+            line, offset = line + chunk.count(b"\n"), offset - len(chunk)
+    return line
+
+
+def _encoding_error(path: Path, line: int) -> InputFileError:
+    return InputFileError(
+        "FILE_ENCODING",
+        "文件编码无法识别：既不是 UTF-8，也不是 GB18030/GBK",
+        where=f"{path.name} 第{line}行",
+        hint="请用 Excel 或 WPS 打开后另存为 .xlsx，或另存为“CSV UTF-8”后重新上传",
+    )
+
+
+def _sniff_separator(sample: str) -> str:
+    """The most frequent of , tab | ; in the first lines (comma when none appears)."""
+    head = "\n".join(sample.splitlines()[:30])
+    counts = {sep: head.count(sep) for sep in (",", "\t", "|", ";")}
+    best = max(counts, key=lambda sep: counts[sep])
+    return best if counts[best] else ","
+
+
+def _parse_csv(body: bytes, separator: str, min_width: int = 1) -> pl.DataFrame:
+    """All fields as text. The column count is the widest line (title lines are narrower)."""
+    width = max(min_width, _widest_line(body[:SAMPLE_BYTES], separator))
+    try:
+        return _read_csv_width(body, separator, width)
+    except pl.exceptions.ComputeError as exc:
+        if "more fields" not in str(exc):
+            raise
+    # A line further down is wider than the sample: count separators over the whole file.
+    lines = pl.read_csv(
+        body,
+        has_header=False,
+        separator="\x00",
+        quote_char=None,
+        infer_schema=False,
+        schema={"line": pl.String},
+        truncate_ragged_lines=True,
+    )
+    width = max(
+        min_width,
+        int(
+            lines.select(pl.col("line").str.count_matches(re.escape(separator), literal=True).max()).item()
+            or 0
+        )
+        + 1,
+    )
+    return _read_csv_width(body, separator, width)
+
+
+def _widest_line(sample: bytes, separator: str) -> int:
+    text = sample.decode("utf-8", errors="ignore")
+    return max((line.count(separator) + 1 for line in text.splitlines()), default=1)
+
+
+def _read_csv_width(body: bytes, separator: str, width: int) -> pl.DataFrame:
+    schema = {f"column_{i + 1}": pl.String for i in range(width)}
+    frame = pl.read_csv(
+        body,
+        has_header=False,
+        separator=separator,
+        infer_schema=False,
+        schema=schema,
+        missing_columns="insert",
+        raise_if_empty=False,
+    )
+    return frame.rename({f"column_{i + 1}": f"c{i}" for i in range(width)})
