@@ -19,7 +19,8 @@ from polars.testing import assert_frame_equal
 
 from test_reports import FULL_ID, RULE_TITLES, fixture_report, fixture_warehouse, text_cells
 from ykt.report.model import CASE_COLUMNS, DISCREPANCY_COLUMNS
-from ykt.report.render import OUTPUT_NAMES, _atomic, _sheet_name, write_outputs
+from ykt.report.render_xlsx import _sheet_name
+from ykt.report.write import OUTPUT_NAMES, write_atomically, write_outputs
 
 GOLDEN = Path(__file__).parent / "golden"
 REGENERATE = os.environ.get("YKT_REGENERATE_GOLDEN") == "1"
@@ -238,7 +239,7 @@ def test_a_failed_write_leaves_the_previous_file_untouched(tmp_path):
         raise OSError("disk full")
 
     with pytest.raises(OSError):
-        _atomic(target, half_then_fail)
+        write_atomically(target, half_then_fail)
     assert target.read_text(encoding="utf-8") == "last night"
     assert [p.name for p in tmp_path.iterdir()] == ["run.json"]
 

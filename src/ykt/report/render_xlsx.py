@@ -1,28 +1,10 @@
-"""Rendering a `Report` into the night's output files. No queries and no masking here:
-`ykt.report.model` already made every value what its reader may see.
-
-Every file is written atomically (a temporary file in the same folder, then os.replace),
-so a reader never sees half a report. Contracts (issue 2):
-
-- discrepancies.csv / rejects.csv: UTF-8 with BOM (Excel opens them), ISO dates, amounts as 1350.00.
-- cases.jsonl / clues.jsonl: one object per line, sorted by case_id, UTF-8 (not \\u-escaped), dates ISO,
-  `amount` a JSON number written with exactly two decimals (171520.00). Each line is byte for byte the
-  payload `ykt.cases.lifecycle` queues for the platform (one definition of a case object). No timestamps inside:
-  re-running a night is byte-identical.
-- run.json: the run's accounting (files, findings per rule, cases, KPIs, data quality).
-- exceptions.xlsx: the inspectors' workbook (see `write_exceptions_xlsx`).
-"""
+"""exceptions.xlsx: the inspectors' workbook (the 汇总 sheet, one sheet per rule with findings, 案件, 线索)."""
 
 from __future__ import annotations
 
-import datetime as dt
-import json
-import os
 import re
-import zipfile
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass
-from decimal import Decimal
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -41,96 +23,14 @@ from ykt.labels import (
     KPI_LABELS,
     NIGHT_EVENT_LABELS,
 )
-from ykt.report.model import DISCREPANCY_COLUMNS, REJECT_COLUMNS, Report
-
-OUTPUT_NAMES = (
-    "discrepancies.csv",
-    "cases.jsonl",
-    "clues.jsonl",
-    "rejects.csv",
-    "run.json",
-    "exceptions.xlsx",
-)
-
+from ykt.report.model import Report
+from ykt.report.xlsx_rows import splice_rows
 
 AMOUNT_FORMAT = "#,##0.00"
 DATE_FORMAT = "yyyy-mm-dd"
-EXCEL_EPOCH_OFFSET = 25569  # Excel serial of 1970-01-01 (polars Date counts days from it)
-MAX_CELL_TEXT = 32767  # Excel's limit on one cell's text
 
 
-def write_outputs(report: Report, out_dir: Path) -> dict[str, Path]:
-    """Write every output of one night into out_dir; returns output name -> path."""
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    writers: dict[str, Callable[[Path], None]] = {
-        "discrepancies.csv": lambda p: _write_csv(report.discrepancies.select(DISCREPANCY_COLUMNS), p),
-        "cases.jsonl": lambda p: _write_lines(report.case_lines, p),
-        "clues.jsonl": lambda p: _write_lines(report.clue_lines, p),
-        "rejects.csv": lambda p: _write_csv(report.rejects.select(REJECT_COLUMNS), p),
-        "run.json": lambda p: p.write_text(render_run_json(report), encoding="utf-8"),
-        "exceptions.xlsx": lambda p: write_exceptions_xlsx(report, p),
-    }
-    return {name: _atomic(out_dir / name, write) for name, write in writers.items()}
-
-
-def _atomic(path: Path, write: Callable[[Path], None]) -> Path:
-    """Write to a temporary file beside the target, then rename over it (atomic on one filesystem)."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
-
-
-def _write_csv(frame: pl.DataFrame, path: Path) -> None:
-    frame.write_csv(path, include_bom=True)
-
-
-def _write_lines(lines: pl.Series, path: Path) -> None:
-    """One text per line, UTF-8, straight from the column's Arrow buffer (no Python string per line)."""
-    terminated = lines.to_frame("line").select(pl.concat_str(pl.col("line"), pl.lit("\n"))).to_series()
-    path.write_bytes(_arrow_text(terminated.to_arrow()))
-
-
-# -- run.json --------------------------------------------------------------------------------------
-
-
-def run_summary(report: Report) -> dict[str, Any]:
-    """The content of run.json, as plain data."""
-    files = [asdict(f) for f in report.files]
-    return {
-        "run_id": report.run_id,
-        "as_of": report.as_of.isoformat(),
-        "started": report.started_at.isoformat(timespec="seconds"),
-        "finished": report.finished_at.isoformat(timespec="seconds"),
-        "files": files,
-        "rows": {key: sum(f[f"rows_{key}"] for f in files) for key in ("read", "loaded", "rejected")},
-        "findings": {r.code: r.findings for r in report.rules},
-        "findings_total": sum(r.findings for r in report.rules),
-        "cases": {**report.case_counts.events, "totals": dict(report.case_counts.totals)},
-        "kpis": None if report.kpis is None else dict(report.kpis),
-        "quality": None if report.quality is None else dict(report.quality),
-    }
-
-
-def render_run_json(report: Report) -> str:
-    return json.dumps(run_summary(report), ensure_ascii=False, indent=2, default=_json_value) + "\n"
-
-
-def _json_value(value: object) -> object:
-    if isinstance(value, Decimal):
-        return float(value)
-    if isinstance(value, (dt.date, dt.datetime)):
-        return value.isoformat()
-    if isinstance(value, Path):
-        return str(value)
-    raise TypeError(f"run.json cannot hold a {type(value).__name__}: {value!r}")
-
-
-# -- exceptions.xlsx: column specs -----------------------------------------------------------------
+# -- column specs ----------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -242,7 +142,7 @@ def _case_display(cases: pl.DataFrame, rule_titles: Mapping[str, str]) -> pl.Dat
     )
 
 
-# -- exceptions.xlsx: the workbook -----------------------------------------------------------------
+# -- the workbook ----------------------------------------------------------------------------------
 
 
 def write_exceptions_xlsx(report: Report, path: Path) -> None:
@@ -261,7 +161,7 @@ def write_exceptions_xlsx(report: Report, path: Path) -> None:
         _data_sheet_layout(wb, sheet)
     wb.save(path)
     members = {f"xl/worksheets/sheet{i}.xml": sheet for i, sheet in enumerate(sheets, start=2)}
-    _splice_rows(path, members)
+    splice_rows(path, members)
 
 
 def _data_sheet_layout(wb: openpyxl.Workbook, sheet: DataSheet) -> None:
@@ -329,139 +229,7 @@ def _text_width(text: str) -> float:
     return (len(text.encode("utf-8")) + len(text)) / 2
 
 
-# -- exceptions.xlsx: vectorised rows --------------------------------------------------------------
-
-_TEMPLATE_ROW = re.compile(r'<row r="2"[^>]*>.*?</row>', re.S)
-_TEMPLATE_CELL = re.compile(r'<c r="([A-Z]+)2"(?: s="(\d+)")?')
-_XML_FORBIDDEN = r"[\x00-\x08\x0B\x0C\x0E-\x1F]"
-_XML_SPECIAL = r"[&<>\x00-\x08\x0B\x0C\x0E-\x1F]"
-
-
-def _splice_rows(path: Path, members: Mapping[str, DataSheet]) -> None:
-    """Replace each data sheet's template row by its real rows; every other part is copied unchanged."""
-    tmp = path.with_name(path.name + ".splice")
-    try:
-        with (
-            zipfile.ZipFile(path) as src,
-            zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as dst,
-        ):
-            for item in src.infolist():
-                data = src.read(item.filename)
-                if item.filename not in members:
-                    dst.writestr(item, data)
-                    continue
-                with dst.open(item.filename, "w") as sheet_xml:
-                    for part in _sheet_parts(data.decode("utf-8"), members[item.filename]):
-                        sheet_xml.write(part)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
-def _sheet_parts(sheet_xml: str, sheet: DataSheet) -> tuple[bytes, bytes, bytes]:
-    """The sheet XML before the template row, the data rows, and the rest."""
-    template = _TEMPLATE_ROW.search(sheet_xml)
-    if template is None:  # openpyxl changed its output: fail loudly rather than write a wrong report
-        raise RuntimeError(f"exceptions.xlsx: template row not found in sheet {sheet.name!r}")
-    styles = dict(_TEMPLATE_CELL.findall(template.group(0)))
-    letters = [get_column_letter(i) for i in range(1, len(sheet.columns) + 1)]
-    rows = rows_xml(sheet.frame, sheet.columns, [styles.get(letter) or None for letter in letters])
-    return sheet_xml[: template.start()].encode("utf-8"), rows, sheet_xml[template.end() :].encode("utf-8")
-
-
-def rows_xml(frame: pl.DataFrame, columns: Sequence[Column], styles: Sequence[str | None]) -> memoryview:
-    """SpreadsheetML <row> elements (UTF-8) for every row of frame (from sheet row 2), built column-wise.
-
-    The cell values are computed once; each row is then ONE concat_str whose pieces inline the cells of
-    columns without empty values (only a column with empty values needs a cell of its own, dropped when
-    empty). The rows' Arrow buffer already holds them end to end, so the result is a view of it: no
-    join into one giant string and no copy into Python bytes (together 2/3 of the time before).
-    """
-    if frame.height == 0:
-        return memoryview(b"")
-    passes = _text_passes(frame, columns)
-    values = frame.select(
-        (pl.int_range(2, pl.len() + 2)).cast(pl.Utf8).alias(_ROW_NUMBER),
-        *[_cell_value(c, frame.schema[c.key], passes[i]).alias(f"_v{i}") for i, c in enumerate(columns)],
-    )
-    number = pl.col(_ROW_NUMBER)
-    pieces: list[pl.Expr] = [pl.lit('<row r="'), number, pl.lit('">')]
-    for i, (column, style) in enumerate(zip(columns, styles)):
-        value = f"_v{i}"
-        cell = _cell_pieces(pl.col(value), get_column_letter(i + 1), style, column.kind, number)
-        pieces += [pl.concat_str(cell).fill_null("")] if values.get_column(value).null_count() else cell
-    rows = values.select(pl.concat_str([*pieces, pl.lit("</row>")])).to_series().to_arrow()
-    return _arrow_text(rows)
-
-
-_ROW_NUMBER = "_row_number"
-
-
-def _arrow_text(strings) -> memoryview:
-    """The characters of a non-null Arrow large_string array laid end to end (its data buffer), uncopied."""
-    if len(strings) == 0:
-        return memoryview(b"")
-    _, offsets, data = strings.buffers()
-    offsets = memoryview(offsets).cast("B").cast("q")  # large_string: 64-bit offsets
-    first, last = offsets[strings.offset], offsets[strings.offset + len(strings)]
-    return memoryview(data).cast("B")[first:last]
-
-
-def _cell_pieces(
-    value: pl.Expr, letter: str, style: str | None, kind: str, row_number: pl.Expr
-) -> list[pl.Expr]:
-    """The pieces of one cell's XML; concatenated, null when the value is (an empty cell is not written,
-    as Excel does)."""
-    style_attr = f' s="{style}"' if style else ""
-    if kind == "text":
-        head, tail = f'"{style_attr} t="inlineStr"><is><t xml:space="preserve">', "</t></is></c>"
-    else:
-        head, tail = f'"{style_attr}><v>', "</v></c>"
-    return [pl.lit(f'<c r="{letter}'), row_number, pl.lit(head), value, pl.lit(tail)]
-
-
-def _text_passes(frame: pl.DataFrame, columns: Sequence[Column]) -> list[tuple[bool, bool]]:
-    """Per column: does any text exceed Excel's cell limit, does any need XML escaping? One scan of the
-    sheet decides, so the usual column of plain names and places skips both passes."""
-    checks = []
-    for i, c in enumerate(columns):
-        text = pl.col(c.key).cast(pl.Utf8)
-        long = (text.str.len_bytes().max() > MAX_CELL_TEXT) if c.kind == "text" else pl.lit(False)
-        special = text.str.contains(_XML_SPECIAL).any() if c.kind == "text" else pl.lit(False)
-        checks += [long.fill_null(False).alias(f"long{i}"), special.fill_null(False).alias(f"special{i}")]
-    flags = frame.select(checks).row(0)
-    return [(flags[2 * i], flags[2 * i + 1]) for i in range(len(columns))]
-
-
-def _cell_value(column: Column, dtype: pl.DataType, text_passes: tuple[bool, bool]) -> pl.Expr:
-    """The cell's XML text: escaped strings, plain numbers, dates as Excel serial days; null when empty."""
-    expr = pl.col(column.key)
-    if column.kind == "text":
-        return _xml_text(expr.cast(pl.Utf8), *text_passes)
-    if column.kind == "date":
-        as_date = expr.str.to_date("%Y-%m-%d") if dtype == pl.Utf8 else expr.cast(pl.Date)
-        return (as_date.cast(pl.Int32) + EXCEL_EPOCH_OFFSET).cast(pl.Utf8)
-    if column.kind == "int":
-        return expr.cast(pl.Int64).cast(pl.Utf8)
-    return expr.cast(pl.Float64).cast(pl.Utf8)
-
-
-def _xml_text(expr: pl.Expr, too_long: bool, needs_escaping: bool) -> pl.Expr:
-    """Text as XML character data (cut to Excel's limit, control characters dropped, &<> escaped),
-    null when empty; a pass runs only when the column needs it."""
-    if too_long:
-        expr = expr.str.slice(0, MAX_CELL_TEXT)
-    if needs_escaping:
-        expr = (
-            expr.str.replace_all(_XML_FORBIDDEN, "")
-            .str.replace_all("&", "&amp;", literal=True)
-            .str.replace_all("<", "&lt;", literal=True)
-            .str.replace_all(">", "&gt;", literal=True)
-        )
-    return pl.when(expr != "").then(expr)
-
-
-# -- exceptions.xlsx: the 汇总 sheet ----------------------------------------------------------------
+# -- the 汇总 sheet ---------------------------------------------------------------------------------
 
 
 def _summary_sheet(wb: openpyxl.Workbook, report: Report) -> None:
