@@ -18,7 +18,8 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from test_reports import FULL_ID, RULE_TITLES, fixture_report, fixture_warehouse, text_cells
-from ykt.report.model import CASE_COLUMNS, DISCREPANCY_COLUMNS
+from ykt.cases import CASE_FIELDS
+from ykt.report.model import DISCREPANCIES_CSV_COLUMNS
 from ykt.report.render_xlsx import _sheet_name
 from ykt.report.write import OUTPUT_NAMES, write_atomically, write_outputs
 
@@ -80,7 +81,7 @@ def test_csv_files_open_in_excel(outputs):
     """UTF-8 with BOM and the contract's header, in order (group, not group_name)."""
     raw = outputs["discrepancies.csv"].read_bytes()
     assert raw.startswith(BOM)
-    assert raw[len(BOM) :].decode("utf-8").splitlines()[0] == ",".join(DISCREPANCY_COLUMNS)
+    assert raw[len(BOM) :].decode("utf-8").splitlines()[0] == ",".join(DISCREPANCIES_CSV_COLUMNS)
     assert outputs["rejects.csv"].read_bytes().startswith(BOM)
 
 
@@ -88,7 +89,7 @@ def test_jsonl_objects_have_the_contract_keys_and_numeric_amounts(outputs):
     """Each line: the contract's keys in order, Chinese not escaped, amount a number with 2 decimals."""
     text = outputs["cases.jsonl"].read_text(encoding="utf-8")
     objects = [json.loads(line) for line in text.splitlines()]
-    assert all(list(o) == list(CASE_COLUMNS) for o in objects)
+    assert all(list(o) == list(CASE_FIELDS) for o in objects)
     assert "\\u" not in text and "凤灵街道" in text
     batch = next(o for o in objects if o["rule"] == "BATCH_STALLED")
     assert isinstance(batch["amount"], float) and '"amount":171520.00' in text

@@ -7,15 +7,15 @@ from pathlib import Path
 
 import polars as pl
 
-from ykt.report.model import DISCREPANCY_COLUMNS, REJECT_COLUMNS, Report
+from ykt.report.model import DISCREPANCIES_CSV_COLUMNS, REJECTS_CSV_COLUMNS, Report
 
 
 def write_discrepancies_csv(report: Report, path: Path) -> None:
-    _write_csv(report.discrepancies.select(DISCREPANCY_COLUMNS), path)
+    _write_csv(report.discrepancies.select(DISCREPANCIES_CSV_COLUMNS), path)
 
 
 def write_rejects_csv(report: Report, path: Path) -> None:
-    _write_csv(report.rejects.select(REJECT_COLUMNS), path)
+    _write_csv(report.rejects.select(REJECTS_CSV_COLUMNS), path)
 
 
 def _write_csv(frame: pl.DataFrame, path: Path) -> None:

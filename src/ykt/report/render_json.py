@@ -28,7 +28,7 @@ def run_summary(report: Report) -> dict[str, Any]:
         "rows": {key: sum(f[f"rows_{key}"] for f in files) for key in ("read", "loaded", "rejected")},
         "findings": {r.code: r.findings for r in report.rules},
         "findings_total": sum(r.findings for r in report.rules),
-        "cases": {**report.case_counts.events, "totals": dict(report.case_counts.totals)},
+        "cases": {**report.case_activity.events, "totals": dict(report.case_activity.totals)},
         "kpis": None if report.kpis is None else dict(report.kpis),
         "quality": None if report.quality is None else dict(report.quality),
     }

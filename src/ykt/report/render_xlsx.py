@@ -306,7 +306,7 @@ def _rule_rows(report: Report) -> list[list[Cell]]:
 
 
 def _case_rows(report: Report) -> list[list[Cell]]:
-    counts = report.case_counts
+    counts = report.case_activity
     rows: list[list[Cell]] = [[("三、案件情况", "section")], [("项目", "header"), ("件数", "header")]]
     rows += [
         [(label, "plain"), (counts.events.get(key, 0), "plain")] for key, label in NIGHT_EVENT_LABELS.items()
