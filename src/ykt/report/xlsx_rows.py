@@ -7,19 +7,28 @@ import os
 import re
 import zipfile
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import polars as pl
 from openpyxl.utils import get_column_letter
 
 from ykt.report.arrow_text import arrow_text
-
-if TYPE_CHECKING:
-    from ykt.report.render_xlsx import Column, DataSheet
+from ykt.report.layout import Column
 
 EXCEL_EPOCH_OFFSET = 25569  # Excel serial of 1970-01-01 (polars Date counts days from it)
 MAX_CELL_TEXT = 32767  # Excel's limit on one cell's text
+
+
+@dataclass(frozen=True)
+class DataSheet:
+    """One data sheet of the workbook: its name, its columns and the frame its rows come from."""
+
+    name: str
+    columns: tuple[Column, ...]
+    frame: pl.DataFrame
+
+
 _TEMPLATE_ROW = re.compile(r'<row r="2"[^>]*>.*?</row>', re.S)
 _TEMPLATE_CELL = re.compile(r'<c r="([A-Z]+)2"(?: s="(\d+)")?')
 _XML_FORBIDDEN = r"[\x00-\x08\x0B\x0C\x0E-\x1F]"
@@ -47,7 +56,7 @@ def splice_rows(path: Path, members: Mapping[str, DataSheet]) -> None:
         tmp.unlink(missing_ok=True)
 
 
-def _sheet_parts(sheet_xml: str, sheet: DataSheet) -> tuple[bytes, bytes, bytes]:
+def _sheet_parts(sheet_xml: str, sheet: DataSheet) -> tuple[bytes, memoryview, bytes]:
     """The sheet XML before the template row, the data rows, and the rest."""
     template = _TEMPLATE_ROW.search(sheet_xml)
     if template is None:  # openpyxl changed its output: fail loudly rather than write a wrong report
@@ -71,13 +80,13 @@ def rows_xml(frame: pl.DataFrame, columns: Sequence[Column], styles: Sequence[st
     passes = _text_passes(frame, columns)
     values = frame.select(
         (pl.int_range(2, pl.len() + 2)).cast(pl.Utf8).alias(_ROW_NUMBER),
-        *[_cell_value(c, frame.schema[c.key], passes[i]).alias(f"_v{i}") for i, c in enumerate(columns)],
+        *[_cell_value(c, frame.schema[c.field], passes[i]).alias(f"_v{i}") for i, c in enumerate(columns)],
     )
     number = pl.col(_ROW_NUMBER)
     pieces: list[pl.Expr] = [pl.lit('<row r="'), number, pl.lit('">')]
     for i, (column, style) in enumerate(zip(columns, styles)):
         value = f"_v{i}"
-        cell = _cell_pieces(pl.col(value), get_column_letter(i + 1), style, column.kind, number)
+        cell = _cell_pieces(pl.col(value), get_column_letter(i + 1), style, column.kind.name, number)
         pieces += [pl.concat_str(cell).fill_null("")] if values.get_column(value).null_count() else cell
     rows = values.select(pl.concat_str([*pieces, pl.lit("</row>")])).to_series().to_arrow()
     return arrow_text(rows)
@@ -104,9 +113,9 @@ def _text_passes(frame: pl.DataFrame, columns: Sequence[Column]) -> list[tuple[b
     sheet decides, so the usual column of plain names and places skips both passes."""
     checks = []
     for i, c in enumerate(columns):
-        text = pl.col(c.key).cast(pl.Utf8)
-        long = (text.str.len_bytes().max() > MAX_CELL_TEXT) if c.kind == "text" else pl.lit(False)
-        special = text.str.contains(_XML_SPECIAL).any() if c.kind == "text" else pl.lit(False)
+        text = pl.col(c.field).cast(pl.Utf8)
+        long = (text.str.len_bytes().max() > MAX_CELL_TEXT) if c.kind.name == "text" else pl.lit(False)
+        special = text.str.contains(_XML_SPECIAL).any() if c.kind.name == "text" else pl.lit(False)
         checks += [long.fill_null(False).alias(f"long{i}"), special.fill_null(False).alias(f"special{i}")]
     flags = frame.select(checks).row(0)
     return [(flags[2 * i], flags[2 * i + 1]) for i in range(len(columns))]
@@ -114,13 +123,13 @@ def _text_passes(frame: pl.DataFrame, columns: Sequence[Column]) -> list[tuple[b
 
 def _cell_value(column: Column, dtype: pl.DataType, text_passes: tuple[bool, bool]) -> pl.Expr:
     """The cell's XML text: escaped strings, plain numbers, dates as Excel serial days; null when empty."""
-    expr = pl.col(column.key)
-    if column.kind == "text":
+    expr = pl.col(column.field)
+    if column.kind.name == "text":
         return _xml_text(expr.cast(pl.Utf8), *text_passes)
-    if column.kind == "date":
+    if column.kind.name == "date":
         as_date = expr.str.to_date("%Y-%m-%d") if dtype == pl.Utf8 else expr.cast(pl.Date)
         return (as_date.cast(pl.Int32) + EXCEL_EPOCH_OFFSET).cast(pl.Utf8)
-    if column.kind == "int":
+    if column.kind.name == "int":
         return expr.cast(pl.Int64).cast(pl.Utf8)
     return expr.cast(pl.Float64).cast(pl.Utf8)
 
