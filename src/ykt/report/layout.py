@@ -26,11 +26,12 @@ from ykt.report.model import FINDING_DISPLAY_COLUMNS
 CELL_KINDS = ("text", "general", "int", "amount", "date", "percent", "days")
 # What each sheet content offers its columns: the report's frames (a rule sheet's findings without
 # their rule; cases and clues with their rule's title and status in Chinese).
+_CASE_SHEET_FIELDS = (*CASE_FIELDS, "rule_title", "status_label")
 CONTENT_FIELDS: Mapping[str, tuple[str, ...]] = MappingProxyType(
     {
         "rules": tuple(f for f in FINDING_DISPLAY_COLUMNS if f != "rule"),
-        "cases": (*CASE_FIELDS, "rule_title", "status_label"),
-        "clues": (*CASE_FIELDS, "rule_title", "status_label"),
+        "cases": _CASE_SHEET_FIELDS,
+        "clues": _CASE_SHEET_FIELDS,
     }
 )
 SHEET_CONTENTS = ("summary", "rules", "cases", "clues")

@@ -13,9 +13,18 @@ from pathlib import Path
 import polars as pl
 
 from ykt.report.arrow_text import arrow_text
+from ykt.report.model import Report
 
 
-def write_lines(lines: pl.Series, path: Path) -> None:
+def write_cases_jsonl(report: Report, path: Path) -> None:
+    _write_lines(report.case_lines, path)
+
+
+def write_clues_jsonl(report: Report, path: Path) -> None:
+    _write_lines(report.clue_lines, path)
+
+
+def _write_lines(lines: pl.Series, path: Path) -> None:
     """One text per line, UTF-8, straight from the column's Arrow buffer (no Python string per line)."""
     terminated = lines.to_frame("line").select(pl.concat_str(pl.col("line"), pl.lit("\n"))).to_series()
     path.write_bytes(arrow_text(terminated.to_arrow()))

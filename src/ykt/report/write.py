@@ -8,38 +8,38 @@ what its reader may see.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from functools import partial
 from pathlib import Path
+from types import MappingProxyType
 
 from ykt.report.model import Report
 from ykt.report.render_csv import write_discrepancies_csv, write_rejects_csv
 from ykt.report.render_json import write_run_json
-from ykt.report.render_jsonl import write_lines
+from ykt.report.render_jsonl import write_cases_jsonl, write_clues_jsonl
 from ykt.report.render_xlsx import write_exceptions_xlsx
 
-OUTPUT_NAMES = (
-    "discrepancies.csv",
-    "cases.jsonl",
-    "clues.jsonl",
-    "rejects.csv",
-    "run.json",
-    "exceptions.xlsx",
+# Every output of a night, in the order they are written, with its renderer.
+RENDERERS: Mapping[str, Callable[[Report, Path], None]] = MappingProxyType(
+    {
+        "discrepancies.csv": write_discrepancies_csv,
+        "cases.jsonl": write_cases_jsonl,
+        "clues.jsonl": write_clues_jsonl,
+        "rejects.csv": write_rejects_csv,
+        "run.json": write_run_json,
+        "exceptions.xlsx": write_exceptions_xlsx,
+    }
 )
+OUTPUT_NAMES = tuple(RENDERERS)
 
 
 def write_outputs(report: Report, out_dir: Path) -> dict[str, Path]:
     """Write every output of one night into out_dir; returns output name -> path."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    writers: dict[str, Callable[[Path], None]] = {
-        "discrepancies.csv": lambda p: write_discrepancies_csv(report, p),
-        "cases.jsonl": lambda p: write_lines(report.case_lines, p),
-        "clues.jsonl": lambda p: write_lines(report.clue_lines, p),
-        "rejects.csv": lambda p: write_rejects_csv(report, p),
-        "run.json": lambda p: write_run_json(report, p),
-        "exceptions.xlsx": lambda p: write_exceptions_xlsx(report, p),
+    return {
+        name: write_atomically(out_dir / name, partial(render, report)) for name, render in RENDERERS.items()
     }
-    return {name: write_atomically(out_dir / name, write) for name, write in writers.items()}
 
 
 def write_atomically(path: Path, write: Callable[[Path], None]) -> Path:

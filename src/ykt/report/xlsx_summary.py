@@ -4,9 +4,9 @@ per department, data quality), its texts and KPI columns from the layout, its la
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 import openpyxl
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
@@ -16,7 +16,8 @@ from ykt.report.model import Report
 from ykt.report.xlsx_cells import XlsxStyle, number_cell, printable, styled_cell
 
 PLAIN = "plain"  # a bare value: no font, fill or number format
-Cell = tuple[Any, str]  # (value, PLAIN | a layout style name | a layout kind name)
+CellValue = str | int | float | None
+Cell = tuple[CellValue, str]  # (value, PLAIN | a layout style name | a layout kind name)
 
 
 def write_summary_sheet(
@@ -35,8 +36,12 @@ def write_summary_sheet(
 
 
 def _summary_cell(
-    ws: WriteOnlyWorksheet, value: Any, style: str, layout: WorkbookLayout, styles: Mapping[str, XlsxStyle]
-) -> Any:
+    ws: WriteOnlyWorksheet,
+    value: CellValue,
+    style: str,
+    layout: WorkbookLayout,
+    styles: Mapping[str, XlsxStyle],
+) -> CellValue | WriteOnlyCell:
     if style == PLAIN or value is None:
         return value
     if style in styles:
