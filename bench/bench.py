@@ -494,7 +494,7 @@ def warm_imports() -> None:
         "ykt.detect.engine",
         "ykt.cases.lifecycle",
         "ykt.report.model",
-        "ykt.report.render",
+        "ykt.report.write",
     ):
         if importlib.util.find_spec(module) is not None:
             importlib.import_module(module)

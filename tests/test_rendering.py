@@ -15,11 +15,16 @@ from pathlib import Path
 import openpyxl
 import polars as pl
 import pytest
+import yaml
 from polars.testing import assert_frame_equal
 
 from test_reports import FULL_ID, RULE_TITLES, fixture_report, fixture_warehouse, text_cells
-from ykt.report.model import CASE_COLUMNS, DISCREPANCY_COLUMNS
-from ykt.report.render import OUTPUT_NAMES, _atomic, _sheet_name, write_outputs
+from ykt.cases import CASE_FIELDS
+from ykt.errors import ConfigError
+from ykt.report.layout import default_layout, default_layout_path, load_layout
+from ykt.report.model import DISCREPANCIES_CSV_COLUMNS
+from ykt.report.render_xlsx import _sheet_name
+from ykt.report.write import OUTPUT_NAMES, write_atomically, write_outputs
 
 GOLDEN = Path(__file__).parent / "golden"
 REGENERATE = os.environ.get("YKT_REGENERATE_GOLDEN") == "1"
@@ -79,7 +84,7 @@ def test_csv_files_open_in_excel(outputs):
     """UTF-8 with BOM and the contract's header, in order (group, not group_name)."""
     raw = outputs["discrepancies.csv"].read_bytes()
     assert raw.startswith(BOM)
-    assert raw[len(BOM) :].decode("utf-8").splitlines()[0] == ",".join(DISCREPANCY_COLUMNS)
+    assert raw[len(BOM) :].decode("utf-8").splitlines()[0] == ",".join(DISCREPANCIES_CSV_COLUMNS)
     assert outputs["rejects.csv"].read_bytes().startswith(BOM)
 
 
@@ -87,7 +92,7 @@ def test_jsonl_objects_have_the_contract_keys_and_numeric_amounts(outputs):
     """Each line: the contract's keys in order, Chinese not escaped, amount a number with 2 decimals."""
     text = outputs["cases.jsonl"].read_text(encoding="utf-8")
     objects = [json.loads(line) for line in text.splitlines()]
-    assert all(list(o) == list(CASE_COLUMNS) for o in objects)
+    assert all(list(o) == list(CASE_FIELDS) for o in objects)
     assert "\\u" not in text and "凤灵街道" in text
     batch = next(o for o in objects if o["rule"] == "BATCH_STALLED")
     assert isinstance(batch["amount"], float) and '"amount":171520.00' in text
@@ -219,10 +224,10 @@ def test_sheet_names_are_valid_and_unique():
     used = {"汇总", "案件", "线索"}
     long = "超长的规则标题" * 6
     names = [
-        _sheet_name("金额/异常[统计]?", used),
-        _sheet_name(long, used),
-        _sheet_name(long, used),
-        _sheet_name("案件", used),
+        _sheet_name("金额/异常[统计]?", used, "规则"),
+        _sheet_name(long, used, "规则"),
+        _sheet_name(long, used, "规则"),
+        _sheet_name("案件", used, "规则"),
     ]
     assert names[0] == "金额_异常_统计__"
     assert all(len(n) <= 31 for n in names) and len(set(names)) == 4
@@ -238,7 +243,7 @@ def test_a_failed_write_leaves_the_previous_file_untouched(tmp_path):
         raise OSError("disk full")
 
     with pytest.raises(OSError):
-        _atomic(target, half_then_fail)
+        write_atomically(target, half_then_fail)
     assert target.read_text(encoding="utf-8") == "last night"
     assert [p.name for p in tmp_path.iterdir()] == ["run.json"]
 
@@ -270,3 +275,47 @@ def test_quality_summary_reaches_run_json_and_the_summary_sheet(tmp_path):
     assert ("代发明细", 1, 5, 10, 1, "未通过") in rows
     assert ("未通过：", failure.description) in rows
     assert ("详细报告", "data_docs/index.html") in rows
+
+
+# -- the workbook's layout (reports/exceptions.yaml) -----------------------------------------------
+
+
+def test_the_workbook_follows_its_layout_file(workbook):
+    """Sheet order, the fixed sheets' names and the column headers come from reports/exceptions.yaml."""
+    layout = default_layout()
+    assert [s.content for s in layout.sheets] == ["summary", "rules", "cases", "clues"]
+    fixed = [s.name for s in layout.sheets if s.content != "rules"]
+    assert [workbook.sheetnames[0], *workbook.sheetnames[-2:]] == fixed
+    rules = next(s for s in layout.sheets if s.content == "rules")
+    assert [c.value for c in workbook["应发未发"][1]] == [c.header for c in rules.columns]
+
+
+def test_a_broken_layout_reports_every_problem_with_file_and_key(tmp_path):
+    """Every mistake at once, each with the file and the key where it is (not just the first one)."""
+    raw = yaml.safe_load(default_layout_path().read_text(encoding="utf-8"))
+    raw["kinds"]["amount"]["width"] = -3
+    raw["sheets"][1]["columns"][4]["kind"] = "money"
+    raw["sheets"][2]["columns"] = [dict(c) for c in raw["sheets"][2]["columns"]]  # 线索 shares them (&anchor)
+    raw["sheets"][2]["columns"][0]["field"] = "case_number"
+    raw["sheets"][3]["name"] = "案件"
+    raw["sheets"][0]["widths"][2] = "wide"
+    raw["styles"]["header"]["fill"] = "blue"
+    raw["print"]["paper"] = "B5"
+    path = tmp_path / "exceptions.yaml"
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_layout(path)
+    problems = {p.key: p for p in caught.value.problems}
+    assert set(problems) == {
+        "kinds.amount.width",
+        "sheets[1].columns[4].kind",
+        "sheets[2].columns[0].field",
+        "sheets[3].name",
+        "sheets[0].widths[2]",
+        "styles.header.fill",
+        "print.paper",
+    }
+    assert all(p.file == str(path) for p in problems.values())
+    assert "money" in problems["sheets[1].columns[4].kind"].message
+    assert "case_number" in problems["sheets[2].columns[0].field"].message
+    assert "sheets[2]" in problems["sheets[3].name"].message

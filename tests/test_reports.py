@@ -13,8 +13,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from ykt.cases import CASE_FIELDS
 from ykt.config import load_programs
-from ykt.report.model import CASE_COLUMNS, DISCREPANCY_COLUMNS, REJECT_COLUMNS, Report, build_report
+from ykt.report.model import DISCREPANCIES_CSV_COLUMNS, REJECTS_CSV_COLUMNS, Report, build_report
 from ykt.warehouse.connection import Warehouse
 
 FIXTURE_SQL = Path(__file__).parent / "golden" / "warehouse_fixture.sql"
@@ -68,7 +69,7 @@ def text_cells(frame: pl.DataFrame) -> list[str]:
 def test_discrepancies_are_tonights_findings_with_full_ids(report):
     """Five findings hold on 2024-04-20 (the 2024-03-20 one is stale); the bureau's file keeps full IDs."""
     d = report.discrepancies
-    assert d.columns == list(DISCREPANCY_COLUMNS)
+    assert d.columns == list(DISCREPANCIES_CSV_COLUMNS)
     assert d.height == 5
     assert "510723199901010063" not in d.get_column("id_number").to_list()  # the stale finding
     assert "510723199001010015" in d.get_column("id_number").to_list()
@@ -115,7 +116,7 @@ def test_files_are_this_runs_only(report):
 def test_rejects_cover_processed_files_only_and_are_masked(report):
     """The duplicate's reject was reported by R1; tonight's reject value holds a full ID and comes out masked."""
     r = report.rejects
-    assert r.columns == list(REJECT_COLUMNS)
+    assert r.columns == list(REJECTS_CSV_COLUMNS)
     assert r.get_column("file").to_list() == ["低保花名册2024年4月.xlsx"]
     assert r.row(0, named=True)["row"] == 7 and r.row(0, named=True)["reason_code"] == "ID_CHECKSUM"
     assert not FULL_ID.search(r.row(0, named=True)["value"])
@@ -124,7 +125,7 @@ def test_rejects_cover_processed_files_only_and_are_masked(report):
 def test_cases_and_clues_follow_the_routes_and_the_as_of(report):
     """Complaint cases open/escalated tonight plus the one resolved tonight; the clue goes to clues only;
     the case resolved a month ago is no longer listed."""
-    assert report.cases.columns == list(CASE_COLUMNS)
+    assert report.cases.columns == list(CASE_FIELDS)
     assert report.cases.get_column("case_id").to_list() == [
         "YKT-00000000000000C1",
         "YKT-00000000000000C2",
@@ -140,17 +141,17 @@ def test_cases_and_clues_follow_the_routes_and_the_as_of(report):
 
 def test_case_counts_come_from_tonights_events(report):
     """R2's events: opened C1, C5, C6; escalated C2; resolved C3. Totals count every case by status."""
-    assert dict(report.case_counts.events) == {"opened": 3, "reopened": 0, "escalated": 1, "resolved": 1}
-    assert dict(report.case_counts.totals) == {"open": 3, "escalated": 1, "resolved": 2, "all": 6}
+    assert dict(report.case_activity.events) == {"opened": 3, "reopened": 0, "escalated": 1, "resolved": 1}
+    assert dict(report.case_activity.totals) == {"open": 3, "escalated": 1, "resolved": 2, "all": 6}
 
 
 def test_counts_reported_by_the_cases_step_win():
     """When the cases step reports its own figures (a dataclass), the report shows those."""
-    from ykt.cases.lifecycle import CaseCounts
+    from ykt.cases import CaseCounts
 
     reported = CaseCounts(opened=7, reopened=1, escalated=2, resolved=3, open_total=9, escalated_total=2)
     report = fixture_report(case_counts=reported)
-    assert dict(report.case_counts.events) == {"opened": 7, "reopened": 1, "escalated": 2, "resolved": 3}
+    assert dict(report.case_activity.events) == {"opened": 7, "reopened": 1, "escalated": 2, "resolved": 3}
 
 
 def test_kpis_are_per_department(report):

@@ -1,6 +1,16 @@
-"""The night's report: a typed model read from the warehouse, and one renderer per output."""
+"""The night's report: a typed model read from the warehouse, the workbook's layout (reports/), and one
+renderer per output."""
 
+from ykt.report.layout import WorkbookLayout, default_layout, load_layout
 from ykt.report.model import Report, build_report
-from ykt.report.render import write_outputs
+from ykt.report.write import OUTPUT_NAMES, write_outputs
 
-__all__ = ["Report", "build_report", "write_outputs"]
+__all__ = [
+    "OUTPUT_NAMES",
+    "Report",
+    "WorkbookLayout",
+    "build_report",
+    "default_layout",
+    "load_layout",
+    "write_outputs",
+]

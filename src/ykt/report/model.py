@@ -2,7 +2,7 @@
 
 `build_report` runs a handful of set-based queries and returns a frozen `Report`:
 plain totals plus polars frames whose values are already what a reader sees
-(masked IDs and cards, program names, ISO dates). Rendering (`ykt.report.render`)
+(masked IDs and cards, program names, ISO dates). Rendering (`ykt.report.write` and its renderers)
 only lays these out as csv/jsonl/json/xlsx; it never queries or masks.
 
 Two frames keep full identifiers on purpose: `discrepancies` (the bureau's own
@@ -11,21 +11,23 @@ systems read discrepancies.csv) — every other frame is masked.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from ykt.cases import case_kpis, case_listing
+from ykt.cases import CASE_FIELDS, CaseCounts, case_kpis, case_listing
 from ykt.config import Programs
 from ykt.masking import mask_card_expr, mask_id_expr, mask_value_expr
 from ykt.warehouse import Warehouse
 
+if TYPE_CHECKING:  # the quality step imports Great Expectations; the report only reads its summary
+    from ykt.quality import QualitySummary
+
 # discrepancies.csv, in contract order (issue 2). `group` is the warehouse's group_name.
-DISCREPANCY_COLUMNS = (
+DISCREPANCIES_CSV_COLUMNS = (
     "case_id",
     "rule",
     "program_code",
@@ -43,27 +45,9 @@ DISCREPANCY_COLUMNS = (
     "days_overdue",
     "detail",
 )
-# cases.jsonl / clues.jsonl keys, in contract order (issue 2).
-CASE_COLUMNS = (
-    "case_id",
-    "rule",
-    "program_code",
-    "program_name",
-    "period",
-    "township",
-    "village",
-    "group",
-    "persons",
-    "amount",
-    "department",
-    "supervisor",
-    "opened_on",
-    "deadline",
-    "status",
-    "resolved_on",
-    "summary",
-)
-REJECT_COLUMNS = ("file", "sheet", "row", "column", "value", "reason_code", "reason")
+# cases.jsonl / clues.jsonl keys and the case frames' columns: ykt.cases.CASE_FIELDS (one definition).
+# rejects.csv, in contract order (issue 2); not the stored rejects' columns (ykt.ingest), which it is read from.
+REJECTS_CSV_COLUMNS = ("file", "sheet", "row", "column", "value", "reason_code", "reason")
 FILE_COLUMNS = ("name", "kind", "status", "rows_read", "rows_loaded", "rows_rejected", "reason")
 # What the xlsx rule sheets show of a finding (masked), in display order.
 FINDING_DISPLAY_COLUMNS = (
@@ -109,8 +93,9 @@ class RuleLine:
 
 
 @dataclass(frozen=True)
-class CaseCounts:
-    """Case activity of this run (events) and the state of all cases at as_of (totals)."""
+class CaseActivity:
+    """Case activity of this run (events) and the state of all cases at as_of (totals, by status and all);
+    the cases step's own `CaseCounts` has no resolved or overall totals, so the report counts them."""
 
     events: Mapping[str, int]  # opened / reopened / escalated / resolved in this run
     totals: Mapping[str, int]  # open / escalated / resolved / all, complaint and clue together
@@ -124,16 +109,16 @@ class Report:
     finished_at: dt.datetime
     files: tuple[FileLine, ...]
     rules: tuple[RuleLine, ...]
-    case_counts: CaseCounts
+    case_activity: CaseActivity
     kpis: Mapping[str, Any] | None  # ykt.cases.lifecycle.Kpis.as_dict(): {as_of, overall, departments: [...]}
     quality: Mapping[str, Any] | None
-    discrepancies: pl.DataFrame  # DISCREPANCY_COLUMNS, FULL identifiers (bureau systems only)
+    discrepancies: pl.DataFrame  # DISCREPANCIES_CSV_COLUMNS, FULL identifiers (bureau systems only)
     findings: pl.DataFrame  # FINDING_DISPLAY_COLUMNS, masked
-    cases: pl.DataFrame  # CASE_COLUMNS, complaint route (xlsx 案件 sheet)
-    clues: pl.DataFrame  # CASE_COLUMNS, clue route (xlsx 线索 sheet)
+    cases: pl.DataFrame  # CASE_FIELDS, complaint route (xlsx 案件 sheet)
+    clues: pl.DataFrame  # CASE_FIELDS, clue route (xlsx 线索 sheet)
     case_lines: pl.Series  # cases.jsonl (text, one per case): byte for byte the JSON the platform receives
     clue_lines: pl.Series  # clues.jsonl: the same objects for clue-route cases
-    rejects: pl.DataFrame  # REJECT_COLUMNS, masked values
+    rejects: pl.DataFrame  # REJECTS_CSV_COLUMNS, masked values
 
     @property
     def rule_titles(self) -> dict[str, str]:
@@ -148,10 +133,10 @@ def build_report(
     *,
     rule_titles: dict[str, str],
     rule_counts: dict[str, int],
-    case_counts: object,
+    case_counts: CaseCounts | None,
     started_at: dt.datetime,
     finished_at: dt.datetime,
-    quality: object | None = None,
+    quality: QualitySummary | None = None,
 ) -> Report:
     """Read everything the outputs need for one run. Pure apart from reading the warehouse."""
     discrepancies = _discrepancies(wh, as_of)
@@ -164,9 +149,9 @@ def build_report(
         finished_at=finished_at,
         files=_files(wh, run_id),
         rules=_rule_lines(rule_titles, rule_counts, discrepancies),
-        case_counts=_case_counts(wh, run_id, as_of, case_counts),
+        case_activity=_case_activity(wh, run_id, as_of, case_counts),
         kpis=_department_kpis(wh, as_of),
-        quality=_as_mapping(quality),
+        quality=None if quality is None else quality.to_dict(),
         discrepancies=discrepancies,
         findings=_finding_display(discrepancies, programs),
         cases=cases,
@@ -254,13 +239,13 @@ def _rule_lines(
 
 def _case_listing(wh: Warehouse, as_of: dt.date, route: str) -> tuple[pl.DataFrame, pl.Series]:
     """Cases of one route open or escalated at as_of plus those this run resolved (ykt.cases.lifecycle decides which):
-    the frame a person reads (CASE_COLUMNS) and the JSON lines of the platform, from one query."""
+    the frame a person reads (CASE_FIELDS) and the JSON lines of the platform, from one query."""
     listing = case_listing(wh, as_of, route)
     frame = listing.with_columns(
         amount=pl.col("amount").cast(pl.Float64),
         persons=pl.col("persons").cast(pl.Int64),
         summary=mask_value_expr(pl.col("summary")),  # belt and braces: a person reads it
-    ).select(CASE_COLUMNS)
+    ).select(CASE_FIELDS)
     return frame, listing.get_column("line")
 
 
@@ -269,7 +254,7 @@ def _program_name_expr(programs: Programs) -> pl.Expr:
     return pl.col("program_code").replace_strict(names, default=pl.col("program_code"), return_dtype=pl.Utf8)
 
 
-def _case_counts(wh: Warehouse, run_id: str, as_of: dt.date, reported: object) -> CaseCounts:
+def _case_activity(wh: Warehouse, run_id: str, as_of: dt.date, reported: CaseCounts | None) -> CaseActivity:
     """This run's case events and the status totals; figures the cases step reports win over the events."""
     events = dict.fromkeys(CASE_EVENT_COUNTS, 0)
     events.update(
@@ -281,8 +266,8 @@ def _case_counts(wh: Warehouse, run_id: str, as_of: dt.date, reported: object) -
             {"run_id": run_id},
         )
     )
-    mapping = _as_mapping(reported) or {}
-    events.update({k: int(v) for k, v in mapping.items() if k in CASE_EVENT_COUNTS and isinstance(v, int)})
+    if reported is not None:
+        events.update({k: getattr(reported, k) for k in CASE_EVENT_COUNTS})
     totals = dict.fromkeys(CASE_STATUSES, 0)
     totals.update(
         wh.rows(
@@ -294,18 +279,9 @@ def _case_counts(wh: Warehouse, run_id: str, as_of: dt.date, reported: object) -
         )
     )
     totals["all"] = sum(totals[s] for s in CASE_STATUSES)
-    return CaseCounts(events=events, totals=totals)
+    return CaseActivity(events=events, totals=totals)
 
 
 def _department_kpis(wh: Warehouse, as_of: dt.date) -> Mapping[str, Any]:
     """Complaint-case KPIs overall and per department, as ykt.cases.lifecycle computes them."""
     return case_kpis(wh, as_of).as_dict()
-
-
-def _as_mapping(value: object) -> Mapping[str, Any] | None:
-    """The quality summary (to_dict) or the cases step's CaseCounts (a dataclass) as a plain dict."""
-    if value is None:
-        return None
-    if hasattr(value, "to_dict"):
-        return dict(value.to_dict())
-    return dataclasses.asdict(value)

@@ -1,0 +1,138 @@
+"""exceptions.xlsx: the inspectors' workbook, laid out as reports/exceptions.yaml says (ykt.report.layout).
+
+openpyxl (write-only) renders everything a person sees as layout: the summary sheet, the headers, styles,
+number formats, widths, frozen header rows and filters, and one template data row per sheet. The data
+rows themselves are generated as sheet XML by vectorised polars expressions and spliced in place of the
+template row, reusing the style ids openpyxl gave it (`ykt.report.xlsx_rows`): openpyxl's per-cell
+writer is far too slow for a night's findings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import openpyxl
+import polars as pl
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+
+from ykt.labels import CASE_STATUS_LABELS
+from ykt.report.layout import (
+    SHEET_NAME_FORBIDDEN,
+    Column,
+    ColumnWidth,
+    DataSheetLayout,
+    SummaryLayout,
+    WorkbookLayout,
+    default_layout,
+)
+from ykt.report.model import Report
+from ykt.report.xlsx_cells import XlsxStyle, number_cell, printable, styled_cell, xlsx_styles
+from ykt.report.xlsx_rows import DataSheet, splice_rows
+from ykt.report.xlsx_summary import write_summary_sheet
+
+
+def write_exceptions_xlsx(report: Report, path: Path, layout: WorkbookLayout | None = None) -> None:
+    """The inspectors' workbook: its sheets in the layout's order, data rows spliced in after saving."""
+    layout = layout or default_layout()
+    styles = xlsx_styles(layout)
+    wb = openpyxl.Workbook(write_only=True)
+    members: dict[str, DataSheet] = {}
+    for sheet_layout in layout.sheets:
+        if isinstance(sheet_layout, SummaryLayout):
+            write_summary_sheet(wb, report, layout, sheet_layout, styles)
+            continue
+        for sheet in data_sheets(report, sheet_layout, layout.fixed_names):
+            _data_sheet_layout(wb, sheet, layout, sheet_layout.repeat_header, styles["column_header"])
+            members[f"xl/worksheets/sheet{len(wb.worksheets)}.xml"] = sheet
+    wb.save(path)
+    splice_rows(path, members)
+
+
+def data_sheets(report: Report, sheet: DataSheetLayout, fixed_names: frozenset[str]) -> list[DataSheet]:
+    """The sheets one layout entry gives: one per rule with findings (registry order, Chinese title), or
+    the cases or clues of the night."""
+    if sheet.content == "cases":
+        return [DataSheet(sheet.name, sheet.columns, _case_display(report.cases, report.rule_titles))]
+    if sheet.content == "clues":
+        return [DataSheet(sheet.name, sheet.columns, _case_display(report.clues, report.rule_titles))]
+    used = set(fixed_names)
+    by_rule = report.findings.partition_by("rule", as_dict=True, include_key=False)
+    sheets = []
+    for rule in report.rules:
+        frame = by_rule.get((rule.code,))
+        if frame is not None and frame.height:
+            sheets.append(DataSheet(_sheet_name(rule.title, used, sheet.name), sheet.columns, frame))
+    return sheets
+
+
+def _sheet_name(title: str, used: set[str], if_blank: str) -> str:
+    """Excel sheet names: at most 31 characters, none of []:*?/\\, unique in the workbook."""
+    base = SHEET_NAME_FORBIDDEN.sub("_", title).strip("'")[:31] or if_blank
+    name, n = base, 2
+    while name in used:
+        suffix = f"({n})"
+        name, n = base[: 31 - len(suffix)] + suffix, n + 1
+    used.add(name)
+    return name
+
+
+def _case_display(cases: pl.DataFrame, rule_titles: Mapping[str, str]) -> pl.DataFrame:
+    return cases.with_columns(
+        rule_title=pl.col("rule").replace_strict(
+            dict(rule_titles), default=pl.col("rule"), return_dtype=pl.Utf8
+        ),
+        status_label=pl.col("status").replace_strict(
+            dict(CASE_STATUS_LABELS), default=pl.col("status"), return_dtype=pl.Utf8
+        ),
+    )
+
+
+def _data_sheet_layout(
+    wb: openpyxl.Workbook, sheet: DataSheet, layout: WorkbookLayout, repeat_header: bool, header: XlsxStyle
+) -> None:
+    ws = wb.create_sheet(sheet.name)
+    last = get_column_letter(len(sheet.columns))
+    ws.freeze_panes = "A2"
+    ws.auto_filter.ref = f"A1:{last}{sheet.frame.height + 1}"
+    for i, width in enumerate(column_widths(sheet.frame, sheet.columns, layout.column_width), start=1):
+        ws.column_dimensions[get_column_letter(i)].width = width
+    printable(ws, layout.print_setup, repeat_header=repeat_header)
+    ws.append([styled_cell(ws, c.header, header) for c in sheet.columns])
+    ws.append([_template_cell(ws, c) for c in sheet.columns])
+
+
+def _template_cell(ws: WriteOnlyWorksheet, column: Column) -> WriteOnlyCell:
+    """A placeholder whose only purpose is to carry the column's style id into the saved XML."""
+    if column.kind.number_format is None:
+        return WriteOnlyCell(ws, value=0)
+    return number_cell(ws, 0, column.kind.number_format)
+
+
+def column_widths(frame: pl.DataFrame, columns: Sequence[Column], rule: ColumnWidth) -> list[float]:
+    """Wide enough for the header and the kind's width or the longest text (CJK characters count double),
+    plus the layout's padding, at most its maximum."""
+    text_fields = [c.field for c in columns if c.kind.name == "text" and c.kind.width is None]
+    longest = (
+        frame.select([_display_width(pl.col(f).cast(pl.Utf8)).max().alias(f) for f in text_fields]).row(
+            0, named=True
+        )
+        if frame.height
+        else {}
+    )
+    widths = []
+    for c in columns:
+        data = c.kind.width or float(longest.get(c.field) or 0)
+        widths.append(min(max(text_width(c.header), data) + rule.padding, rule.max))
+    return widths
+
+
+def _display_width(expr: pl.Expr) -> pl.Expr:
+    # UTF-8: ASCII is 1 byte (width 1), CJK is 3 bytes (width 2): (bytes + chars) / 2.
+    return (expr.str.len_bytes() + expr.str.len_chars()) / 2
+
+
+def text_width(text: str) -> float:
+    return (len(text.encode("utf-8")) + len(text)) / 2

@@ -1,0 +1,53 @@
+"""Writing the night's outputs into one folder, one renderer per output.
+
+Every file is written atomically (a temporary file in the same folder, then os.replace), so a reader
+never sees half a report. No queries and no masking here: `ykt.report.model` already made every value
+what its reader may see.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from functools import partial
+from pathlib import Path
+from types import MappingProxyType
+
+from ykt.report.model import Report
+from ykt.report.render_csv import write_discrepancies_csv, write_rejects_csv
+from ykt.report.render_json import write_run_json
+from ykt.report.render_jsonl import write_cases_jsonl, write_clues_jsonl
+from ykt.report.render_xlsx import write_exceptions_xlsx
+
+# Every output of a night, in the order they are written, with its renderer.
+RENDERERS: Mapping[str, Callable[[Report, Path], None]] = MappingProxyType(
+    {
+        "discrepancies.csv": write_discrepancies_csv,
+        "cases.jsonl": write_cases_jsonl,
+        "clues.jsonl": write_clues_jsonl,
+        "rejects.csv": write_rejects_csv,
+        "run.json": write_run_json,
+        "exceptions.xlsx": write_exceptions_xlsx,
+    }
+)
+OUTPUT_NAMES = tuple(RENDERERS)
+
+
+def write_outputs(report: Report, out_dir: Path) -> dict[str, Path]:
+    """Write every output of one night into out_dir; returns output name -> path."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    return {
+        name: write_atomically(out_dir / name, partial(render, report)) for name, render in RENDERERS.items()
+    }
+
+
+def write_atomically(path: Path, write: Callable[[Path], None]) -> Path:
+    """Write to a temporary file beside the target, then rename over it (atomic on one filesystem)."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
