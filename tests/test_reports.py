@@ -146,7 +146,7 @@ def test_case_counts_come_from_tonights_events(report):
 
 def test_counts_reported_by_the_cases_step_win():
     """When the cases step reports its own figures (a dataclass), the report shows those."""
-    from ykt.cases.lifecycle import CaseCounts
+    from ykt.cases import CaseCounts
 
     reported = CaseCounts(opened=7, reopened=1, escalated=2, resolved=3, open_total=9, escalated_total=2)
     report = fixture_report(case_counts=reported)
