@@ -716,9 +716,8 @@ def test_payment_rules_are_checked_against_the_flagged_payment_columns(tmp_path:
     (broken / "rules.yaml").write_text(yaml.safe_dump(meta, allow_unicode=True), encoding="utf-8")
     deceased = (broken / "deceased_payee.sql").read_text(encoding="utf-8")
     cut = deceased.replace(
-        "id_number                                           as case_key,\n"
-        "    ''                                                  as case_period",
-        "id_number                                           as case_key",
+        "id_number as case_key,\n        '' as case_period",
+        "id_number as case_key",
     )
     assert cut != deceased
     (broken / "deceased_payee.sql").write_text(cut, encoding="utf-8")
@@ -753,7 +752,7 @@ def test_registry_reports_every_problem_with_file_and_rule(tmp_path: Path):
     (broken / "paid_late.sql").write_text("selec nonsense from nowhere", encoding="utf-8")
     unentitled = (broken / "unentitled.sql").read_text(encoding="utf-8")
     renamed = unentitled.replace("exclude (facts)", "exclude (facts, case_period)").replace(
-        ")\nfrom reconciliation", "), period as the_period\nfrom reconciliation"
+        "        )\n    from reconciliation", "        ), period as the_period\n    from reconciliation"
     )
     assert renamed.count("the_period") == 1 and "case_period" in renamed
     (broken / "unentitled.sql").write_text(renamed, encoding="utf-8")

@@ -64,4 +64,4 @@ final as (
 )
 
 select * from final
-order by final.is_total desc, final.department
+order by final.is_total desc, final.department asc

@@ -1,7 +1,8 @@
 -- The cases of one route a night lists: every case open or escalated plus those resolved that night.
 with final as (
     select
-        unnest(o.case_object),
+        -- the object's fields as columns, named by the object itself
+        unnest(o.case_object),  -- noqa: AL03
         to_json(o.case_object) as line
     from case_objects as o
     where

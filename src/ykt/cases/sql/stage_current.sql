@@ -17,7 +17,13 @@ payment_programs as (
     from payments
     where
         status = 'success'
-        and (id_number, card_number) in (select id_number, card_number from live where program_code is null)
+        and (id_number, card_number) in (
+            select
+                id_number,
+                card_number
+            from live
+            where program_code is null
+        )
     group by all
 ),
 
