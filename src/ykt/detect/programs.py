@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from ykt.config import Programs
+from dataclasses import fields
+
+from ykt.config import Program, Programs
 from ykt.warehouse import Warehouse
 
 _PROGRAMS_CFG_DDL = """
@@ -24,23 +26,9 @@ create or replace table programs_cfg (
     benford_check           boolean not null
 )
 """
-_PROGRAMS_CFG_FIELDS = (
-    "code",
-    "name",
-    "cadence",
-    "pay_day",
-    "due_days_after_approval",
-    "grace_days",
-    "reissue_days",
-    "standard_amount",
-    "tolerance",
-    "means_tested",
-    "department",
-    "supervisor",
-    "resolve_days",
-    "outlier_check",
-    "benford_check",
-)
+# Every field of a Program but its aliases (the spellings matter only when reading files), in the
+# order of the table's columns.
+_PROGRAMS_CFG_FIELDS = tuple(f.name for f in fields(Program) if f.name != "aliases")
 
 
 def install_programs(wh: Warehouse, programs: Programs) -> None:

@@ -1,29 +1,30 @@
-with final as (
+-- The night's state changes (all routes) and the totals after it.
+with changes as (
     select
-        (
-            select count(*) as n from case_changes as ch
-            where ch.event = 'opened'
-        ) as opened,
-        (
-            select count(*) as n from case_changes as ch
-            where ch.event = 'reopened'
-        ) as reopened,
-        (
-            select count(*) as n from case_changes as ch
-            where ch.event = 'escalated'
-        ) as escalated,
-        (
-            select count(*) as n from case_changes as ch
-            where ch.event = 'resolved'
-        ) as resolved,
-        (
-            select count(*) as n from cases as c
-            where c.status = 'open'
-        ) as open_total,
-        (
-            select count(*) as n from cases as c
-            where c.status = 'escalated'
-        ) as escalated_total
+        count(*) filter (where ch.event = 'opened') as opened,
+        count(*) filter (where ch.event = 'reopened') as reopened,
+        count(*) filter (where ch.event = 'escalated') as escalated,
+        count(*) filter (where ch.event = 'resolved') as resolved
+    from case_changes as ch
+),
+
+totals as (
+    select
+        count(*) filter (where c.status = 'open') as open_total,
+        count(*) filter (where c.status = 'escalated') as escalated_total
+    from cases as c
+),
+
+final as (
+    select
+        changes.opened,
+        changes.reopened,
+        changes.escalated,
+        changes.resolved,
+        totals.open_total,
+        totals.escalated_total
+    from changes
+    cross join totals
 )
 
 select * from final
