@@ -491,8 +491,8 @@ def warm_imports() -> None:
         "ykt.ingest.validate.contract",
         "ykt.ingest.night",
         "ykt.pipeline",
-        "ykt.detect.engine",
-        "ykt.cases.lifecycle",
+        "ykt.detect",
+        "ykt.cases",
         "ykt.report.model",
         "ykt.report.write",
     ):

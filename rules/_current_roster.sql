@@ -12,13 +12,17 @@
 -- another of the three accepted holders only differs here and is judged on its real texts (see
 -- _reconciliation.sql), never passed as ordinary. The card is compared on its own (card_hash,
 -- null without a card): a roster without cards stays ordinary.
-select
-    e.entitlement_row,
-    e.key_hash,
-    e.id_hash,
-    e.ordinary_fingerprint,
-    e.card_hash,
-    e.due_date + coalesce(p.grace_days, 0)              as late_after
-from entitlements_current as e
-left join programs_cfg as p
-    on p.code = e.program_code
+with final as (
+    select
+        e.entitlement_row,
+        e.key_hash,
+        e.id_hash,
+        e.ordinary_fingerprint,
+        e.card_hash,
+        e.due_date + coalesce(p.grace_days, 0) as late_after
+    from entitlements_current as e
+    left join programs_cfg as p
+        on e.program_code = p.code
+)
+
+select * from final

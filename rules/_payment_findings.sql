@@ -26,21 +26,21 @@ final as (
         p.payment_row,
         p.period,
         p.id_number,
-        coalesce(e.name, p.name)                        as name,
+        coalesce(e.name, p.name) as name,
         p.card_number,
-        coalesce(e.township, p.township)                as township,
-        coalesce(e.village, p.village)                  as village,
-        coalesce(e.group_name, p.group_name)            as group_name,
+        coalesce(e.township, p.township) as township,
+        coalesce(e.village, p.village) as village,
+        coalesce(e.group_name, p.group_name) as group_name,
         e.amount_due,
-        p.amount                                        as amount_paid,
+        p.amount as amount_paid,
         e.due_date,
-        p.pay_date                                      as paid_date,
-        date_diff('day', e.due_date, p.pay_date)        as days_overdue
+        p.pay_date as paid_date,
+        date_diff('day', e.due_date, p.pay_date) as days_overdue
     from paid as p
     left join roster as e
-        on  e.id_number = p.id_number
-        and e.program_code = p.program_code
-        and e.period = p.period
+        on p.id_number = e.id_number
+            and p.program_code = e.program_code
+            and p.period = e.period
 )
 
 select * from final

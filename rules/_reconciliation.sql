@@ -28,16 +28,17 @@ with unusual_keys as (
     -- kept as an exception: the rules then judge it on real amounts and texts and find nothing,
     -- so it only costs a row here. A card missing on either side is not a mismatch.
     select
-        coalesce(r.key_hash, s.key_hash)                as key_hash,
+        coalesce(r.key_hash, s.key_hash) as key_hash,
         r.entitlement_row
     from current_roster as r
     full join successful_payments as s
-        on s.key_hash = r.key_hash
+        on r.key_hash = s.key_hash
     where not coalesce(
-        s.ordinary_fingerprint = r.ordinary_fingerprint
-        and s.pay_date <= r.late_after
-        and (r.card_hash is null or s.card_hash is null or s.card_hash = r.card_hash),
-        false)
+            s.ordinary_fingerprint = r.ordinary_fingerprint
+            and s.pay_date <= r.late_after
+            and (r.card_hash is null or s.card_hash is null or s.card_hash = r.card_hash),
+            false
+        )
 ),
 
 period_bits as (
@@ -45,8 +46,15 @@ period_bits as (
     -- periods of one program: see repeated_people). The bit's number, not its mask: with the mask
     -- as a join column DuckDB pushes the grouping below the join and groups 10M (person, tier)
     -- pairs first, three times the cost of shifting in the aggregate.
-    select tier_hash, ((row_number() over (partition by program_hash order by tier_hash) - 1) % 64)::ubigint as bit
-    from (select distinct program_hash, tier_hash from successful_payments)
+    select
+        tier_hash,
+        ((row_number() over (partition by program_hash order by tier_hash) - 1) % 64)::ubigint as bit
+    from (
+        select distinct
+            program_hash,
+            tier_hash
+        from successful_payments
+    ) as tiers
 ),
 
 repeated_people as (
@@ -57,29 +65,39 @@ repeated_people as (
     -- twice (two periods 64 apart share a bit: such a person is only checked needlessly)
     select s.person_program
     from successful_payments as s
-    join period_bits as b
-        on b.tier_hash = s.tier_hash
+    inner join period_bits as b
+        on s.tier_hash = b.tier_hash
     group by s.person_program
     having bit_count(bit_or(1::ubigint << b.bit)) < count(*)
 ),
 
 repeated_keys as (
-    select s.key_hash, any_value(r.entitlement_row) as entitlement_row
+    select
+        s.key_hash,
+        any_value(r.entitlement_row) as entitlement_row
     from successful_payments as s
     left join current_roster as r
-        on r.key_hash = s.key_hash
+        on s.key_hash = r.key_hash
     where s.person_program in (select person_program from repeated_people)
     group by s.key_hash
     having count(*) > 1
 ),
 
 exception_keys as (
-    select key_hash, max(entitlement_row) as entitlement_row
+    select
+        key_hash,
+        max(entitlement_row) as entitlement_row
     from (
-        select key_hash, entitlement_row from unusual_keys
+        select
+            key_hash,
+            entitlement_row
+        from unusual_keys
         union all
-        select key_hash, entitlement_row from repeated_keys
-    )
+        select
+            key_hash,
+            entitlement_row
+        from repeated_keys
+    ) as candidate_keys
     group by key_hash
 ),
 
@@ -87,13 +105,13 @@ paid as (
     -- the successes of the exceptions only
     select
         key_hash,
-        count(*)                                        as successes,
-        sum(amount)                                     as paid_total,
-        min(pay_date)                                   as first_success_date,
-        max(pay_date)                                   as last_success_date,
-        min(ordinary_fingerprint)                       as fingerprint,
-        min(card_hash)                                  as card_hash,
-        list(payment_row)                               as payment_rows
+        count(*) as successes,
+        sum(amount) as paid_total,
+        min(pay_date) as first_success_date,
+        max(pay_date) as last_success_date,
+        min(ordinary_fingerprint) as fingerprint,
+        min(card_hash) as card_hash,
+        list(payment_row) as payment_rows
     from successful_payments
     where key_hash in (select key_hash from exception_keys)
     group by key_hash
@@ -104,15 +122,15 @@ other_attempts as (
     -- re-issued, and such keys are ordinary)
     select
         key_hash,
-        count(*) filter (where status = 'failure')      as failures,
+        count(*) filter (where status = 'failure') as failures,
         min(pay_date) filter (where status = 'failure') as first_failure_date,
-        count(*) filter (where status = 'stopped')      as stops,
+        count(*) filter (where status = 'stopped') as stops,
         -- the bank's latest reason is the one still blocking the money (ties: the greatest text)
         max_by(failure_reason, struct_pack(d := pay_date, r := failure_reason))
-            filter (where status = 'failure')           as last_failure_reason
+        filter (where status = 'failure') as last_failure_reason
     from payments_asof
     where status <> 'success'
-      and key_hash in (select key_hash from exception_keys)
+        and key_hash in (select key_hash from exception_keys)
     group by key_hash
 ),
 
@@ -132,13 +150,13 @@ registered as (
         e.due_date,
         e.payee_name,
         e.head_name,
-        coalesce(p.grace_days, 0)                       as grace_days,
-        coalesce(p.reissue_days, 0)                     as reissue_days,
-        coalesce(p.tolerance, 0.01)                     as tolerance,
-        e.due_date + coalesce(p.grace_days, 0)          as late_after
+        coalesce(p.grace_days, 0) as grace_days,
+        coalesce(p.reissue_days, 0) as reissue_days,
+        coalesce(p.tolerance, 0.01) as tolerance,
+        e.due_date + coalesce(p.grace_days, 0) as late_after
     from entitlements_current as e
     left join programs_cfg as p
-        on p.code = e.program_code
+        on e.program_code = p.code
     where e.entitlement_row in (select entitlement_row from exception_keys)
 ),
 
@@ -146,39 +164,43 @@ bank_attributes as (
     -- a key with no roster row is named and described by the bank's own rows (read by row id)
     select
         p.key_hash,
-        any_value(p.id_number)                          as id_number,
-        any_value(p.program_code)                       as program_code,
-        any_value(p.period)                             as period,
-        min(p.name)                                     as name,
-        min(p.card_number)                              as card_number,
-        min(p.township)                                 as township,
-        min(p.village)                                  as village,
-        min(p.group_name)                               as group_name
+        any_value(p.id_number) as id_number,
+        any_value(p.program_code) as program_code,
+        any_value(p.period) as period,
+        min(p.name) as name,
+        min(p.card_number) as card_number,
+        min(p.township) as township,
+        min(p.village) as village,
+        min(p.group_name) as group_name
     from payments_asof as p
     where p.payment_row in (
-        select unnest(payment_rows) from paid
-        where key_hash in (select key_hash from exception_keys where entitlement_row is null))
+            select unnest(payment_rows) as payment_row from paid
+            where key_hash in (
+                    select key_hash from exception_keys
+                    where entitlement_row is null
+                )
+        )
     group by p.key_hash
 ),
 
 final as (
     select
-        coalesce(r.program_code, b.program_code)       as program_code,
-        coalesce(r.period, b.period)                   as period,
-        coalesce(r.id_number, b.id_number)             as id_number,
-        coalesce(r.name, b.name)                       as name,
-        coalesce(r.card_number, b.card_number)         as card_number,
-        coalesce(r.township, b.township)               as township,
-        coalesce(r.village, b.village)                 as village,
-        coalesce(r.group_name, b.group_name)           as group_name,
+        coalesce(r.program_code, b.program_code) as program_code,
+        coalesce(r.period, b.period) as period,
+        coalesce(r.id_number, b.id_number) as id_number,
+        coalesce(r.name, b.name) as name,
+        coalesce(r.card_number, b.card_number) as card_number,
+        coalesce(r.township, b.township) as township,
+        coalesce(r.village, b.village) as village,
+        coalesce(r.group_name, b.group_name) as group_name,
         r.amount_due,
-        coalesce(pa.paid_total, 0)                      as amount_paid,
+        coalesce(pa.paid_total, 0) as amount_paid,
         r.due_date,
-        pa.first_success_date                           as paid_date,
+        pa.first_success_date as paid_date,
         date_diff('day', r.due_date, coalesce(pa.first_success_date, $as_of)) as days_overdue,
-        null::varchar                                   as detail,
-        coalesce(r.id_number, b.id_number)             as case_key,
-        coalesce(r.period, b.period)                   as case_period,
+        null::varchar as detail,
+        coalesce(r.id_number, b.id_number) as case_key,
+        coalesce(r.period, b.period) as case_period,
         struct_pack(
             key_hash := x.key_hash,
             is_entitled := x.entitlement_row is not null,
@@ -206,16 +228,16 @@ final as (
             reissue_days := coalesce(r.reissue_days, 0),
             tolerance := coalesce(r.tolerance, 0.01),
             late_after := r.late_after
-        )                                               as facts
+        ) as facts
     from exception_keys as x
     left join registered as r
-        on r.entitlement_row = x.entitlement_row
+        on x.entitlement_row = r.entitlement_row
     left join paid as pa
-        on pa.key_hash = x.key_hash
+        on x.key_hash = pa.key_hash
     left join bank_attributes as b
-        on b.key_hash = x.key_hash
+        on x.key_hash = b.key_hash
     left join other_attempts as o
-        on o.key_hash = x.key_hash
+        on x.key_hash = o.key_hash
 )
 
 select * from final

@@ -11,16 +11,20 @@
 -- fingerprints mean an equal amount paid to the expected holder. A bank row without a holder is
 -- taken as paid to the person the bank names (a missing holder is never a mismatch). card_hash is
 -- null without a card (a missing card is never a mismatch either).
-select
-    payment_row,
-    key_hash,
-    person_program,
-    id_hash,
-    program_hash,
-    tier_hash,
-    ordinary_fingerprint,
-    card_hash,
-    amount,
-    pay_date
-from payments_asof
-where status = 'success'
+with final as (
+    select
+        payment_row,
+        key_hash,
+        person_program,
+        id_hash,
+        program_hash,
+        tier_hash,
+        ordinary_fingerprint,
+        card_hash,
+        amount,
+        pay_date
+    from payments_asof
+    where status = 'success'
+)
+
+select * from final

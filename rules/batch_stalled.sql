@@ -4,7 +4,7 @@
 with missing as (
     select * from findings
     where rule = 'MISSING'
-      and as_of = $as_of
+        and as_of = $as_of
 ),
 
 batches as (
@@ -14,9 +14,9 @@ batches as (
         township,
         village,
         group_name,
-        count(*)                                        as persons,
-        sum(amount_due)                                 as total_due,
-        min(due_date)                                   as oldest_due
+        count(*) as persons,
+        sum(amount_due) as total_due,
+        min(due_date) as oldest_due
     from missing
     group by program_code, period, township, village, group_name
     having count(*) >= $batch_stalled_min_persons
@@ -26,22 +26,24 @@ final as (
     select
         program_code,
         period,
-        null::varchar                                   as id_number,
-        null::varchar                                   as name,
-        null::varchar                                   as card_number,
+        null::varchar as id_number,
+        null::varchar as name,
+        null::varchar as card_number,
         township,
         village,
         group_name,
-        total_due                                       as amount_due,
-        0.00::decimal(18, 2)                            as amount_paid,
-        oldest_due                                      as due_date,
-        null::date                                      as paid_date,
-        date_diff('day', oldest_due, $as_of)            as days_overdue,
-        format('{}{}{} {} 期共 {} 人应发未发，合计 {} 元，最早应发日期 {}，截至 {} 整批未发放',
-               coalesce(township, ''), coalesce(village, ''), coalesce(group_name, ''), period,
-               persons, total_due::varchar, oldest_due, $as_of) as detail,
+        total_due as amount_due,
+        0.00::decimal(18, 2) as amount_paid,
+        oldest_due as due_date,
+        null::date as paid_date,
+        date_diff('day', oldest_due, $as_of) as days_overdue,
+        format(
+            '{}{}{} {} 期共 {} 人应发未发，合计 {} 元，最早应发日期 {}，截至 {} 整批未发放',
+            coalesce(township, ''), coalesce(village, ''), coalesce(group_name, ''), period,
+            persons, total_due::varchar, oldest_due, $as_of
+        ) as detail,
         concat_ws('/', coalesce(township, ''), coalesce(village, ''), coalesce(group_name, '')) as case_key,
-        period                                          as case_period
+        period as case_period
     from batches
 )
 

@@ -3,7 +3,10 @@
 -- One finding per payment; one clue per person and program. (returns: payments)
 with deaths_by_person as (
     -- two registers may both list a person: the earliest date counts
-    select id_number, hash(id_number) as id_hash, min(death_date) as death_date
+    select
+        id_number,
+        hash(id_number) as id_hash,
+        min(death_date) as death_date
     from deaths
     group by id_number
 ),
@@ -11,10 +14,13 @@ with deaths_by_person as (
 listed_successes as materialized (
     -- the register is small: its people's successes are found on the narrow table by id hash
     -- (materialized, so this small join runs first and the wide rows below are read by row id)
-    select s.payment_row, d.id_number, d.death_date
+    select
+        s.payment_row,
+        d.id_number,
+        d.death_date
     from successful_payments as s
-    join deaths_by_person as d
-        on d.id_hash = s.id_hash
+    inner join deaths_by_person as d
+        on s.id_hash = d.id_hash
 ),
 
 paid_to_dead as materialized (
@@ -30,8 +36,8 @@ paid_to_dead as materialized (
         p.payee_name,
         l.death_date
     from payments_asof as p
-    join listed_successes as l
-        on l.payment_row = p.payment_row and l.id_number = p.id_number
+    inner join listed_successes as l
+        on p.payment_row = l.payment_row and p.id_number = l.id_number
     where p.payment_row in (select payment_row from listed_successes)
 ),
 
@@ -44,16 +50,22 @@ dated as (
             when length(period) = 4
                 then make_date(period::integer, 1, 1)
             else make_date(left(period, 4)::integer, substr(period, 6, 2)::integer, 1)
-        end                                             as period_start
+        end as period_start
     from paid_to_dead
+),
+
+final as (
+    select
+        payment_row,
+        program_code,
+        format(
+            '死亡登记显示该对象已于 {} 死亡，{} 仍成功发放 {} 期补贴 {} 元（收款户名 {}）',
+            death_date, pay_date, period, amount::varchar, coalesce(payee_name, '未知')
+        ) as detail,
+        id_number as case_key,
+        '' as case_period
+    from dated
+    where period_start > death_date
 )
 
-select
-    payment_row,
-    program_code,
-    format('死亡登记显示该对象已于 {} 死亡，{} 仍成功发放 {} 期补贴 {} 元（收款户名 {}）',
-           death_date, pay_date, period, amount::varchar, coalesce(payee_name, '未知')) as detail,
-    id_number                                           as case_key,
-    ''                                                  as case_period
-from dated
-where period_start > death_date
+select * from final

@@ -2,13 +2,19 @@
 -- someone on the public-employee list. One finding per payment; one clue per person and
 -- program. (returns: payments)
 with employees as (
-    select id_number, hash(id_number) as id_hash, string_agg(distinct employer, '、' order by employer) as employers
+    select
+        id_number,
+        hash(id_number) as id_hash,
+        string_agg(distinct employer, '、' order by employer) as employers
     from public_employees
     group by id_number
 ),
 
 means_tested as (
-    select code, name, hash(code) as program_hash
+    select
+        code,
+        name,
+        hash(code) as program_hash
     from programs_cfg
     where means_tested
 ),
@@ -16,34 +22,58 @@ means_tested as (
 employee_successes as materialized (
     -- the list is small: its people's successes are found on the narrow table by id hash
     -- (materialized, so this small join runs first, not the program filter over every payment)
-    select s.payment_row, s.program_hash, w.id_number, w.employers
+    select
+        s.payment_row,
+        s.program_hash,
+        w.id_number,
+        w.employers
     from successful_payments as s
-    join employees as w
-        on w.id_hash = s.id_hash
+    inner join employees as w
+        on s.id_hash = w.id_hash
 ),
 
 employee_payments as materialized (
     -- read whole by row id: the IN list lets the scan skip every other row
-    select p.payment_row, p.program_code, p.period, p.id_number, p.pay_date, p.amount
+    select
+        p.payment_row,
+        p.program_code,
+        p.period,
+        p.id_number,
+        p.pay_date,
+        p.amount
     from payments_asof as p
     where p.payment_row in (select payment_row from employee_successes)
 ),
 
 flagged_payments as (
     -- matched on the real id and program
-    select p.payment_row, p.program_code, p.period, p.id_number, p.pay_date, p.amount, e.employers, m.name as program_name
+    select
+        p.payment_row,
+        p.program_code,
+        p.period,
+        p.id_number,
+        p.pay_date,
+        p.amount,
+        e.employers,
+        m.name as program_name
     from employee_successes as e
-    join means_tested as m
-        on m.program_hash = e.program_hash
-    join employee_payments as p
-        on p.payment_row = e.payment_row and p.id_number = e.id_number and p.program_code = m.code
+    inner join means_tested as m
+        on e.program_hash = m.program_hash
+    inner join employee_payments as p
+        on e.payment_row = p.payment_row and e.id_number = p.id_number and m.code = p.program_code
+),
+
+final as (
+    select
+        payment_row,
+        program_code,
+        format(
+            '领取人在财政供养人员名单中（工作单位：{}），{} 仍成功发放 {} {} 期 {} 元；该项目须经家庭经济状况审核',
+            coalesce(employers, '未注明'), pay_date, program_name, period, amount::varchar
+        ) as detail,
+        id_number as case_key,
+        '' as case_period
+    from flagged_payments
 )
 
-select
-    payment_row,
-    program_code,
-    format('领取人在财政供养人员名单中（工作单位：{}），{} 仍成功发放 {} {} 期 {} 元；该项目须经家庭经济状况审核',
-           coalesce(employers, '未注明'), pay_date, program_name, period, amount::varchar) as detail,
-    id_number                                           as case_key,
-    ''                                                  as case_period
-from flagged_payments
+select * from final

@@ -13,20 +13,15 @@ from decimal import Decimal
 import polars as pl
 import pytest
 
-from ykt.cases.lifecycle import (
-    CASE_FIELDS,
-    case_history,
-    case_json_lines,
-    case_kpis,
-    case_records,
-    update_cases,
-)
+from ykt.cases import CASE_FIELDS, case_history, case_json_lines, case_kpis, case_records, update_cases
 from ykt.config import load_programs
+from ykt.detect import load_registry
 from ykt.errors import UsageError
 from ykt.warehouse.connection import Warehouse
 
 D = dt.date
 PROGRAMS = load_programs()
+REGISTRY = load_registry()
 FINDING_SCHEMA = {
     "as_of": pl.Date,
     "rule": pl.Utf8,
@@ -80,7 +75,7 @@ def night(wh: Warehouse, as_of: dt.date, rows: list[dict]):
     frame = pl.DataFrame([{**r, "as_of": as_of} for r in rows], schema=FINDING_SCHEMA) if rows else None
     if frame is not None:
         wh.insert_frame("findings", frame)
-    return update_cases(wh, PROGRAMS, as_of, f"run-{as_of.isoformat()}")
+    return update_cases(wh, PROGRAMS, REGISTRY, as_of, f"run-{as_of.isoformat()}")
 
 
 def snapshot(wh: Warehouse) -> tuple:
@@ -487,12 +482,12 @@ def test_earlier_night_is_refused_and_history_is_readable(wh):
 
 def test_summaries_per_rule_equal_the_single_expression():
     """The nightly path builds summaries rule by rule (case_summaries); the fixture has one case for each
-    rule template, one complaint and one clue of a rule without a template (the fallbacks), and periods of
+    rule with a case_text, one complaint and one clue of a rule without one (the fallbacks), and periods of
     every shape (month, quarter, year, a range, none): each must read exactly as summary_expr writes it."""
-    from ykt.cases.lifecycle import _summary_parts, _templates, case_summaries, summary_expr
+    from ykt.cases.summaries import case_summaries, summary_expr
 
     as_of = D(2024, 7, 20)
-    rules = [*_templates(_summary_parts(as_of)), "FUTURE_COMPLAINT", "FUTURE_CLUE"]
+    rules = [*(r.code for r in REGISTRY.rules if r.case_text), "FUTURE_COMPLAINT", "FUTURE_CLUE"]
     periods = ["2024-03", "2024-Q1", "2024", "2024-01/2024-06", None]
     cases = pl.DataFrame(
         {
@@ -517,6 +512,6 @@ def test_summaries_per_rule_equal_the_single_expression():
         },
         schema_overrides={"group_name": pl.Utf8},
     )
-    expected = cases.select("case_id", summary_expr(as_of).alias("summary")).sort("case_id")
-    assert case_summaries(cases, as_of).sort("case_id").equals(expected)
+    expected = cases.select("case_id", summary_expr(as_of, REGISTRY).alias("summary")).sort("case_id")
+    assert case_summaries(cases, as_of, REGISTRY).sort("case_id").equals(expected)
     assert expected.get_column("summary").str.contains("2024年第1季度").any()

@@ -23,15 +23,17 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import polars as pl
 import pytest
 
-from ykt.cases.lifecycle import case_json_lines, update_cases
+from ykt.cases import case_json_lines, update_cases
 from ykt.config import load_programs
 from ykt.deliver.platform import deliver, platform_token
+from ykt.detect import load_registry
 from ykt.errors import DeliveryError
 from ykt.warehouse.connection import Warehouse
 
 TOKEN = "tok-SECRET-7f3a9c21"
 NIGHT_1 = dt.date(2024, 9, 12)
 PROGRAMS = load_programs()
+REGISTRY = load_registry()
 FAST = {"timeout": 0.2, "backoff": 0.01}
 
 
@@ -190,7 +192,7 @@ def run_night(wh: Warehouse, as_of: dt.date) -> None:
             pl.col("amount_due", "amount_paid").cast(pl.Decimal(18, 2))
         ),
     )
-    update_cases(wh, PROGRAMS, as_of, f"run-{as_of}")
+    update_cases(wh, PROGRAMS, REGISTRY, as_of, f"run-{as_of}")
 
 
 def outbox(wh: Warehouse) -> dict[str, dict]:

@@ -18,9 +18,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from rule_fixtures import Scenario, card
-from ykt.cases.lifecycle import update_cases
+from ykt.cases import update_cases
 from ykt.config import load_programs
-from ykt.detect.engine import load_registry, run_rules
+from ykt.detect import load_registry, run_rules
 from ykt.warehouse.connection import Warehouse
 
 AS_OF = dt.date(2024, 5, 20)
@@ -93,7 +93,7 @@ def test_findings_point_at_input_and_rerun_changes_nothing(config, people):
     programs, registry = config
     wh = _scenario(people).load(Warehouse(":memory:"))
     run_rules(wh, programs, registry, AS_OF)
-    update_cases(wh, programs, AS_OF, "night-1")
+    update_cases(wh, programs, registry, AS_OF, "night-1")
 
     orphans = wh.rows(
         "prop orphans",
@@ -118,5 +118,5 @@ def test_findings_point_at_input_and_rerun_changes_nothing(config, people):
 
     before = _snapshot(wh)
     run_rules(wh, programs, registry, AS_OF)
-    update_cases(wh, programs, AS_OF, "night-1-again")
+    update_cases(wh, programs, registry, AS_OF, "night-1-again")
     assert _snapshot(wh) == before

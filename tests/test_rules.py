@@ -20,12 +20,29 @@ import yaml
 
 from rule_fixtures import Scenario, card, case_id, findings, name, resident_id
 from ykt.config import load_programs
-from ykt.detect.engine import FIXED_ROUTES, default_ruleset_dir, install_programs, load_registry, run_rules
+from ykt.detect import default_ruleset_dir, install_programs, load_registry, run_rules
 from ykt.errors import ConfigError, RuleExecutionError
 from ykt.warehouse.connection import Warehouse
 
 D = dt.date
 MARCH_DUE = D(2024, 3, 10)
+# The closed set of rules and the route each must take, pinned here against rules.yaml: a clue
+# routed to `complaint` would send an accusation to the villagers' platform.
+ROUTES = {
+    "MISSING": "complaint",
+    "FAILED_NOT_REISSUED": "complaint",
+    "PAID_LATE": "record",
+    "UNDERPAID": "complaint",
+    "OVERPAID": "clue",
+    "DUPLICATE": "clue",
+    "UNENTITLED": "clue",
+    "PAYEE_MISMATCH": "clue",
+    "SHARED_ACCOUNT": "clue",
+    "DECEASED_PAYEE": "clue",
+    "PUBLIC_EMPLOYEE": "clue",
+    "BATCH_STALLED": "complaint",
+    "AMOUNT_OUTLIER": "clue",
+}
 
 
 @pytest.fixture(scope="module")
@@ -616,7 +633,7 @@ def test_case_ids_are_stable_across_runs_and_dates(registry, programs):
 def test_counts_cover_every_rule(registry, programs):
     """An empty warehouse yields a count of 0 for every rule code of the closed registry."""
     counts = run_rules(Warehouse(":memory:"), programs, registry, D(2024, 4, 1))
-    assert counts == dict.fromkeys(FIXED_ROUTES, 0)
+    assert counts == dict.fromkeys(ROUTES, 0)
 
 
 def test_failing_rule_names_itself_and_leaves_previous_findings(registry, programs):
@@ -681,9 +698,11 @@ def test_install_programs_binds_values_verbatim(programs):
 
 
 def test_registry_matches_the_closed_rule_set(registry):
-    """The shipped registry holds each fixed rule once, with its fixed route and a Chinese title."""
-    assert sorted(registry.codes) == sorted(FIXED_ROUTES)
-    assert all(r.route == FIXED_ROUTES[r.code] and r.title and r.description for r in registry.rules)
+    """The shipped registry holds each rule of the closed set once, with its pinned route, a Chinese title
+    and description; the one rule that absorbs others heads the group cases."""
+    assert {r.code: r.route for r in registry.rules} == ROUTES
+    assert all(r.title and r.description for r in registry.rules)
+    assert registry.group_rules == ("BATCH_STALLED",)
 
 
 def test_payment_rules_are_checked_against_the_flagged_payment_columns(tmp_path: Path):
@@ -697,9 +716,8 @@ def test_payment_rules_are_checked_against_the_flagged_payment_columns(tmp_path:
     (broken / "rules.yaml").write_text(yaml.safe_dump(meta, allow_unicode=True), encoding="utf-8")
     deceased = (broken / "deceased_payee.sql").read_text(encoding="utf-8")
     cut = deceased.replace(
-        "id_number                                           as case_key,\n"
-        "    ''                                                  as case_period",
-        "id_number                                           as case_key",
+        "id_number as case_key,\n        '' as case_period",
+        "id_number as case_key",
     )
     assert cut != deceased
     (broken / "deceased_payee.sql").write_text(cut, encoding="utf-8")
@@ -715,14 +733,17 @@ def test_payment_rules_are_checked_against_the_flagged_payment_columns(tmp_path:
 
 
 def test_registry_reports_every_problem_with_file_and_rule(tmp_path: Path):
-    """A copy of the ruleset broken seven ways: an unknown code, a duplicate code, a clue routed to the
-    platform, a nonsense route, a rule pointing at a missing SQL file (leaving its real file without
-    metadata), SQL that does not parse, and SQL that returns the wrong columns. All are reported at once."""
+    """A copy of the ruleset broken eight ways: a new code reusing another rule's SQL file, a duplicate code,
+    a nonsense route, a rule pointing at a missing SQL file (leaving its real file without metadata), SQL
+    that does not parse, SQL that returns the wrong columns, and a case sentence with an unknown field and
+    one with an unbalanced brace. All are reported at once. (A clue routed to the platform is a valid
+    registry: test_registry_matches_the_closed_rule_set pins each code's route.)"""
     broken = tmp_path / "ruleset"
     shutil.copytree(default_ruleset_dir(), broken, ignore=shutil.ignore_patterns("__pycache__", "*.py"))
     meta = yaml.safe_load((broken / "rules.yaml").read_text(encoding="utf-8"))
     by_code = {r["code"]: r for r in meta["rules"]}
-    by_code["DUPLICATE"]["route"] = "complaint"
+    by_code["DUPLICATE"]["case_text"] = "{lead}{period}{program}应发{due}元，合计{total}元。"
+    meta["fallback_case_text"]["clue"] = "{lead}{period}{program}数据比对异常{findings条。"
     by_code["OVERPAID"]["route"] = "somewhere"
     by_code["UNDERPAID"]["sql_file"] = "nope.sql"
     meta["rules"].append({**by_code["MISSING"], "order": 999})
@@ -731,7 +752,7 @@ def test_registry_reports_every_problem_with_file_and_rule(tmp_path: Path):
     (broken / "paid_late.sql").write_text("selec nonsense from nowhere", encoding="utf-8")
     unentitled = (broken / "unentitled.sql").read_text(encoding="utf-8")
     renamed = unentitled.replace("exclude (facts)", "exclude (facts, case_period)").replace(
-        ")\nfrom reconciliation", "), period as the_period\nfrom reconciliation"
+        "        )\n    from reconciliation", "        ), period as the_period\n    from reconciliation"
     )
     assert renamed.count("the_period") == 1 and "case_period" in renamed
     (broken / "unentitled.sql").write_text(renamed, encoding="utf-8")
@@ -742,7 +763,8 @@ def test_registry_reports_every_problem_with_file_and_rule(tmp_path: Path):
     assert {
         ("rules.yaml", "FOO"),
         ("rules.yaml", "MISSING"),  # the duplicate entry
-        ("rules.yaml", "DUPLICATE"),  # clue routed to the platform
+        ("rules.yaml", "DUPLICATE.case_text"),  # unknown field
+        ("rules.yaml", "fallback_case_text.clue"),  # unbalanced brace
         ("rules.yaml", "OVERPAID"),  # not a route
         ("nope.sql", "UNDERPAID"),  # missing SQL file
         ("underpaid.sql", "underpaid"),  # SQL file nobody registers any more
@@ -751,4 +773,6 @@ def test_registry_reports_every_problem_with_file_and_rule(tmp_path: Path):
     } <= found
     columns_problem = next(p for p in error.value.problems if p.key == "UNENTITLED")
     assert "case_period" in columns_problem.message and "the_period" in columns_problem.message
-    assert len(error.value.problems) == 8
+    text_problem = next(p for p in error.value.problems if p.key == "DUPLICATE.case_text")
+    assert "{total}" in text_problem.message
+    assert len(error.value.problems) == 9

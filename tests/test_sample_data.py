@@ -21,7 +21,7 @@ from python_calamine import CalamineWorkbook
 from stdnum import numdb
 
 from ykt.config import load_programs
-from ykt.detect.engine import load_registry, run_rules
+from ykt.detect import load_registry, run_rules
 from ykt.sample_data.generate import DEFAULT_SEED, generate_demo, main
 from ykt.sample_data.story import NIGHTS, build_story
 from ykt.warehouse.connection import Warehouse

@@ -17,7 +17,7 @@ import pytest
 
 from rule_fixtures import Scenario, findings, resident_id
 from ykt.config import load_programs
-from ykt.detect.engine import load_registry, run_rules
+from ykt.detect import load_registry, run_rules
 from ykt.warehouse.connection import ROW_HASHES, Warehouse
 
 AS_OF = dt.date(2024, 4, 1)

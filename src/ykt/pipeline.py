@@ -144,7 +144,7 @@ def detect(wh: Warehouse, config: Config, as_of: dt.date) -> dict[str, int]:
 def follow_cases(wh: Warehouse, config: Config, as_of: dt.date, run_id: str) -> CaseCounts:
     from ykt.cases import update_cases
 
-    return update_cases(wh, config.programs, as_of, run_id)
+    return update_cases(wh, config.programs, config.registry, as_of, run_id)
 
 
 def check_quality(wh: Warehouse, config: Config, run_id: str, out: Path) -> QualitySummary:

@@ -1,13 +1,17 @@
 """Cases: findings become complaint cases and inspector clues that follow a lifecycle night after night."""
 
-from ykt.cases.lifecycle import (
-    CASE_FIELDS,
-    CaseCounts,
-    Kpis,
-    case_history,
-    case_kpis,
-    case_listing,
-    update_cases,
-)
+from ykt.cases.kpis import Kpis, case_kpis
+from ykt.cases.lifecycle import CaseCounts, update_cases
+from ykt.cases.listing import CASE_FIELDS, case_history, case_json_lines, case_listing, case_records
 
-__all__ = ["CASE_FIELDS", "CaseCounts", "Kpis", "case_history", "case_kpis", "case_listing", "update_cases"]
+__all__ = [
+    "CASE_FIELDS",
+    "CaseCounts",
+    "Kpis",
+    "case_history",
+    "case_json_lines",
+    "case_kpis",
+    "case_listing",
+    "case_records",
+    "update_cases",
+]

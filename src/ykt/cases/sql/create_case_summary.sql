@@ -1,0 +1,1 @@
+create or replace temp table case_summary (case_id varchar, summary varchar)
