@@ -69,9 +69,10 @@ class NightResult:
 
 
 def load_config(programs_path: Path | None = None) -> Config:
-    """Programs, column aliases and rules, validated together: every problem reported at once."""
+    """Programs, column aliases, rules and report layout, validated together: every problem reported at once."""
     from ykt.detect import load_registry
     from ykt.ingest import load_aliases
+    from ykt.report import default_layout
 
     problems: list[ConfigProblem] = []
 
@@ -85,6 +86,7 @@ def load_config(programs_path: Path | None = None) -> Config:
     programs = collect(lambda: load_programs(programs_path))
     aliases = collect(load_aliases)
     registry = collect(load_registry)
+    collect(default_layout)  # the workbook's layout: a mistake in it stops the night before any work
     if programs is None or aliases is None or registry is None:
         raise ConfigError(problems)
     return Config(programs, aliases, registry)
