@@ -14,7 +14,7 @@ export PREFECT_HOME := $(CURDIR)/.prefect
 export GX_ANALYTICS_ENABLED := false
 export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS := 120
 
-.PHONY: demo test bench clean setup
+.PHONY: demo test lint fmt bench clean setup
 
 setup: $(STAMP)
 
@@ -28,8 +28,22 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/ykt demo
 
-test: $(STAMP) $(CHROMIUM) $(SOFFICE)
+test: lint $(CHROMIUM) $(SOFFICE)
 	$(BIN)/python -m pytest
+
+# The project's habits, checked before the tests (`make fmt` fixes what can be fixed).
+LINTED := src tests flows schemas sample_data bench
+lint: $(STAMP)
+	$(BIN)/ruff check $(LINTED)
+	$(BIN)/ruff format --check $(LINTED)
+	$(BIN)/sqlfluff lint --disable-progress-bar rules src/ykt
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+fmt: $(STAMP)
+	$(BIN)/ruff check --fix $(LINTED)
+	$(BIN)/ruff format $(LINTED)
+	$(BIN)/sqlfluff fix --disable-progress-bar rules src/ykt
 
 $(CHROMIUM):
 	apt-get update -qq && apt-get install -y -qq chromium >/dev/null

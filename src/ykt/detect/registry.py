@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 import string
-from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ import yaml
 
 from ykt.config import Programs, Settings
 from ykt.detect import sql
+from ykt.detect.model import Absorption, CaseText, Intermediate, Rule, RuleRegistry
 from ykt.detect.programs import install_programs
 from ykt.detect.runner import Params, available_parameters, bind, prepare_inputs, run_rule
 from ykt.errors import ConfigError, ConfigProblem, RuleExecutionError
@@ -68,95 +68,6 @@ _RULE_KEYS = {
 RETURNS = ("findings", "payments")
 PAYMENT_FINDINGS_SQL = "_payment_findings.sql"
 _INTERMEDIATE_KEYS = {"name", "sql_file", "description", "materialize"}
-
-
-@dataclass(frozen=True)
-class CaseText:
-    """A case sentence of rules.yaml: literal text and named fields in turn (len(literals) = len(fields) + 1)."""
-
-    literals: tuple[str, ...]
-    fields: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class Absorption:
-    """The findings of `rule` equal to this rule's finding on the `match` columns carry its case_id."""
-
-    rule: str
-    match: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class Rule:
-    code: str
-    title: str
-    route: str
-    sql_file: str
-    sql: str
-    description: str
-    order: int
-    absorbs: Absorption | None = None
-    returns: str = "findings"
-    describe_sql: str = ""  # PAYMENT_FINDINGS_SQL, for a rule that returns payments
-    case_text: CaseText | None = None  # None: the fallback sentence of its route
-
-    @property
-    def finding_sql(self) -> str:
-        """The select yielding the finding columns: a payments rule's own select goes through the shared description."""
-        if self.returns == "payments":
-            return sql.describe_payments_sql(self.sql, self.describe_sql)
-        return self.sql
-
-    @property
-    def parameters(self) -> tuple[str, ...]:
-        return sql.sql_parameters(self.finding_sql)
-
-
-@dataclass(frozen=True)
-class Intermediate:
-    """A shared TEMP table (or view) built once per run, before the rules.
-
-    `materialize: view` suits a narrow projection of stored columns: each reader scans the
-    warehouse's own columns as fast as it would scan a copy, and the copy is not written."""
-
-    name: str
-    sql_file: str
-    sql: str
-    description: str
-    materialize: str = "table"
-
-    @property
-    def parameters(self) -> tuple[str, ...]:
-        return sql.sql_parameters(self.sql)
-
-
-@dataclass(frozen=True)
-class RuleRegistry:
-    rules: tuple[Rule, ...]
-    intermediates: tuple[Intermediate, ...] = ()
-    # route → the sentence of a case whose rule has no case_text of its own
-    fallback_case_texts: tuple[tuple[str, CaseText], ...] = ()
-
-    def get(self, code: str) -> Rule:
-        for rule in self.rules:
-            if rule.code == code:
-                return rule
-        raise KeyError(f"unknown rule {code!r}; known: {', '.join(self.codes)}")
-
-    @property
-    def codes(self) -> tuple[str, ...]:
-        return tuple(rule.code for rule in self.rules)
-
-    def in_order(self) -> tuple[Rule, ...]:
-        return tuple(sorted(self.rules, key=lambda rule: rule.order))
-
-    @property
-    def group_rules(self) -> tuple[str, ...]:
-        """Rules whose finding heads a group of absorbed member findings (their case is the group's)."""
-        return tuple(rule.code for rule in self.rules if rule.absorbs is not None)
-
-    def fallback_case_text(self, route: str) -> CaseText:
-        return dict(self.fallback_case_texts)[route]
 
 
 def default_ruleset_dir() -> Path:

@@ -11,17 +11,13 @@ import dataclasses
 import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
 
 from ykt.config import Programs, Settings
 from ykt.detect import sql
+from ykt.detect.model import Rule, RuleRegistry
 from ykt.detect.programs import install_programs
 from ykt.errors import RuleExecutionError
 from ykt.warehouse import Warehouse
-
-if TYPE_CHECKING:
-    # the registry imports this module to validate rules on an empty warehouse
-    from ykt.detect.registry import Rule, RuleRegistry
 
 # A parameter value: a date, a number or text from programs.yaml's settings.
 Param = dt.date | int | float | str | None
