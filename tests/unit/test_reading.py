@@ -1,6 +1,6 @@
 """Reading files into RawTables: formats, layouts, totals, hints, numeric cells and errors.
 
-The files come from tests/hostile.py; each case states what reading must make of it,
+The files come from tests/support/hostile.py; each case states what reading must make of it,
 derived from the rows it wrote.
 """
 
@@ -11,7 +11,8 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from tests.hostile import (
+
+from tests.support.hostile import (
     ALL_CASES,
     PEOPLE,
     Case,
@@ -26,7 +27,6 @@ from tests.hostile import (
     write_csv,
     write_xlsx,
 )
-
 from ykt.config import load_programs
 from ykt.errors import ConfigError, InputFileError
 from ykt.ingest.read.formats.csv import csv_grids
@@ -94,7 +94,7 @@ def test_hostile_file(make, tmp_path, aliases, programs):
 def test_totals_are_kept_for_comparison_not_checked_here(tmp_path, aliases, programs):
     """The wrong-合计 file still reads: its control total differs from the detail sum it was written with,
     which is what ingest reports as FILE_TOTAL_MISMATCH."""
-    from tests.hostile import case_total_wrong
+    from tests.support.hostile import case_total_wrong
 
     case = case_total_wrong(tmp_path)
     (table,) = read_tables(case.path, case.kind, aliases, programs)

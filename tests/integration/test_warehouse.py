@@ -15,7 +15,7 @@ from decimal import Decimal
 import polars as pl
 import pytest
 
-from rule_fixtures import Scenario, findings, resident_id
+from tests.support.rule_fixtures import Scenario, findings, resident_id
 from ykt.config import load_programs
 from ykt.detect import load_registry, run_rules
 from ykt.warehouse.connection import ROW_HASHES, Warehouse

@@ -6,7 +6,7 @@ the function wrote (never copied from the reader's output). Other stages reuse t
 files: the normaliser, ingest and `ykt check` tests can take `Case.tables[i].rows` (the
 cell texts per role, as written) and derive their own expectations from them.
 
-    from tests.hostile import ALL_CASES
+    from tests.support.hostile import ALL_CASES
     for make in ALL_CASES:
         case = make(tmp_path)
 

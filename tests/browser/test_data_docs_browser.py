@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from test_quality import fixture_warehouse
+from tests.support.quality_fixture import fixture_warehouse
 from ykt.config import load_programs
 from ykt.quality.suite import QualitySummary, check_quality
 

@@ -26,7 +26,7 @@ from ykt.sample_data.generate import DEFAULT_SEED, generate_demo, main
 from ykt.sample_data.story import NIGHTS, build_story
 from ykt.warehouse.connection import Warehouse
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 ID_HEADERS = (
     "身份证号码",

@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rule_fixtures import Scenario, card
+from tests.support.rule_fixtures import Scenario, card
 from ykt.cases import update_cases
 from ykt.config import load_programs
 from ykt.detect import load_registry, run_rules

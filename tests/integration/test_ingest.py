@@ -8,8 +8,8 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from tests.hostile import PEOPLE, make_id, write_all
 
+from tests.support.hostile import PEOPLE, make_id, write_all
 from ykt.config import load_programs
 from ykt.ingest import ingest_inbox
 from ykt.ingest import load as ingest_load
@@ -78,7 +78,7 @@ def expected_rejects(case) -> set[tuple[int, str]]:
 
 
 def test_every_hostile_fixture_loads_exactly_what_its_design_says(wh, tmp_path):
-    """Each hostile file (tests/hostile.py) is ingested on its own: rejected files count every data
+    """Each hostile file (tests/support/hostile.py) is ingested on its own: rejected files count every data
     row as rejected with their FILE_* code; the others load exactly the rows with no designed
     defect and reject the others with the designed reason; rows_read = loaded + rejected."""
     for case in write_all(tmp_path / "corpus"):

@@ -16,7 +16,13 @@ from pathlib import Path
 
 import pytest
 
-from test_checking import HEADER, TITLE, bad_xlsx, broken, config, person_id, roster_rows  # noqa: F401  (fixtures)
+from tests.support.checking_fixture import (
+    HEADER,
+    TITLE,
+    broken,
+    person_id,
+    roster_rows,
+)
 from ykt.check.annotate import SUMMARY_SHEET, check_files
 
 NS = {
@@ -115,7 +121,7 @@ def marked_cells(rows: list[list[Cell]]) -> dict[tuple[int, int], Cell]:
 
 
 @pytest.fixture(scope="module")
-def annotated_csv(tmp_path_factory, config):  # noqa: F811  (the fixture from test_checking)
+def annotated_csv(tmp_path_factory, config):
     """A GB18030 CSV (title on line 1, header on line 2) whose line 5 has a wrong ID check digit."""
     folder = tmp_path_factory.mktemp("csv")
     lines = [TITLE, ",".join(HEADER)] + [",".join(r) for r in roster_rows(4)]
@@ -126,7 +132,7 @@ def annotated_csv(tmp_path_factory, config):  # noqa: F811  (the fixture from te
     return result.annotated
 
 
-def test_libreoffice_shows_each_bad_cells_comment_and_red_fill(bad_xlsx, annotated_csv, config, tmp_path):  # noqa: F811
+def test_libreoffice_shows_each_bad_cells_comment_and_red_fill(bad_xlsx, annotated_csv, config, tmp_path):
     """The xlsx: row 4's ID and row 6's amount carry their comments and Excel's "bad" red, no other cell
     does; the CSV's copy: line 5's ID. The values around them are the clerk's own."""
     [result] = check_files([bad_xlsx], *config)
@@ -148,7 +154,7 @@ def test_libreoffice_shows_each_bad_cells_comment_and_red_fill(bad_xlsx, annotat
     assert cell.background == BAD_RED and cell.text == broken(person_id(3))
 
 
-def test_libreoffice_opens_the_summary_sheet_first_with_the_row_accounting(bad_xlsx, config, tmp_path):  # noqa: F811
+def test_libreoffice_opens_the_summary_sheet_first_with_the_row_accounting(bad_xlsx, config, tmp_path):
     """检查汇总 is the first sheet LibreOffice shows: 5 read, 3 passed, 2 with problems."""
     [result] = check_files([bad_xlsx], *config)
     sheets = open_in_libreoffice([result.annotated], tmp_path)[result.annotated]

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from rule_fixtures import Scenario, card, case_id, findings, name, resident_id
+from tests.support.rule_fixtures import Scenario, card, case_id, findings, name, resident_id
 from ykt.config import load_programs
 from ykt.detect import default_ruleset_dir, install_programs, load_registry, run_rules
 from ykt.errors import ConfigError, RuleExecutionError

@@ -18,7 +18,7 @@ import pytest
 import yaml
 from polars.testing import assert_frame_equal
 
-from test_reports import FULL_ID, RULE_TITLES, fixture_report, fixture_warehouse, text_cells
+from tests.support.report_fixture import FULL_ID, RULE_TITLES, fixture_report, fixture_warehouse, text_cells
 from ykt.cases import CASE_FIELDS
 from ykt.errors import ConfigError
 from ykt.report.layout import default_layout, default_layout_path, load_layout
@@ -26,7 +26,7 @@ from ykt.report.model import DISCREPANCIES_CSV_COLUMNS
 from ykt.report.render_xlsx import _sheet_name
 from ykt.report.write import OUTPUT_NAMES, write_atomically, write_outputs
 
-GOLDEN = Path(__file__).parent / "golden"
+GOLDEN = Path(__file__).parents[1] / "golden"
 REGENERATE = os.environ.get("YKT_REGENERATE_GOLDEN") == "1"
 BOM = "\ufeff".encode()
 

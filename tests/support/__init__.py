@@ -1,0 +1,1 @@
+"""Helpers shared by the tests: fixture builders and hostile-input generators."""
