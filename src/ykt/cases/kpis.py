@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from ykt.cases.sql import CASE_SQL
+from ykt.cases.statements import CASE_SQL
 from ykt.warehouse import Warehouse
 
 

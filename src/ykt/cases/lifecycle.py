@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from ykt.cases.listing import stage_case_objects
-from ykt.cases.sql import CASE_SQL
+from ykt.cases.statements import CASE_SQL
 from ykt.cases.summaries import stage_summaries
 from ykt.config import Programs
 from ykt.detect import RuleRegistry, install_programs

@@ -6,7 +6,7 @@ import datetime as dt
 
 import polars as pl
 
-from ykt.cases.sql import CASE_SQL
+from ykt.cases.statements import CASE_SQL
 from ykt.errors import UsageError
 from ykt.labels import EVENT_LABELS
 from ykt.warehouse import Warehouse

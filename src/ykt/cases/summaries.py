@@ -10,7 +10,7 @@ import datetime as dt
 
 import polars as pl
 
-from ykt.cases.sql import CASE_SQL
+from ykt.cases.statements import CASE_SQL
 from ykt.detect import CaseText, RuleRegistry
 from ykt.masking import mask_card_expr, mask_id_expr
 from ykt.warehouse import Warehouse

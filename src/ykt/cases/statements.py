@@ -1,4 +1,4 @@
-"""The case SQL: one statement per file in ykt/cases/sql/, read once into a frozen mapping by file stem."""
+"""The case SQL: one statement per file in the data package ykt/cases/sql/, read once into a frozen mapping by file stem."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from types import MappingProxyType
 
 
 def _load() -> Mapping[str, str]:
-    folder = resources.files("ykt.cases").joinpath("sql")
+    folder = resources.files("ykt.cases.sql")
     texts = {
         entry.name.removesuffix(".sql"): entry.read_text(encoding="utf-8").strip()
         for entry in folder.iterdir()
