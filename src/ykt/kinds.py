@@ -13,6 +13,31 @@ from types import MappingProxyType
 
 
 @dataclass(frozen=True)
+class FieldSpec:
+    """How one loaded column is made: from which role, with which parser, required or not."""
+
+    target: str
+    role: str
+    parser: str  # key of the normaliser's parsers (ykt.ingest.normalise.fields._PARSERS)
+    required: bool = False
+
+
+_PLACES = (
+    FieldSpec("township", "township", "place"),
+    FieldSpec("village", "village", "place"),
+    FieldSpec("group_name", "group_name", "place"),
+)
+
+# What a roster row and a payment row both carry: where the money goes, for which program and period.
+_MONEY_ROW = (
+    FieldSpec("card_number", "card_number", "card"),
+    FieldSpec("bank", "bank", "text"),
+    FieldSpec("program_code", "program", "program"),
+    FieldSpec("period", "period", "period"),
+)
+
+
+@dataclass(frozen=True)
 class KindSpec:
     """One kind of input file and where its rows go."""
 
@@ -27,9 +52,12 @@ class KindSpec:
     needs_program_and_period: bool  # each row belongs to one program and one period
     amount_column: str | None  # the loaded column holding the row's money, if any
     checked_columns: tuple[str, ...]  # what the data-quality suite reads of each loaded row
+    # How each loaded column is made from the file: the role (header) it is read from and the parser.
+    # The roles a kind may use in schemas/columns.yaml are the roles named here.
+    fields: tuple[FieldSpec, ...]
 
 
-_PLACE = ("township", "village", "group_name")
+_PLACE = tuple(field.target for field in _PLACES)
 
 KIND_SPECS: Mapping[str, KindSpec] = MappingProxyType(
     {
@@ -58,7 +86,7 @@ KIND_SPECS: Mapping[str, KindSpec] = MappingProxyType(
                     "approval_date",
                     "due_date",
                     "warnings",
-                ),  # fmt: skip
+                ),
                 key_columns=("id_number", "program_code", "period"),
                 needs_program_and_period=True,
                 amount_column="amount_due",
@@ -70,7 +98,20 @@ KIND_SPECS: Mapping[str, KindSpec] = MappingProxyType(
                     "amount_due",
                     "approval_date",
                     "due_date",
-                ),  # fmt: skip
+                ),
+                fields=(
+                    FieldSpec("id_number", "id_number", "id", True),
+                    FieldSpec("name", "name", "name", True),
+                    FieldSpec("head_name", "head_name", "name"),
+                    FieldSpec("head_id", "head_id", "id"),
+                    FieldSpec("payee_name", "payee_name", "name"),
+                    FieldSpec("payee_id", "payee_id", "id"),
+                    *_MONEY_ROW,
+                    FieldSpec("amount_due", "amount", "amount", True),
+                    FieldSpec("approval_date", "approval_date", "date"),
+                    FieldSpec("due_date", "due_date", "date"),
+                    *_PLACES,
+                ),
             ),
             KindSpec(
                 code="payments",
@@ -93,7 +134,7 @@ KIND_SPECS: Mapping[str, KindSpec] = MappingProxyType(
                     "status",
                     "failure_reason",
                     "warnings",
-                ),  # fmt: skip
+                ),
                 key_columns=(),
                 needs_program_and_period=True,
                 amount_column="amount",
@@ -105,7 +146,18 @@ KIND_SPECS: Mapping[str, KindSpec] = MappingProxyType(
                     "amount",
                     "pay_date",
                     "status",
-                ),  # fmt: skip
+                ),
+                fields=(
+                    FieldSpec("id_number", "id_number", "id", True),
+                    FieldSpec("name", "name", "name"),
+                    FieldSpec("payee_name", "payee_name", "name"),
+                    *_MONEY_ROW,
+                    FieldSpec("amount", "amount", "amount", True),
+                    FieldSpec("pay_date", "pay_date", "date"),
+                    FieldSpec("status", "status", "status", True),
+                    FieldSpec("failure_reason", "failure_reason", "text"),
+                    *_PLACES,
+                ),
             ),
             KindSpec(
                 code="deaths",
@@ -117,6 +169,11 @@ KIND_SPECS: Mapping[str, KindSpec] = MappingProxyType(
                 needs_program_and_period=False,
                 amount_column=None,
                 checked_columns=("source_row", "id_number", "death_date"),
+                fields=(
+                    FieldSpec("id_number", "id_number", "id", True),
+                    FieldSpec("name", "name", "name"),
+                    FieldSpec("death_date", "death_date", "date", True),
+                ),
             ),
             KindSpec(
                 code="public_employees",
@@ -128,6 +185,11 @@ KIND_SPECS: Mapping[str, KindSpec] = MappingProxyType(
                 needs_program_and_period=False,
                 amount_column=None,
                 checked_columns=("source_row", "id_number", "employer"),
+                fields=(
+                    FieldSpec("id_number", "id_number", "id", True),
+                    FieldSpec("name", "name", "name"),
+                    FieldSpec("employer", "employer", "text"),
+                ),
             ),
         )
     }
@@ -144,3 +206,13 @@ def kind_label(code: str) -> str:
     """What a person calls a kind; an unknown code is shown as it is."""
     spec = KIND_SPECS.get(code)
     return spec.label if spec else code
+
+
+def role_kinds() -> dict[str, tuple[str, ...]]:
+    """Which kinds may use each role (the role contract of schemas/columns.yaml), from the kinds' fields."""
+    roles: dict[str, list[str]] = {}
+    for code, spec in KIND_SPECS.items():
+        for field in spec.fields:
+            if code not in roles.setdefault(field.role, []):
+                roles[field.role].append(code)
+    return {role: tuple(kinds) for role, kinds in roles.items()}

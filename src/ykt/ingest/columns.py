@@ -7,71 +7,11 @@ depend on the normaliser.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from ykt.ingest.types import RawTable
+from ykt.kinds import KIND_SPECS, FieldSpec
 
-
-@dataclass(frozen=True)
-class FieldSpec:
-    """How one loaded column is made: from which role, with which parser, required or not."""
-
-    target: str
-    role: str
-    parser: str  # key of the normaliser's parsers (ykt.ingest.normalise.fields._PARSERS)
-    required: bool = False
-
-
-_PLACES = (
-    FieldSpec("township", "township", "place"),
-    FieldSpec("village", "village", "place"),
-    FieldSpec("group_name", "group_name", "place"),
-)
-
-# What a roster row and a payment row both carry: where the money goes, for which program and period.
-_MONEY_ROW = (
-    FieldSpec("card_number", "card_number", "card"),
-    FieldSpec("bank", "bank", "text"),
-    FieldSpec("program_code", "program", "program"),
-    FieldSpec("period", "period", "period"),
-)
-
-FIELD_SPECS: dict[str, tuple[FieldSpec, ...]] = {
-    "roster": (
-        FieldSpec("id_number", "id_number", "id", True),
-        FieldSpec("name", "name", "name", True),
-        FieldSpec("head_name", "head_name", "name"),
-        FieldSpec("head_id", "head_id", "id"),
-        FieldSpec("payee_name", "payee_name", "name"),
-        FieldSpec("payee_id", "payee_id", "id"),
-        *_MONEY_ROW,
-        FieldSpec("amount_due", "amount", "amount", True),
-        FieldSpec("approval_date", "approval_date", "date"),
-        FieldSpec("due_date", "due_date", "date"),
-        *_PLACES,
-    ),
-    "payments": (
-        FieldSpec("id_number", "id_number", "id", True),
-        FieldSpec("name", "name", "name"),
-        FieldSpec("payee_name", "payee_name", "name"),
-        *_MONEY_ROW,
-        FieldSpec("amount", "amount", "amount", True),
-        FieldSpec("pay_date", "pay_date", "date"),
-        FieldSpec("status", "status", "status", True),
-        FieldSpec("failure_reason", "failure_reason", "text"),
-        *_PLACES,
-    ),
-    "deaths": (
-        FieldSpec("id_number", "id_number", "id", True),
-        FieldSpec("name", "name", "name"),
-        FieldSpec("death_date", "death_date", "date", True),
-    ),
-    "public_employees": (
-        FieldSpec("id_number", "id_number", "id", True),
-        FieldSpec("name", "name", "name"),
-        FieldSpec("employer", "employer", "text"),
-    ),
-}
+# How each kind's loaded columns are made (ykt.kinds, KindSpec.fields).
+FIELD_SPECS: dict[str, tuple[FieldSpec, ...]] = {code: spec.fields for code, spec in KIND_SPECS.items()}
 
 
 def error_sources(table: RawTable) -> dict[str, tuple[str, str | None]]:

@@ -28,10 +28,10 @@ from typing import Final, TypeAlias, cast
 import polars as pl
 
 from ykt.config import Programs
-from ykt.ingest.columns import FIELD_SPECS, FieldSpec, error_sources
+from ykt.ingest.columns import FIELD_SPECS, error_sources
 from ykt.ingest.types import REJECT_COLUMNS, Normalised, RawTable
 from ykt.ingest.validate import make_rejects, validate_loaded, validate_normalised, validate_raw
-from ykt.kinds import kind_spec
+from ykt.kinds import FieldSpec, kind_spec
 
 F = pl.field
 # The in-memory engine runs these wide, join-heavy plans about twice as fast as

@@ -16,32 +16,10 @@ from typing import Any
 
 from ykt.config import ConfigProblems, read_yaml
 from ykt.errors import ConfigError, ConfigProblem
-from ykt.kinds import KINDS
+from ykt.kinds import KINDS, role_kinds
 
-# The role contract of docs/architecture.md: which kinds may use each role.
-ROLE_KINDS: dict[str, tuple[str, ...]] = {
-    "name": KINDS,
-    "id_number": KINDS,
-    "head_name": ("roster",),
-    "head_id": ("roster",),
-    "payee_name": ("roster", "payments"),
-    "payee_id": ("roster",),
-    "card_number": ("roster", "payments"),
-    "bank": ("roster", "payments"),
-    "program": ("roster", "payments"),
-    "period": ("roster", "payments"),
-    "amount": ("roster", "payments"),
-    "approval_date": ("roster",),
-    "due_date": ("roster",),
-    "pay_date": ("payments",),
-    "status": ("payments",),
-    "failure_reason": ("payments",),
-    "township": ("roster", "payments"),
-    "village": ("roster", "payments"),
-    "group_name": ("roster", "payments"),
-    "death_date": ("deaths",),
-    "employer": ("public_employees",),
-}
+# The role contract: which kinds may use each role (derived from the kinds' fields).
+ROLE_KINDS: dict[str, tuple[str, ...]] = role_kinds()
 
 # Units written into a header: （元）, (万元), (元/人/月), 单位：元 ... (after NFKC, so ASCII brackets).
 _UNIT = re.compile(
