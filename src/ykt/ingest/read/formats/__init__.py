@@ -11,10 +11,11 @@ from types import MappingProxyType
 
 from ykt.ingest.read.formats.base import MERGE_COLUMNS, FileFormat, Grid, unreadable
 from ykt.ingest.read.formats.csv import CSV
+from ykt.ingest.read.formats.ods import ODS
 from ykt.ingest.read.formats.xls import XLS
 from ykt.ingest.read.formats.xlsx import XLSX
 
-_REGISTERED: tuple[FileFormat, ...] = (XLSX, XLS, CSV)  # in the order a clerk is told of them
+_REGISTERED: tuple[FileFormat, ...] = (XLSX, XLS, CSV, ODS)  # in the order a clerk is told of them
 
 FORMATS: Mapping[str, FileFormat] = MappingProxyType(
     {suffix: fmt for fmt in _REGISTERED for suffix in fmt.suffixes}
@@ -39,7 +40,7 @@ def read_grids(path: Path, find_big_numbers: bool = False) -> list[Grid]:
 
 
 def _advertised() -> str:
-    """'.xlsx、.xls、.csv 或 .txt'."""
+    """'.xlsx、.xls、.csv、.txt 或 .ods'."""
     names = [suffix for fmt in _REGISTERED for suffix in fmt.advertised]
     return "、".join(names[:-1]) + " 或 " + names[-1]
 

@@ -1,0 +1,19 @@
+"""OpenDocument spreadsheets (.ods, as LibreOffice and WPS save them), read by calamine like legacy .xls.
+
+calamine gives an .ods sheet the same typed view as a BIFF sheet, so NUMBER cells (an ID typed as a
+number has already lost its last digits) and merged ranges are asked of it the same way.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from ykt.ingest.read.formats.xls import XlsFormat
+
+
+class OdsFormat(XlsFormat):
+    suffixes: ClassVar[tuple[str, ...]] = (".ods",)
+    advertised: ClassVar[tuple[str, ...]] = (".ods",)
+
+
+ODS = OdsFormat()
