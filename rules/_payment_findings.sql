@@ -3,7 +3,7 @@
 -- the CTE `flagged_rows` (one column, payment_row: payments_asof.payment_row) and takes the
 -- finding's program_code, detail, case_key and case_period from the rule's own select; this
 -- file gives every other finding column, one row per payment_row. The runner describes the
--- payments of all payment rules of a night in one pass (src/ykt/rules.py).
+-- payments of all payment rules of a night in one pass (ykt.detect.runner).
 -- A payment is described by its roster row for the same key when there is one (the roster's
 -- name and place are the registered ones), otherwise by the bank's own row.
 with paid as materialized (

@@ -1,6 +1,6 @@
 """The Data Docs site as IT staff see it: opened in headless Chromium with no internet at all.
 
-The site is built from the fixture night of tests/test_quality.py (run Q1 loaded roster.xlsx and
+The site is built from the fixture night of tests/support/quality_fixture.py (run Q1 loaded roster.xlsx and
 bank.csv and rejected broken.xlsx; its designed problems are listed there). Chromium resolves no
 host name (`--host-resolver-rules`), like a county intranet: GX's CDN assets can never load, so
 whatever the page shows must come from the files we wrote.

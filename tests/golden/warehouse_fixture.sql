@@ -1,5 +1,5 @@
 -- A tiny warehouse as the night of 2024-04-20 (run R2) leaves it, one night after 2024-03-20 (run R1).
--- Used by tests/test_reports.py and tests/test_rendering.py; every expected value there is derived from
+-- Used by tests/support/report_fixture.py (tests/integration/test_reports.py, test_rendering.py); every expected value there is derived from
 -- the design below, not copied from output.
 --
 -- Files seen by R2: a roster (5 read = 4 loaded + 1 rejected), a payments file (6 = 6 + 0), a second copy of

@@ -2,7 +2,7 @@
 workbook read back with openpyxl, atomic writes.
 
 Golden files live in tests/golden/; after an intended change regenerate them with
-`YKT_REGENERATE_GOLDEN=1 pytest tests/test_rendering.py` and review the diff.
+`YKT_REGENERATE_GOLDEN=1 pytest tests/integration/test_rendering.py` and review the diff.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Detection rules: one tiny documented fixture per rule, positive and the nearest negative.
 
-Every fixture is built with tests/rule_fixtures.py straight into a real in-memory DuckDB
+Every fixture is built with tests/support/rule_fixtures.py straight into a real in-memory DuckDB
 warehouse and run through the real registry (rules/rules.yaml + rules/*.sql) and runner.
 Defaults of the fixtures: program DIBAO (monthly, due the 10th, grace 0, re-issue 15 days,
 tolerance 0.01, means-tested, outlier check on), period 2024-03, due 2024-03-10, 1350.00.

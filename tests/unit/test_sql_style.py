@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-FOLDERS = (Path(str(resources.files("ykt.rules"))), Path(str(resources.files("ykt.cases"))) / "sql")
+FOLDERS = (Path(str(resources.files("ykt.rules"))), Path(str(resources.files("ykt.cases.sql"))))
 FILES = sorted(path for folder in FOLDERS for path in folder.glob("*.sql"))
 
 _COMMENT = re.compile(r"--[^\n]*")

@@ -62,7 +62,7 @@ def _any_row_order(wh: Warehouse) -> Iterator[None]:
 
     The intermediates are sets: every reader joins, groups or filters them, none relies on their
     order. Kept in input order, a table intermediate is built by an ordered writer that costs
-    about a tenth more CPU than the parallel one."""
+    more CPU than the parallel one (bench/README.md)."""
     kept = wh.scalar("row order: read", "select current_setting('preserve_insertion_order')")
     wh.execute("row order: any", "set preserve_insertion_order = false")
     try:

@@ -1,5 +1,5 @@
 -- Every live case with its summary and tonight's event, as ONE table: DuckDB updates from a
--- single materialised source in well under a second, from a three-way join far slower.
+-- single materialised source cheaply, from a three-way join at great cost (bench/README.md).
 create or replace temp table case_next as
 with final as (
     select

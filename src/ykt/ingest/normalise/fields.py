@@ -34,9 +34,8 @@ from ykt.ingest.validate import make_rejects, validate_loaded, validate_normalis
 from ykt.kinds import FieldSpec, kind_spec
 
 F = pl.field
-# The in-memory engine runs these wide, join-heavy plans about twice as fast as
-# polars 2's default streaming engine (measured on 1M-row rosters); a table is
-# in memory anyway.
+# The in-memory engine runs these wide, join-heavy plans with less overhead than polars 2's
+# default streaming engine (bench/README.md); a table is in memory anyway.
 ENGINE: Final = "in-memory"
 
 # -- shared text cleaning --------------------------------------------------------------

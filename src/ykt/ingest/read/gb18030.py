@@ -4,8 +4,8 @@ glibc's iconv does the work where the process has it, called through ctypes:
 - it converts straight to UTF-8, with no Python str in between;
 - ctypes releases the GIL for the call, so one part of a big file is decoded while other
   threads normalise and load the previous one. Python's codec holds the GIL for a whole
-  block and stalls every other thread that needs it for that long (ingest.py pipelines
-  reading, normalising and loading; measured: the 1M-row bench ingest ~10% faster).
+  block and stalls every other thread that needs it for that long (ykt.ingest.stream pipelines
+  reading, normalising and loading; bench/README.md has the measurement).
 
 The two decoders differ on a few codes, and a file must decode to the same text wherever it
 is read, so one mapping is made the product's: GB18030-2005/2022's (the standard in force),

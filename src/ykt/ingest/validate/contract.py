@@ -66,7 +66,7 @@ _ENGINE_USERS = 0
 @contextmanager
 def _in_memory_engine() -> Iterator[None]:
     """pandera collects each check's query with polars' default engine; our frames are in memory
-    already, where the in-memory engine runs these small queries about twice as fast.
+    already, where the in-memory engine runs these small queries with less overhead.
 
     The default is process-wide, so it is set while any validation runs (parts are validated
     while others are read) and cleared after the last. It is set as an engine object, a Python

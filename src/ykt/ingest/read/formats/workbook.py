@@ -23,7 +23,7 @@ def workbook_grids(
     with ThreadPoolExecutor(max_workers=1) as pool:
         try:
             reader = fastexcel.read_excel(path)
-            # the scan streams the zip while calamine (which releases the GIL) parses: ~free on 2 cores
+            # the scan streams the zip while calamine (which releases the GIL) parses, on the other core
             scans: dict[str, Future[pl.DataFrame | None]] = (
                 {n: pool.submit(scan, path, n) for n in reader.sheet_names} if scan is not None else {}
             )
