@@ -53,6 +53,13 @@ class Settings:
     outlier_z: float = 3.5
     benford_min_payments: int = 300
     benford_max_mad: float = 0.015
+    # FILE_LAYOUT_SUSPECT: a file whose rows fail for one reason on one column this often is misread as a whole
+    layout_alarm_share: float = 0.5
+    layout_alarm_min_rows: int = 20
+    # COVERAGE: a program's current roster rows fell by more than this share against its last accepted roster
+    roster_collapse_share: float = 0.5
+    # health: rejected rows above this share of the rows read make the night need attention
+    attention_reject_share: float = 0.05
 
 
 @dataclass(frozen=True)
