@@ -1,7 +1,9 @@
 """The `ykt` command. The one place that catches errors and turns them into exit codes.
 
-Exit codes: 0 success (rejected rows or files are reported, not failures),
-2 bad arguments or configuration, 1 unexpected failure.
+Exit codes (README, "Exit codes"): 0 the night ran and understood its input (rejected rows are reported,
+not failures); 3 it ran but needs attention (run.json `health`: a misread file, a coverage gap, a stalled
+program, too many rejects; `ykt check`: a file with problems); 1 it failed (an unexpected error, or every
+file it was given was rejected); 2 bad arguments, configuration or preconditions.
 """
 
 from __future__ import annotations
@@ -117,7 +119,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     )
     result = _run_night(options, args.engine)
     _print_night(result)
-    return 0
+    return result.health.exit_code
 
 
 def _print_night(result: NightResult) -> None:
@@ -136,6 +138,16 @@ def _print_night(result: NightResult) -> None:
     )
     for name, path in sorted(result.outputs.items()):
         print(f"  {name:<18} {path}")
+    _print_health(result)
+
+
+def _print_health(result: NightResult) -> None:
+    from ykt.labels import HEALTH_STATUS_LABELS
+
+    health = result.health
+    print(f"  运行状态：{HEALTH_STATUS_LABELS[health.status]}")
+    for reason in health.reasons:
+        print(f"    - [{reason.code}] {reason.message}")
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

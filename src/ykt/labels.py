@@ -65,3 +65,8 @@ KPI_LABELS: Mapping[str, str] = MappingProxyType(
 CHECK_OUTCOME_LABELS: Mapping[str, str] = MappingProxyType(
     {"fa-check-circle": "✓ 通过", "fa-times": "✗ 未通过"}
 )
+
+# A night's health (run.json `health.status`): whether its findings can be trusted as they stand.
+HEALTH_STATUS_LABELS: Mapping[str, str] = MappingProxyType(
+    {"ok": "正常", "attention": "需关注", "failed": "失败"}
+)

@@ -24,6 +24,7 @@ if TYPE_CHECKING:  # the steps import their packages when they run, so `ykt --he
     from ykt.detect import RuleRegistry
     from ykt.ingest import ColumnAliases, FileResult
     from ykt.quality import QualitySummary
+    from ykt.report import Health
 
 DEFAULT_DB = Path("ykt.duckdb")
 DEFAULT_OUT = Path("out")
@@ -58,10 +59,19 @@ class Config:
 
 
 @dataclass(frozen=True)
+class WrittenReport:
+    """What the report step leaves: the output files, and the night's health (the exit code's source)."""
+
+    outputs: dict[str, Path]
+    health: Health
+
+
+@dataclass(frozen=True)
 class NightResult:
     run_id: str
     as_of: dt.date
     outputs: dict[str, Path]
+    health: Health
     files: list[FileResult] = field(default_factory=list)
     rule_counts: dict[str, int] = field(default_factory=dict)
     case_counts: CaseCounts | None = None
@@ -166,7 +176,7 @@ def write_reports(
     started_at: dt.datetime,
     quality: QualitySummary | None,
     out: Path,
-) -> dict[str, Path]:
+) -> WrittenReport:
     from ykt.report import build_report, write_outputs
 
     finished_at = dt.datetime.now()
@@ -187,9 +197,13 @@ def write_reports(
         wh,
         run_id,
         finished_at,
-        {"rule_counts": rule_counts, "outputs": {k: str(v) for k, v in outputs.items()}},
+        {
+            "rule_counts": rule_counts,
+            "outputs": {k: str(v) for k, v in outputs.items()},
+            "health": report.health.as_dict(),
+        },
     )
-    return outputs
+    return WrittenReport(outputs, report.health)
 
 
 def deliver_cases(wh: Warehouse, endpoint: str | None) -> DeliveryResult | None:
@@ -226,8 +240,10 @@ def run_night(options: NightOptions, config: Config | None = None, step: Step = 
         rule_counts = step(detect)(wh, config, options.as_of)
         case_counts = step(follow_cases)(wh, config, options.as_of, run_id)
         quality = step(check_quality)(wh, config, run_id, options.out) if options.quality else None
-        outputs = step(write_reports)(
+        written = step(write_reports)(
             wh, config, run_id, options.as_of, rule_counts, case_counts, started_at, quality, options.out
         )
         delivery = step(deliver_cases)(wh, options.endpoint)
-    return NightResult(run_id, options.as_of, outputs, files, rule_counts, case_counts, delivery)
+    return NightResult(
+        run_id, options.as_of, written.outputs, written.health, files, rule_counts, case_counts, delivery
+    )

@@ -60,8 +60,20 @@ WARNINGS: dict[str, str] = {
 }
 
 
+# Why a night needs attention (run.json `health.reasons[].code`), each with what a person calls it.
+HEALTH_REASONS: dict[str, str] = {
+    "NO_INPUT_FILES": "收件目录中没有文件",
+    "ALL_FILES_REJECTED": "收到的文件全部被拒收",
+    "FILE_LAYOUT_SUSPECT": "文件版式无法识别",
+    "FILE_REJECTED": "文件整份拒收",
+    "COVERAGE_GAP": "数据覆盖缺口",
+    "PROGRAM_STALLED": "整个项目未发放",
+    "REJECTS_ABOVE_SHARE": "拒收行比例过高",
+}
+
+
 def reason_text(code: str) -> str:
-    for table in (ROW_REASONS, FILE_REASONS, WARNINGS):
+    for table in (ROW_REASONS, FILE_REASONS, WARNINGS, HEALTH_REASONS):
         if code in table:
             return table[code]
     raise KeyError(code)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 from ykt.cli import main
 
 
@@ -81,3 +84,76 @@ def test_run_with_relative_paths_writes_every_output_and_data_docs(tmp_path, mon
         "exceptions.xlsx",
     } <= names
     assert (tmp_path / "out" / "data_docs" / "index.html").is_file()
+
+
+def _payments_csv(path: Path) -> None:
+    """Two good payments of 城乡低保 2024-08 (valid IDs, paid, in GBK as banks send them)."""
+    from tests.support.hostile import make_id
+
+    rows = [
+        "姓名,身份证号码,补贴项目,发放期间,发放金额,发放日期,发放状态",
+        *(
+            f"村民{i},{make_id('510723', '19600101', i)},城乡低保,2024-08,1350.00,2024-08-08,成功"
+            for i in (1, 2)
+        ),
+    ]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes("\n".join(rows).encode("gbk"))
+
+
+def _run(inbox: Path, out: Path) -> int:
+    args = ["run", "--inbox", str(inbox), "--as-of", "2024-09-12", "--db", str(out.parent / "w.duckdb")]
+    return main([*args, "--out", str(out), "--engine", "plain", "--no-quality"])
+
+
+def test_a_night_with_a_file_it_could_not_read_exits_3_and_says_why(tmp_path, capsys):
+    """Fixture: a good bank file and a roster that is not a workbook at all. The night runs, but run.json's
+    health is `attention` with the rejected file named, the CLI prints it, and the exit code is 3."""
+    inbox = tmp_path / "inbox"
+    _payments_csv(inbox / "payments" / "代发明细.csv")
+    (inbox / "roster").mkdir()
+    (inbox / "roster" / "花名册.xlsx").write_bytes(b"this is not a workbook")
+    code = _run(inbox, tmp_path / "out")
+    assert code == 3
+    health = json.loads((tmp_path / "out" / "run.json").read_text(encoding="utf-8"))["health"]
+    assert health["status"] == "attention"
+    assert {"code": "FILE_REJECTED", "file": "花名册.xlsx"}.items() <= health["reasons"][0].items()
+    assert "运行状态：需关注" in capsys.readouterr().out
+
+
+def test_a_night_whose_every_file_was_rejected_fails_with_exit_1(tmp_path):
+    """Fixture: the inbox holds only the broken roster: nothing usable was read, health `failed`, exit 1."""
+    inbox = tmp_path / "inbox"
+    (inbox / "roster").mkdir(parents=True)
+    (inbox / "roster" / "花名册.xlsx").write_bytes(b"this is not a workbook")
+    assert _run(inbox, tmp_path / "out") == 1
+    health = json.loads((tmp_path / "out" / "run.json").read_text(encoding="utf-8"))["health"]
+    assert health["status"] == "failed"
+    assert [r["code"] for r in health["reasons"]] == ["ALL_FILES_REJECTED", "FILE_REJECTED"]
+
+
+def test_files_holding_full_ids_are_readable_by_their_owner_only(tmp_path):
+    """Fixture: one good bank file, run as a county server would (umask 022). The warehouse, the archive
+    (folders and copies) and discrepancies.csv hold full ID numbers: owner-only; the process umask is
+    given back afterwards."""
+    import os
+    import stat
+
+    inbox = tmp_path / "inbox"
+    _payments_csv(inbox / "payments" / "代发明细.csv")
+    previous = os.umask(0o022)
+    try:
+        _run(inbox, tmp_path / "out")
+        assert os.umask(0o022) == 0o022  # the night restored what it found
+    finally:
+        os.umask(previous)
+
+    def mode(path: Path) -> int:
+        return stat.S_IMODE(path.stat().st_mode)
+
+    archive = tmp_path / "archive"
+    assert mode(tmp_path / "w.duckdb") == 0o600
+    assert mode(archive) == 0o700
+    assert {mode(p) for p in archive.rglob("*") if p.is_dir()} == {0o700}
+    assert {mode(p) for p in archive.rglob("*") if p.is_file()} == {0o600}
+    assert mode(tmp_path / "out" / "discrepancies.csv") == 0o600

@@ -116,9 +116,11 @@ def workbook(outputs) -> openpyxl.Workbook:
 
 
 def test_workbook_has_summary_then_one_sheet_per_rule_with_findings_then_cases_and_clues(workbook):
-    """Rules with findings in registry order (MISSING, FAILED_NOT_REISSUED, PAID_LATE, DUPLICATE), Chinese names."""
+    """汇总 and 数据覆盖 lead; then the rules with findings in registry order (MISSING, FAILED_NOT_REISSUED,
+    PAID_LATE, DUPLICATE), Chinese names; then cases and clues."""
     assert workbook.sheetnames == [
         "汇总",
+        "数据覆盖",
         "应发未发",
         "发放失败未重发",
         "发放不及时",
@@ -283,9 +285,9 @@ def test_quality_summary_reaches_run_json_and_the_summary_sheet(tmp_path):
 def test_the_workbook_follows_its_layout_file(workbook):
     """Sheet order, the fixed sheets' names and the column headers come from reports/exceptions.yaml."""
     layout = default_layout()
-    assert [s.content for s in layout.sheets] == ["summary", "rules", "cases", "clues"]
+    assert [s.content for s in layout.sheets] == ["summary", "coverage", "rules", "cases", "clues"]
     fixed = [s.name for s in layout.sheets if s.content != "rules"]
-    assert [workbook.sheetnames[0], *workbook.sheetnames[-2:]] == fixed
+    assert [*workbook.sheetnames[:2], *workbook.sheetnames[-2:]] == fixed
     rules = next(s for s in layout.sheets if s.content == "rules")
     assert [c.value for c in workbook["应发未发"][1]] == [c.header for c in rules.columns]
 
@@ -294,10 +296,10 @@ def test_a_broken_layout_reports_every_problem_with_file_and_key(tmp_path):
     """Every mistake at once, each with the file and the key where it is (not just the first one)."""
     raw = yaml.safe_load(default_layout_path().read_text(encoding="utf-8"))
     raw["kinds"]["amount"]["width"] = -3
-    raw["sheets"][1]["columns"][4]["kind"] = "money"
-    raw["sheets"][2]["columns"] = [dict(c) for c in raw["sheets"][2]["columns"]]  # 线索 shares them (&anchor)
-    raw["sheets"][2]["columns"][0]["field"] = "case_number"
-    raw["sheets"][3]["name"] = "案件"
+    raw["sheets"][2]["columns"][4]["kind"] = "money"
+    raw["sheets"][3]["columns"] = [dict(c) for c in raw["sheets"][3]["columns"]]  # 线索 shares them (&anchor)
+    raw["sheets"][3]["columns"][0]["field"] = "case_number"
+    raw["sheets"][4]["name"] = "案件"
     raw["sheets"][0]["widths"][2] = "wide"
     raw["styles"]["header"]["fill"] = "blue"
     raw["print"]["paper"] = "B5"
@@ -308,14 +310,27 @@ def test_a_broken_layout_reports_every_problem_with_file_and_key(tmp_path):
     problems = {p.key: p for p in caught.value.problems}
     assert set(problems) == {
         "kinds.amount.width",
-        "sheets[1].columns[4].kind",
-        "sheets[2].columns[0].field",
-        "sheets[3].name",
+        "sheets[2].columns[4].kind",
+        "sheets[3].columns[0].field",
+        "sheets[4].name",
         "sheets[0].widths[2]",
         "styles.header.fill",
         "print.paper",
     }
     assert all(p.file == str(path) for p in problems.values())
-    assert "money" in problems["sheets[1].columns[4].kind"].message
-    assert "case_number" in problems["sheets[2].columns[0].field"].message
-    assert "sheets[2]" in problems["sheets[3].name"].message
+    assert "money" in problems["sheets[2].columns[4].kind"].message
+    assert "case_number" in problems["sheets[3].columns[0].field"].message
+    assert "sheets[3]" in problems["sheets[4].name"].message
+
+
+def test_data_coverage_sheet_lists_why_the_night_needs_attention(workbook):
+    """The fixture night rejected 未知表格.xlsx as a whole and 1 of its 11 rows (over the 5% allowed): the
+    数据覆盖 sheet says both, in Chinese, with the file named; 汇总 says the night needs attention."""
+    rows = [[c.value for c in row] for row in workbook["数据覆盖"].iter_rows()]
+    assert rows[0] == ["事项", "说明", "文件", "补贴项目", "期间", "代码"]
+    assert [(r[0], r[2], r[5]) for r in rows[1:]] == [
+        ("文件整份拒收", "未知表格.xlsx", "FILE_REJECTED"),
+        ("拒收行比例过高", None, "REJECTS_ABOVE_SHARE"),
+    ]
+    summary = [[c.value for c in row] for row in workbook["汇总"].iter_rows(max_row=6)]
+    assert ["运行状态", "需关注", "需关注的事项见“数据覆盖”工作表"] in [r[:3] for r in summary]

@@ -47,10 +47,12 @@ def archive_file(
     """
     path = Path(path)
     target = archived_path(archive_dir, file_hash, path.suffix)
-    target.parent.mkdir(parents=True, exist_ok=True)
+    target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    Path(archive_dir).chmod(0o700)  # the uploads hold full IDs: the archive is its owner's alone
     if not target.exists():
         partial = target.with_name(target.name + ".partial")
         shutil.copyfile(path, partial)
+        partial.chmod(0o600)
         os.replace(partial, target)
     receipt = target.with_name(f"{file_hash}.json")
     if not receipt.exists():

@@ -1,12 +1,15 @@
 """The night's report: a typed model read from the warehouse, the workbook's layout (reports/), and one
 renderer per output."""
 
+from ykt.report.health import Health, HealthReason
 from ykt.report.layout import WorkbookLayout, default_layout, load_layout
 from ykt.report.model import Report, build_report
 from ykt.report.write import OUTPUT_NAMES, write_outputs
 
 __all__ = [
     "OUTPUT_NAMES",
+    "Health",
+    "HealthReason",
     "Report",
     "WorkbookLayout",
     "build_report",

@@ -20,7 +20,7 @@ from ykt.cases import CASE_FIELDS
 from ykt.config import ConfigProblems, read_yaml
 from ykt.errors import ConfigError, ConfigProblem
 from ykt.labels import KPI_LABELS
-from ykt.report.model import FINDING_DISPLAY_COLUMNS
+from ykt.report.model import COVERAGE_COLUMNS, FINDING_DISPLAY_COLUMNS
 
 # The kinds the xlsx writer can write: text as text, date as an Excel date, the others as numbers.
 CELL_KINDS = ("text", "general", "int", "amount", "date", "percent", "days")
@@ -32,12 +32,14 @@ CONTENT_FIELDS: Mapping[str, tuple[str, ...]] = MappingProxyType(
         "rules": tuple(f for f in FINDING_DISPLAY_COLUMNS if f != "rule"),
         "cases": _CASE_SHEET_FIELDS,
         "clues": _CASE_SHEET_FIELDS,
+        "coverage": COVERAGE_COLUMNS,
     }
 )
-SHEET_CONTENTS = ("summary", "rules", "cases", "clues")
+SHEET_CONTENTS = ("summary", "coverage", "rules", "cases", "clues")
 STYLE_NAMES = ("title", "section", "header", "column_header")
 SUMMARY_TEXTS = (
-    *("title", "as_of", "started", "finished", "files", "files_total", "rules", "total", "cases"),
+    *("title", "as_of", "started", "finished", "health", "health_see"),
+    *("files", "files_total", "rules", "total", "cases"),
     *("kpis", "kpis_missing", "quality", "quality_missing", "quality_passed", "quality_failed"),
     *("quality_failure", "quality_docs"),
 )
@@ -106,7 +108,7 @@ class SummaryLayout:
 
 @dataclass(frozen=True)
 class DataSheetLayout:
-    content: str  # rules | cases | clues
+    content: str  # coverage | rules | cases | clues
     name: str  # rule sheets are named by their rule's title, and this only when a title leaves nothing
     repeat_header: bool
     columns: tuple[Column, ...]

@@ -20,7 +20,10 @@ import polars as pl
 
 from ykt.cases import CASE_FIELDS, CaseCounts, case_kpis, case_listing
 from ykt.config import Programs
+from ykt.labels import HEALTH_STATUS_LABELS
 from ykt.masking import mask_card_expr, mask_id_expr, mask_value_expr
+from ykt.reasons import HEALTH_REASONS
+from ykt.report.health import FileOutcome, Health, night_health
 from ykt.warehouse import Warehouse
 
 if TYPE_CHECKING:  # the quality step imports Great Expectations; the report only reads its summary
@@ -68,8 +71,11 @@ FINDING_DISPLAY_COLUMNS = (
     "days_overdue",
     "detail",
 )
+# The 数据覆盖 sheet: the night's health reasons, coverage gaps and stalled programs first.
+COVERAGE_COLUMNS = ("label", "message", "file", "program_name", "period", "code")
 CASE_EVENT_COUNTS = ("opened", "reopened", "escalated", "resolved")
 CASE_STATUSES = ("open", "escalated", "resolved")
+NIGHT_IN_ORDER = "本次核对读取的文件均已识别，未发现数据覆盖缺口或整项目未发放"
 
 
 @dataclass(frozen=True)
@@ -119,6 +125,8 @@ class Report:
     case_lines: pl.Series  # cases.jsonl (text, one per case): byte for byte the JSON the platform receives
     clue_lines: pl.Series  # clues.jsonl: the same objects for clue-route cases
     rejects: pl.DataFrame  # REJECTS_CSV_COLUMNS, masked values
+    health: Health  # whether the night understood its input (run.json `health`, the exit code)
+    coverage: pl.DataFrame  # COVERAGE_COLUMNS: the health reasons as a person reads them (masked)
 
     @property
     def rule_titles(self) -> dict[str, str]:
@@ -140,6 +148,8 @@ def build_report(
 ) -> Report:
     """Read everything the outputs need for one run. Pure apart from reading the warehouse."""
     discrepancies = _discrepancies(wh, as_of)
+    files = _files(wh, run_id)
+    health = night_health([_outcome(f) for f in files], discrepancies, programs.settings)
     cases, case_lines = _case_listing(wh, as_of, "complaint")
     clues, clue_lines = _case_listing(wh, as_of, "clue")
     return Report(
@@ -147,7 +157,7 @@ def build_report(
         as_of=as_of,
         started_at=started_at,
         finished_at=finished_at,
-        files=_files(wh, run_id),
+        files=files,
         rules=_rule_lines(rule_titles, rule_counts, discrepancies),
         case_activity=_case_activity(wh, run_id, as_of, case_counts),
         kpis=_department_kpis(wh, as_of),
@@ -159,6 +169,8 @@ def build_report(
         case_lines=case_lines,
         clue_lines=clue_lines,
         rejects=_rejects(wh, run_id),
+        health=health,
+        coverage=_coverage(health, programs),
     )
 
 
@@ -176,6 +188,31 @@ def _files(wh: Warehouse, run_id: str) -> tuple[FileLine, ...]:
         {"run_id": run_id},
     )
     return tuple(FileLine(*row) for row in rows)
+
+
+def _coverage(health: Health, programs: Programs) -> pl.DataFrame:
+    """One row per health reason, or one row saying the night is in order (the sheet is never blank)."""
+    reasons = [r.as_dict() for r in health.reasons] or [{"code": "OK", "message": NIGHT_IN_ORDER}]
+    frame = pl.DataFrame(
+        reasons,
+        schema={
+            "code": pl.Utf8,
+            "message": pl.Utf8,
+            "file": pl.Utf8,
+            "program_code": pl.Utf8,
+            "period": pl.Utf8,
+        },
+    )
+    labels = {**HEALTH_REASONS, "OK": HEALTH_STATUS_LABELS["ok"]}
+    return frame.with_columns(
+        label=pl.col("code").replace_strict(labels, default=pl.col("code"), return_dtype=pl.Utf8),
+        program_name=_program_name_expr(programs),
+        message=mask_value_expr(pl.col("message")),
+    ).select(COVERAGE_COLUMNS)
+
+
+def _outcome(f: FileLine) -> FileOutcome:
+    return FileOutcome(f.name, f.status, None, f.reason, f.rows_read, f.rows_rejected)
 
 
 def _rejects(wh: Warehouse, run_id: str) -> pl.DataFrame:

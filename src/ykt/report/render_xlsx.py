@@ -53,11 +53,13 @@ def write_exceptions_xlsx(report: Report, path: Path, layout: WorkbookLayout | N
 
 def data_sheets(report: Report, sheet: DataSheetLayout, fixed_names: frozenset[str]) -> list[DataSheet]:
     """The sheets one layout entry gives: one per rule with findings (registry order, Chinese title), or
-    the cases or clues of the night."""
+    the night's data coverage, cases or clues."""
     if sheet.content == "cases":
         return [DataSheet(sheet.name, sheet.columns, _case_display(report.cases, report.rule_titles))]
     if sheet.content == "clues":
         return [DataSheet(sheet.name, sheet.columns, _case_display(report.clues, report.rule_titles))]
+    if sheet.content == "coverage":
+        return [DataSheet(sheet.name, sheet.columns, report.coverage)]
     used = set(fixed_names)
     by_rule = report.findings.partition_by("rule", as_dict=True, include_key=False)
     sheets = []

@@ -31,6 +31,8 @@ RENDERERS: Mapping[str, Callable[[Report, Path], None]] = MappingProxyType(
     }
 )
 OUTPUT_NAMES = tuple(RENDERERS)
+# Outputs holding full ID and card numbers (the bureau's own systems read them): readable by their owner only.
+SENSITIVE_OUTPUTS = frozenset({"discrepancies.csv"})
 
 
 def write_outputs(report: Report, out_dir: Path) -> dict[str, Path]:
@@ -38,15 +40,18 @@ def write_outputs(report: Report, out_dir: Path) -> dict[str, Path]:
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     return {
-        name: write_atomically(out_dir / name, partial(render, report)) for name, render in RENDERERS.items()
+        name: write_atomically(out_dir / name, partial(render, report), owner_only=name in SENSITIVE_OUTPUTS)
+        for name, render in RENDERERS.items()
     }
 
 
-def write_atomically(path: Path, write: Callable[[Path], None]) -> Path:
+def write_atomically(path: Path, write: Callable[[Path], None], *, owner_only: bool = False) -> Path:
     """Write to a temporary file beside the target, then rename over it (atomic on one filesystem)."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         write(tmp)
+        if owner_only:
+            tmp.chmod(0o600)
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)

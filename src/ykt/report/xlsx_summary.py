@@ -10,7 +10,13 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
-from ykt.labels import BATCH_LABELS, CASE_TOTAL_LABELS, FILE_STATUS_LABELS, NIGHT_EVENT_LABELS
+from ykt.labels import (
+    BATCH_LABELS,
+    CASE_TOTAL_LABELS,
+    FILE_STATUS_LABELS,
+    HEALTH_STATUS_LABELS,
+    NIGHT_EVENT_LABELS,
+)
 from ykt.report.layout import SummaryLayout, WorkbookLayout
 from ykt.report.model import Report
 from ykt.report.xlsx_cells import XlsxStyle, number_cell, printable, styled_cell
@@ -58,6 +64,11 @@ def summary_rows(report: Report, summary: SummaryLayout) -> list[list[Cell]]:
         [(texts["as_of"], "header"), (report.as_of.isoformat(), PLAIN)],
         [(texts["started"], "header"), (report.started_at.isoformat(sep=" ", timespec="seconds"), PLAIN)],
         [(texts["finished"], "header"), (report.finished_at.isoformat(sep=" ", timespec="seconds"), PLAIN)],
+        [
+            (texts["health"], "header"),
+            (HEALTH_STATUS_LABELS[report.health.status], PLAIN),
+            (texts["health_see"] if report.health.reasons else None, PLAIN),
+        ],
         [],
         *_file_rows(report, summary),
         [],

@@ -7,6 +7,7 @@ and the SQL. Values from configuration are always bound as parameters.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from importlib import resources
@@ -64,8 +65,9 @@ class Warehouse:
 
     def __init__(self, path: str | Path = "ykt.duckdb"):
         self.path = str(path)
+        self._saved_umask: int | None = None
         if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            self._owner_only(Path(self.path))
         self.con = duckdb.connect(self.path)
         self._in_transaction = False
         self._table_columns: dict[str, tuple[str, ...]] = {}
@@ -192,8 +194,19 @@ class Warehouse:
         finally:
             self._in_transaction = False
 
+    def _owner_only(self, path: Path) -> None:
+        """The warehouse holds full ID and card numbers: it, its WAL and whatever the process writes while
+        it is open (the archive, the night's outputs) are created readable by their owner only."""
+        self._saved_umask = os.umask(0o077)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.exists():  # a warehouse created before files were owner-only
+            path.chmod(0o600)
+
     def close(self) -> None:
         self.con.close()
+        if self._saved_umask is not None:
+            os.umask(self._saved_umask)
+            self._saved_umask = None
 
     def __enter__(self) -> Warehouse:
         return self
