@@ -12,8 +12,8 @@ from ykt.deliver import DeliveryResult
 
 
 @flow(name="ykt-deliver", log_prints=True, persist_result=False)
-def deliver(endpoint: str, db: str = "ykt.duckdb") -> DeliveryResult | None:
-    with pipeline.open_warehouse(Path(db)) as wh:
+def deliver(endpoint: str, db: str = "ykt.duckdb", allow_http: bool = False) -> DeliveryResult | None:
+    with pipeline.open_warehouse(Path(db), must_exist=True) as wh:
         deliver_cases = task(name="deliver_cases", cache_policy=NO_CACHE)(pipeline.deliver_cases)
-        result: DeliveryResult | None = deliver_cases(wh, endpoint)
+        result: DeliveryResult | None = deliver_cases(wh, endpoint, allow_http)
         return result

@@ -34,6 +34,7 @@ def nightly(
     out: str = "out",
     programs: str | None = None,
     endpoint: str | None = None,
+    allow_http: bool = False,
     quality: bool = True,
 ) -> pipeline.NightResult:
     options = pipeline.NightOptions(
@@ -43,6 +44,7 @@ def nightly(
         out=Path(out),
         programs_path=Path(programs) if programs else None,
         endpoint=endpoint,
+        allow_http=allow_http,
         quality=quality,
     )
     return pipeline.run_night(options, step=as_task)
@@ -57,5 +59,6 @@ def run_options(options: pipeline.NightOptions) -> pipeline.NightResult:
         out=str(options.out),
         programs=str(options.programs_path) if options.programs_path else None,
         endpoint=options.endpoint,
+        allow_http=options.allow_http,
         quality=options.quality,
     )

@@ -69,7 +69,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--db", type=Path, default=Path("ykt.duckdb"), help="DuckDB 数据仓库文件")
     run.add_argument("--out", type=Path, default=Path("out"), help="输出目录")
     run.add_argument("--programs", type=_existing_file, default=None, help="补贴项目配置 programs.yaml")
-    run.add_argument("--endpoint", default=None, help="监督一点通平台接口地址（不填则不推送）")
+    run.add_argument("--endpoint", default=None, help="监督一点通平台接口地址（https；不填则不推送）")
+    run.add_argument(
+        "--allow-http", action="store_true", help="允许以明文 http 推送到内网平台地址（会记录警告）"
+    )
     run.add_argument(
         "--engine", choices=("prefect", "plain"), default="prefect", help="编排方式（默认 Prefect 流程）"
     )
@@ -85,7 +88,8 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--programs", type=_existing_file, default=None)
 
     deliver = sub.add_parser("deliver", help="把待推送的案件推送到监督一点通平台")
-    deliver.add_argument("--endpoint", required=True)
+    deliver.add_argument("--endpoint", required=True, help="监督一点通平台接口地址（https）")
+    deliver.add_argument("--allow-http", action="store_true", help="允许以明文 http 推送到内网平台地址")
     deliver.add_argument("--db", type=Path, default=Path("ykt.duckdb"))
 
     history = sub.add_parser("history", help="显示一个案件的全部状态变化")
@@ -115,11 +119,17 @@ def cmd_run(args: argparse.Namespace) -> int:
         out=args.out,
         programs_path=args.programs,
         endpoint=args.endpoint,
+        allow_http=args.allow_http,
         quality=not args.no_quality,
     )
     result = _run_night(options, args.engine)
     _print_night(result)
-    return result.health.exit_code
+    code = result.health.exit_code
+    if result.delivery is not None:
+        print(f"  {result.delivery}")
+        if not result.delivery.complete and code == 0:
+            code = 3  # ran, but cases wait in the outbox: needs attention
+    return code
 
 
 def _print_night(result: NightResult) -> None:
@@ -184,8 +194,8 @@ def cmd_check(args: argparse.Namespace) -> int:
 def cmd_deliver(args: argparse.Namespace) -> int:
     from ykt import pipeline
 
-    with pipeline.open_warehouse(args.db) as wh:
-        result = pipeline.deliver_cases(wh, args.endpoint)
+    with pipeline.open_warehouse(args.db, must_exist=True) as wh:
+        result = pipeline.deliver_cases(wh, args.endpoint, args.allow_http)
     if result is None:
         raise UsageError("未指定监督一点通平台接口地址", hint="用 --endpoint 指定平台地址")
     print(result)
@@ -197,7 +207,7 @@ def cmd_history(args: argparse.Namespace) -> int:
     from ykt import pipeline
     from ykt.cases import case_history
 
-    with pipeline.open_warehouse(args.db) as wh:
+    with pipeline.open_warehouse(args.db, must_exist=True) as wh:
         for line in case_history(wh, args.case_id):
             print(line)
     return 0

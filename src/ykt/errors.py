@@ -78,7 +78,15 @@ class RuleExecutionError(YktError):
         super().__init__(f"SQL step '{name}' failed: {cause}\n--- SQL ---\n{sql}")
 
 
-class DeliveryError(YktError):
-    """The supervision platform could not be reached; cases stay in the outbox."""
+class WarehouseError(YktError):
+    """The warehouse cannot be opened as it is (locked by another run, damaged, not writable, missing).
+    Nothing was done: it is a precondition of every command that reads or writes it."""
 
-    exit_code = 1
+    exit_code = 2
+
+
+class DeliveryError(YktError):
+    """Cases stayed undelivered (the platform unreachable, or it refused some); they stay in the outbox.
+    The run itself completed, so this is "ran, needs attention"."""
+
+    exit_code = 3

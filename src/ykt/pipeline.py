@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ParamSpec, Protocol, TypeVar
 
 from ykt.config import Programs, load_programs
-from ykt.errors import ConfigError, ConfigProblem
+from ykt.errors import ConfigError, ConfigProblem, WarehouseError
 from ykt.warehouse import Warehouse
 
 if TYPE_CHECKING:  # the steps import their packages when they run, so `ykt --help` stays quick
@@ -42,6 +42,7 @@ class NightOptions:
     archive_dir: Path | None = None  # default: <db folder>/archive
     uploaded_by: str = "nightly"
     endpoint: str | None = None  # the platform; no delivery when None
+    allow_http: bool = False  # plain http to a non-loopback endpoint (a county intranet), with a warning
     quality: bool = True  # Great Expectations suite + Data Docs
 
     @property
@@ -107,7 +108,13 @@ def new_run_id(as_of: dt.date, now: dt.datetime | None = None) -> str:
     return f"{as_of.isoformat()}@{now:%Y%m%dT%H%M%S%f}"
 
 
-def open_warehouse(db: Path) -> Warehouse:
+def open_warehouse(db: Path, *, must_exist: bool = False) -> Warehouse:
+    """The night creates its warehouse on first use; commands that only read or re-send (`deliver`,
+    `history`) must not create an empty one from a mistyped path."""
+    if must_exist and not db.is_file():
+        raise WarehouseError(
+            "数据仓库不存在", where=str(db), hint="用 --db 指定夜间核对所用的数据仓库文件（默认 ykt.duckdb）"
+        )
     return Warehouse(db)
 
 
@@ -206,12 +213,20 @@ def write_reports(
     return WrittenReport(outputs, report.health)
 
 
-def deliver_cases(wh: Warehouse, endpoint: str | None) -> DeliveryResult | None:
+def deliver_cases(wh: Warehouse, endpoint: str | None, allow_http: bool = False) -> DeliveryResult | None:
     if not endpoint:
         return None
     from ykt.deliver import deliver, platform_token
 
-    return deliver(wh, endpoint, platform_token())
+    return deliver(wh, endpoint, platform_token(), allow_http=allow_http)
+
+
+def check_preconditions(options: NightOptions) -> None:
+    """What must hold before any work, so a night never fails after hours of it for a reason known at the start."""
+    if options.endpoint:
+        from ykt.deliver import check_endpoint
+
+        check_endpoint(options.endpoint, options.allow_http)
 
 
 P = ParamSpec("P")
@@ -231,6 +246,7 @@ def plain_step(fn: Callable[P, T]) -> Callable[P, T]:
 def run_night(options: NightOptions, config: Config | None = None, step: Step = plain_step) -> NightResult:
     """One night, start to finish. The sequence lives only here; an orchestrator passes
     `step` to wrap each plain function (the Prefect flow turns each into a task)."""
+    check_preconditions(options)
     config = config or step(load_config)(options.programs_path)
     started_at = dt.datetime.now()
     run_id = new_run_id(options.as_of, started_at)
@@ -243,7 +259,7 @@ def run_night(options: NightOptions, config: Config | None = None, step: Step = 
         written = step(write_reports)(
             wh, config, run_id, options.as_of, rule_counts, case_counts, started_at, quality, options.out
         )
-        delivery = step(deliver_cases)(wh, options.endpoint)
+        delivery = step(deliver_cases)(wh, options.endpoint, options.allow_http)
     return NightResult(
         run_id, options.as_of, written.outputs, written.health, files, rule_counts, case_counts, delivery
     )

@@ -348,3 +348,21 @@ def test_token_comes_from_the_environment_variable():
     """YKT_PLATFORM_TOKEN is the only source; empty means no Authorization header."""
     assert platform_token({"YKT_PLATFORM_TOKEN": TOKEN}) == TOKEN
     assert platform_token({"YKT_PLATFORM_TOKEN": ""}) is None and platform_token({}) is None
+
+
+def test_ykt_deliver_exits_3_while_cases_wait_in_the_outbox_and_0_once_delivered(tmp_path, capsys):
+    """Fixture: a warehouse file with two complaint changes in its outbox. Against a port nobody listens on,
+    `ykt deliver` says how many wait and exits 3 ("ran, needs attention"); against the platform, 0."""
+    from ykt.cli import main
+
+    db = tmp_path / "ykt.duckdb"
+    with Warehouse(db) as file_wh:
+        run_night(file_wh, NIGHT_1)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed_url = f"http://127.0.0.1:{probe.getsockname()[1]}/api/cases"
+    assert main(["deliver", "--endpoint", closed_url, "--db", str(db)]) == 3
+    assert "待下次重试 2 件" in capsys.readouterr().err
+    with FlakyPlatform(["ok", "ok"]) as platform:
+        assert main(["deliver", "--endpoint", platform.url, "--db", str(db)]) == 0
+    assert "新送达 2 件" in capsys.readouterr().out

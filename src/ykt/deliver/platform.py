@@ -20,11 +20,13 @@ not logged, not stored, and redacted from any error text the platform might echo
 from __future__ import annotations
 
 import http.client
+import ipaddress
 import logging
 import os
 import socket
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 
@@ -83,9 +85,14 @@ class DeliveryResult:
         )
         return text
 
+    @property
+    def complete(self) -> bool:
+        """Nothing stays in the outbox after this run (no row pending, none refused)."""
+        return not (self.pending or self.rejected)
+
     def check(self) -> DeliveryResult:
         """For `ykt deliver`: raise when something was not delivered, so the exit code says so."""
-        if self.pending or self.rejected:
+        if not self.complete:
             raise DeliveryError(
                 str(self),
                 hint="待重试的案件保留在 outbox 表中，下次运行会自动重发；被拒收的案件请查看 outbox.last_error，"
@@ -108,9 +115,10 @@ def deliver(
     timeout: float = 10,
     max_attempts: int = 5,
     backoff: float = 0.5,
+    allow_http: bool = False,
 ) -> DeliveryResult:
     """Post every undelivered complaint-case change in the outbox to `endpoint`, oldest first."""
-    _check_endpoint(endpoint, max_attempts)
+    check_endpoint(endpoint, allow_http, max_attempts)
     counts = {"delivered": 0, "already_received": 0, "rejected": 0}
     requests = 0
     for key, case_id, status, payload in wh.rows("delivery.pending", _PENDING_SQL):
@@ -136,13 +144,30 @@ def deliver(
     return DeliveryResult(requests=requests, pending=int(pending), **counts)
 
 
-def _check_endpoint(endpoint: str, max_attempts: int) -> None:
-    if not endpoint.startswith(("http://", "https://")):
-        raise UsageError(
-            f"平台地址无效：{endpoint!r}", hint="--endpoint 应为 http:// 或 https:// 开头的完整地址"
-        )
+def check_endpoint(endpoint: str, allow_http: bool = False, max_attempts: int = 1) -> None:
+    """The token travels with every request: plain http only to this machine, or to an intranet address
+    someone explicitly allowed (with a warning in the log)."""
+    parts = urllib.parse.urlsplit(endpoint)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise UsageError(f"平台地址无效：{endpoint!r}", hint="--endpoint 应为 https:// 开头的完整地址")
+    if parts.scheme == "http" and not _is_loopback(parts.hostname):
+        if not allow_http:
+            raise UsageError(
+                f"平台地址不是 https：{parts.hostname} 会以明文收到令牌和案件内容",
+                hint="请使用 https:// 地址；若平台确在县内网且只提供 http，加 --allow-http",
+            )
+        log.warning("以明文 http 推送到 %s（已用 --allow-http 允许）：令牌与案件内容未加密", parts.hostname)
     if max_attempts < 1:
         raise UsageError(f"max_attempts 应至少为 1，实际为 {max_attempts}")
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _headers(key: str, token: str | None) -> dict[str, str]:

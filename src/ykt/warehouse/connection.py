@@ -8,6 +8,7 @@ and the SQL. Values from configuration are always bound as parameters.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from importlib import resources
@@ -17,7 +18,7 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from ykt.errors import RuleExecutionError
+from ykt.errors import RuleExecutionError, WarehouseError
 
 Params = Mapping[str, Any] | Sequence[Any] | None
 
@@ -60,6 +61,37 @@ ROW_HASHES: dict[str, tuple[tuple[str, str], ...]] = {
 _HASH_PROBE = "select hash('一卡通 X', 1350.00::decimal(18, 2), null::varchar)::varchar"
 
 
+_LOCK_HOLDER = re.compile(r"\(PID (\d+)\)")
+
+
+def opening_error(path: str, exc: Exception) -> WarehouseError:
+    """What a person can do about a warehouse DuckDB would not open, in Chinese, with the path."""
+    text = str(exc)
+    if "Could not set lock" in text:
+        holder = _LOCK_HOLDER.search(text)
+        who = f"进程 {holder[1]}" if holder else "另一个进程"
+        return WarehouseError(
+            f"数据仓库正被{who} 使用（可能另一个核对任务正在运行）",
+            where=path,
+            hint="等该任务结束后再运行；若确认没有其他任务在运行，请检查该进程",
+        )
+    if "not a valid DuckDB database file" in text:
+        return WarehouseError(
+            "数据仓库文件已损坏，或不是 ykt-recon 的数据仓库",
+            where=path,
+            hint="从备份恢复该文件，或用 --db 指定正确的数据仓库；不要删除它，其中有全部历史案件",
+        )
+    if any(word in text for word in ("Permission denied", "Read-only", "Operation not permitted")):
+        return WarehouseError(
+            "无法写入数据仓库（权限不足，或文件、磁盘为只读）",
+            where=path,
+            hint="检查该文件及其目录的权限与磁盘状态",
+        )
+    return WarehouseError(
+        f"无法打开数据仓库：{text.splitlines()[0]}", where=path, hint="检查路径、权限与磁盘空间"
+    )
+
+
 class Warehouse:
     """A DuckDB warehouse file (or ':memory:' in tests) with named, parameterised execution."""
 
@@ -68,7 +100,11 @@ class Warehouse:
         self._saved_umask: int | None = None
         if self.path != ":memory:":
             self._owner_only(Path(self.path))
-        self.con = duckdb.connect(self.path)
+        try:
+            self.con = duckdb.connect(self.path)
+        except duckdb.Error as exc:
+            self._restore_umask()
+            raise opening_error(self.path, exc) from None
         self._in_transaction = False
         self._table_columns: dict[str, tuple[str, ...]] = {}
         self.execute("schema", schema_sql())
@@ -204,6 +240,9 @@ class Warehouse:
 
     def close(self) -> None:
         self.con.close()
+        self._restore_umask()
+
+    def _restore_umask(self) -> None:
         if self._saved_umask is not None:
             os.umask(self._saved_umask)
             self._saved_umask = None
