@@ -157,3 +157,31 @@ def test_files_holding_full_ids_are_readable_by_their_owner_only(tmp_path):
     assert {mode(p) for p in archive.rglob("*") if p.is_dir()} == {0o700}
     assert {mode(p) for p in archive.rglob("*") if p.is_file()} == {0o600}
     assert mode(tmp_path / "out" / "discrepancies.csv") == 0o600
+
+
+def test_text_typed_as_a_formula_comes_out_as_text_in_every_csv_and_the_workbook(tmp_path):
+    """Fixture: a bank file whose 姓名 cells are =HYPERLINK(…) and +1+1 and whose second row has a bad ID, so
+    both reach discrepancies.csv (unentitled payments) and rejects.csv; its file name starts with "=". No
+    CSV cell starts with a formula character, and the workbook holds no formula at all."""
+    import csv
+    import zipfile
+
+    from tests.support.hostile import make_id
+
+    inbox = tmp_path / "inbox"
+    rows = [
+        "姓名,身份证号码,补贴项目,发放期间,发放金额,发放日期,发放状态",
+        f'"=HYPERLINK(""http://x"",""点此"")",{make_id("510723", "19600101", 1)},城乡低保,2024-08,1350.00,2024-08-08,成功',
+        "+1+1,510723196001010012,城乡低保,2024-08,1350.00,2024-08-08,成功",
+    ]
+    (inbox / "payments").mkdir(parents=True)
+    (inbox / "payments" / "=cmd.csv").write_bytes("\n".join(rows).encode("gbk"))
+    _run(inbox, tmp_path / "out")
+    for name in ("discrepancies.csv", "rejects.csv"):
+        with (tmp_path / "out" / name).open(encoding="utf-8-sig", newline="") as handle:
+            cells = [cell for row in csv.reader(handle) for cell in row]
+        assert not [c for c in cells if c[:1] in ("=", "+", "@", "\t", "\r")], name
+        assert any(c.startswith("'=") or c.startswith("'+") for c in cells), name
+    with zipfile.ZipFile(tmp_path / "out" / "exceptions.xlsx") as book:
+        sheets = [n for n in book.namelist() if n.startswith("xl/worksheets/")]
+        assert not [n for n in sheets if b"<f>" in book.read(n) or b"<f " in book.read(n)]

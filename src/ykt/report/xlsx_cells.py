@@ -33,8 +33,16 @@ def _xlsx_style(style: CellStyle) -> XlsxStyle:
     )
 
 
-def styled_cell(ws: WriteOnlyWorksheet, value: object, style: XlsxStyle) -> WriteOnlyCell:
+def text_safe_cell(ws: WriteOnlyWorksheet, value: object) -> WriteOnlyCell:
+    """A cell whose text is stored as text: openpyxl would store "=…" as a formula Excel runs on opening."""
     cell = WriteOnlyCell(ws, value=value)
+    if isinstance(value, str):
+        cell.data_type = "s"
+    return cell
+
+
+def styled_cell(ws: WriteOnlyWorksheet, value: object, style: XlsxStyle) -> WriteOnlyCell:
+    cell = text_safe_cell(ws, value)
     cell.font = style.font
     if style.fill is not None:
         cell.fill = style.fill

@@ -19,7 +19,7 @@ from ykt.labels import (
 )
 from ykt.report.layout import SummaryLayout, WorkbookLayout
 from ykt.report.model import Report
-from ykt.report.xlsx_cells import XlsxStyle, number_cell, printable, styled_cell
+from ykt.report.xlsx_cells import XlsxStyle, number_cell, printable, styled_cell, text_safe_cell
 
 PLAIN = "plain"  # a bare value: no font, fill or number format
 CellValue = str | int | float | None
@@ -48,8 +48,10 @@ def _summary_cell(
     layout: WorkbookLayout,
     styles: Mapping[str, XlsxStyle],
 ) -> CellValue | WriteOnlyCell:
-    if style == PLAIN or value is None:
+    if value is None:
         return value
+    if style == PLAIN:
+        return text_safe_cell(ws, value) if isinstance(value, str) else value
     if style in styles:
         return styled_cell(ws, value, styles[style])
     number_format = layout.kinds[style].number_format
