@@ -97,6 +97,10 @@ def read_yaml(path: Path) -> Any:
         return yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError([ConfigProblem(str(path), "-", "文件不存在")]) from None
+    except UnicodeDecodeError as exc:
+        line = path.read_bytes()[: exc.start].count(b"\n") + 1
+        message = f"第 {line} 行不是 UTF-8 编码（可能用 GBK 保存了）；请用 UTF-8 另存后重试"
+        raise ConfigError([ConfigProblem(str(path), "-", message)]) from None
     except yaml.YAMLError as exc:
         raise ConfigError([ConfigProblem(str(path), "-", f"YAML 格式错误：{exc}")]) from None
 
@@ -256,9 +260,13 @@ def load_programs(path: str | Path | None = None) -> Programs:
 def _check_unique_spellings(c: ConfigProblems, programs: list[Program | None]) -> None:
     """A name or alias must point at one program, or title/file-name detection would guess."""
     seen: dict[str, str] = {}
+    codes: dict[str, int] = {}
     for i, p in enumerate(programs):
         if p is None:
             continue
+        if p.code in codes:
+            c.add(f"programs[{i}].code", f"项目代码 {p.code} 与 programs[{codes[p.code]}] 重复")
+        codes.setdefault(p.code, i)
         for spelling in (p.code, *p.all_names):
             other = seen.get(spelling)
             if other is not None and other != p.code:

@@ -6,8 +6,9 @@ import dataclasses
 from decimal import Decimal
 
 import pytest
+import yaml
 
-from ykt.config import load_programs, period_bounds
+from ykt.config import default_programs_path, load_programs, period_bounds
 from ykt.errors import ConfigError
 
 
@@ -109,3 +110,29 @@ programs:
         encoding="utf-8",
     )
     assert load_programs(path).by_code("A").benford_check is False
+
+
+def test_a_programs_file_saved_in_gbk_is_a_configuration_error_naming_the_line(tmp_path):
+    """Fixture: the packaged programs.yaml saved in GBK (as Windows Notepad may): exit-2 error with the file
+    and the first line that is not UTF-8, never a traceback."""
+    path = tmp_path / "programs.yaml"
+    text = default_programs_path().read_text(encoding="utf-8")
+    path.write_bytes(text.encode("gbk"))
+    first_chinese = next(i for i, line in enumerate(text.splitlines(), 1) if not line.isascii())
+    with pytest.raises(ConfigError) as caught:
+        load_programs(path)
+    [problem] = caught.value.problems
+    assert problem.file == str(path) and f"第 {first_chinese} 行不是 UTF-8" in problem.message
+    assert caught.value.exit_code == 2
+
+
+def test_two_programs_with_one_code_are_reported(tmp_path):
+    """Fixture: the packaged file with its second program's code changed to the first's (DIBAO twice)."""
+    raw = yaml.safe_load(default_programs_path().read_text(encoding="utf-8"))
+    raw["programs"][1]["code"] = raw["programs"][0]["code"]
+    path = tmp_path / "programs.yaml"
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_programs(path)
+    keys = {p.key: p.message for p in caught.value.problems}
+    assert "与 programs[0] 重复" in keys["programs[1].code"]
