@@ -1,7 +1,8 @@
 """The `ykt` command. The one place that catches errors and turns them into exit codes.
 
 Exit codes: 0 success (rejected rows or files are reported, not failures),
-2 bad arguments or configuration, 1 unexpected failure.
+2 bad arguments or configuration, 1 unexpected failure; `ykt check` exits 3 when any file it
+checked is ✗ (rejected as a whole or with problem rows).
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from typing import TYPE_CHECKING, NoReturn
 
 from ykt.errors import UsageError, YktError
 from ykt.kinds import KINDS
+
+CHECK_PROBLEMS_EXIT = 3  # `ykt check`: some file is ✗
 
 if TYPE_CHECKING:  # commands import what they need when they run, so `ykt --help` stays quick
     from ykt.pipeline import NightOptions, NightResult
@@ -166,7 +169,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     results = check_files(list(args.files), load_programs(args.programs), load_aliases(), kind=args.kind)
     for result in results:
         print(result.describe())
-    return 0
+    # 3 when any file is ✗ (rejected as a whole or with problem rows), so a script sees it
+    return 0 if all(result.ok for result in results) else CHECK_PROBLEMS_EXIT
 
 
 def cmd_deliver(args: argparse.Namespace) -> int:

@@ -83,6 +83,8 @@ class FileLine:
     rows_loaded: int
     rows_rejected: int
     reason: str | None
+    reason_code: str | None  # why the file was not loaded (ykt.reasons.FILE_REASONS); None when loaded
+    inferences: tuple[str, ...]  # what reading it inferred rather than read, in Chinese
 
 
 @dataclass(frozen=True)
@@ -169,13 +171,17 @@ def _files(wh: Warehouse, run_id: str) -> tuple[FileLine, ...]:
     rows = wh.rows(
         "report: files",
         """
-        select original_name, kind, status, rows_read, rows_loaded, rows_rejected, reason
+        select original_name, kind, status, rows_read, rows_loaded, rows_rejected, reason, reason_code,
+               coalesce(inferences, [])
         from run_files where run_id = $run_id
         order by original_name, kind, status, file_hash
     """,
         {"run_id": run_id},
     )
-    return tuple(FileLine(*row) for row in rows)
+    return tuple(
+        FileLine(name, kind, status, read, loaded, rejected, reason, code, tuple(inferences))
+        for name, kind, status, read, loaded, rejected, reason, code, inferences in rows
+    )
 
 
 def _rejects(wh: Warehouse, run_id: str) -> pl.DataFrame:
