@@ -285,18 +285,19 @@ def test_ykt_check_says_the_same_and_exits_3(tmp_path, capsys):
     assert any("第2行表头" in t and "25行中25行" in t for t in texts)
 
 
-def test_mostly_good_and_small_files_keep_row_level_rejects(tmp_path):
-    """Fixtures: a 25-row roster with 12 bad amounts (under half), and the misread roster cut to 19 rows
-    (under layout_alarm_min_rows): both are checked row by row."""
+def test_the_alarm_thresholds_share_and_rows(tmp_path):
+    """Fixtures: a 25-row roster with 12 bad amounts (under half), the misread roster cut to 19 rows (under
+    layout_alarm_min_rows): both checked row by row; the misread roster at exactly 20 rows: rejected whole."""
     good = roster_with_columns(
         tmp_path / "a" / "城乡低保_2024年3月.xlsx",
         ["姓名", "身份证号码", "保障金额"],
         lambda i: [f"村民{i}", person_id(i), "650" if i > 12 else "见附表"],
     )
-    small = misread_roster(tmp_path / "b", rows=19)
-    mostly_good, few = check_files([good, small], PROGRAMS, ALIASES, kind="roster")
+    small, enough = misread_roster(tmp_path / "b", rows=19), misread_roster(tmp_path / "c", rows=20)
+    mostly_good, few, alarmed = check_files([good, small, enough], PROGRAMS, ALIASES, kind="roster")
     assert (mostly_good.file_error, mostly_good.rows_rejected) == (None, 12)
     assert (few.file_error, few.rows_rejected) == (None, 19)
+    assert "20行中20行“姓名为空”" in (alarmed.file_error or "")
 
 
 def test_run_json_files_carry_reason_code_and_inferences(wh, tmp_path):
