@@ -63,6 +63,13 @@ def only_table(path: Path, kind: str = "roster"):
     return table
 
 
+def rejection(path: Path, kind: str = "roster") -> InputFileError:
+    """The error reading a file that must be rejected as a whole raises."""
+    with pytest.raises(InputFileError) as raised:
+        read_tables(path, kind, ALIASES, PROGRAMS)
+    return raised.value
+
+
 @pytest.fixture()
 def wh():
     with Warehouse(":memory:") as warehouse:
@@ -128,10 +135,9 @@ def test_two_unroled_person_columns_and_no_beneficiary_are_rejected_with_both_na
         ["申请人", "救助人员姓名", "身份证号码", "保障金额"],
         lambda i: [f"甲{i}", f"乙{i}", person_id(i), "650"],
     )
-    with pytest.raises(InputFileError) as raised:
-        read_tables(path, "roster", ALIASES, PROGRAMS)
-    assert raised.value.reason_code == "FILE_COLUMNS_AMBIGUOUS"
-    assert "第1列“申请人”、第2列“救助人员姓名”都可能是享受人姓名列" in raised.value.message
+    error = rejection(path)
+    assert error.reason_code == "FILE_COLUMNS_AMBIGUOUS"
+    assert "第1列“申请人”、第2列“救助人员姓名”都可能是享受人姓名列" in error.message
 
 
 # -- 2. roles and values by meaning and content -----------------------------------------------------------
@@ -155,10 +161,9 @@ def test_two_id_like_columns_without_a_header_to_decide_are_rejected_naming_both
         ["姓名", "编号甲", "编号乙", "保障金额"],
         lambda i: [f"村民{i}", person_id(i), person_id(500 + i), "650"],
     )
-    with pytest.raises(InputFileError) as raised:
-        read_tables(path, "roster", ALIASES, PROGRAMS)
-    assert raised.value.reason_code == "FILE_COLUMNS_AMBIGUOUS"
-    assert "第2列“编号甲”、第3列“编号乙”都可能是身份证号列" in raised.value.message
+    error = rejection(path)
+    assert error.reason_code == "FILE_COLUMNS_AMBIGUOUS"
+    assert "第2列“编号甲”、第3列“编号乙”都可能是身份证号列" in error.message
 
 
 def test_an_id_header_decides_between_id_like_columns(tmp_path):
@@ -232,10 +237,9 @@ def test_a_title_carrying_parts_of_two_programs_is_rejected_naming_both(tmp_path
     path = township_roster(
         tmp_path / "花名册.xlsx", ["姓名", "身份证号码"], title="安和县2024年农机耕地补助花名册"
     )
-    with pytest.raises(InputFileError) as raised:
-        read_tables(path, "roster", ALIASES, PROGRAMS)
-    assert raised.value.reason_code == "FILE_PROGRAM_AMBIGUOUS"
-    assert "农机购置补贴" in raised.value.message and "耕地地力保护补贴" in raised.value.message
+    error = rejection(path)
+    assert error.reason_code == "FILE_PROGRAM_AMBIGUOUS"
+    assert "农机购置补贴" in error.message and "耕地地力保护补贴" in error.message
 
 
 # -- 3. the layout alarm -------------------------------------------------------------------------------
