@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, NoReturn
 from ykt.errors import UsageError, YktError
 from ykt.kinds import KINDS
 
+CHECK_PROBLEMS_EXIT = 3  # `ykt check`: some file is ✗
+
 if TYPE_CHECKING:  # commands import what they need when they run, so `ykt --help` stays quick
     from ykt.pipeline import NightOptions, NightResult
 
@@ -188,7 +190,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     results = check_files(list(args.files), load_programs(args.programs), load_aliases(), kind=args.kind)
     for result in results:
         print(result.describe())
-    return 0
+    # 3 when any file is ✗ (rejected as a whole or with problem rows), so a script sees it
+    return 0 if all(result.ok for result in results) else CHECK_PROBLEMS_EXIT
 
 
 def cmd_deliver(args: argparse.Namespace) -> int:

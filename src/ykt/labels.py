@@ -22,6 +22,11 @@ FILE_STATUS_LABELS: Mapping[str, str] = MappingProxyType(
     {"loaded": "已入库", "duplicate": "重复文件（此前已入库）", "rejected": "已拒收"}
 )
 
+# A payment row's status as the product reads it (the bank's own words vary).
+PAYMENT_STATUS_LABELS: Mapping[str, str] = MappingProxyType(
+    {"success": "成功", "failure": "失败或退回", "stopped": "停发"}
+)
+
 CASE_STATUS_LABELS: Mapping[str, str] = MappingProxyType(
     {"open": "办理中", "escalated": "已督办", "resolved": "已办结"}
 )
@@ -64,6 +69,34 @@ KPI_LABELS: Mapping[str, str] = MappingProxyType(
 # Data Docs: a check's outcome in words instead of GX's icons.
 CHECK_OUTCOME_LABELS: Mapping[str, str] = MappingProxyType(
     {"fa-check-circle": "✓ 通过", "fa-times": "✗ 未通过"}
+)
+
+# What each column role means, as a clerk is told which role a column was given (`ykt check`, the
+# FILE_LAYOUT_SUSPECT message). One label per role of ykt.kinds' fields.
+ROLE_LABELS: Mapping[str, str] = MappingProxyType(
+    {
+        "name": "享受人姓名",
+        "id_number": "身份证号",
+        "head_name": "户主",
+        "head_id": "户主身份证号",
+        "payee_name": "收款人",
+        "payee_id": "收款人身份证号",
+        "card_number": "银行卡号",
+        "bank": "开户银行",
+        "program": "补贴项目",
+        "period": "发放期间",
+        "amount": "金额",
+        "approval_date": "审批日期",
+        "due_date": "应发日期",
+        "pay_date": "发放日期",
+        "status": "发放状态",
+        "failure_reason": "失败原因",
+        "township": "乡镇",
+        "village": "村（社区）",
+        "group_name": "组",
+        "death_date": "死亡日期",
+        "employer": "工作单位",
+    }
 )
 
 # A night's health (run.json `health.status`): whether its findings can be trusted as they stand.

@@ -39,6 +39,11 @@ ROW_REASONS: dict[str, str] = {
     "ENTITLEMENT_EXISTS": "同一对象、同一项目、同一期间已在其他花名册中登记",
 }
 
+# Row reasons that show the file was read as meant (an ID Excel turned into a number, a key given twice):
+# however many rows fail for them, the layout alarm (FILE_LAYOUT_SUSPECT) does not count them, and the
+# clerk gets each row marked with its own fix.
+READ_AS_MEANT: frozenset[str] = frozenset({"ID_SCIENTIFIC", "DUPLICATE_ROW", "ENTITLEMENT_EXISTS"})
+
 FILE_REASONS: dict[str, str] = {
     "FILE_UNREADABLE": "文件无法打开或已损坏",
     "FILE_ENCODING": "文件编码无法识别（应为 GB18030/GBK 或 UTF-8）",
@@ -48,6 +53,8 @@ FILE_REASONS: dict[str, str] = {
     "FILE_PROGRAM_AMBIGUOUS": "标题或文件名同时匹配多个补贴项目，无法确定",
     "FILE_PERIOD_UNKNOWN": "无法确定发放期间（无期间列，标题和文件名中也没有）",
     "FILE_TOTAL_MISMATCH": "合计行金额与明细合计不符",
+    "FILE_COLUMNS_AMBIGUOUS": "有两列都可能是同一项（如都像身份证号），表头无法区分",
+    "FILE_LAYOUT_SUSPECT": "文件大部分行因同一原因、在同一列出错，疑似表头或列的含义读错，整个文件未载入",
     "FILE_KIND_UNKNOWN": "文件所在目录无法判断文件类别（应为 roster/payments/reference/deaths/reference/public_employees）",
 }
 

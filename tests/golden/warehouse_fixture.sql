@@ -12,11 +12,11 @@
 -- department is a township office (programs.yaml template already applied by the cases step).
 
 insert into run_files values
-  ('R2', 'h_apr', '低保花名册2024年4月.xlsx', 'roster', 'loaded', 5, 4, 1, null),
-  ('R2', 'h_pay', '代发明细202404.csv', 'payments', 'loaded', 6, 6, 0, null),
-  ('R2', 'h_mar', '低保花名册2024年3月(副本).xlsx', 'roster', 'duplicate', 0, 0, 0, '与已入库文件内容相同'),
-  ('R2', 'h_bad', '未知表格.xlsx', 'roster', 'rejected', 0, 0, 0, '找不到可识别的表头'),
-  ('R1', 'h_mar', '低保花名册2024年3月.xlsx', 'roster', 'loaded', 3, 2, 1, null);
+  ('R2', 'h_apr', '低保花名册2024年4月.xlsx', 'roster', 'loaded', 5, 4, 1, null, null, []),
+  ('R2', 'h_pay', '代发明细202404.csv', 'payments', 'loaded', 6, 6, 0, null, null, []),
+  ('R2', 'h_mar', '低保花名册2024年3月(副本).xlsx', 'roster', 'duplicate', 0, 0, 0, '与已入库文件内容相同', null, []),
+  ('R2', 'h_bad', '未知表格.xlsx', 'roster', 'rejected', 0, 0, 0, '找不到可识别的表头', 'FILE_HEADERS_UNKNOWN', []),
+  ('R1', 'h_mar', '低保花名册2024年3月.xlsx', 'roster', 'loaded', 3, 2, 1, null, null, []);
 
 insert into rejects values
   ('h_apr', '低保花名册2024年4月.xlsx', '花名册', 7, '身份证号码', '510723199001010011', 'ID_CHECKSUM', '身份证号码校验位错误'),

@@ -140,11 +140,14 @@ def test_legacy_xls_is_converted_with_its_sheet_name(tmp_path, config):
 
 
 def test_the_command_prints_one_line_per_file(bad_xlsx, tmp_path, config, capsys):
-    """`ykt check A B` exits 0 and tells the clerk, per file, what is wrong and where the marked copy is."""
+    """`ykt check A B` tells the clerk, per file, what is wrong and where the marked copy is; it exits 3
+    because one file is ✗ (a script running it must see that), and 0 for clean files only."""
     from ykt.cli import main
 
     clean = write_roster_xlsx(tmp_path / "干净.xlsx", roster_rows())
-    assert main(["check", str(bad_xlsx), str(clean)]) == 0
+    assert main(["check", str(clean)]) == 0
+    capsys.readouterr()
+    assert main(["check", str(bad_xlsx), str(clean)]) == 3
     out = capsys.readouterr().out
     assert "✗ 低保花名册.xlsx：读取 5 行，通过 3 行，有问题 2 行" in out and str(result_path(bad_xlsx)) in out
     assert "✓ 干净.xlsx：5 行全部通过检查" in out

@@ -116,3 +116,22 @@ def test_a_frame_without_a_hashed_column_hashes_it_as_the_table_would(tmp_path):
             {"id": resident_id(1)},
         )
     assert loaded == expected
+
+
+def test_a_warehouse_older_than_the_file_reason_codes_gets_the_columns_on_open(tmp_path):
+    """Fixture: a warehouse file whose run_files predates `reason_code` and `inferences` (issue 13), with
+    one row: opening it adds both columns (null on the old row) and keeps the row."""
+    import duckdb
+
+    path = tmp_path / "old.duckdb"
+    with duckdb.connect(str(path)) as con:
+        con.execute(
+            """create table run_files (run_id varchar not null, file_hash varchar not null,
+            original_name varchar not null, kind varchar not null, status varchar not null,
+            rows_read integer not null, rows_loaded integer not null, rows_rejected integer not null, reason varchar)"""
+        )
+        con.execute("insert into run_files values ('R', 'h', 'a.xlsx', 'roster', 'loaded', 1, 1, 0, null)")
+    with Warehouse(path) as wh:
+        assert wh.rows("t", "select original_name, reason_code, inferences from run_files") == [
+            ("a.xlsx", None, None)
+        ]

@@ -18,10 +18,10 @@ insert into files (file_hash, kind, original_name, archived_path, received_at, r
   ('h_r', 'roster', 'roster.xlsx', 'a/h_r', '2024-04-20 01:00:00', 'Q1', 'loaded', 4, 4, 0, 103149.00, 103149.00),
   ('h_p', 'payments', 'bank.csv', 'a/h_p', '2024-04-20 01:00:00', 'Q1', 'loaded', 5, 5, 0, 100.00, 6050.00);
 insert into run_files values
-  ('Q0', 'h_old', 'old.xlsx', 'roster', 'loaded', 1, 1, 0, null),
-  ('Q1', 'h_r', 'roster.xlsx', 'roster', 'loaded', 4, 4, 0, null),
-  ('Q1', 'h_p', 'bank.csv', 'payments', 'loaded', 5, 5, 0, null),
-  ('Q1', 'h_x', 'broken.xlsx', 'roster', 'rejected', 3, 0, 2, '文件无法打开或已损坏');
+  ('Q0', 'h_old', 'old.xlsx', 'roster', 'loaded', 1, 1, 0, null, null, null),
+  ('Q1', 'h_r', 'roster.xlsx', 'roster', 'loaded', 4, 4, 0, null, null, null),
+  ('Q1', 'h_p', 'bank.csv', 'payments', 'loaded', 5, 5, 0, null, null, null),
+  ('Q1', 'h_x', 'broken.xlsx', 'roster', 'rejected', 3, 0, 2, '文件无法打开或已损坏', 'FILE_UNREADABLE', null);
 insert into entitlements (file_hash, sheet, source_row, id_number, program_code, period, name, amount_due, approval_date,
                           due_date) values
   ('h_old', 's', 3, '510723199001010015', 'DIBAO', '2024-03', '甲', 1350.00, null, '2024-03-10'),

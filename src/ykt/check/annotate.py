@@ -54,6 +54,7 @@ class CheckResult:
     reasons: tuple[tuple[str, str, int], ...]  # (reason_code, reason, rows), most frequent first
     file_error: str | None = None  # the whole file cannot be used (Chinese, with the fix)
     annotated: Path | None = None  # the annotated copy, when one was written
+    inferences: tuple[str, ...] = ()  # what reading the file inferred rather than read (Chinese)
 
     @property
     def rows_ok(self) -> int:
@@ -65,17 +66,18 @@ class CheckResult:
 
     def describe(self) -> str:
         """One short Chinese paragraph for the terminal."""
+        told = "".join(f"\n  系统推断：{line}" for line in self.inferences)
         if self.file_error:
             head = f"✗ {self.path.name}：整个文件无法使用。{self.file_error}"
         elif self.ok:
-            return f"✓ {self.path.name}：{self.rows_read} 行全部通过检查，可以上传。"
+            return f"✓ {self.path.name}：{self.rows_read} 行全部通过检查，可以上传。{told}"
         else:
             top = "；".join(f"{reason} {n} 行" for _, reason, n in self.reasons[:3])
             head = (
                 f"✗ {self.path.name}：读取 {self.rows_read} 行，通过 {self.rows_ok} 行，"
                 f"有问题 {self.rows_rejected} 行（{top}）。"
             )
-        return head + (f"\n  已标注错误的副本：{self.annotated}" if self.annotated else "")
+        return head + told + (f"\n  已标注错误的副本：{self.annotated}" if self.annotated else "")
 
 
 @dataclass(frozen=True)
@@ -86,6 +88,7 @@ class Validation:
     rejects: pl.DataFrame  # sheet, row, column, value_masked, reason_code, reason
     error: InputFileError | None = None
     positions: pl.DataFrame | None = None  # sheet, label, col: where each table's columns sit
+    inferences: tuple[str, ...] = ()
 
 
 def check_files(
@@ -118,6 +121,7 @@ def _finish(path: Path, kind: str | None, validation: Validation) -> CheckResult
         rows_rejected=rejects.select(pl.struct("sheet", "row").n_unique()).item() if rejects.height else 0,
         reasons=reason_counts(rejects),
         file_error=validation.error.render() if validation.error else None,
+        inferences=validation.inferences,
     )
     target = result_path(path)
     if result.ok:
@@ -132,10 +136,13 @@ def validate_file(path: Path, kind: str, programs: Programs, aliases: ColumnAlia
     try:
         tables = check_file(path, kind, programs, aliases)
     except InputFileError as exc:
-        return Validation(0, _no_rejects(), exc)
+        return Validation(0, _no_rejects(), exc, inferences=tuple(getattr(exc, "inferences", ())))
     rejects = pl.concat([_no_rejects(), *(t.rejects.cast(_no_rejects().schema) for t in tables)])
     return Validation(
-        rows_read=sum(t.rows_read for t in tables), rejects=rejects, positions=header_positions(tables)
+        rows_read=sum(t.rows_read for t in tables),
+        rejects=rejects,
+        positions=header_positions(tables),
+        inferences=tuple(dict.fromkeys(i for t in tables for i in t.inferences)),
     )
 
 
@@ -351,6 +358,9 @@ def summary_lines(result: CheckResult) -> list[list[object]]:
     ]
     if result.file_error:
         lines += [["整个文件无法使用", result.file_error], []]
+    if result.inferences:
+        told: list[list[object]] = [["系统推断", line] for line in result.inferences]
+        lines += [*told, []]
     if result.reasons:
         lines += [
             ["问题原因", "说明", "行数"],

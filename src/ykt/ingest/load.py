@@ -17,7 +17,9 @@ from pathlib import Path
 
 import polars as pl
 
+from ykt.config import Settings
 from ykt.errors import InputFileError
+from ykt.ingest.alarm import layout_alarm
 from ykt.ingest.archive import content_hash
 from ykt.ingest.read import count_data_rows
 from ykt.ingest.stream import FileItem, Unreadable
@@ -59,9 +61,11 @@ class _Loaded:
         self.ends: list[TableEnd] = []
         self.typed_keys: list[pl.DataFrame] = []
         self.values: dict[str, set[str]] = {"program_code": set(), "period": set()}
+        self.inferences: dict[str, None] = {}  # the normaliser's, in order, once each
 
     def add(self, table: RawTable, result: Normalised) -> None:
         self.rows_read += result.rows_read
+        self.inferences.update(dict.fromkeys(result.inferences))
         self.rejects.setdefault(table.sheet, []).append(result.rejects)
         if result.detail_total is not None:
             self.details[table.sheet] = (self.details.get(table.sheet) or Decimal(0)) + result.detail_total
@@ -77,19 +81,33 @@ class _Loaded:
     def tables(self) -> list[RawTable]:
         return [end.table for end in self.ends]
 
+    @property
+    def all_inferences(self) -> tuple[str, ...]:
+        """What reading (each table) and normalising inferred, each sentence once."""
+        return tuple(dict.fromkeys([*(i for t in self.tables for i in t.inferences), *self.inferences]))
+
+    def check_layout(self, settings: Settings) -> None:
+        """Raise FILE_LAYOUT_SUSPECT when most rows failed alike (ykt.ingest.alarm)."""
+        parts = [r for sheet in self.rejects.values() for r in sheet]
+        if parts:
+            alarm = layout_alarm(self.tables, pl.concat(parts), self.rows_read, settings)
+            if alarm is not None:
+                raise alarm
+
     def single_value(self, column: str) -> str | None:
         """The file's program / period when all its rows share one (for run.json and supersession logs)."""
         seen = self.values[column]
         return next(iter(seen)) if len(seen) == 1 else None
 
 
-def load_file(wh: Warehouse, receipt: Receipt, parts: Iterable[FileItem]) -> FileResult:
+def load_file(wh: Warehouse, receipt: Receipt, parts: Iterable[FileItem], settings: Settings) -> FileResult:
     """Everything of one file in ONE transaction: rows (inserted part by part as they come), rejects,
     in-file duplicate keys, supersession, files and run_files rows. An error item (the file cannot be
-    used after all) is raised inside the transaction: nothing of the file stays."""
+    used after all) or the layout alarm is raised inside the transaction: nothing of the file stays."""
     with wh.transaction():
         _forget_rejected_attempt(wh, receipt.file_hash)
         got = _insert_parts(wh, receipt, parts)
+        got.check_layout(settings)
         rejects = _table_rejects(got, _key_duplicates(wh, receipt, got))
         if receipt.kind == "roster" and len(got.ends) > 1:
             rejects = pl.concat([rejects, _cross_sheet_duplicates(wh, receipt, got.tables)])
@@ -114,6 +132,7 @@ def load_file(wh: Warehouse, receipt: Receipt, parts: Iterable[FileItem]) -> Fil
             rows_rejected,
             totals.reason,
             totals.warnings,
+            inferences=got.all_inferences,
         )
         _insert_file_row(
             wh, receipt, result, totals, got.single_value("program_code"), got.single_value("period")
@@ -433,8 +452,9 @@ def _insert_run_file(wh: Warehouse, run_id: str, result: FileResult) -> None:
     wh.execute(
         "insert run_files",
         """
-        insert into run_files (run_id, file_hash, original_name, kind, status, rows_read, rows_loaded, rows_rejected, reason)
-        values ($run_id, $hash, $name, $kind, $status, $read, $loaded, $rejected, $reason)
+        insert into run_files (run_id, file_hash, original_name, kind, status, rows_read, rows_loaded, rows_rejected, reason,
+                               reason_code, inferences)
+        values ($run_id, $hash, $name, $kind, $status, $read, $loaded, $rejected, $reason, $reason_code, $inferences)
     """,
         {
             "run_id": run_id,
@@ -446,6 +466,8 @@ def _insert_run_file(wh: Warehouse, run_id: str, result: FileResult) -> None:
             "loaded": result.rows_loaded,
             "rejected": result.rows_rejected,
             "reason": result.reason,
+            "reason_code": result.reason_code,
+            "inferences": list(result.inferences),
         },
     )
 
@@ -476,7 +498,19 @@ def record_duplicate(
 def record_rejected_file(wh: Warehouse, receipt: Receipt, exc: InputFileError, rows: int) -> FileResult:
     """The whole file is unusable: every data row counts as rejected, the reason says why and how to fix."""
     reason = exc.message.rstrip("。") + (f"。处理办法：{exc.hint}" if exc.hint else "")
-    result = FileResult(receipt.name, receipt.kind, receipt.file_hash, "rejected", rows, 0, rows, reason)
+    inferences = tuple(getattr(exc, "inferences", ()))
+    result = FileResult(
+        receipt.name,
+        receipt.kind,
+        receipt.file_hash,
+        "rejected",
+        rows,
+        0,
+        rows,
+        reason,
+        reason_code=exc.reason_code,
+        inferences=inferences,
+    )
     with wh.transaction():
         _forget_rejected_attempt(wh, receipt.file_hash)
         _insert_file_row(wh, receipt, result, None, reason_code=exc.reason_code)
@@ -498,7 +532,17 @@ def record_stray(wh: Warehouse, run_id: str, path: Path, reason: str) -> FileRes
     """An upload outside the kind folders: reported in run.json only (not in `files`, so
     the same bytes moved into the right folder load normally)."""
     rows = count_data_rows(path)
-    result = FileResult(path.name, "unknown", content_hash(path), "rejected", rows, 0, rows, reason)
+    result = FileResult(
+        path.name,
+        "unknown",
+        content_hash(path),
+        "rejected",
+        rows,
+        0,
+        rows,
+        reason,
+        reason_code="FILE_KIND_UNKNOWN",
+    )
     with wh.transaction():
         wh.execute(
             "forget earlier stray reject",  # only its own line: the same bytes may have loaded elsewhere

@@ -17,6 +17,7 @@ import polars as pl
 
 from ykt.config import Programs
 from ykt.errors import InputFileError
+from ykt.ingest.alarm import layout_alarm
 from ykt.ingest.archive import archive_file, content_hash
 from ykt.ingest.inbox import discover_inbox, kind_from_folder, stray_files, stray_reason
 from ykt.ingest.load import (
@@ -130,7 +131,7 @@ def _load(
     wh: Warehouse, receipt: Receipt, items: Iterator[FileItem], programs: Programs, aliases: ColumnAliases
 ) -> FileResult:
     try:
-        return load_file(wh, receipt, items)
+        return load_file(wh, receipt, items, programs.settings)
     except InputFileError as exc:
         drain(items)
         return record_rejected_file(wh, receipt, exc, count_data_rows(receipt.path))
@@ -138,7 +139,7 @@ def _load(
         drain(items)
         parts = reread_parts((receipt.path, receipt.kind), programs, aliases, changed.decisions)
         try:
-            return load_file(wh, receipt, parts)
+            return load_file(wh, receipt, parts, programs.settings)
         except InputFileError as exc:
             return record_rejected_file(wh, receipt, exc, count_data_rows(receipt.path))
 
@@ -155,6 +156,7 @@ class CheckedTable:
     sheet: str | None
     normalised: Normalised
     columns: dict[str, int]
+    inferences: tuple[str, ...] = ()  # what reading and normalising inferred, in Chinese
 
     @property
     def rejects(self) -> pl.DataFrame:
@@ -175,7 +177,7 @@ def check_file(
     if prepared.error is not None:
         raise prepared.error
     return [
-        CheckedTable(table.sheet, result, _header_columns(table))
+        CheckedTable(table.sheet, result, _header_columns(table), table.inferences + result.inferences)
         for table, result in zip(prepared.tables, prepared.results)
     ]
 
@@ -202,6 +204,10 @@ def prepare_file(path: Path, kind: str, programs: Programs, aliases: ColumnAlias
     """Read and normalise every table of one file; an unusable file comes back as its error."""
     try:
         tables = read_tables(path, kind, aliases, programs)
-        return Prepared(tables, [normalise(table, programs, date1904=table.date1904) for table in tables])
+        results = [normalise(table, programs, date1904=table.date1904) for table in tables]
     except InputFileError as exc:
         return Prepared(error=exc)
+    rejects = [r.rejects for r in results if r.rejects.height]
+    rows_read = sum(r.rows_read for r in results)
+    alarm = layout_alarm(tables, pl.concat(rejects), rows_read, programs.settings) if rejects else None
+    return Prepared(error=alarm) if alarm is not None else Prepared(tables, results)

@@ -33,6 +33,9 @@ class RawTable:
         default_factory=dict
     )  # role -> 0-based sheet column (A = 0), for `ykt check`
     date1904: bool = False  # the workbook counts dates from 1904 (Excel for Mac's old default)
+    header_row: int = 0  # the spreadsheet row (1-based) of the header's first line
+    # What the reader inferred rather than read (a role by content, the beneficiary, the program), in Chinese.
+    inferences: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,7 @@ class Normalised:
     # (sheet, source_row + the kind's key columns) of rows that passed parsing but that pandera
     # rejected: such a row still counts as its key's first occurrence.
     typed_keys: pl.DataFrame | None = None
+    inferences: tuple[str, ...] = ()  # values read by meaning (a bank status by its words), in Chinese
 
     def __post_init__(self) -> None:
         # Row accounting is a contract, not a hope: every row is loaded or rejected.
@@ -84,3 +88,5 @@ class FileResult:
     rows_rejected: int = 0
     reason: str | None = None
     warnings: tuple[str, ...] = field(default_factory=tuple)
+    reason_code: str | None = None  # why the file was not loaded (ykt.reasons.FILE_REASONS); None when loaded
+    inferences: tuple[str, ...] = field(default_factory=tuple)  # what reading it inferred, in Chinese

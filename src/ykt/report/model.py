@@ -89,6 +89,8 @@ class FileLine:
     rows_loaded: int
     rows_rejected: int
     reason: str | None
+    reason_code: str | None  # why the file was not loaded (ykt.reasons.FILE_REASONS); None when loaded
+    inferences: tuple[str, ...]  # what reading it inferred rather than read, in Chinese
 
 
 @dataclass(frozen=True)
@@ -181,13 +183,17 @@ def _files(wh: Warehouse, run_id: str) -> tuple[FileLine, ...]:
     rows = wh.rows(
         "report: files",
         """
-        select original_name, kind, status, rows_read, rows_loaded, rows_rejected, reason
+        select original_name, kind, status, rows_read, rows_loaded, rows_rejected, reason, reason_code,
+               coalesce(inferences, [])
         from run_files where run_id = $run_id
         order by original_name, kind, status, file_hash
     """,
         {"run_id": run_id},
     )
-    return tuple(FileLine(*row) for row in rows)
+    return tuple(
+        FileLine(name, kind, status, read, loaded, rejected, reason, code, tuple(inferences))
+        for name, kind, status, read, loaded, rejected, reason, code, inferences in rows
+    )
 
 
 def _coverage(health: Health, programs: Programs) -> pl.DataFrame:
@@ -212,7 +218,7 @@ def _coverage(health: Health, programs: Programs) -> pl.DataFrame:
 
 
 def _outcome(f: FileLine) -> FileOutcome:
-    return FileOutcome(f.name, f.status, None, f.reason, f.rows_read, f.rows_rejected)
+    return FileOutcome(f.name, f.status, f.reason_code, f.reason, f.rows_read, f.rows_rejected)
 
 
 def _rejects(wh: Warehouse, run_id: str) -> pl.DataFrame:

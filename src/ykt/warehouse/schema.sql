@@ -34,6 +34,11 @@ create table if not exists run_files (
     rows_rejected   integer not null,
     reason          varchar
 );
+-- Added later: statements that also bring an existing warehouse up to date.
+-- Why a file was not loaded (ykt.reasons.FILE_REASONS; null when loaded or a duplicate).
+alter table run_files add column if not exists reason_code varchar;
+-- What reading the file inferred rather than read (Chinese sentences shown to the clerk).
+alter table run_files add column if not exists inferences varchar[];
 
 create table if not exists rejects (
     file_hash       varchar not null,

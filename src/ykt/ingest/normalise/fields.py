@@ -32,6 +32,7 @@ from ykt.ingest.columns import FIELD_SPECS, error_sources
 from ykt.ingest.types import REJECT_COLUMNS, Normalised, RawTable
 from ykt.ingest.validate import make_rejects, validate_loaded, validate_normalised, validate_raw
 from ykt.kinds import FieldSpec, kind_spec
+from ykt.labels import PAYMENT_STATUS_LABELS
 
 F = pl.field
 # The in-memory engine runs these wide, join-heavy plans with less overhead than polars 2's
@@ -89,6 +90,16 @@ def halfwidth_expr(col: str) -> pl.Expr:
     is the same as mapping full-width characters, then deleting spaces and invisible
     characters) instead of three regex passes."""
     return pl.col(col).str.replace_many(_MACHINE_FROM, _MACHINE_TO).replace("", None)
+
+
+# What spreadsheet users add to keep a long number as text: a leading apostrophe ('510723…) or an Excel
+# text formula (="510723…"); tabs and spaces are already gone in halfwidth_expr.
+_TEXT_MARKS = r"^=?[\"']+|[\"']+$"
+
+
+def unmarked_expr(col: str) -> pl.Expr:
+    """halfwidth_expr without the marks that keep a number as text: how IDs and cards are read."""
+    return halfwidth_expr(col).str.replace_all(_TEXT_MARKS, "").replace("", None)
 
 
 def compact_text_expr(col: str) -> pl.Expr:
@@ -174,7 +185,7 @@ def id_number_expr(col: str, numeric_flag: str | None = None) -> pl.Expr:
     division table is only a warning (the table lags reality).
     """
     return _steps(
-        {"_text": halfwidth_expr(col).str.to_uppercase(), "_numeric": _numeric_flag(numeric_flag)},
+        {"_text": unmarked_expr(col).str.to_uppercase(), "_numeric": _numeric_flag(numeric_flag)},
         {"_is15": F("_text").str.contains(r"^\d{15}$"), "_is18": F("_text").str.contains(r"^\d{17}[\dX]$")},
         {
             "_body": pl.when(F("_is15"))
@@ -281,7 +292,7 @@ def card_expr(col: str, numeric_flag: str | None = None) -> pl.Expr:
     """
     return _steps(
         {
-            "_digits": halfwidth_expr(col).str.replace_all(r"[-‐–—_]", ""),
+            "_digits": unmarked_expr(col).str.replace_all(r"[-‐–—_]", ""),
             "_numeric": _numeric_flag(numeric_flag),
         },
         {
@@ -452,17 +463,54 @@ STATUS_VOCABULARY: dict[str, str] = {
 }
 
 
+# A status text the vocabulary does not hold is read by the words inside it ("交易成功（已入账）"), the first
+# meaning that matches deciding: a return or a stop overrides an earlier success ("退款成功" is a return),
+# and a negated success is a failure. Texts that match none stay STATUS_UNKNOWN (未发放 may be pending).
+STATUS_MEANINGS: tuple[tuple[str, str], ...] = (
+    (r"退回|退款|退票|退汇|被退", "failure"),
+    (r"停发|暂停发放", "stopped"),
+    (r"失败|未成功|不成功", "failure"),
+    (r"成功|已支付|已发放|已入账|已到账", "success"),
+)
+
+
+def status_meaning_expr(text: pl.Expr) -> pl.Expr:
+    """The meaning of a compact status text by the words inside it (STATUS_MEANINGS); null when none."""
+    return pl.coalesce(
+        [pl.when(text.str.contains(words)).then(pl.lit(value)) for words, value in STATUS_MEANINGS]
+    )
+
+
 def status_expr(col: str) -> pl.Expr:
-    """Bank status text → struct{value: success|failure|stopped, error STATUS_MISSING|STATUS_UNKNOWN}."""
+    """Bank status text → struct{value: success|failure|stopped, error STATUS_MISSING|STATUS_UNKNOWN}:
+    the vocabulary first, else the words inside the text (status_inferences tells the clerk which)."""
     return _steps(
         {"_text": compact_text_expr(col)},
-        {"value": F("_text").replace_strict(STATUS_VOCABULARY, default=None, return_dtype=pl.String)},
+        {"_exact": F("_text").replace_strict(STATUS_VOCABULARY, default=None, return_dtype=pl.String)},
+        {"value": pl.coalesce(F("_exact"), status_meaning_expr(F("_text")))},
         {
             "error": pl.when(F("_text").is_null())
             .then(pl.lit("STATUS_MISSING"))
             .when(F("value").is_null())
             .then(pl.lit("STATUS_UNKNOWN"))
         },
+    )
+
+
+def status_inferences(table: RawTable) -> tuple[str, ...]:
+    """The status texts read by their words rather than the vocabulary (the same sentence for every part
+    of a file read in parts)."""
+    if "status" not in table.frame.columns:
+        return ()
+    texts = table.frame.select(compact_text_expr("status").alias("text")).unique()
+    read = texts.filter(
+        pl.col("text").is_not_null()
+        & pl.col("text").replace_strict(STATUS_VOCABULARY, default=None, return_dtype=pl.String).is_null()
+    ).with_columns(status_meaning_expr(pl.col("text")).alias("value"))
+    header = table.headers.get("status", "发放状态")
+    return tuple(
+        f"{header}“{text}”按含义判断为{PAYMENT_STATUS_LABELS[value]}"
+        for text, value in read.filter(pl.col("value").is_not_null()).sort("text").iter_rows()
     )
 
 
@@ -874,6 +922,7 @@ def normalise(
         rows_read=table.frame.height,
         detail_total=_written_total(parsed, table),
         typed_keys=None if key_check else _rejected_typed_keys(typed, valid, table),
+        inferences=status_inferences(table),
     )
 
 

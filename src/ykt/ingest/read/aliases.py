@@ -35,6 +35,16 @@ def normalise_header(text: str) -> str:
     return _UNIT.sub("", compact).strip("*※")
 
 
+# A note in brackets after a header's words: 身份证号码(18位), 金额(保留两位小数), 姓名【必填】.
+_NOTE = re.compile(r"[(\[【][^()\[\]【】]*[)\]】]")
+
+
+def without_notes(header: str) -> str:
+    """A normalised header without its bracketed notes ("身份证号码(18位)" → "身份证号码"): tried only when
+    the header as written is no alias, since some aliases keep their brackets (乡镇(街道), 村(社区))."""
+    return _NOTE.sub("", header)
+
+
 @dataclass(frozen=True)
 class RoleSpec:
     role: str
@@ -66,6 +76,15 @@ class ColumnAliases:
     total_tiers: tuple[tuple[str, ...], ...]  # normalised labels; first tier present gives the control total
     other_totals: tuple[str, ...]
     signatures: tuple[str, ...]
+    # Headers naming a person without a role of their own (申请人, 救助人员姓名): exact words and endings.
+    person_words: tuple[str, ...] = ()
+    person_endings: tuple[str, ...] = ()
+
+    def names_a_person(self, header: str) -> bool:
+        """A normalised header (notes dropped) that names a person, though no role's alias."""
+        return header in self.person_words or any(
+            header.endswith(e) and header != e for e in self.person_endings
+        )
 
     def kind(self, kind: str) -> KindHeaders:
         for spec in self.kinds:
@@ -167,6 +186,15 @@ def _rows(
     return tiers, others, signatures
 
 
+def _people(p: ConfigProblems, raw: Any) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    raw = raw if isinstance(raw, dict) else {}
+    for unknown in sorted(set(raw) - {"words", "endings"}):
+        p.add(f"people.{unknown}", "未知字段；可用字段：words, endings")
+    words = tuple(normalise_header(w) for w in p.strings(raw.get("words", []), "people.words"))
+    endings = tuple(normalise_header(w) for w in p.strings(raw.get("endings", []), "people.endings"))
+    return words, endings
+
+
 def load_aliases(path: Path | None = None) -> ColumnAliases:
     """Load and validate columns.yaml (default: the packaged schemas/columns.yaml)."""
     path = Path(path) if path else default_columns_path()
@@ -178,13 +206,14 @@ def load_aliases(path: Path | None = None) -> ColumnAliases:
         or not isinstance(raw.get("kinds"), dict)
     ):
         raise ConfigError([ConfigProblem(str(path), "-", "应包含 roles、kinds 和 rows 三部分")])
-    for unknown in sorted(set(raw) - {"roles", "kinds", "rows"}):
-        p.add(unknown, "未知部分；可用：roles, kinds, rows")
+    for unknown in sorted(set(raw) - {"roles", "kinds", "rows", "people"}):
+        p.add(unknown, "未知部分；可用：roles, kinds, rows, people")
     roles = {name: spec for name, body in raw["roles"].items() if (spec := _role(p, str(name), body))}
     _check_unambiguous(p, roles)
     for kind in sorted(set(raw["kinds"]) - set(KINDS)):
         p.add(f"kinds.{kind}", f"未知类别；可用：{', '.join(KINDS)}")
     kinds = tuple(_kind(p, kind, raw["kinds"].get(kind), roles) for kind in KINDS)
     tiers, others, signatures = _rows(p, raw.get("rows"))
+    words, endings = _people(p, raw.get("people"))
     p.raise_if_any()
-    return ColumnAliases(str(path), tuple(roles.values()), kinds, tiers, others, signatures)
+    return ColumnAliases(str(path), tuple(roles.values()), kinds, tiers, others, signatures, words, endings)

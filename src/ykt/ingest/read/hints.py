@@ -53,6 +53,7 @@ class Hint:
     value: str | None  # the one value found, else None
     found: tuple[str, ...] = ()  # every distinct value in the deciding source (2+ = ambiguous)
     source: str = ""  # the text it came from
+    part: str = ""  # a program recognised by a distinctive part of its spellings: that part
 
     @property
     def ambiguous(self) -> bool:
@@ -95,9 +96,59 @@ def _standalone(text: str, start: int, end: int, needle: str) -> bool:
 
 
 def program_hint(sources: Sequence[str], name_index: dict[str, str]) -> Hint:
+    """The program a source names by one of its spellings; failing that in every source, the program a
+    source names by a distinctive part of its spellings (城市低保 → 低保, 特困供养人员 → 特困)."""
     for source in sources:
         found = programs_in(source, name_index)
         if found:
             ordered = tuple(sorted(found))
             return Hint(ordered[0] if len(ordered) == 1 else None, ordered, source)
+    parts = distinctive_parts(name_index)
+    for source in sources:
+        text = _compact(source)
+        matched = {part: code for part, code in parts.items() if part in text}
+        if matched:
+            ordered = tuple(sorted(set(matched.values())))
+            part = max(matched, key=len) if len(ordered) == 1 else ""
+            return Hint(ordered[0] if len(ordered) == 1 else None, ordered, source, part)
     return Hint(None)
+
+
+# Words of many subsidies' names that tell no program apart, even when one program's spellings alone
+# hold them here (a title "XX人员补助" must not be read as 特困人员).
+_GENERIC_PARTS = frozenset(
+    (
+        "补贴",
+        "补助",
+        "补偿",
+        "资金",
+        "人员",
+        "居民",
+        "城乡",
+        "城市",
+        "农村",
+        "基本",
+        "生活",
+        "困难",
+        "发放",
+        "保障",
+        "救助",
+    )
+)
+_MIN_PART = 2
+
+
+def distinctive_parts(name_index: dict[str, str]) -> dict[str, str]:
+    """Every run of at least two Chinese characters inside one program's spellings and no other's
+    (generic words excepted) → that program's code."""
+    owners: dict[str, set[str]] = {}
+    for spelling, code in name_index.items():
+        for run in re.findall(r"[\u4e00-\u9fff]+", _compact(spelling)):
+            for start in range(len(run)):
+                for end in range(start + _MIN_PART, len(run) + 1):
+                    owners.setdefault(run[start:end], set()).add(code)
+    return {
+        part: next(iter(codes))
+        for part, codes in owners.items()
+        if len(codes) == 1 and part not in _GENERIC_PARTS
+    }

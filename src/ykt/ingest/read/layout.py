@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 import polars as pl
 
-from ykt.ingest.read.aliases import ColumnAliases, KindHeaders, normalise_header
+from ykt.ingest.read.aliases import ColumnAliases, KindHeaders, normalise_header, without_notes
+from ykt.ingest.read.meaning import Loose, Roles, Sample, infer_roles
 
 HEADER_SCAN_ROWS = 30
 IDENTITY_ROLES = ("id_number", "head_id", "payee_id", "card_number")
@@ -30,8 +31,12 @@ class Header:
     bottom: int  # 0-based frame row of the last header line (top, or top + 1)
     columns: dict[str, str]  # role -> frame column ("c3")
     labels: dict[str, str]  # role -> the header as written ("收款人信息/姓名" for two rows)
-    score: int  # roles recognised
+    score: int  # roles recognised by their header text
     child_hits: int = 0  # two-row header: columns recognised by their lower (child) cell
+    inferences: tuple[
+        str, ...
+    ] = ()  # roles given by content or by the persons named (ykt.ingest.read.meaning)
+    ambiguous: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (role, the candidate columns shown)
 
     @property
     def two_rows(self) -> bool:
@@ -62,10 +67,10 @@ def find_header(frame: pl.DataFrame, kind: str, aliases: ColumnAliases) -> Heade
     under 金额) and is not data; otherwise a one-row header wins, then the earliest row.
     """
     rows, names = head_rows(frame), frame.columns
-    lookup, spec = aliases.lookup(kind), aliases.kind(kind)
-    singles = [_assign(_single_row(cells, names), lookup, kind, r, r) for r, cells in enumerate(rows)]
+    spec, context = aliases.kind(kind), _Context(aliases, kind, names, Sample(frame.head(HEADER_SCAN_ROWS)))
+    singles = [_assign(_single_row(cells, names), context, r, r) for r, cells in enumerate(rows)]
     doubles = [
-        _assign(_two_rows(rows[r], rows[r + 1], names), lookup, kind, r, r + 1) for r in range(len(rows) - 1)
+        _assign(_two_rows(rows[r], rows[r + 1], names), context, r, r + 1) for r in range(len(rows) - 1)
     ]
     best: tuple[tuple[int, bool, bool, int], Header] | None = None
     for header in singles + doubles:
@@ -121,48 +126,77 @@ def _two_rows(parent: list[str], child: list[str], names: list[str]) -> list[_Co
     return columns
 
 
-def _assign(
-    columns: list[_Column], lookup: dict[str, tuple[str, int]], kind: str, top: int, bottom: int
-) -> Header:
-    """Each role goes to the column whose alias ranks best (leftmost on a tie)."""
+@dataclass(frozen=True)
+class _Context:
+    """What assigning roles to a candidate header row needs besides its cells."""
+
+    aliases: ColumnAliases
+    kind: str
+    names: list[str]  # the frame's columns
+    sample: Sample  # the classes of the first rows' cells
+
+    def hit(self, text: str) -> tuple[str, int] | None:
+        """(role, rank) of a header text, as written or without its bracketed notes (身份证号码(18位))."""
+        lookup = self.aliases.lookup(self.kind)
+        key = normalise_header(text)
+        return lookup.get(key) or lookup.get(without_notes(key))
+
+    def loose(self, columns: list[_Column], named: set[str]) -> list[Loose]:
+        """Columns no alias names, blank headers included; whether each header names a person."""
+        displays = {c.name: c for c in columns}
+        return [
+            Loose(name, displays[name].display if name in displays else "", self._person(displays.get(name)))
+            for name in self.names
+            if name not in named
+        ]
+
+    def _person(self, column: _Column | None) -> bool:
+        return column is not None and any(
+            self.aliases.names_a_person(without_notes(normalise_header(t))) for t in column.candidates
+        )
+
+
+def _assign(columns: list[_Column], context: _Context, top: int, bottom: int) -> Header:
+    """Each role goes to the column whose alias ranks best (leftmost on a tie); the roles left open are
+    then inferred from the cells below and the persons named (ykt.ingest.read.meaning)."""
     best: dict[str, tuple[int, int, _Column]] = {}
-    child_hits = 0
+    child_hits, named = 0, set()
     for position, column in enumerate(columns):
         for text in column.candidates:
-            hit = lookup.get(normalise_header(text))
+            hit = context.hit(text)
             if hit is None:
                 continue
             role, rank = hit
             child_hits += column.from_child
+            named.add(column.name)
             if role not in best or (rank, position) < best[role][:2]:
                 best[role] = (rank, position, column)
             break
     ordered = sorted(best.items(), key=lambda item: item[1][1])
-    header = Header(
+    roles = infer_roles(
+        Roles({r: c.name for r, (_, _, c) in ordered}, {r: c.display for r, (_, _, c) in ordered}),
+        context.loose(columns, named),
+        context.sample,
+        bottom + 1,
+        context.kind,
+    )
+    return Header(
         top,
         bottom,
-        columns={role: col.name for role, (_, _, col) in ordered},
-        labels={role: col.display for role, (_, _, col) in ordered},
+        columns=roles.columns,
+        labels=roles.labels,
         score=len(best),
         child_hits=child_hits,
+        inferences=tuple(roles.inferences),
+        ambiguous=tuple(roles.ambiguous),
     )
-    return _head_as_beneficiary(header, kind)
-
-
-def _head_as_beneficiary(header: Header, kind: str) -> Header:
-    """A household roster naming only the household head: the head is the beneficiary."""
-    cols = header.columns
-    if kind != "roster" or "id_number" in cols or "name" in cols or "head_id" not in cols:
-        return header
-    pairs = [("id_number", "head_id")] + ([("name", "head_name")] if "head_name" in cols else [])
-    columns, labels = dict(header.columns), dict(header.labels)
-    for role, head_role in pairs:
-        columns[role], labels[role] = cols[head_role], header.labels[head_role]
-    return replace(header, columns=columns, labels=labels)
 
 
 def _complete(header: Header, spec: KindHeaders) -> bool:
-    return header.score >= 2 and all(role in header.columns for role in spec.required)
+    """Two roles named by their headers, and every required role found (or ambiguous: then the reader
+    rejects the file naming the candidates, rather than saying no header was found)."""
+    found = set(header.columns) | {role for role, _ in header.ambiguous}
+    return header.score >= 2 and all(role in found for role in spec.required)
 
 
 def title_lines(frame: pl.DataFrame, header: Header) -> str:

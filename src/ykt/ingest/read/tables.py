@@ -54,6 +54,7 @@ from ykt.ingest.read.layout import (
 from ykt.ingest.read.numbers import add_stats, excel_made, numeric_stats
 from ykt.ingest.types import RawTable, TableEnd
 from ykt.kinds import KINDS, kind_label, kind_spec
+from ykt.labels import ROLE_LABELS
 
 __all__ = [
     "ColumnAliases",
@@ -83,6 +84,8 @@ def read_tables(path: Path, kind: str, aliases: ColumnAliases, programs: Program
     found = [(grid, header) for grid in grids if (header := find_header(grid.frame, kind, aliases))]
     if not found:
         raise _no_table_error(path, grids, kind, aliases)
+    for grid, header in found:
+        _require_unambiguous(grid, header)
     read = [_raw_table(grid, header, kind, aliases, programs) for grid, header in found]
     read = [(table, program, period) for table, program, period in read if table.frame.height]
     if not read:
@@ -160,6 +163,7 @@ def _batches(
     header = find_header(first.frame, kind, aliases)
     if header is None:
         raise _no_table_error(path, [first], kind, aliases)
+    _require_unambiguous(first, header)
     template, program, period = _table_meta(first, header, kind, programs)
     repeated, decisions = header_texts(first.frame, header), forced
     cells: tuple[tuple[str | None, ...], ...] = ()
@@ -184,6 +188,23 @@ def _batches(
     if forced is None and final != decisions:
         raise ColumnDecisionsChanged(final)
     yield TableEnd(template, control_total_of(cells))
+
+
+def _require_unambiguous(grid: Grid, header: Header) -> None:
+    """Two columns that could each be one role, and no header to decide: named, never guessed between."""
+    if not header.ambiguous:
+        return
+    where = f"{grid.path.name}（{grid.sheet}）" if grid.sheet else grid.path.name
+    found = "；".join(
+        f"{'、'.join(candidates)}都可能是{ROLE_LABELS.get(role, role)}列"
+        for role, candidates in header.ambiguous
+    )
+    raise InputFileError(
+        "FILE_COLUMNS_AMBIGUOUS",
+        f"第{header.top + 1}行表头下，{found}，表头无法区分",
+        where=where,
+        hint="请把应使用的那一列的表头改为标准列名（如 身份证号码、享受人姓名），或删去多余的列",
+    )
 
 
 def _with_frame(table: RawTable, frame: pl.DataFrame) -> RawTable:
@@ -242,7 +263,7 @@ def count_data_rows(path: Path) -> int:
 
 def _any_header(grid: Grid, aliases: ColumnAliases) -> Header | None:
     """The best header of any kind (the kind of a rejected file may be unknown)."""
-    headers = [h for kind in KINDS if (h := find_header(grid.frame, kind, aliases))]
+    headers = [h for kind in KINDS if (h := find_header(grid.frame, kind, aliases)) and not h.ambiguous]
     return max(headers, key=lambda h: (h.score, -h.top)) if headers else None
 
 
@@ -284,8 +305,19 @@ def _table_meta(grid: Grid, header: Header, kind: str, programs: Programs) -> tu
         period_hint=period.value,
         positions={role: int(col[1:]) for role, col in header.columns.items()},
         date1904=grid.date1904,
+        header_row=header.top + 1,
+        inferences=header.inferences
+        + ((_program_inference(program, programs)) if "program" not in header.columns else ()),
     )
     return table, program, period
+
+
+def _program_inference(program: Hint, programs: Programs) -> tuple[str, ...]:
+    """A program recognised by a part of its name is told to the clerk (a full spelling is not inferred)."""
+    if not program.part or program.value is None:
+        return ()
+    name = programs.by_code(program.value).name
+    return (f"“{program.source}”中有“{program.part}”，按此判断补贴项目为{name}",)
 
 
 def _require_program_and_period(table: RawTable, program: Hint, period: Hint, programs: Programs) -> None:
