@@ -142,6 +142,8 @@ def _print_night(result: NightResult) -> None:
         f"[{result.as_of}] 处理文件 {len(files)} 个（整份拒收 {rejected} 个，拒收行 {rows_rejected} 行）；"
         f"发现问题 {sum(result.rule_counts.values())} 条"
     )
+    if result.adopted_runs:
+        print(f"  接续了中断的核对 {'、'.join(result.adopted_runs)}：其已入库的文件计入本次核对")
     if cases is None:
         return
     print(

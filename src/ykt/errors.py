@@ -85,6 +85,13 @@ class WarehouseError(YktError):
     exit_code = 2
 
 
+class DiskSpaceError(YktError):
+    """The disk cannot hold what the night must write (the archive copies of the inbox): nothing half-written
+    is left behind, and a person must free space before the night can run."""
+
+    exit_code = 2
+
+
 class DeliveryError(YktError):
     """Cases stayed undelivered (the platform unreachable, or it refused some); they stay in the outbox.
     The run itself completed, so this is "ran, needs attention"."""

@@ -8,13 +8,18 @@ bytes under another name are the same file: the hash is the identity.
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import hashlib
 import json
 import os
 import shutil
+from collections.abc import Iterable
 from pathlib import Path
 
+from ykt.errors import DiskSpaceError
+
 _CHUNK = 1 << 20
+_MB = 1 << 20
 
 
 def content_hash(path: Path) -> str:
@@ -50,10 +55,7 @@ def archive_file(
     target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     Path(archive_dir).chmod(0o700)  # the uploads hold full IDs: the archive is its owner's alone
     if not target.exists():
-        partial = target.with_name(target.name + ".partial")
-        shutil.copyfile(path, partial)
-        partial.chmod(0o600)
-        os.replace(partial, target)
+        _copy(path, target)
     receipt = target.with_name(f"{file_hash}.json")
     if not receipt.exists():
         received = (received_at or dt.datetime.now()).isoformat(timespec="seconds")
@@ -69,3 +71,46 @@ def archive_file(
         partial.write_text(json.dumps(body, ensure_ascii=False, indent=2), encoding="utf-8")
         os.replace(partial, receipt)
     return target
+
+
+def _copy(path: Path, target: Path) -> None:
+    """Copy through `<target>.partial`; a failed copy (a full disk) leaves no partial file behind."""
+    partial = target.with_name(target.name + ".partial")
+    try:
+        shutil.copyfile(path, partial)
+        partial.chmod(0o600)
+        os.replace(partial, target)
+    except OSError as exc:
+        partial.unlink(missing_ok=True)
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise DiskSpaceError(
+                f"归档时磁盘空间已满，未能复制文件“{path.name}”（未完成的副本已删除）",
+                where=str(target.parent),
+                hint="清理该磁盘或用更大的磁盘存放归档目录后重新运行；已载入的文件不会重复载入",
+            ) from None
+        raise
+
+
+def remove_partials(archive_dir: Path) -> list[Path]:
+    """Delete `*.partial` copies a killed night left in the archive (never a file under a valid hash)."""
+    archive_dir = Path(archive_dir)
+    found = sorted(archive_dir.glob("*/*.partial")) if archive_dir.is_dir() else []
+    for partial in found:
+        partial.unlink(missing_ok=True)
+    return found
+
+
+def check_archive_space(files: Iterable[Path], archive_dir: Path) -> None:
+    """Refuse the night before any work when the archive's disk cannot hold a copy of every inbox file
+    (already archived files need none: the sum is the most a night can need)."""
+    needed = sum(Path(f).stat().st_size for f in files)
+    existing = Path(archive_dir).resolve()
+    while not existing.exists():
+        existing = existing.parent
+    free = shutil.disk_usage(existing).free
+    if needed > free:
+        raise DiskSpaceError(
+            f"归档目录所在磁盘空间不足：收件目录中的文件共 {needed / _MB:.1f} MB，磁盘仅剩 {free / _MB:.1f} MB",
+            where=str(archive_dir),
+            hint="清理该磁盘，或用更大的磁盘存放数据仓库与归档目录后重新运行；本次未做任何处理",
+        )

@@ -485,6 +485,38 @@ def loaded_name(wh: Warehouse, file_hash: str) -> str | None:
     return found[0][0] if found else None
 
 
+def adopted_results(wh: Warehouse, run_id: str) -> dict[str, FileResult]:
+    """Files this run adopted from a night that never finished (pipeline.adopt_unfinished_runs), by hash:
+    they were loaded, and they are this night's, not duplicates."""
+    rows = wh.rows(
+        "adopted files",
+        """
+        select r.file_hash, r.original_name, r.kind, r.status, r.rows_read, r.rows_loaded, r.rows_rejected,
+               r.reason, r.reason_code, coalesce(r.inferences, []), f.reason_code
+        from run_files r left join files f using (file_hash)
+        where r.run_id = $run_id and r.status = 'loaded'
+        order by r.original_name, r.file_hash
+    """,
+        {"run_id": run_id},
+    )
+    return {
+        row[0]: FileResult(
+            row[1],
+            row[2],
+            row[0],
+            row[3],
+            row[4],
+            row[5],
+            row[6],
+            row[7],
+            warnings=(row[10],) if row[10] else (),
+            reason_code=row[8],
+            inferences=tuple(row[9]),
+        )
+        for row in rows
+    }
+
+
 def record_duplicate(
     wh: Warehouse, run_id: str, path: Path, kind: str, file_hash: str, earlier: str
 ) -> FileResult:

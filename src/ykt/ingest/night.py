@@ -18,10 +18,11 @@ import polars as pl
 from ykt.config import Programs
 from ykt.errors import InputFileError
 from ykt.ingest.alarm import layout_alarm
-from ykt.ingest.archive import archive_file, content_hash
+from ykt.ingest.archive import archive_file, check_archive_space, content_hash
 from ykt.ingest.inbox import discover_inbox, kind_from_folder, stray_files, stray_reason
 from ykt.ingest.load import (
     Receipt,
+    adopted_results,
     load_file,
     loaded_name,
     record_duplicate,
@@ -52,15 +53,20 @@ def ingest_inbox(
 
     Duplicates are found first (content hashes); the new files then flow part by part through
     reading → normalising → loading stages (threads, see ykt.ingest.stream), each file in its own
-    transaction.
+    transaction. A file this run adopted from an unfinished night (`adopted_results`) is this
+    night's loaded file again, not a duplicate: its earlier result is reported as it was.
     """
     plan = _plan(wh, discover_inbox(inbox))
+    adopted = adopted_results(wh, run_id)
     results: list[FileResult] = []
     stream = part_stream(
         [(path, kind) for path, kind, _, earlier in plan if earlier is None], programs, aliases
     )
     try:
         for path, kind, file_hash, earlier in plan:
+            if file_hash in adopted:
+                results.append(adopted.pop(file_hash))
+                continue
             if earlier is not None:
                 results.append(record_duplicate(wh, run_id, path, kind, file_hash, earlier))
                 continue
@@ -80,10 +86,16 @@ def ingest_inbox(
             )
     finally:
         stream.close()
+    results.extend(adopted.values())  # loaded by the unfinished night, gone from the inbox since
     resolved = Path(inbox).resolve()
     for path in stray_files(inbox, (archive_dir, *exclude)):
         results.append(record_stray(wh, run_id, path, stray_reason(path, resolved)))
     return results
+
+
+def check_inbox_space(inbox: Path, archive_dir: Path) -> None:
+    """Before any work: the archive's disk must hold a copy of every inbox upload (DiskSpaceError)."""
+    check_archive_space([path for path, _ in discover_inbox(inbox)], archive_dir)
 
 
 def _plan(wh: Warehouse, found: list[tuple[Path, str]]) -> list[_Planned]:

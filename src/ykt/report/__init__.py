@@ -4,7 +4,13 @@ renderer per output."""
 from ykt.report.health import Health, HealthReason
 from ykt.report.layout import WorkbookLayout, default_layout, load_layout
 from ykt.report.model import Report, build_report
-from ykt.report.write import OUTPUT_NAMES, write_outputs
+from ykt.report.write import (
+    OUTPUT_NAMES,
+    night_folder,
+    publish_night,
+    remove_stale_night_files,
+    write_outputs,
+)
 
 __all__ = [
     "OUTPUT_NAMES",
@@ -15,5 +21,8 @@ __all__ = [
     "build_report",
     "default_layout",
     "load_layout",
+    "night_folder",
+    "publish_night",
+    "remove_stale_night_files",
     "write_outputs",
 ]

@@ -1,13 +1,16 @@
 """Writing the night's outputs into one folder, one renderer per output.
 
 Every file is written atomically (a temporary file in the same folder, then os.replace), so a reader
-never sees half a report. No queries and no masking here: `ykt.report.model` already made every value
+never sees half a report; and the night's outputs move into place as one set (issue 14): they are all
+written into a temporary night folder beside `--out` (`night_folder`), which `publish_night` renames
+over `--out` at the end, so a reader never sees two nights' files side by side. No queries and no masking here: `ykt.report.model` already made every value
 what its reader may see.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Callable, Mapping
 from functools import partial
 from pathlib import Path
@@ -56,3 +59,46 @@ def write_atomically(path: Path, write: Callable[[Path], None], *, owner_only: b
     finally:
         tmp.unlink(missing_ok=True)
     return path
+
+
+def night_folder(out: Path) -> Path:
+    """The temporary folder a night writes its outputs into: beside `out`, on the same filesystem."""
+    out = Path(out)
+    return out.with_name(f".{out.name}.night.{os.getpid()}.tmp")
+
+
+def publish_night(staging: Path, out: Path) -> None:
+    """Put the night's folder in place of `out` as a whole: rename the old one aside, the new one in, drop the old."""
+    out = Path(out)
+    old = out.with_name(f".{out.name}.old.{os.getpid()}.tmp")
+    _remove(old)
+    if out.exists():
+        out.rename(old)
+    Path(staging).rename(out)
+    _remove(old)
+
+
+def stale_night_files(out: Path) -> list[Path]:
+    """What killed nights left: temporary night folders beside `out`, `.*.tmp` files and folders inside it."""
+    out = Path(out)
+    beside = out.parent.iterdir() if out.parent.is_dir() else iter(())
+    inside = out.iterdir() if out.is_dir() else iter(())
+    prefix = f".{out.name}."
+    return sorted(
+        [p for p in beside if p.name.startswith(prefix) and p.name.endswith(".tmp")]
+        + [p for p in inside if p.name.startswith(".") and p.name.endswith(".tmp")]
+    )
+
+
+def remove_stale_night_files(out: Path) -> list[Path]:
+    found = stale_night_files(out)
+    for path in found:
+        _remove(path)
+    return found
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    else:
+        path.unlink(missing_ok=True)
