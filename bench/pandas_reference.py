@@ -8,7 +8,8 @@ vectorised merges, no per-row Python, categorical keys.
 Inputs are plain pandas frames:
 - entitlements: id_number, program_code, period, amount_due (float), due_date (datetime64)
 - payments:     id_number, program_code, period, amount (float), pay_date (datetime64), status
-                ('success' | 'failure' | 'stopped')
+                ('success' | 'failure' | 'returned' | 'stopped'; a return on or after a success of
+                its key cancels one success, otherwise it is a failed attempt)
 - programs:     program_code, grace_days, reissue_days, tolerance
 """
 
@@ -38,7 +39,39 @@ def payment_outcomes(payments: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFram
     stopped = (
         known[known["status"] == "stopped"].groupby(KEY, observed=True, sort=False).size().rename("n_stopped")
     )
-    return success.join(failure, how="outer").join(stopped, how="outer").reset_index()
+    outcomes = success.join(failure, how="outer").join(stopped, how="outer")
+    returned = known[known["status"] == "returned"]
+    if returned.empty:
+        return outcomes.reset_index()
+    return _net_of_returns(outcomes, returned).reset_index()
+
+
+def _net_of_returns(outcomes: pd.DataFrame, returned: pd.DataFrame) -> pd.DataFrame:
+    """Each return on or after a key's first success cancels one success (the money came back); a key
+    left with none is unpaid from its last return; a return before any success is a failure."""
+    rows = returned.join(outcomes["first_success"], on=KEY)
+    cancels = rows["pay_date"] >= rows["first_success"]
+    back = (
+        rows[cancels]
+        .groupby(KEY, observed=True, sort=False)
+        .agg(n_back=("amount", "size"), back=("amount", "sum"), last_back=("pay_date", "max"))
+    )
+    bounced = (
+        rows[~cancels]
+        .groupby(KEY, observed=True, sort=False)
+        .agg(n_bounced=("amount", "size"), first_bounced=("pay_date", "min"))
+    )
+    out = outcomes.join(back, how="outer").join(bounced, how="outer")
+    out["n_failure"] = out["n_failure"].fillna(0) + out["n_bounced"].fillna(0)
+    out["first_failure"] = out[["first_failure", "first_bounced"]].min(axis=1)
+    n_back = out["n_back"].fillna(0)
+    out["n_success"] = out["n_success"].fillna(0) - n_back.clip(upper=out["n_success"].fillna(0))
+    out["paid"] = (out["paid"].fillna(0) - out["back"].fillna(0)).clip(lower=0)
+    unpaid_again = (n_back > 0) & (out["n_success"] == 0)
+    out.loc[unpaid_again, "n_failure"] = out.loc[unpaid_again, "n_failure"] + n_back[unpaid_again]
+    out.loc[unpaid_again, "first_failure"] = out.loc[unpaid_again, "last_back"]
+    out.loc[unpaid_again, "first_success"] = pd.NaT
+    return out.drop(columns=["n_back", "back", "last_back", "n_bounced", "first_bounced"])
 
 
 def reconcile(entitlements: pd.DataFrame, outcomes: pd.DataFrame, programs: pd.DataFrame) -> pd.DataFrame:

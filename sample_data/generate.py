@@ -458,6 +458,7 @@ class PaymentLayout:
     date_style: str
     status_words: tuple[str, str]  # (success, failure)
     amount_suffix: str = ""
+    return_word: str = "已退款"  # money paid and returned by the bank
 
 
 LAYOUT_A = (
@@ -585,7 +586,11 @@ def payment_frame(rows: pl.DataFrame, layout: PaymentLayout, programs: Programs)
         period_text("period", layout.period_style),
         yuan(pl.col("amount_fen"), layout.amount_suffix),
         date_text("pay_date", layout.date_style),
-        pl.when(pl.col("status") == "success").then(pl.lit(ok)).otherwise(pl.lit(failed)),
+        pl.when(pl.col("status") == "success")
+        .then(pl.lit(ok))
+        .when(pl.col("status") == "returned")
+        .then(pl.lit(layout.return_word))
+        .otherwise(pl.lit(failed)),
         pl.col("failure_reason"),
         pl.col("township"),
         pl.col("village"),

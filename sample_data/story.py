@@ -546,6 +546,21 @@ def inject_failed(s: Story) -> None:
     )
 
 
+def inject_returned(s: Story) -> None:
+    """Paid, then returned: one August 低保 paid on 08-08 came back on 08-20 (账户冻结, in the 补发 file) and
+    was never paid again: unpaid from the return, FAILED_NOT_REISSUED once its 15 days have passed."""
+    rows = s.pick("DIBAO", 1, "2024-08")
+    s.add_payments(
+        s.payments_of(rows).with_columns(
+            status=pl.lit("returned"),
+            pay_date=pl.lit(dt.date(2024, 8, 20)),
+            failure_reason=pl.lit("账户冻结"),
+            batch=pl.lit("reissue"),
+        )
+    )
+    s.expect("FAILED_NOT_REISSUED", rows, note="发放成功后被银行退回（账户冻结），未重新发放")
+
+
 def inject_paid_late(s: Story) -> None:
     """Paid after due + grace: three July 低保 paid on 07-25 (due 07-10); one 耕地 paid 07-15 (due 06-19 + 10)."""
     for program, period, n, day in (
@@ -755,6 +770,7 @@ def build_story(seed: int) -> Story:
         inject_shared_account,
         inject_deceased,
         inject_public_employees,
+        inject_returned,  # last: the draws of the earlier anomalies stay as they were
     ):
         inject(s)
     s.passbooks = inject_passbooks(s)

@@ -139,6 +139,39 @@ def test_failed_not_reissued_after_the_reissue_window(registry, programs):
     assert by_person[resident_id(1)]["route"] == "complaint"
 
 
+def test_a_returned_payment_leaves_the_entitlement_unpaid_until_paid_again(registry, programs):
+    """The bank returns money it paid (退回/退款: frozen account, closed card). Person 1 was paid on time
+    (03-10) and the money came back on 03-20 (账户冻结): unpaid from the return, so FAILED_NOT_REISSUED once
+    15 days have passed since the RETURN (not on 04-04, on 04-05), naming the return and its reason, and
+    no amount, duplicate or late finding. Person 2's return was followed by a re-payment on 03-25: settled,
+    one payment stands (no DUPLICATE), judged late from the re-payment. Person 3's only row is a return
+    (the attempt bounced, nothing was paid before it): a failed attempt like any other."""
+    s = Scenario()
+    for person in (1, 2, 3):
+        s.entitle(person)
+    s.pay(1)
+    s.pay(1, status="returned", pay_date=D(2024, 3, 20), failure_reason="账户冻结")
+    s.pay(2)
+    s.pay(2, status="returned", pay_date=D(2024, 3, 20), failure_reason="卡号已注销")
+    s.pay(2, pay_date=D(2024, 3, 25))
+    s.pay(3, status="returned", failure_reason="户名不符")
+    assert ids(findings(run(s, registry, programs, D(2024, 4, 4)), "FAILED_NOT_REISSUED")) == [resident_id(3)]
+    wh = run(s, registry, programs, D(2024, 4, 5))
+    by_person = {r["id_number"]: r for r in findings(wh, "FAILED_NOT_REISSUED")}
+    assert sorted(by_person) == sorted([resident_id(1), resident_id(3)])
+    returned = by_person[resident_id(1)]
+    assert "2024-03-10 发放成功后于 2024-03-20 被银行退回（原因：账户冻结）" in returned["detail"]
+    assert (returned["amount_paid"], returned["paid_date"]) == (Decimal("0"), None)
+    assert "户名不符" in by_person[resident_id(3)]["detail"]
+    assert {r["rule"] for r in findings(wh)} == {"FAILED_NOT_REISSUED", "PAID_LATE"}
+    [late] = findings(wh, "PAID_LATE")
+    assert (late["id_number"], late["paid_date"], late["amount_paid"]) == (
+        resident_id(2),
+        D(2024, 3, 25),
+        Decimal("1350.00"),
+    )
+
+
 # --------------------------------------------------------------------------------------------
 # PAID_LATE
 # --------------------------------------------------------------------------------------------

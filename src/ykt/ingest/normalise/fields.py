@@ -445,15 +445,16 @@ def period_expr(col: str) -> pl.Expr:
 
 STATUS_VOCABULARY: dict[str, str] = {
     **dict.fromkeys(("成功", "已支付", "已发放", "支付成功", "交易成功", "发放成功"), "success"),
-    **dict.fromkeys(
-        ("失败", "退回", "已退回", "已退款", "退票", "支付失败", "交易失败", "发放失败"), "failure"
-    ),
+    **dict.fromkeys(("失败", "支付失败", "交易失败", "发放失败"), "failure"),
+    # the money went out and came back (frozen account, closed card): a return cancels an earlier
+    # success of the same key; with no success before it, it is a failed attempt (rules/_reconciliation.sql)
+    **dict.fromkeys(("退回", "已退回", "已退款", "退款", "退票"), "returned"),
     **dict.fromkeys(("已停发", "停发", "暂停发放"), "stopped"),
 }
 
 
 def status_expr(col: str) -> pl.Expr:
-    """Bank status text → struct{value: success|failure|stopped, error STATUS_MISSING|STATUS_UNKNOWN}."""
+    """Bank status text → struct{value: success|failure|returned|stopped, error STATUS_MISSING|STATUS_UNKNOWN}."""
     return _steps(
         {"_text": compact_text_expr(col)},
         {"value": F("_text").replace_strict(STATUS_VOCABULARY, default=None, return_dtype=pl.String)},
@@ -773,9 +774,9 @@ def _roster_amount_and_due_date(frame: pl.LazyFrame) -> pl.LazyFrame:
 
 
 def _payment_date_rule(frame: pl.LazyFrame) -> pl.LazyFrame:
-    """A paid or failed row needs its date: re-issue deadlines and lateness run from it.
+    """A paid, failed or returned row needs its date: re-issue deadlines and lateness run from it.
     A stopped row (已停发) has no payment and needs none."""
-    needs = pl.col("status").is_in(["success", "failure"]) & pl.col("pay_date").is_null()
+    needs = pl.col("status").is_in(["success", "failure", "returned"]) & pl.col("pay_date").is_null()
     return frame.with_columns(
         pl.coalesce(pl.col("_err_pay_date"), pl.when(needs).then(pl.lit("PAY_DATE_MISSING"))).alias(
             "_err_pay_date"
