@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
 import pandas as pd
 
 KEY = ["id_number", "program_code", "period"]
@@ -110,6 +111,7 @@ def reference_findings(
     entitled = entitlements[KEY].drop_duplicates().assign(_entitled=True)
     with_roster = paid_keys.merge(entitled, on=KEY, how="left")
     found["UNENTITLED"] = with_roster[with_roster["_entitled"].isna()]
+    _drop_one_edit_pairs(found)
     return {rule: frame[KEY].reset_index(drop=True) for rule, frame in found.items()}
 
 
@@ -119,3 +121,39 @@ def reference_counts(
     return {
         rule: len(keys) for rule, keys in reference_findings(entitlements, payments, programs, as_of).items()
     }
+
+
+def _drop_one_edit_pairs(found: dict[str, pd.DataFrame]) -> None:
+    """An unpaid roster ID and a bank ID with no roster row, of one program and period, whose 17-digit
+    bodies are one edit apart (one digit substituted or two adjacent ones swapped; the check character
+    follows the body) are one mistyped ID (ID_MISMATCH), neither MISSING nor UNENTITLED. (Names are not
+    compared here: the frames carry none.)"""
+    pairs = found["MISSING"][KEY].merge(
+        found["UNENTITLED"][KEY], on=["program_code", "period"], suffixes=("", "_bank")
+    )
+    pairs = pairs[(pairs["id_number"].str.len() == 18) & (pairs["id_number_bank"].str.len() == 18)]
+    if pairs.empty:
+        return
+    width = 17
+    a = np.array(pairs["id_number"].str[:width].tolist(), dtype=f"U{width}").view("U1").reshape(-1, width)
+    b = (
+        np.array(pairs["id_number_bank"].str[:width].tolist(), dtype=f"U{width}")
+        .view("U1")
+        .reshape(-1, width)
+    )
+    differ = a != b
+    count = differ.sum(axis=1)
+    first = differ.argmax(axis=1)
+    rows = np.arange(len(pairs))
+    nxt = np.minimum(first + 1, width - 1)
+    swapped = (
+        (count == 2) & differ[rows, nxt] & (a[rows, first] == b[rows, nxt]) & (a[rows, nxt] == b[rows, first])
+    )
+    one_edit = pairs[(count == 1) | swapped]
+    roster = one_edit[KEY].assign(_pair=True)
+    bank = one_edit[["id_number_bank", "program_code", "period"]].rename(
+        columns={"id_number_bank": "id_number"}
+    )
+    for rule, keys in (("MISSING", roster), ("UNENTITLED", bank.assign(_pair=True))):
+        flagged = found[rule].merge(keys, on=KEY, how="left")
+        found[rule] = flagged[flagged["_pair"].isna()][KEY]

@@ -26,6 +26,8 @@ with final as (
         and facts.failures > 0
         and facts.successes = 0
         and facts.first_failure_date + facts.reissue_days < $as_of
+        -- a one-edit ID mistake is ID_MISMATCH's finding, not this rule's
+        and facts.key_hash not in (select roster_key from id_mismatches)
 )
 
 select * from final

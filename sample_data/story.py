@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from ykt.sample_data.identity import break_luhn_expr, people
+from ykt.sample_data.identity import break_luhn_expr, check_digit_expr, people
 
 AREA = "510723"
 COUNTY = "安和县"
@@ -561,6 +561,32 @@ def inject_returned(s: Story) -> None:
     s.expect("FAILED_NOT_REISSUED", rows, note="发放成功后被银行退回（账户冻结），未重新发放")
 
 
+def inject_id_mismatch(s: Story) -> None:
+    """The bank's August 低保 detail carries one villager's ID with one digit of the birth sequence mistyped
+    (the check character computed for the wrong body, so the ID stays valid; the first unused 低保 recipient
+    in ID order, no random draw): one ID_MISMATCH clue for the finance bureau, not a MISSING case plus an
+    UNENTITLED clue."""
+    rows = (
+        s.ent.filter(
+            pl.col("program_code") == "DIBAO",
+            pl.col("period") == "2024-08",
+            ~pl.col("id_number").is_in(list(s.used)),
+        )
+        .sort("id_number")
+        .head(1)
+    )
+    s.used.add(rows.item(0, "id_number"))
+    digit = (pl.col("id_number").str.slice(15, 1).cast(pl.Int32) + 1) % 10
+    body = pl.col("id_number").str.slice(0, 15) + digit.cast(pl.Utf8) + pl.col("id_number").str.slice(16, 1)
+    mistyped = rows.select(wrong=body + check_digit_expr(body)).item()
+    s.update_payments(rows, id_number=pl.lit(mistyped))
+    s.expect(
+        "ID_MISMATCH",
+        rows,
+        note="银行代发明细身份证号顺序码错一位（校验位按错号算出，号码仍有效），花名册号码正确",
+    )
+
+
 def inject_paid_late(s: Story) -> None:
     """Paid after due + grace: three July 低保 paid on 07-25 (due 07-10); one 耕地 paid 07-15 (due 06-19 + 10)."""
     for program, period, n, day in (
@@ -771,6 +797,7 @@ def build_story(seed: int) -> Story:
         inject_deceased,
         inject_public_employees,
         inject_returned,  # last: the draws of the earlier anomalies stay as they were
+        inject_id_mismatch,
     ):
         inject(s)
     s.passbooks = inject_passbooks(s)

@@ -26,6 +26,7 @@ from ykt.warehouse.connection import Warehouse
 
 D = dt.date
 MARCH_DUE = D(2024, 3, 10)
+WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)  # GB 11643-1999
 # The closed set of rules and the route each must take, pinned here against rules.yaml: a clue
 # routed to `complaint` would send an accusation to the villagers' platform.
 ROUTES = {
@@ -42,6 +43,7 @@ ROUTES = {
     "PUBLIC_EMPLOYEE": "clue",
     "BATCH_STALLED": "complaint",
     "AMOUNT_OUTLIER": "clue",
+    "ID_MISMATCH": "clue",
 }
 
 
@@ -481,6 +483,68 @@ def test_public_employee_only_for_means_tested_programs(registry, programs):
     [row] = findings(run(s, registry, programs, D(2024, 4, 1)), "PUBLIC_EMPLOYEE")
     assert (row["id_number"], row["program_code"], row["route"]) == (resident_id(1), "DIBAO", "clue")
     assert "某镇人民政府" in row["detail"]
+
+
+# --------------------------------------------------------------------------------------------
+# ID_MISMATCH
+# --------------------------------------------------------------------------------------------
+
+
+def _one_edit(id_number: str, at: int, transpose: bool = False) -> str:
+    """id_number with the body digit at 0-based `at` changed (+1 mod 10), or swapped with the next one,
+    and its check character recomputed (a valid ID, as every loaded ID is)."""
+    chars = list(id_number[:17])
+    if transpose:
+        chars[at], chars[at + 1] = chars[at + 1], chars[at]
+    else:
+        chars[at] = str((int(chars[at]) + 1) % 10)
+    body = "".join(chars)
+    return body + "10X98765432"[sum(int(d) * w for d, w in zip(body, WEIGHTS)) % 11]
+
+
+def test_id_mismatch_one_finding_for_one_mistyped_id(registry, programs):
+    """The bank paid person 1 under their ID with one digit substituted (position 8) and person 2 under
+    theirs with two adjacent digits transposed (positions 13-14), the check character computed for the
+    changed body (a valid ID: a whole-ID one-edit pair cannot pass the check), same program, period and name: one
+    ID_MISMATCH clue each (the roster's person, the bank's amount, both IDs masked in the detail), and no
+    MISSING for the roster ID nor UNENTITLED for the bank's; person 1's February, paid under the right ID
+    onto the same card, does not make the card a SHARED_ACCOUNT of two people. The near misses stay what they were: person 3
+    paid under a one-edit ID but another name, and person 4 under a two-edit ID (MISSING + UNENTITLED)."""
+    s = Scenario()
+    for person in (1, 2, 3, 4):
+        s.entitle(person)
+    wrong = {
+        1: _one_edit(resident_id(1), 7),
+        2: _one_edit(resident_id(2), 12, transpose=True),
+        3: _one_edit(resident_id(3), 7),
+        4: _one_edit(_one_edit(resident_id(4), 7), 9),
+    }
+    assert len({resident_id(2), wrong[2]}) == 2  # the transposed digits differ
+    for person, bank_id in wrong.items():
+        s.pay(person, id_number=bank_id, name=name(person) if person != 3 else "别人名")
+    s.entitle(1, period="2024-02", due_date=D(2024, 2, 10))
+    s.pay(1, period="2024-02", pay_date=D(2024, 2, 10))
+    wh = run(s, registry, programs, D(2024, 4, 1))
+    assert findings(wh, "SHARED_ACCOUNT") == []
+    rows = {r["id_number"]: r for r in findings(wh, "ID_MISMATCH")}
+    assert sorted(rows) == sorted([resident_id(1), resident_id(2)])
+    first = rows[resident_id(1)]
+    assert (first["route"], first["name"], first["amount_due"], first["amount_paid"]) == (
+        "clue",
+        name(1),
+        Decimal("1350.00"),
+        Decimal("1350.00"),
+    )
+    assert first["case_id"] == case_id("ID_MISMATCH", "DIBAO", resident_id(1), "2024-03")
+    masked = (
+        wrong[1][:6] + "********" + wrong[1][-4:],
+        resident_id(1)[:6] + "********" + resident_id(1)[-4:],
+    )
+    assert all(m in first["detail"] for m in masked) and "第 8 位不同" in first["detail"]
+    assert resident_id(1) not in first["detail"] and wrong[1] not in first["detail"]
+    assert "第 13 位与第 14 位颠倒" in rows[resident_id(2)]["detail"]
+    assert ids(findings(wh, "MISSING")) == sorted([resident_id(3), resident_id(4)])
+    assert ids(findings(wh, "UNENTITLED")) == sorted([wrong[3], wrong[4]])
 
 
 # --------------------------------------------------------------------------------------------

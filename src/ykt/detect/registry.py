@@ -62,6 +62,8 @@ _RULE_KEYS = {
     "absorbs",
     "returns",
     "case_text",
+    "department",
+    "supervisor",
 }
 # What a rule's select returns: the finding columns themselves, or flagged payments that the
 # shared PAYMENT_FINDINGS_SQL turns into findings (one place for how a payment is described).
@@ -227,6 +229,15 @@ def _parse_rule(
         problems.add(RULES_YAML, code, f"returns 应为 {' | '.join(RETURNS)} 之一，实际为 {returns!r}")
         returns = "findings"
     case_text = item.get("case_text")
+    authority = {}
+    for field in ("department", "supervisor"):
+        value = item.get(field)
+        if value is not None and (not isinstance(value, str) or not value.strip()):
+            problems.add(
+                RULES_YAML, code, f"{field} 应为非空的中文名称（或不写，沿用项目的），实际为 {value!r}"
+            )
+        elif value is not None:
+            authority[field] = value.strip()
     return Rule(
         code,
         str(item.get("title") or ""),
@@ -239,6 +250,7 @@ def _parse_rule(
         returns,
         describe_sql if returns == "payments" else "",
         None if case_text is None else parse_case_text(case_text, f"{code}.case_text", problems),
+        **authority,
     )
 
 

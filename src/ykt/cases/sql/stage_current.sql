@@ -131,10 +131,14 @@ final as (
         )::decimal(18, 2) as amount,
         named.name as program_name,
         coalesce(
-            replace(dept.department, '{township}', coalesce(g.first_place.township, '')), $fallback_authority
+            $rule_departments[g.rule],
+            replace(dept.department, '{township}', coalesce(g.first_place.township, '')),
+            $fallback_authority
         ) as department,
         coalesce(
-            replace(dept.supervisor, '{township}', coalesce(g.first_place.township, '')), $fallback_authority
+            $rule_supervisors[g.rule],
+            replace(dept.supervisor, '{township}', coalesce(g.first_place.township, '')),
+            $fallback_authority
         ) as supervisor,
         coalesce(dept.resolve_days, $fallback_resolve_days) as resolve_days
     from grouped as g
