@@ -371,6 +371,34 @@ def pay_everyone(s: Story) -> None:
     s.add_payments(paid)
 
 
+def stall_disabled_june(s: Story) -> None:
+    """残疾人两项补贴 for June: the roster came (the same 150 people as July), the bank's June batch never
+    went out: not one bank row for DISABLED 2024-06, 150 MISSING (due 06-15 + 5) spread over many village
+    groups, which make ONE PROGRAM_STALLED case for 县残疾人联合会 instead of 150 complaints."""
+    june = s.ent.filter(pl.col("program_code") == "DISABLED", pl.col("period") == "2024-07").with_columns(
+        period=pl.lit("2024-06"), pay_date=pl.lit(None, pl.Date)
+    )
+    s.add_entitlements(june)
+    s.expect("MISSING", june, note="整期未发：6月残疾人两项补贴银行未发出（归入 PROGRAM_STALLED 案件）")
+    s.truth.append(
+        Expected("PROGRAM_STALLED", None, "DISABLED", "2024-06", (1, 2), None, f"{june.height}人 整期未发")
+    )
+
+
+def pay_tekun_june_without_roster(s: Story) -> None:
+    """特困 for June was paid (in the bank's June detail, on 06-09) but no June 特困 roster reached the inbox:
+    ONE COVERAGE record for TEKUN 2024-06 (60 payments not checked), not 60 UNENTITLED clues."""
+    july = s.pay.filter(pl.col("program_code") == "TEKUN", pl.col("period") == "2024-07")
+    s.add_payments(
+        july.with_columns(
+            period=pl.lit("2024-06"), pay_date=pl.lit(dt.date(2024, 6, 9)), batch=pl.lit("2024-06")
+        )
+    )
+    s.truth.append(
+        Expected("COVERAGE", None, "TEKUN", "2024-06", (1, 2), None, f"{july.height}笔发放无花名册")
+    )
+
+
 # -- the three seed cases, as they happened -------------------------------------------------------------------
 
 
@@ -784,6 +812,8 @@ def build_story(seed: int) -> Story:
         )
     )
     pay_everyone(s)
+    stall_disabled_june(s)
+    pay_tekun_june_without_roster(s)
     for inject in (
         inject_missing,
         inject_failed,

@@ -24,6 +24,14 @@ class Absorption:
 
 
 @dataclass(frozen=True)
+class Suppression:
+    """The findings of `rules` equal to this rule's finding on the `match` columns are dropped."""
+
+    rules: tuple[str, ...]
+    match: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Rule:
     code: str
     title: str
@@ -39,6 +47,7 @@ class Rule:
     # the 承办部门 / 监督主体 of this rule's cases instead of its program's (None: the program's)
     department: str | None = None
     supervisor: str | None = None
+    suppresses: Suppression | None = None
 
     @property
     def finding_sql(self) -> str:
