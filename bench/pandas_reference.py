@@ -110,11 +110,12 @@ def reference_findings(
     paid_keys = outcomes.loc[outcomes["n_success"] > 0, KEY]
     entitled = entitlements[KEY].drop_duplicates().assign(_entitled=True)
     with_roster = paid_keys.merge(entitled, on=KEY, how="left")
-    unentitled = with_roster[with_roster["_entitled"].isna()]
+    found["UNENTITLED"] = with_roster[with_roster["_entitled"].isna()]
     # a program-period with no roster at all is one COVERAGE record, not a clue per payment
     rostered = entitlements[["program_code", "period"]].drop_duplicates().assign(_rostered=True)
-    unentitled = unentitled.merge(rostered, on=["program_code", "period"], how="left")
-    found["UNENTITLED"] = unentitled[unentitled["_rostered"].notna()]
+    for rule in ("UNENTITLED", "DUPLICATE"):
+        covered = found[rule].merge(rostered, on=["program_code", "period"], how="left")
+        found[rule] = covered[covered["_rostered"].notna()]
     _drop_one_edit_pairs(found)
     return {rule: frame[KEY].reset_index(drop=True) for rule, frame in found.items()}
 
