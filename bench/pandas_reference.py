@@ -8,7 +8,8 @@ vectorised merges, no per-row Python, categorical keys.
 Inputs are plain pandas frames:
 - entitlements: id_number, program_code, period, amount_due (float), due_date (datetime64)
 - payments:     id_number, program_code, period, amount (float), pay_date (datetime64), status
-                ('success' | 'failure' | 'stopped')
+                ('success' | 'failure' | 'returned' | 'stopped'; a return on or after a success of
+                its key cancels one success, otherwise it is a failed attempt)
 - programs:     program_code, grace_days, reissue_days, tolerance
 """
 
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
 import pandas as pd
 
 KEY = ["id_number", "program_code", "period"]
@@ -38,7 +40,39 @@ def payment_outcomes(payments: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFram
     stopped = (
         known[known["status"] == "stopped"].groupby(KEY, observed=True, sort=False).size().rename("n_stopped")
     )
-    return success.join(failure, how="outer").join(stopped, how="outer").reset_index()
+    outcomes = success.join(failure, how="outer").join(stopped, how="outer")
+    returned = known[known["status"] == "returned"]
+    if returned.empty:
+        return outcomes.reset_index()
+    return _net_of_returns(outcomes, returned).reset_index()
+
+
+def _net_of_returns(outcomes: pd.DataFrame, returned: pd.DataFrame) -> pd.DataFrame:
+    """Each return on or after a key's first success cancels one success (the money came back); a key
+    left with none is unpaid from its last return; a return before any success is a failure."""
+    rows = returned.join(outcomes["first_success"], on=KEY)
+    cancels = rows["pay_date"] >= rows["first_success"]
+    back = (
+        rows[cancels]
+        .groupby(KEY, observed=True, sort=False)
+        .agg(n_back=("amount", "size"), back=("amount", "sum"), last_back=("pay_date", "max"))
+    )
+    bounced = (
+        rows[~cancels]
+        .groupby(KEY, observed=True, sort=False)
+        .agg(n_bounced=("amount", "size"), first_bounced=("pay_date", "min"))
+    )
+    out = outcomes.join(back, how="outer").join(bounced, how="outer")
+    out["n_failure"] = out["n_failure"].fillna(0) + out["n_bounced"].fillna(0)
+    out["first_failure"] = out[["first_failure", "first_bounced"]].min(axis=1)
+    n_back = out["n_back"].fillna(0)
+    out["n_success"] = out["n_success"].fillna(0) - n_back.clip(upper=out["n_success"].fillna(0))
+    out["paid"] = (out["paid"].fillna(0) - out["back"].fillna(0)).clip(lower=0)
+    unpaid_again = (n_back > 0) & (out["n_success"] == 0)
+    out.loc[unpaid_again, "n_failure"] = out.loc[unpaid_again, "n_failure"] + n_back[unpaid_again]
+    out.loc[unpaid_again, "first_failure"] = out.loc[unpaid_again, "last_back"]
+    out.loc[unpaid_again, "first_success"] = pd.NaT
+    return out.drop(columns=["n_back", "back", "last_back", "n_bounced", "first_bounced"])
 
 
 def reconcile(entitlements: pd.DataFrame, outcomes: pd.DataFrame, programs: pd.DataFrame) -> pd.DataFrame:
@@ -77,6 +111,12 @@ def reference_findings(
     entitled = entitlements[KEY].drop_duplicates().assign(_entitled=True)
     with_roster = paid_keys.merge(entitled, on=KEY, how="left")
     found["UNENTITLED"] = with_roster[with_roster["_entitled"].isna()]
+    # a program-period with no roster at all is one COVERAGE record, not a clue per payment
+    rostered = entitlements[["program_code", "period"]].drop_duplicates().assign(_rostered=True)
+    for rule in ("UNENTITLED", "DUPLICATE"):
+        covered = found[rule].merge(rostered, on=["program_code", "period"], how="left")
+        found[rule] = covered[covered["_rostered"].notna()]
+    _drop_one_edit_pairs(found)
     return {rule: frame[KEY].reset_index(drop=True) for rule, frame in found.items()}
 
 
@@ -86,3 +126,39 @@ def reference_counts(
     return {
         rule: len(keys) for rule, keys in reference_findings(entitlements, payments, programs, as_of).items()
     }
+
+
+def _drop_one_edit_pairs(found: dict[str, pd.DataFrame]) -> None:
+    """An unpaid roster ID and a bank ID with no roster row, of one program and period, whose 17-digit
+    bodies are one edit apart (one digit substituted or two adjacent ones swapped; the check character
+    follows the body) are one mistyped ID (ID_MISMATCH), neither MISSING nor UNENTITLED. (Names are not
+    compared here: the frames carry none.)"""
+    pairs = found["MISSING"][KEY].merge(
+        found["UNENTITLED"][KEY], on=["program_code", "period"], suffixes=("", "_bank")
+    )
+    pairs = pairs[(pairs["id_number"].str.len() == 18) & (pairs["id_number_bank"].str.len() == 18)]
+    if pairs.empty:
+        return
+    width = 17
+    a = np.array(pairs["id_number"].str[:width].tolist(), dtype=f"U{width}").view("U1").reshape(-1, width)
+    b = (
+        np.array(pairs["id_number_bank"].str[:width].tolist(), dtype=f"U{width}")
+        .view("U1")
+        .reshape(-1, width)
+    )
+    differ = a != b
+    count = differ.sum(axis=1)
+    first = differ.argmax(axis=1)
+    rows = np.arange(len(pairs))
+    nxt = np.minimum(first + 1, width - 1)
+    swapped = (
+        (count == 2) & differ[rows, nxt] & (a[rows, first] == b[rows, nxt]) & (a[rows, nxt] == b[rows, first])
+    )
+    one_edit = pairs[(count == 1) | swapped]
+    roster = one_edit[KEY].assign(_pair=True)
+    bank = one_edit[["id_number_bank", "program_code", "period"]].rename(
+        columns={"id_number_bank": "id_number"}
+    )
+    for rule, keys in (("MISSING", roster), ("UNENTITLED", bank.assign(_pair=True))):
+        flagged = found[rule].merge(keys, on=KEY, how="left")
+        found[rule] = flagged[flagged["_pair"].isna()][KEY]

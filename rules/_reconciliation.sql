@@ -83,6 +83,20 @@ repeated_keys as (
     having count(*) > 1
 ),
 
+returned_keys as (
+    -- keys with a returned row (退回/退款: the money went out and came back): rare, and an
+    -- ordinary success followed by a return leaves the key unpaid, so they are always exceptions
+    select
+        x.key_hash,
+        r.entitlement_row
+    from (
+        select distinct key_hash from payments_asof
+        where status = 'returned'
+    ) as x
+    left join current_roster as r
+        on x.key_hash = r.key_hash
+),
+
 exception_keys as (
     select
         key_hash,
@@ -97,6 +111,11 @@ exception_keys as (
             key_hash,
             entitlement_row
         from repeated_keys
+        union all
+        select
+            key_hash,
+            entitlement_row
+        from returned_keys
     ) as candidate_keys
     group by key_hash
 ),
@@ -117,21 +136,70 @@ paid as (
     group by key_hash
 ),
 
+attempts as (
+    -- the failed, returned and stopped rows of the exceptions only (most failures of a night were
+    -- re-issued, and such keys are ordinary). A returned row on or after a success of its key
+    -- cancels one success (the money came back); a returned row with no success before it is a
+    -- failed attempt like any other.
+    select
+        o.key_hash,
+        o.status,
+        o.pay_date,
+        o.amount,
+        o.failure_reason,
+        o.status = 'returned' and coalesce(o.pay_date >= pa.first_success_date, false) as cancels
+    from payments_asof as o
+    left join paid as pa
+        on o.key_hash = pa.key_hash
+    where o.status <> 'success'
+        and o.key_hash in (select key_hash from exception_keys)
+),
+
 other_attempts as (
-    -- the failed and stopped rows of the exceptions only (most failures of a night were
-    -- re-issued, and such keys are ordinary)
     select
         key_hash,
-        count(*) filter (where status = 'failure') as failures,
-        min(pay_date) filter (where status = 'failure') as first_failure_date,
+        count(*) filter (where status <> 'stopped' and not cancels) as failures,
+        min(pay_date) filter (where status <> 'stopped' and not cancels) as first_failure_date,
         count(*) filter (where status = 'stopped') as stops,
         -- the bank's latest reason is the one still blocking the money (ties: the greatest text)
         max_by(failure_reason, struct_pack(d := pay_date, r := failure_reason))
-        filter (where status = 'failure') as last_failure_reason
-    from payments_asof
-    where status <> 'success'
-        and key_hash in (select key_hash from exception_keys)
+        filter (where status <> 'stopped' and not cancels) as last_failure_reason,
+        count(*) filter (where cancels) as returns,
+        sum(amount) filter (where cancels) as returned_total,
+        max(pay_date) filter (where cancels) as last_return_date,
+        max_by(failure_reason, struct_pack(d := pay_date, r := failure_reason)) filter (where cancels) as return_reason
+    from attempts
     group by key_hash
+),
+
+outcomes as (
+    -- what stands after the returns: each return cancels one success; a key whose every success
+    -- was returned is unpaid from its last return (a failed attempt of that date and reason); a
+    -- key paid again after a return counts from the re-payment (its latest success)
+    select
+        x.key_hash,
+        coalesce(pa.successes, 0) - least(coalesce(o.returns, 0), coalesce(pa.successes, 0)) as successes,
+        greatest(coalesce(pa.paid_total, 0) - coalesce(o.returned_total, 0), 0) as paid_total,
+        coalesce(o.returns, 0) as returns,
+        o.last_return_date,
+        o.return_reason,
+        coalesce(o.failures, 0) as failures,
+        o.first_failure_date,
+        o.last_failure_reason,
+        coalesce(o.stops, 0) as stops,
+        pa.first_success_date,
+        pa.last_success_date,
+        -- the money stands from the first success, or from the re-payment after a return
+        case
+            when coalesce(pa.successes, 0) <= coalesce(o.returns, 0) then null
+            when o.returns > 0 then pa.last_success_date
+            else pa.first_success_date
+        end as paid_date
+    from exception_keys as x
+    left join paid as pa
+        on x.key_hash = pa.key_hash
+    left join other_attempts as o
+        on x.key_hash = o.key_hash
 ),
 
 registered as (
@@ -194,24 +262,28 @@ final as (
         coalesce(r.village, b.village) as village,
         coalesce(r.group_name, b.group_name) as group_name,
         r.amount_due,
-        coalesce(pa.paid_total, 0) as amount_paid,
+        oc.paid_total as amount_paid,
         r.due_date,
-        pa.first_success_date as paid_date,
-        date_diff('day', r.due_date, coalesce(pa.first_success_date, $as_of)) as days_overdue,
+        oc.paid_date,
+        date_diff('day', r.due_date, coalesce(oc.paid_date, $as_of)) as days_overdue,
         null::varchar as detail,
         coalesce(r.id_number, b.id_number) as case_key,
         coalesce(r.period, b.period) as case_period,
         struct_pack(
             key_hash := x.key_hash,
             is_entitled := x.entitlement_row is not null,
-            successes := coalesce(pa.successes, 0),
-            paid_total := coalesce(pa.paid_total, 0),
-            first_success_date := pa.first_success_date,
-            last_success_date := pa.last_success_date,
-            failures := coalesce(o.failures, 0),
-            first_failure_date := o.first_failure_date,
-            stops := coalesce(o.stops, 0),
-            last_failure_reason := o.last_failure_reason,
+            successes := oc.successes,
+            paid_total := oc.paid_total,
+            first_success_date := oc.paid_date,
+            last_success_date := oc.last_success_date,
+            failures := oc.failures + if(oc.successes = 0, oc.returns, 0),
+            first_failure_date := if(oc.successes = 0 and oc.returns > 0, oc.last_return_date, oc.first_failure_date),
+            stops := oc.stops,
+            last_failure_reason := if(oc.successes = 0 and oc.returns > 0, oc.return_reason, oc.last_failure_reason),
+            -- a success the bank returned (退回/退款) with no re-payment after it: the date and
+            -- reason of the return (FAILED_NOT_REISSUED names them); null otherwise
+            returned_on := if(oc.successes = 0 and oc.returns > 0, oc.last_return_date, null),
+            returned_success_date := if(oc.successes = 0 and oc.returns > 0, oc.first_success_date, null),
             -- a superset of the keys paid to someone other than the beneficiary, the registered
             -- payee or the head, or onto another card than the roster's (PAYEE_MISMATCH reads the
             -- real names of these keys' payments): one payment is not suspect only when its
@@ -236,8 +308,8 @@ final as (
         on x.key_hash = pa.key_hash
     left join bank_attributes as b
         on x.key_hash = b.key_hash
-    left join other_attempts as o
-        on x.key_hash = o.key_hash
+    left join outcomes as oc
+        on x.key_hash = oc.key_hash
 )
 
 select * from final

@@ -1,10 +1,20 @@
 -- BATCH_STALLED 整批滞留未发: at least $batch_stalled_min_persons MISSING findings of one
 -- program, township, village, group and period become one case. The runner then re-points
 -- those MISSING findings to this case (rules.yaml: absorbs), so they open no case of their own.
+-- Runs after PROGRAM_STALLED (a whole program and period unpaid), whose groups it leaves to it.
 with missing as (
-    select * from findings
-    where rule = 'MISSING'
-        and as_of = $as_of
+    -- a program and period stalled as a whole is PROGRAM_STALLED's one case: its groups are not
+    -- cases of their own
+    select m.* from findings as m
+    where m.rule = 'MISSING'
+        and m.as_of = $as_of
+        and not exists (
+            select 1 as hit from findings as whole
+            where whole.rule = 'PROGRAM_STALLED'
+                and whole.as_of = $as_of
+                and whole.program_code = m.program_code
+                and whole.period = m.period
+        )
 ),
 
 batches as (

@@ -14,6 +14,8 @@ with final as (
         and facts.successes = 0
         and facts.failures = 0
         and facts.stops = 0    -- 已停发: stopped on purpose, not a payment owed
+        -- a one-edit ID mistake is ID_MISMATCH's finding, not this rule's
+        and facts.key_hash not in (select roster_key from id_mismatches)
 )
 
 select * from final

@@ -33,10 +33,14 @@ card_payments as materialized (
 ),
 
 card_people as (
+    -- a payment under a mistyped ID (ID_MISMATCH, _id_mismatches.sql) is its roster person's: one
+    -- mistake is one finding, not also a second person on the card
     select distinct
-        card_number,
-        id_number
-    from card_payments
+        p.card_number,
+        coalesce(m.roster_id, p.id_number) as id_number
+    from card_payments as p
+    left join id_mismatches as m
+        on p.id_number = m.bank_id
 ),
 
 people_roster as materialized (

@@ -11,6 +11,8 @@ with final as (
     from reconciliation
     where not facts.is_entitled
         and facts.successes > 0
+        -- a one-edit ID mistake is ID_MISMATCH's finding, not this rule's
+        and facts.key_hash not in (select bank_key from id_mismatches)
 )
 
 select * from final

@@ -227,9 +227,9 @@ PROVINCIAL_COLUMNS = (
 
 
 def write_disabled_provincial(s: Story, inbox: Path) -> None:
-    """残疾人两项补贴 for July and August as the provincial system exports them (花名册 sheet, no title,
+    """残疾人两项补贴 for June, July and August as the provincial system exports them (花名册 sheet, no title,
     no township, program and month only in the file name)."""
-    for month in ("2024-07", "2024-08"):
+    for month in ("2024-06", "2024-07", "2024-08"):
         rows = sorted_roster(s.ent.filter(pl.col("program_code") == "DISABLED", pl.col("period") == month))
         exprs = [
             seq_column(),
@@ -458,6 +458,7 @@ class PaymentLayout:
     date_style: str
     status_words: tuple[str, str]  # (success, failure)
     amount_suffix: str = ""
+    return_word: str = "已退款"  # money paid and returned by the bank
 
 
 LAYOUT_A = (
@@ -585,7 +586,11 @@ def payment_frame(rows: pl.DataFrame, layout: PaymentLayout, programs: Programs)
         period_text("period", layout.period_style),
         yuan(pl.col("amount_fen"), layout.amount_suffix),
         date_text("pay_date", layout.date_style),
-        pl.when(pl.col("status") == "success").then(pl.lit(ok)).otherwise(pl.lit(failed)),
+        pl.when(pl.col("status") == "success")
+        .then(pl.lit(ok))
+        .when(pl.col("status") == "returned")
+        .then(pl.lit(layout.return_word))
+        .otherwise(pl.lit(failed)),
         pl.col("failure_reason"),
         pl.col("township"),
         pl.col("village"),
@@ -747,7 +752,8 @@ def build_manifest(s: Story, seed: int, inboxes: Sequence[Path], rejected: list[
         "seed": seed,
         "county": COUNTY,
         "about": "每晚应当产生的全部核对结果（规则、身份证号、项目、期间），应被拒收的行，以及不应报告的反例。"
-        "未列出的数据均应正常对平。MISSING 中属于武阳社区7组的268条归入一个 BATCH_STALLED 案件。",
+        "未列出的数据均应正常对平。MISSING 中属于武阳社区7组的268条归入一个 BATCH_STALLED 案件，"
+        "属于残疾人两项补贴 2024-06 的归入一个 PROGRAM_STALLED 案件；特困 2024-06 无花名册，只有一条 COVERAGE 记录。",
         "nights": nights,
         "rejected_rows": rejected,
         "warnings": passbooks,

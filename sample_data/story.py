@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from ykt.sample_data.identity import break_luhn_expr, people
+from ykt.sample_data.identity import break_luhn_expr, check_digit_expr, people
 
 AREA = "510723"
 COUNTY = "安和县"
@@ -371,6 +371,34 @@ def pay_everyone(s: Story) -> None:
     s.add_payments(paid)
 
 
+def stall_disabled_june(s: Story) -> None:
+    """残疾人两项补贴 for June: the roster came (the same 150 people as July), the bank's June batch never
+    went out: not one bank row for DISABLED 2024-06, 150 MISSING (due 06-15 + 5) spread over many village
+    groups, which make ONE PROGRAM_STALLED case for 县残疾人联合会 instead of 150 complaints."""
+    june = s.ent.filter(pl.col("program_code") == "DISABLED", pl.col("period") == "2024-07").with_columns(
+        period=pl.lit("2024-06"), pay_date=pl.lit(None, pl.Date)
+    )
+    s.add_entitlements(june)
+    s.expect("MISSING", june, note="整期未发：6月残疾人两项补贴银行未发出（归入 PROGRAM_STALLED 案件）")
+    s.truth.append(
+        Expected("PROGRAM_STALLED", None, "DISABLED", "2024-06", (1, 2), None, f"{june.height}人 整期未发")
+    )
+
+
+def pay_tekun_june_without_roster(s: Story) -> None:
+    """特困 for June was paid (in the bank's June detail, on 06-09) but no June 特困 roster reached the inbox:
+    ONE COVERAGE record for TEKUN 2024-06 (60 payments not checked), not 60 UNENTITLED clues."""
+    july = s.pay.filter(pl.col("program_code") == "TEKUN", pl.col("period") == "2024-07")
+    s.add_payments(
+        july.with_columns(
+            period=pl.lit("2024-06"), pay_date=pl.lit(dt.date(2024, 6, 9)), batch=pl.lit("2024-06")
+        )
+    )
+    s.truth.append(
+        Expected("COVERAGE", None, "TEKUN", "2024-06", (1, 2), None, f"{july.height}笔发放无花名册")
+    )
+
+
 # -- the three seed cases, as they happened -------------------------------------------------------------------
 
 
@@ -543,6 +571,47 @@ def inject_failed(s: Story) -> None:
             "program_code": "DIBAO",
             "period": "2024-07",
         }
+    )
+
+
+def inject_returned(s: Story) -> None:
+    """Paid, then returned: one August 低保 paid on 08-08 came back on 08-20 (账户冻结, in the 补发 file) and
+    was never paid again: unpaid from the return, FAILED_NOT_REISSUED once its 15 days have passed."""
+    rows = s.pick("DIBAO", 1, "2024-08")
+    s.add_payments(
+        s.payments_of(rows).with_columns(
+            status=pl.lit("returned"),
+            pay_date=pl.lit(dt.date(2024, 8, 20)),
+            failure_reason=pl.lit("账户冻结"),
+            batch=pl.lit("reissue"),
+        )
+    )
+    s.expect("FAILED_NOT_REISSUED", rows, note="发放成功后被银行退回（账户冻结），未重新发放")
+
+
+def inject_id_mismatch(s: Story) -> None:
+    """The bank's August 低保 detail carries one villager's ID with one digit of the birth sequence mistyped
+    (the check character computed for the wrong body, so the ID stays valid; the first unused 低保 recipient
+    in ID order, no random draw): one ID_MISMATCH clue for the finance bureau, not a MISSING case plus an
+    UNENTITLED clue."""
+    rows = (
+        s.ent.filter(
+            pl.col("program_code") == "DIBAO",
+            pl.col("period") == "2024-08",
+            ~pl.col("id_number").is_in(list(s.used)),
+        )
+        .sort("id_number")
+        .head(1)
+    )
+    s.used.add(rows.item(0, "id_number"))
+    digit = (pl.col("id_number").str.slice(15, 1).cast(pl.Int32) + 1) % 10
+    body = pl.col("id_number").str.slice(0, 15) + digit.cast(pl.Utf8) + pl.col("id_number").str.slice(16, 1)
+    mistyped = rows.select(wrong=body + check_digit_expr(body)).item()
+    s.update_payments(rows, id_number=pl.lit(mistyped))
+    s.expect(
+        "ID_MISMATCH",
+        rows,
+        note="银行代发明细身份证号顺序码错一位（校验位按错号算出，号码仍有效），花名册号码正确",
     )
 
 
@@ -743,6 +812,8 @@ def build_story(seed: int) -> Story:
         )
     )
     pay_everyone(s)
+    stall_disabled_june(s)
+    pay_tekun_june_without_roster(s)
     for inject in (
         inject_missing,
         inject_failed,
@@ -755,6 +826,8 @@ def build_story(seed: int) -> Story:
         inject_shared_account,
         inject_deceased,
         inject_public_employees,
+        inject_returned,  # last: the draws of the earlier anomalies stay as they were
+        inject_id_mismatch,
     ):
         inject(s)
     s.passbooks = inject_passbooks(s)

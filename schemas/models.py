@@ -21,7 +21,7 @@ import datetime as dt
 import pandera.polars as pa
 import polars as pl
 
-STATUSES = ("success", "failure", "stopped")
+STATUSES = ("success", "failure", "returned", "stopped")
 # The ID and period formats of the contract; the data-quality suite checks the loaded rows with these same
 # patterns. Groups are non-capturing: pandas (the suite's engine) warns on capturing ones.
 ID_PATTERN = r"^\d{17}[\dX]$"

@@ -24,7 +24,7 @@ FILE_STATUS_LABELS: Mapping[str, str] = MappingProxyType(
 
 # A payment row's status as the product reads it (the bank's own words vary).
 PAYMENT_STATUS_LABELS: Mapping[str, str] = MappingProxyType(
-    {"success": "成功", "failure": "失败或退回", "stopped": "停发"}
+    {"success": "成功", "failure": "失败", "returned": "退回（已退款）", "stopped": "停发"}
 )
 
 CASE_STATUS_LABELS: Mapping[str, str] = MappingProxyType(

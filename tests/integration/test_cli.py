@@ -52,7 +52,8 @@ def test_broken_programs_file_is_a_configuration_error(tmp_path, capsys):
 
 def test_run_with_relative_paths_writes_every_output_and_data_docs(tmp_path, monkeypatch, capsys):
     """Fixture: the demo county's first night, run from its own folder with relative --inbox/--db/--out, as a
-    clerk would type it, with the data-quality suite on. Every contract output and the Data Docs appear."""
+    clerk would type it, with the data-quality suite on. Every contract output and the Data Docs appear, and
+    the night exits 3: the demo plants a paid program-period without a roster and a program never paid."""
     from ykt.sample_data.generate import generate_demo
 
     plan = generate_demo(tmp_path / "inbox")
@@ -73,7 +74,9 @@ def test_run_with_relative_paths_writes_every_output_and_data_docs(tmp_path, mon
             "plain",
         ]
     )
-    assert code == 0, capsys.readouterr().err
+    assert code == 3, capsys.readouterr().err
+    health = json.loads((tmp_path / "out" / "run.json").read_text(encoding="utf-8"))["health"]
+    assert {r["code"] for r in health["reasons"]} == {"COVERAGE_GAP", "PROGRAM_STALLED"}
     names = {p.name for p in (tmp_path / "out").iterdir()}
     assert {
         "discrepancies.csv",
@@ -117,7 +120,8 @@ def test_a_night_with_a_file_it_could_not_read_exits_3_and_says_why(tmp_path, ca
     assert code == 3
     health = json.loads((tmp_path / "out" / "run.json").read_text(encoding="utf-8"))["health"]
     assert health["status"] == "attention"
-    assert {"code": "FILE_REJECTED", "file": "花名册.xlsx"}.items() <= health["reasons"][0].items()
+    rejected = [r for r in health["reasons"] if r["code"] == "FILE_REJECTED"]
+    assert [r["file"] for r in rejected] == ["花名册.xlsx"]
     assert "运行状态：需关注" in capsys.readouterr().out
 
 
@@ -160,9 +164,9 @@ def test_files_holding_full_ids_are_readable_by_their_owner_only(tmp_path):
 
 
 def test_text_typed_as_a_formula_comes_out_as_text_in_every_csv_and_the_workbook(tmp_path):
-    """Fixture: a bank file whose 姓名 cells are =HYPERLINK(…) and +1+1 and whose second row has a bad ID, so
-    both reach discrepancies.csv (unentitled payments) and rejects.csv; its file name starts with "=". No
-    CSV cell starts with a formula character, and the workbook holds no formula at all."""
+    """Fixture: a roster named "=cmd.csv" whose 姓名 cells are =HYPERLINK(…) and @SUM(1) (both never paid: they
+    reach discrepancies.csv as MISSING) and whose third row's amount is =1+1 (rejected: rejects.csv). No CSV
+    cell starts with a formula character, and the workbook holds no formula at all."""
     import csv
     import zipfile
 
@@ -170,18 +174,19 @@ def test_text_typed_as_a_formula_comes_out_as_text_in_every_csv_and_the_workbook
 
     inbox = tmp_path / "inbox"
     rows = [
-        "姓名,身份证号码,补贴项目,发放期间,发放金额,发放日期,发放状态",
-        f'"=HYPERLINK(""http://x"",""点此"")",{make_id("510723", "19600101", 1)},城乡低保,2024-08,1350.00,2024-08-08,成功',
-        "+1+1,510723196001010012,城乡低保,2024-08,1350.00,2024-08-08,成功",
+        "姓名,身份证号码,补贴项目,发放期间,应发金额",
+        f'"=HYPERLINK(""http://x"",""点此"")",{make_id("510723", "19600101", 1)},城乡低保,2024-08,1350.00',
+        f"@SUM(1),{make_id('510723', '19600101', 2)},城乡低保,2024-08,1350.00",
+        f"村民3,{make_id('510723', '19600101', 3)},城乡低保,2024-08,=1+1",
     ]
-    (inbox / "payments").mkdir(parents=True)
-    (inbox / "payments" / "=cmd.csv").write_bytes("\n".join(rows).encode("gbk"))
+    (inbox / "roster").mkdir(parents=True)
+    (inbox / "roster" / "=cmd.csv").write_bytes("\n".join(rows).encode("gbk"))
     _run(inbox, tmp_path / "out")
     for name in ("discrepancies.csv", "rejects.csv"):
         with (tmp_path / "out" / name).open(encoding="utf-8-sig", newline="") as handle:
             cells = [cell for row in csv.reader(handle) for cell in row]
         assert not [c for c in cells if c[:1] in ("=", "+", "@", "\t", "\r")], name
-        assert any(c.startswith("'=") or c.startswith("'+") for c in cells), name
+        assert any(c.startswith("'=") or c.startswith("'@") for c in cells), name
     with zipfile.ZipFile(tmp_path / "out" / "exceptions.xlsx") as book:
         sheets = [n for n in book.namelist() if n.startswith("xl/worksheets/")]
         assert not [n for n in sheets if b"<f>" in book.read(n) or b"<f " in book.read(n)]

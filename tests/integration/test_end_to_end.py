@@ -117,7 +117,7 @@ def test_the_three_seed_cases_reach_the_right_bodies(demo):
 
 def test_clues_never_reach_the_platform_file(demo):
     """Routing: complaint rules in cases.jsonl, clue rules only in clues.jsonl."""
-    complaint = {"MISSING", "FAILED_NOT_REISSUED", "UNDERPAID", "BATCH_STALLED"}
+    complaint = {"MISSING", "FAILED_NOT_REISSUED", "UNDERPAID", "BATCH_STALLED", "PROGRAM_STALLED"}
     for night in demo["nights"]:
         cases = _jsonl(night.outputs["cases.jsonl"])
         clues = _jsonl(night.outputs["clues.jsonl"])

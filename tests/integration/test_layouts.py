@@ -202,8 +202,8 @@ def test_ids_carrying_the_marks_that_keep_them_text_are_read_as_ids(tmp_path):
 
 
 def test_a_bank_status_is_read_by_its_words_and_a_date_column_by_its_content(tmp_path):
-    """Fixture: a bank file whose status texts are not in the vocabulary (交易成功（已入账）, 退款成功,
-    账户冻结交易失败) and whose date column's header is 记账日 (no alias)."""
+    """Fixture: a bank file whose status texts are not in the vocabulary (交易成功（已入账）, 退款成功 — the
+    money came back: returned —, 账户冻结交易失败) and whose date column's header is 记账日 (no alias)."""
     statuses = ("交易成功（已入账）", "退款成功", "账户冻结交易失败")
     rows = [[f"村民{i}", person_id(i), "650.00", statuses[i % 3], f"2024-03-{i:02d}"] for i in range(1, 10)]
     path = bank_detail_csv(
@@ -215,11 +215,11 @@ def test_a_bank_status_is_read_by_its_words_and_a_date_column_by_its_content(tmp
     result = normalise(table, PROGRAMS)
     assert result.rejects.height == 0
     assert result.loaded["status"].to_list() == [
-        ["success", "failure", "failure"][i % 3] for i in range(1, 10)
+        ["success", "returned", "failure"][i % 3] for i in range(1, 10)
     ]
     assert "第5列“记账日”按内容判断为发放日期" in table.inferences
     assert "交易状态“交易成功(已入账)”按含义判断为成功" in result.inferences
-    assert "交易状态“退款成功”按含义判断为失败或退回" in result.inferences
+    assert "交易状态“退款成功”按含义判断为退回（已退款）" in result.inferences
 
 
 def test_a_program_is_recognised_by_a_distinctive_part_of_its_name(tmp_path):

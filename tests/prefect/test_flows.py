@@ -62,6 +62,7 @@ def test_nightly_then_deliver_flows(prefect_harness, tmp_path, platform):
         "FAILED_NOT_REISSUED",
         "UNDERPAID",
         "BATCH_STALLED",
+        "PROGRAM_STALLED",
     }
 
     deliver(endpoint=endpoint, db=str(db))

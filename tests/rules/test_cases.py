@@ -233,6 +233,27 @@ def test_batch_stalled_is_one_case_for_the_group(wh):
     )
 
 
+def test_a_rule_may_name_its_own_authority(wh):
+    """ID_MISMATCH names its own 承办部门 and 监督主体 in rules.yaml (县财政局, 驻县财政局纪检监察组): its clue
+    on a 低保 payment goes there, while a 低保 clue of a rule that names none goes to the program's
+    (县民政局, 驻县民政局纪检监察组)."""
+    person = {"program_code": "DIBAO", "period": "2024-03", "id_number": LI_ANCHENG, "name": "李安成"}
+    night(
+        wh,
+        D(2024, 4, 1),
+        [
+            finding(rule="ID_MISMATCH", route="clue", case_id="YKT-ID", amount_paid=Decimal("500"), **person),
+            finding(rule="OVERPAID", route="clue", case_id="YKT-OVER", amount_paid=Decimal("900"), **person),
+        ],
+    )
+    assert {
+        c: (case_row(wh, c)["department"], case_row(wh, c)["supervisor"]) for c in ("YKT-ID", "YKT-OVER")
+    } == {
+        "YKT-ID": ("县财政局", "驻县财政局纪检监察组"),
+        "YKT-OVER": ("县民政局", "驻县民政局纪检监察组"),
+    }
+
+
 def test_amount_at_stake_by_route_and_records_make_no_case(wh):
     """Complaint amount = what is still owed (due − paid, floored at 0); clue amount = what was
     paid; a route `record` finding (PAID_LATE) never becomes a case."""

@@ -26,6 +26,7 @@ from ykt.warehouse.connection import Warehouse
 
 D = dt.date
 MARCH_DUE = D(2024, 3, 10)
+WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)  # GB 11643-1999
 # The closed set of rules and the route each must take, pinned here against rules.yaml: a clue
 # routed to `complaint` would send an accusation to the villagers' platform.
 ROUTES = {
@@ -42,6 +43,9 @@ ROUTES = {
     "PUBLIC_EMPLOYEE": "clue",
     "BATCH_STALLED": "complaint",
     "AMOUNT_OUTLIER": "clue",
+    "ID_MISMATCH": "clue",
+    "COVERAGE": "record",
+    "PROGRAM_STALLED": "complaint",
 }
 
 
@@ -137,6 +141,39 @@ def test_failed_not_reissued_after_the_reissue_window(registry, programs):
         and "共失败 2 次" in by_person[resident_id(3)]["detail"]
     )
     assert by_person[resident_id(1)]["route"] == "complaint"
+
+
+def test_a_returned_payment_leaves_the_entitlement_unpaid_until_paid_again(registry, programs):
+    """The bank returns money it paid (退回/退款: frozen account, closed card). Person 1 was paid on time
+    (03-10) and the money came back on 03-20 (账户冻结): unpaid from the return, so FAILED_NOT_REISSUED once
+    15 days have passed since the RETURN (not on 04-04, on 04-05), naming the return and its reason, and
+    no amount, duplicate or late finding. Person 2's return was followed by a re-payment on 03-25: settled,
+    one payment stands (no DUPLICATE), judged late from the re-payment. Person 3's only row is a return
+    (the attempt bounced, nothing was paid before it): a failed attempt like any other."""
+    s = Scenario()
+    for person in (1, 2, 3):
+        s.entitle(person)
+    s.pay(1)
+    s.pay(1, status="returned", pay_date=D(2024, 3, 20), failure_reason="账户冻结")
+    s.pay(2)
+    s.pay(2, status="returned", pay_date=D(2024, 3, 20), failure_reason="卡号已注销")
+    s.pay(2, pay_date=D(2024, 3, 25))
+    s.pay(3, status="returned", failure_reason="户名不符")
+    assert ids(findings(run(s, registry, programs, D(2024, 4, 4)), "FAILED_NOT_REISSUED")) == [resident_id(3)]
+    wh = run(s, registry, programs, D(2024, 4, 5))
+    by_person = {r["id_number"]: r for r in findings(wh, "FAILED_NOT_REISSUED")}
+    assert sorted(by_person) == sorted([resident_id(1), resident_id(3)])
+    returned = by_person[resident_id(1)]
+    assert "2024-03-10 发放成功后于 2024-03-20 被银行退回（原因：账户冻结）" in returned["detail"]
+    assert (returned["amount_paid"], returned["paid_date"]) == (Decimal("0"), None)
+    assert "户名不符" in by_person[resident_id(3)]["detail"]
+    assert {r["rule"] for r in findings(wh)} == {"FAILED_NOT_REISSUED", "PAID_LATE"}
+    [late] = findings(wh, "PAID_LATE")
+    assert (late["id_number"], late["paid_date"], late["amount_paid"]) == (
+        resident_id(2),
+        D(2024, 3, 25),
+        Decimal("1350.00"),
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -249,8 +286,11 @@ def test_duplicate_one_finding_per_key(registry, programs):
 def test_unentitled_needs_a_current_roster_row(registry, programs):
     """Person 1 is on the 2024-03 roster but was paid for 2024-04 (unentitled for 04); person 2's only
     roster row was superseded by a corrected roster (unentitled); person 3 is entitled and paid (fine);
-    person 4 has only a failed payment and no roster row (nothing was taken: fine)."""
+    person 4 has only a failed payment and no roster row (nothing was taken: fine). Person 5 is on the
+    2024-04 roster and paid (so 2024-04 has a roster: a period with none is COVERAGE's)."""
     s = Scenario()
+    s.entitle(5, period="2024-04", due_date=D(2024, 4, 10))
+    s.pay(5, period="2024-04", pay_date=D(2024, 4, 10))
     s.entitle(1)
     s.entitle(2, superseded_by="corrected-roster")
     s.entitle(3)
@@ -451,14 +491,80 @@ def test_public_employee_only_for_means_tested_programs(registry, programs):
 
 
 # --------------------------------------------------------------------------------------------
+# ID_MISMATCH
+# --------------------------------------------------------------------------------------------
+
+
+def _one_edit(id_number: str, at: int, transpose: bool = False) -> str:
+    """id_number with the body digit at 0-based `at` changed (+1 mod 10), or swapped with the next one,
+    and its check character recomputed (a valid ID, as every loaded ID is)."""
+    chars = list(id_number[:17])
+    if transpose:
+        chars[at], chars[at + 1] = chars[at + 1], chars[at]
+    else:
+        chars[at] = str((int(chars[at]) + 1) % 10)
+    body = "".join(chars)
+    return body + "10X98765432"[sum(int(d) * w for d, w in zip(body, WEIGHTS)) % 11]
+
+
+def test_id_mismatch_one_finding_for_one_mistyped_id(registry, programs):
+    """The bank paid person 1 under their ID with one digit substituted (position 8) and person 2 under
+    theirs with two adjacent digits transposed (positions 13-14), the check character computed for the
+    changed body (a valid ID: a whole-ID one-edit pair cannot pass the check), same program, period and name: one
+    ID_MISMATCH clue each (the roster's person, the bank's amount, both IDs masked in the detail), and no
+    MISSING for the roster ID nor UNENTITLED for the bank's; person 1's February, paid under the right ID
+    onto the same card, does not make the card a SHARED_ACCOUNT of two people. The near misses stay what they were: person 3
+    paid under a one-edit ID but another name, and person 4 under a two-edit ID (MISSING + UNENTITLED)."""
+    s = Scenario()
+    for person in (1, 2, 3, 4):
+        s.entitle(person)
+    wrong = {
+        1: _one_edit(resident_id(1), 7),
+        2: _one_edit(resident_id(2), 12, transpose=True),
+        3: _one_edit(resident_id(3), 7),
+        4: _one_edit(_one_edit(resident_id(4), 7), 9),
+    }
+    assert len({resident_id(2), wrong[2]}) == 2  # the transposed digits differ
+    for person, bank_id in wrong.items():
+        s.pay(person, id_number=bank_id, name=name(person) if person != 3 else "别人名")
+    s.entitle(1, period="2024-02", due_date=D(2024, 2, 10))
+    s.pay(1, period="2024-02", pay_date=D(2024, 2, 10))
+    wh = run(s, registry, programs, D(2024, 4, 1))
+    assert findings(wh, "SHARED_ACCOUNT") == []
+    rows = {r["id_number"]: r for r in findings(wh, "ID_MISMATCH")}
+    assert sorted(rows) == sorted([resident_id(1), resident_id(2)])
+    first = rows[resident_id(1)]
+    assert (first["route"], first["name"], first["amount_due"], first["amount_paid"]) == (
+        "clue",
+        name(1),
+        Decimal("1350.00"),
+        Decimal("1350.00"),
+    )
+    assert first["case_id"] == case_id("ID_MISMATCH", "DIBAO", resident_id(1), "2024-03")
+    masked = (
+        wrong[1][:6] + "********" + wrong[1][-4:],
+        resident_id(1)[:6] + "********" + resident_id(1)[-4:],
+    )
+    assert all(m in first["detail"] for m in masked) and "第 8 位不同" in first["detail"]
+    assert resident_id(1) not in first["detail"] and wrong[1] not in first["detail"]
+    assert "第 13 位与第 14 位颠倒" in rows[resident_id(2)]["detail"]
+    assert ids(findings(wh, "MISSING")) == sorted([resident_id(3), resident_id(4)])
+    assert ids(findings(wh, "UNENTITLED")) == sorted([wrong[3], wrong[4]])
+
+
+# --------------------------------------------------------------------------------------------
 # BATCH_STALLED
 # --------------------------------------------------------------------------------------------
 
 
 def _stalled_groups(s: Scenario, sizes: dict[str, int]) -> dict[str, list[Decimal]]:
     """Unpaid LAND_COMP entitlements per village group; person amounts 1000, 1010, 1020…; due dates
-    spread so the oldest is known: the first person of each group is due earliest (2024-01-05)."""
+    spread so the oldest is known: the first person of each group is due earliest (2024-01-05). One
+    person of 9组 was paid: the program's batch went out (a period with no payment at all is
+    PROGRAM_STALLED's)."""
     amounts: dict[str, list[Decimal]] = {}
+    s.entitle(99, group_name="9组", village="武阳社区", township="江口街道", due_date=D(2024, 1, 5))
+    s.pay(99, group_name="9组", village="武阳社区", township="江口街道", pay_date=D(2024, 1, 5))
     person = 100
     for group, size in sizes.items():
         amounts[group] = []
@@ -512,6 +618,99 @@ def test_batch_stalled_threshold_is_a_bound_setting(registry, programs):
     assert sorted(r["group_name"] for r in findings(wh, "BATCH_STALLED")) == ["7组", "8组"]
 
 
+def test_program_stalled_one_case_absorbs_its_missing_and_its_groups(registry, programs):
+    """DIBAO 2024-03: twelve people in 7组 and three in 8组 on the roster, and not one bank row for DIBAO
+    2024-03: ONE PROGRAM_STALLED case (persons and total in its detail) whose case id the fifteen MISSING
+    findings carry, and no BATCH_STALLED for 7组 (twelve would make one) — the program-wide stall absorbs it,
+    nothing is counted twice. DIBAO 2024-02 has the same roster and one person paid (the batch went out):
+    BATCH_STALLED for 7组 as before, 8组 person by person. LAND_COMP 2024-01 has unpaid people in one group
+    only: that is the group's batch (BATCH_STALLED), not a program stall."""
+    s = Scenario()
+    for period, due in (("2024-03", MARCH_DUE), ("2024-02", D(2024, 2, 10))):
+        for person in range(1, 16):
+            s.entitle(person, period=period, due_date=due, group_name="7组" if person <= 12 else "8组")
+    s.entitle(16, period="2024-02", due_date=D(2024, 2, 10), group_name="9组")
+    s.pay(16, period="2024-02", pay_date=D(2024, 2, 10), group_name="9组")
+    land = Scenario(program_code="LAND_COMP", period="2024-01")
+    _stalled_groups(land, {"7组": 10})
+    s.rows["entitlements"] += [r for r in land.rows["entitlements"] if r["group_name"] == "7组"]
+    wh = run(s, registry, programs, D(2024, 4, 1))
+    [stall] = findings(wh, "PROGRAM_STALLED")
+    stall_case = case_id("PROGRAM_STALLED", "DIBAO", "", "2024-03")
+    assert (stall["program_code"], stall["period"], stall["route"], stall["case_id"]) == (
+        "DIBAO",
+        "2024-03",
+        "complaint",
+        stall_case,
+    )
+    assert stall["amount_due"] == 15 * Decimal("1350.00") and "共 15 人" in stall["detail"]
+    missing = findings(wh, "MISSING")
+    assert {r["case_id"] for r in missing if r["period"] == "2024-03"} == {stall_case}
+    assert len([r for r in missing if r["period"] == "2024-03"]) == 15
+    batches = {(r["program_code"], r["period"], r["group_name"]) for r in findings(wh, "BATCH_STALLED")}
+    assert batches == {("DIBAO", "2024-02", "7组"), ("LAND_COMP", "2024-01", "7组")}
+
+
+def test_coverage_one_record_instead_of_a_clue_per_payment(registry, programs):
+    """The bank paid DIBAO 2024-03 to 20 people (one of them 9000, far above the rest) and no DIBAO
+    2024-03 roster was loaded: ONE COVERAGE record (no case) naming the 20 payments and their total, and
+    no UNENTITLED, AMOUNT_OUTLIER or DUPLICATE for them (person 1 was paid twice). TEKUN 2024-03 has its
+    roster: its unrostered payment is UNENTITLED as ever."""
+    s = Scenario()
+    for person in range(1, 21):
+        s.pay(person, amount=Decimal(9000 if person == 20 else 600 + 10 * person))
+    s.pay(1, pay_date=D(2024, 3, 12), amount=Decimal("610.00"))
+    s.entitle(30, program_code="TEKUN")
+    s.pay(30, program_code="TEKUN")
+    s.pay(31, program_code="TEKUN")
+    wh = run(s, registry, programs, D(2024, 4, 1))
+    [gap] = findings(wh, "COVERAGE")
+    total = sum(Decimal(600 + 10 * p) for p in range(1, 20)) + Decimal("9000.00") + Decimal("610.00")
+    assert (gap["program_code"], gap["period"], gap["route"], gap["case_id"]) == (
+        "DIBAO",
+        "2024-03",
+        "record",
+        None,
+    )
+    assert gap["amount_paid"] == total
+    assert f"无有效花名册，未核对 21 笔发放（合计 {total:,.2f} 元）" in gap["detail"]
+    assert {(r["rule"], r["program_code"]) for r in findings(wh) if r["rule"] != "COVERAGE"} == {
+        ("UNENTITLED", "TEKUN")
+    }
+
+
+def test_coverage_when_a_roster_collapses(registry, programs):
+    """DISABLED: ten people on the 2024-02 roster, four on 2024-03's (fell by 60% > roster_collapse_share
+    50%): COVERAGE for 2024-03 against the previous period, and person 11's unrostered March payment is
+    not an UNENTITLED clue. TEKUN 2024-03 was corrected: the first file had ten rows, the corrected one
+    replaced them with three (COVERAGE against the same period before the correction). DIBAO 2024-03 fell
+    from ten to six (40%): no finding, person 21's unrostered payment is UNENTITLED."""
+    s = Scenario()
+    for person in range(1, 11):
+        s.entitle(person, program_code="DISABLED", period="2024-02", due_date=D(2024, 2, 15))
+        s.entitle(person, program_code="TEKUN", superseded_by="tekun-fix")
+        s.entitle(person, program_code="DIBAO", period="2024-02", due_date=D(2024, 2, 10))
+    for person in range(1, 5):
+        s.entitle(person, program_code="DISABLED", due_date=D(2024, 3, 15))
+        s.pay(person, program_code="DISABLED", pay_date=D(2024, 3, 15))
+    s.pay(11, program_code="DISABLED", pay_date=D(2024, 3, 15))
+    for person in range(1, 4):
+        s.entitle(person, program_code="TEKUN", file_hash="tekun-fix")
+        s.pay(person, program_code="TEKUN")
+    for person in range(1, 7):
+        s.entitle(person)
+        s.pay(person)
+    s.pay(21)
+    wh = run(s, registry, programs, D(2024, 4, 1))
+    gaps = {(r["program_code"], r["period"]): r["detail"] for r in findings(wh, "COVERAGE")}
+    assert sorted(gaps) == [("DISABLED", "2024-03"), ("TEKUN", "2024-03")]
+    assert "花名册仅 4 条，上期 10 条" in gaps[("DISABLED", "2024-03")]
+    assert "花名册仅 3 条，更正前 10 条" in gaps[("TEKUN", "2024-03")]
+    assert [(r["program_code"], r["id_number"]) for r in findings(wh, "UNENTITLED")] == [
+        ("DIBAO", resident_id(21))
+    ]
+
+
 # --------------------------------------------------------------------------------------------
 # AMOUNT_OUTLIER
 # --------------------------------------------------------------------------------------------
@@ -548,6 +747,7 @@ def test_amount_outlier_robust_z_per_program_and_period(registry, programs):
     expected = [(resident_id(p), "2024-03") for p, z in enumerate(_robust_z(march), start=1) if abs(z) > 3.5]
     expected += [(resident_id(p), "2024-05") for p, z in enumerate(_robust_z(may), start=40) if abs(z) > 3.5]
     assert expected == [(resident_id(21), "2024-03"), (resident_id(50), "2024-05")]  # the fixture's design
+    s.roster_the_payments()  # covered periods: an unrostered one is COVERAGE's, its outliers suppressed
     rows = findings(run(s, registry, programs, D(2024, 6, 1)), "AMOUNT_OUTLIER")
     assert sorted((r["id_number"], r["period"]) for r in rows) == sorted(expected)
     assert all(r["case_id"] == case_id("AMOUNT_OUTLIER", "DIBAO", r["id_number"], r["period"]) for r in rows)
@@ -571,6 +771,7 @@ def _benford_scenario(program_code: str = "NONGJI") -> Scenario:
                 pay_date=D(2024, 7, 10),
             )
             person += 1
+    s.roster_the_payments()  # covered periods: an unrostered one is COVERAGE's, its outliers suppressed
     return s
 
 
@@ -702,7 +903,7 @@ def test_registry_matches_the_closed_rule_set(registry):
     and description; the one rule that absorbs others heads the group cases."""
     assert {r.code: r.route for r in registry.rules} == ROUTES
     assert all(r.title and r.description for r in registry.rules)
-    assert registry.group_rules == ("BATCH_STALLED",)
+    assert registry.group_rules == ("PROGRAM_STALLED", "BATCH_STALLED")
 
 
 def test_payment_rules_are_checked_against_the_flagged_payment_columns(tmp_path: Path):

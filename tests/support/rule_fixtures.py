@@ -156,6 +156,30 @@ class Scenario:
         self.rows["payments"].append(row)
         return row
 
+    def roster_the_payments(self) -> None:
+        """Put every paid key on the roster, due on its pay date with the amount paid (a fixture about the
+        payments alone then has its program-periods covered by a roster: no COVERAGE, no UNENTITLED)."""
+        for row in list(self.rows["payments"]):
+            keep = (
+                "id_number",
+                "program_code",
+                "period",
+                "name",
+                "card_number",
+                "township",
+                "village",
+                "group_name",
+            )
+            self.rows["entitlements"].append(
+                {
+                    "file_hash": "roster",
+                    "source_row": len(self.rows["entitlements"]) + 2,
+                    **{k: row[k] for k in keep},
+                    "amount_due": row["amount"],
+                    "due_date": row["pay_date"],
+                }
+            )
+
     def fail(self, person: int, on: dt.date, reason: str, **overrides) -> dict:
         return self.pay(person, status="failure", pay_date=on, failure_reason=reason, **overrides)
 

@@ -168,10 +168,11 @@ def test_periods_canonical():
 
 
 def test_status_vocabulary():
-    """The bank's words map to three outcomes; anything else is not guessed."""
-    got = parse(status_expr, ["支付成功", "退票", "已停发", "处理中", None])
-    assert [g["value"] for g in got] == ["success", "failure", "stopped", None, None]
-    assert [g["error"] for g in got] == [None, None, None, "STATUS_UNKNOWN", "STATUS_MISSING"]
+    """The bank's words map to four outcomes (a return of money paid is not a plain failure: the rules
+    cancel the success it follows); anything else is not guessed."""
+    got = parse(status_expr, ["支付成功", "交易失败", "退票", "已退款", "已停发", "处理中", None])
+    assert [g["value"] for g in got] == ["success", "failure", "returned", "returned", "stopped", None, None]
+    assert [g["error"] for g in got] == [None] * 5 + ["STATUS_UNKNOWN", "STATUS_MISSING"]
 
 
 def test_cards_and_names():

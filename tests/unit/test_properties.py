@@ -104,6 +104,10 @@ def test_findings_point_at_input_and_rerun_changes_nothing(config, people):
             when f.rule = 'BATCH_STALLED' then not exists (
                 select 1 from entitlements e where e.township = f.township and e.village = f.village
                   and e.group_name = f.group_name and e.program_code = f.program_code and e.period = f.period)
+            when f.rule = 'COVERAGE' then not exists (
+                select 1 from payments p where p.program_code = f.program_code and p.period = f.period)
+            when f.rule = 'PROGRAM_STALLED' then not exists (
+                select 1 from entitlements e where e.program_code = f.program_code and e.period = f.period)
             when f.rule = 'SHARED_ACCOUNT' then not exists (
                 select 1 from payments p where p.card_number = f.card_number and p.id_number = f.id_number)
             else not exists (

@@ -73,6 +73,9 @@ def update_cases(
                 "group_rules": list(registry.group_rules),
                 "fallback_authority": FALLBACK_AUTHORITY,
                 "fallback_resolve_days": FALLBACK_RESOLVE_DAYS,
+                # a rule may name the authority of its cases itself (rules.yaml), over its program's
+                "rule_departments": _sql_map(registry.authorities("department")),
+                "rule_supervisors": _sql_map(registry.authorities("supervisor")),
             },
         )
         stage_summaries(wh, as_of, registry)

@@ -24,6 +24,14 @@ class Absorption:
 
 
 @dataclass(frozen=True)
+class Suppression:
+    """The findings of `rules` equal to this rule's finding on the `match` columns are dropped."""
+
+    rules: tuple[str, ...]
+    match: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Rule:
     code: str
     title: str
@@ -36,6 +44,10 @@ class Rule:
     returns: str = "findings"
     describe_sql: str = ""  # PAYMENT_FINDINGS_SQL, for a rule that returns payments
     case_text: CaseText | None = None  # None: the fallback sentence of its route
+    # the 承办部门 / 监督主体 of this rule's cases instead of its program's (None: the program's)
+    department: str | None = None
+    supervisor: str | None = None
+    suppresses: Suppression | None = None
 
     @property
     def finding_sql(self) -> str:
@@ -91,6 +103,10 @@ class RuleRegistry:
     def group_rules(self) -> tuple[str, ...]:
         """Rules whose finding heads a group of absorbed member findings (their case is the group's)."""
         return tuple(rule.code for rule in self.rules if rule.absorbs is not None)
+
+    def authorities(self, field: str) -> dict[str, str]:
+        """Rule code → its own `department` or `supervisor` (field), for the rules that name one."""
+        return {rule.code: value for rule in self.rules if (value := getattr(rule, field)) is not None}
 
     def fallback_case_text(self, route: str) -> CaseText:
         return dict(self.fallback_case_texts)[route]

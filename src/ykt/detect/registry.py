@@ -20,7 +20,7 @@ import yaml
 
 from ykt.config import Programs, Settings
 from ykt.detect import sql
-from ykt.detect.model import Absorption, CaseText, Intermediate, Rule, RuleRegistry
+from ykt.detect.model import Absorption, CaseText, Intermediate, Rule, RuleRegistry, Suppression
 from ykt.detect.programs import install_programs
 from ykt.detect.runner import Params, available_parameters, bind, prepare_inputs, run_rule
 from ykt.errors import ConfigError, ConfigProblem, RuleExecutionError
@@ -62,6 +62,9 @@ _RULE_KEYS = {
     "absorbs",
     "returns",
     "case_text",
+    "department",
+    "supervisor",
+    "suppresses",
 }
 # What a rule's select returns: the finding columns themselves, or flagged payments that the
 # shared PAYMENT_FINDINGS_SQL turns into findings (one place for how a payment is described).
@@ -227,6 +230,15 @@ def _parse_rule(
         problems.add(RULES_YAML, code, f"returns 应为 {' | '.join(RETURNS)} 之一，实际为 {returns!r}")
         returns = "findings"
     case_text = item.get("case_text")
+    authority = {}
+    for field in ("department", "supervisor"):
+        value = item.get(field)
+        if value is not None and (not isinstance(value, str) or not value.strip()):
+            problems.add(
+                RULES_YAML, code, f"{field} 应为非空的中文名称（或不写，沿用项目的），实际为 {value!r}"
+            )
+        elif value is not None:
+            authority[field] = value.strip()
     return Rule(
         code,
         str(item.get("title") or ""),
@@ -239,7 +251,36 @@ def _parse_rule(
         returns,
         describe_sql if returns == "payments" else "",
         None if case_text is None else parse_case_text(case_text, f"{code}.case_text", problems),
+        suppresses=_parse_suppression(item.get("suppresses"), code, problems),
+        **authority,
     )
+
+
+def _match_columns(raw: object, key: str, code: str, problems: _Problems) -> tuple[str, ...] | None:
+    """A non-empty list of finding columns (not the case-only ones), or a problem."""
+    if not isinstance(raw, list) or not raw:
+        return None
+    bad = [c for c in raw if c not in sql.CONTRACT_COLUMNS or c in sql.CASE_ONLY_COLUMNS]
+    if bad:
+        problems.add(
+            RULES_YAML, code, f"{key}.match 含非结果列 {bad}；可用：{', '.join(sql.CONTRACT_COLUMNS[:-2])}"
+        )
+        return None
+    return tuple(raw)
+
+
+def _parse_suppression(raw: object, code: str, problems: _Problems) -> Suppression | None:
+    if raw is None:
+        return None
+    rules = raw.get("rules") if isinstance(raw, dict) else None
+    if not isinstance(rules, list) or not rules or not all(isinstance(r, str) for r in rules):
+        problems.add(RULES_YAML, code, "suppresses 应为 {rules: [规则代码, ...], match: [列名, ...]}")
+        return None
+    match = _match_columns(raw.get("match"), "suppresses", code, problems) if isinstance(raw, dict) else None
+    if match is None:
+        problems.add(RULES_YAML, code, "suppresses.match 应为结果列名的列表")
+        return None
+    return Suppression(tuple(rules), match)
 
 
 def _parse_absorption(raw: object, code: str, problems: _Problems) -> Absorption | None:
@@ -255,13 +296,8 @@ def _parse_absorption(raw: object, code: str, problems: _Problems) -> Absorption
     ):
         problems.add(RULES_YAML, code, "absorbs 应为 {rule: 规则代码, match: [列名, ...]}")
         return None
-    bad = [c for c in match if c not in sql.CONTRACT_COLUMNS or c in sql.CASE_ONLY_COLUMNS]
-    if bad:
-        problems.add(
-            RULES_YAML, code, f"absorbs.match 含非结果列 {bad}；可用：{', '.join(sql.CONTRACT_COLUMNS[:-2])}"
-        )
-        return None
-    return Absorption(raw["rule"], tuple(match))
+    columns = _match_columns(match, "absorbs", code, problems)
+    return None if columns is None else Absorption(raw["rule"], columns)
 
 
 def parse_case_text(raw: object, key: str, problems: _Problems) -> CaseText | None:
@@ -331,6 +367,9 @@ def _check_unreferenced_sql(
 
 def _check_absorptions(rules: list[Rule], problems: _Problems) -> None:
     by_code = {r.code: r for r in rules}
+    for rule in rules:
+        for unknown in [c for c in (rule.suppresses.rules if rule.suppresses else ()) if c not in by_code]:
+            problems.add(RULES_YAML, rule.code, f"suppresses.rules 中的 {unknown!r} 不是已登记的规则")
     for rule in rules:
         if rule.absorbs is None:
             continue

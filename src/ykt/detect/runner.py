@@ -161,4 +161,27 @@ def _run_in_order(wh: Warehouse, registry: RuleRegistry, params: Params) -> dict
         counts[rule.code] = run_rule(wh, rule, params)
     if pending:
         _describe_pending(wh, describe_sql, params)
+    for rule in registry.in_order():
+        if rule.suppresses:
+            counts.update(_suppress(wh, rule, params))
     return counts
+
+
+def _suppress(wh: Warehouse, rule: Rule, params: Params) -> dict[str, int]:
+    """Drop the findings `rule` suppresses (every rule has run); the suppressed rules' counts after it."""
+    assert rule.suppresses is not None
+    wh.execute(
+        f"{rule.code} suppresses",
+        sql.suppress_sql(rule.suppresses.match),
+        {"as_of": params["as_of"], "ykt_rule": rule.code, "ykt_members": list(rule.suppresses.rules)},
+    )
+    return {
+        code: int(
+            wh.scalar(
+                f"{code} after suppression",
+                "select count(*) from findings where rule = $rule and as_of = $as_of",
+                {"rule": code, "as_of": params["as_of"]},
+            )
+        )
+        for code in rule.suppresses.rules
+    }

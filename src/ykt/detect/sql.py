@@ -119,15 +119,30 @@ def describe_pending_sql(payment_findings_sql: str) -> str:
     return _insert_findings("flag_rule_code", "r.flag_route", case_id, finding_sql)
 
 
+def _same(match: tuple[str, ...]) -> str:
+    """A member finding equal to the head finding on the `match` columns (nulls equal)."""
+    return "\n  and ".join(f"member.{c} is not distinct from head.{c}" for c in match)
+
+
 def absorb_sql(match: tuple[str, ...]) -> str:
     """Re-point the absorbed rule's findings to the case of the absorbing rule's finding, equal on `match`."""
-    matches = "\n  and ".join(f"member.{c} is not distinct from head.{c}" for c in match)
     return (
         "update findings as member set case_id = head.case_id\n"
         "from findings as head\n"
         "where head.rule = $ykt_rule and head.as_of = $as_of\n"
         "  and member.rule = $ykt_member and member.as_of = $as_of\n"
-        f"  and {matches}"
+        f"  and {_same(match)}"
+    )
+
+
+def suppress_sql(match: tuple[str, ...]) -> str:
+    """Drop the suppressed rules' findings equal to a finding of the suppressing rule on `match`."""
+    return (
+        "delete from findings as member\n"
+        "using findings as head\n"
+        "where head.rule = $ykt_rule and head.as_of = $as_of\n"
+        "  and list_contains($ykt_members, member.rule) and member.as_of = $as_of\n"
+        f"  and {_same(match)}"
     )
 
 

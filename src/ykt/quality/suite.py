@@ -315,8 +315,10 @@ def _roster_checks(gxe: Any) -> list[Check]:
 def _payment_checks(gxe: Any) -> list[Check]:
     return [
         Check(
-            gxe.ExpectColumnValuesToBeInSet(column="status", value_set=["success", "failure", "stopped"]),
-            "发放状态应为 成功/失败/停发",
+            gxe.ExpectColumnValuesToBeInSet(
+                column="status", value_set=["success", "failure", "returned", "stopped"]
+            ),
+            "发放状态应为 成功/失败/退回/停发",
         ),
         Check(
             gxe.ExpectColumnValuesToBeInSet(

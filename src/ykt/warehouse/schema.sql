@@ -96,7 +96,7 @@ create table if not exists payments (
     group_name      varchar,
     amount          decimal(18, 2) not null,
     pay_date        date,
-    status          varchar not null,      -- success | failure | stopped
+    status          varchar not null,      -- success | failure | returned | stopped
     failure_reason  varchar,
     warnings        varchar,
     -- row hashes, computed at load (warehouse.py: ROW_HASHES)

@@ -32,6 +32,10 @@ heads as (
         case_id,
         min(rule) filter (where list_contains($group_rules, rule)) as group_rule,
         min(route) filter (where list_contains($group_rules, rule)) as group_route,
+        -- a group case is where its header says (PROGRAM_STALLED: the whole county, no place)
+        any_value(struct_pack(township, village, group_name)) filter (
+            where list_contains($group_rules, rule)
+        ) as group_place,
         min(rule) as first_rule,
         min(route) as first_route
     from live
@@ -43,7 +47,8 @@ ruled as (
         live.*,
         coalesce(heads.group_rule, heads.first_rule) as case_rule,
         coalesce(heads.group_route, heads.first_route) as case_route,
-        heads.group_rule is not null as is_group
+        heads.group_rule is not null as is_group,
+        heads.group_place
     from live
     inner join heads on live.case_id = heads.case_id
 ),
@@ -96,7 +101,9 @@ grouped as (
             when min(id_number) = max(id_number) then min(id_number)
             when min(card_number) = max(card_number) then min(card_number)
         end as single_key,
-        arg_min(struct_pack(township, village, group_name), first_key) as first_place,
+        if(
+            bool_or(is_group), any_value(group_place), arg_min(struct_pack(township, village, group_name), first_key)
+        ) as first_place,
         count(distinct id_number)::integer as persons,
         count(*)::integer as findings,
         min(name) as name,
@@ -131,10 +138,14 @@ final as (
         )::decimal(18, 2) as amount,
         named.name as program_name,
         coalesce(
-            replace(dept.department, '{township}', coalesce(g.first_place.township, '')), $fallback_authority
+            $rule_departments[g.rule],
+            replace(dept.department, '{township}', coalesce(g.first_place.township, '')),
+            $fallback_authority
         ) as department,
         coalesce(
-            replace(dept.supervisor, '{township}', coalesce(g.first_place.township, '')), $fallback_authority
+            $rule_supervisors[g.rule],
+            replace(dept.supervisor, '{township}', coalesce(g.first_place.township, '')),
+            $fallback_authority
         ) as supervisor,
         coalesce(dept.resolve_days, $fallback_resolve_days) as resolve_days
     from grouped as g

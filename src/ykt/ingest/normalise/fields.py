@@ -456,9 +456,10 @@ def period_expr(col: str) -> pl.Expr:
 
 STATUS_VOCABULARY: dict[str, str] = {
     **dict.fromkeys(("成功", "已支付", "已发放", "支付成功", "交易成功", "发放成功"), "success"),
-    **dict.fromkeys(
-        ("失败", "退回", "已退回", "已退款", "退票", "支付失败", "交易失败", "发放失败"), "failure"
-    ),
+    **dict.fromkeys(("失败", "支付失败", "交易失败", "发放失败"), "failure"),
+    # the money went out and came back (frozen account, closed card): a return cancels an earlier
+    # success of the same key; with no success before it, it is a failed attempt (rules/_reconciliation.sql)
+    **dict.fromkeys(("退回", "已退回", "已退款", "退款", "退票"), "returned"),
     **dict.fromkeys(("已停发", "停发", "暂停发放"), "stopped"),
 }
 
@@ -467,7 +468,7 @@ STATUS_VOCABULARY: dict[str, str] = {
 # meaning that matches deciding: a return or a stop overrides an earlier success ("退款成功" is a return),
 # and a negated success is a failure. Texts that match none stay STATUS_UNKNOWN (未发放 may be pending).
 STATUS_MEANINGS: tuple[tuple[str, str], ...] = (
-    (r"退回|退款|退票|退汇|被退", "failure"),
+    (r"退回|退款|退票|退汇|被退", "returned"),
     (r"停发|暂停发放", "stopped"),
     (r"失败|未成功|不成功", "failure"),
     (r"成功|已支付|已发放|已入账|已到账", "success"),
@@ -482,7 +483,7 @@ def status_meaning_expr(text: pl.Expr) -> pl.Expr:
 
 
 def status_expr(col: str) -> pl.Expr:
-    """Bank status text → struct{value: success|failure|stopped, error STATUS_MISSING|STATUS_UNKNOWN}:
+    """Bank status text → struct{value: success|failure|returned|stopped, error STATUS_MISSING|STATUS_UNKNOWN}:
     the vocabulary first, else the words inside the text (status_inferences tells the clerk which)."""
     return _steps(
         {"_text": compact_text_expr(col)},
@@ -821,9 +822,9 @@ def _roster_amount_and_due_date(frame: pl.LazyFrame) -> pl.LazyFrame:
 
 
 def _payment_date_rule(frame: pl.LazyFrame) -> pl.LazyFrame:
-    """A paid or failed row needs its date: re-issue deadlines and lateness run from it.
+    """A paid, failed or returned row needs its date: re-issue deadlines and lateness run from it.
     A stopped row (已停发) has no payment and needs none."""
-    needs = pl.col("status").is_in(["success", "failure"]) & pl.col("pay_date").is_null()
+    needs = pl.col("status").is_in(["success", "failure", "returned"]) & pl.col("pay_date").is_null()
     return frame.with_columns(
         pl.coalesce(pl.col("_err_pay_date"), pl.when(needs).then(pl.lit("PAY_DATE_MISSING"))).alias(
             "_err_pay_date"
