@@ -19,12 +19,20 @@ from ykt.config import Programs
 from ykt.errors import InputFileError
 from ykt.ingest.alarm import layout_alarm
 from ykt.ingest.archive import archive_file, content_hash
-from ykt.ingest.inbox import discover_inbox, kind_from_folder, stray_files, stray_reason
+from ykt.ingest.inbox import (
+    discover_inbox,
+    kind_from_folder,
+    not_regular_entries,
+    not_regular_reason,
+    stray_files,
+    stray_reason,
+)
 from ykt.ingest.load import (
     Receipt,
     load_file,
     loaded_name,
     record_duplicate,
+    record_not_regular,
     record_rejected_file,
     record_stray,
 )
@@ -32,6 +40,7 @@ from ykt.ingest.normalise import normalise
 from ykt.ingest.read import ColumnAliases, ColumnDecisionsChanged, count_data_rows, detect_kind, read_tables
 from ykt.ingest.stream import FileItem, drain, file_items, part_stream, reread_parts
 from ykt.ingest.types import FileResult, Normalised, RawTable
+from ykt.masking import printable
 from ykt.warehouse import Warehouse
 
 # (file, kind, content hash, name of an earlier file with the same bytes or None)
@@ -83,6 +92,9 @@ def ingest_inbox(
     resolved = Path(inbox).resolve()
     for path in stray_files(inbox, (archive_dir, *exclude)):
         results.append(record_stray(wh, run_id, path, stray_reason(path, resolved)))
+    for path, what in not_regular_entries(inbox, (archive_dir, *exclude)):
+        reason = not_regular_reason(path, what, resolved)
+        results.append(record_not_regular(wh, run_id, path, kind_from_folder(path) or "unknown", reason))
     return results
 
 
@@ -96,7 +108,7 @@ def _plan(wh: Warehouse, found: list[tuple[Path, str]]) -> list[_Planned]:
     plan: list[_Planned] = []
     for (path, kind), file_hash in zip(found, hashes):
         plan.append((path, kind, file_hash, seen.get(file_hash) or loaded_name(wh, file_hash)))
-        seen.setdefault(file_hash, path.name)
+        seen.setdefault(file_hash, printable(path.name))
     return plan
 
 
