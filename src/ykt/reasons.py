@@ -66,6 +66,7 @@ WARNINGS: dict[str, str] = {
     "ID_NUMERIC_SUSPECT": "身份证号码疑似曾被存为数字，请核对",
     "NAME_RARE_CHAR": "姓名含 ? * 或造字区字符，疑似生僻字丢失",
     "CARD_LUHN": "银行卡号未通过校验（存折或农信账户可能属正常）",
+    "TEXT_CONTROL_CHARS": "该行单元格中含不可见的控制字符（如 NUL），已删除后载入，请核对该行",
 }
 
 

@@ -531,10 +531,12 @@ def _insert_file_reject(wh: Warehouse, file_hash: str, name: str, reason_code: s
     )
 
 
-def record_stray(wh: Warehouse, run_id: str, path: Path, reason: str) -> FileResult:
+def record_stray(
+    wh: Warehouse, run_id: str, path: Path, reason: str, limits: Settings | None = None
+) -> FileResult:
     """An upload outside the kind folders: reported in run.json only (not in `files`, so
     the same bytes moved into the right folder load normally)."""
-    rows = count_data_rows(path)
+    rows = count_data_rows(path, limits)
     result = FileResult(
         printable(path.name),
         "unknown",

@@ -91,7 +91,7 @@ def ingest_inbox(
         stream.close()
     resolved = Path(inbox).resolve()
     for path in stray_files(inbox, (archive_dir, *exclude)):
-        results.append(record_stray(wh, run_id, path, stray_reason(path, resolved)))
+        results.append(record_stray(wh, run_id, path, stray_reason(path, resolved), programs.settings))
     for path, what in not_regular_entries(inbox, (archive_dir, *exclude)):
         reason = not_regular_reason(path, what, resolved)
         results.append(record_not_regular(wh, run_id, path, kind_from_folder(path) or "unknown", reason))
@@ -146,14 +146,14 @@ def _load(
         return load_file(wh, receipt, items, programs.settings)
     except InputFileError as exc:
         drain(items)
-        return record_rejected_file(wh, receipt, exc, count_data_rows(receipt.path))
+        return record_rejected_file(wh, receipt, exc, count_data_rows(receipt.path, programs.settings))
     except ColumnDecisionsChanged as changed:  # rare: read it again with the whole file's decisions
         drain(items)
         parts = reread_parts((receipt.path, receipt.kind), programs, aliases, changed.decisions)
         try:
             return load_file(wh, receipt, parts, programs.settings)
         except InputFileError as exc:
-            return record_rejected_file(wh, receipt, exc, count_data_rows(receipt.path))
+            return record_rejected_file(wh, receipt, exc, count_data_rows(receipt.path, programs.settings))
 
 
 # -- without the warehouse (`ykt check`) --------------------------------------------------------
@@ -184,7 +184,7 @@ def check_file(
 ) -> list[CheckedTable]:
     """Read, normalise and validate a file without loading it (`ykt check`).
     Raises InputFileError when the file cannot be used as a whole."""
-    kind = kind or kind_from_folder(Path(path)) or detect_kind(Path(path), aliases)
+    kind = kind or kind_from_folder(Path(path)) or detect_kind(Path(path), aliases, programs.settings)
     prepared = prepare_file(Path(path), kind, programs, aliases)
     if prepared.error is not None:
         raise prepared.error
