@@ -81,9 +81,15 @@ def escape_named_csv(folder: Path) -> Path:
     return good_roster(folder, "城乡低保_2024年3月_\x1b[31m红\x07.csv")
 
 
+def _deflated(name: str) -> zipfile.ZipInfo:
+    info = zipfile.ZipInfo(name)
+    info.compress_type = zipfile.ZIP_DEFLATED
+    return info
+
+
 def _deflated_entry(archive: zipfile.ZipFile, name: str, head: bytes, filler: bytes, total: int) -> None:
     """One zip member of `total` bytes (head, then filler repeated), streamed through the compressor."""
-    with archive.open(zipfile.ZipInfo(name), "w", force_zip64=True) as member:
+    with archive.open(_deflated(name), "w", force_zip64=True) as member:
         member.write(head)
         written, block = len(head), filler * ((1 << 20) // len(filler))
         while written < total:
@@ -114,7 +120,7 @@ def tiny_rows_xlsx(folder: Path, rows: int = 20_000_000) -> Path:
     path = folder / "城乡低保_2024年3月_小行.xlsx"
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
         archive.writestr("[Content_Types].xml", _CONTENT_TYPES)
-        with archive.open(zipfile.ZipInfo("xl/worksheets/sheet1.xml"), "w", force_zip64=True) as member:
+        with archive.open(_deflated("xl/worksheets/sheet1.xml"), "w", force_zip64=True) as member:
             member.write(b'<?xml version="1.0"?><worksheet><sheetData>')
             for start in range(1, rows + 1, 100_000):
                 member.write(

@@ -66,7 +66,10 @@ class CheckResult:
         return self.file_error is None and self.rows_rejected == 0
 
     def describe(self) -> str:
-        """One short Chinese paragraph for the terminal."""
+        """One short Chinese paragraph for the terminal (control characters of names written out)."""
+        return printable(self._describe())
+
+    def _describe(self) -> str:
         told = "".join(f"\n  系统推断：{line}" for line in self.inferences)
         if self.file_error:
             head = f"✗ {printable(self.path.name)}：整个文件无法使用。{self.file_error}"

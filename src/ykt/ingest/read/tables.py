@@ -245,14 +245,15 @@ def count_data_rows(path: Path, limits: Settings | None = None) -> int:
 
     Sheets with a recognisable table (of any kind) count their data rows exactly as
     read_tables reads them, and other sheets are skipped, as read_tables skips them. When
-    no sheet has a table (unknown headers, undecodable text), every non-blank row counts.
+    no sheet has a table (unknown headers, undecodable text), every non-blank row counts. A file
+    over a reading budget (FILE_TOO_LARGE) is not read again: its rows are unknown, counted 0.
     """
     path = Path(path)
     try:
-        grids = read_grids(path)
+        grids = read_grids(path, limits=limits)
         aliases = load_aliases()
-    except InputFileError:
-        return _count_raw_lines(path)
+    except InputFileError as exc:
+        return 0 if exc.reason_code == "FILE_TOO_LARGE" else _count_raw_lines(path)
     counted = [
         count_body_rows(grid.frame, header, aliases)
         for grid in grids

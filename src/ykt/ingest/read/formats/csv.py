@@ -104,7 +104,9 @@ def csv_grids(path: Path, batch_lines: int, first_lines: int, limits: Settings) 
             body = _gb18030_to_utf8(block, path, offset) if encoding == "gb18030" else block
             if separator is None:
                 separator = _sniff_separator(body[:SAMPLE_BYTES].decode("utf-8", errors="ignore"))
-            frame = _parse_csv_part(body, separator, width, path, limits.max_columns, cutter.block_line)
+            frame = _parse_csv_part(
+                body, separator, width, path, limits.max_columns, cutter.open_line or cutter.block_line
+            )
             width = max(width, frame.width)
             yield Grid(path, None, CSV, frame, first_row=first_row)
             first_row, offset = first_row + frame.height, offset + len(block)
@@ -163,6 +165,7 @@ class _Cutter:
         self.stream, self.max_line, self.path = stream, max_line, path
         self.pending, self.line = b"", 1  # bytes read but not yet cut; the physical line they start on
         self.block_line = 1  # the physical line the last block starts on, for error messages
+        self.open_line: int | None = None  # the line where a quote left open at the end of the file starts
 
     def blocks(self, batch_lines: int, first_lines: int) -> Iterator[bytes]:
         """The first block holds `first_lines` records (or all there is), the others about `batch_lines`
@@ -192,6 +195,8 @@ class _Cutter:
             cut = choose(ends, size)
             if cut is None and eof:
                 cut = len(data)
+                if data.count(b'"') % 2:  # the block starts at a record boundary: an odd count never closed
+                    self.open_line = self.line + data.count(b"\n", 0, int(ends[-1]) if len(ends) else 0)
             if cut is not None:
                 block, self.pending = data[:cut], data[cut:]
                 self.block_line = self.line
