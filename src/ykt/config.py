@@ -60,6 +60,15 @@ class Settings:
     roster_collapse_share: float = 0.5
     # health: rejected rows above this share of the rows read make the night need attention
     attention_reject_share: float = 0.05
+    # Reading budgets (FILE_TOO_LARGE, ykt.ingest.read.formats.limits): checked before and while parsing
+    max_file_bytes: int = 200_000_000  # bytes on disk, any format
+    max_unpacked_bytes: int = 500_000_000  # xlsx/ods: total uncompressed size in the zip directory
+    max_zip_entries: int = 10_000  # xlsx/ods: members in the zip directory
+    max_zip_ratio: int = 200  # xlsx/ods: uncompressed/compressed of one member of 1 MB or more
+    max_rows: int = 10_000_000  # rows of one file (all sheets)
+    max_columns: int = 1_000  # columns of one sheet or CSV line
+    max_cell_chars: int = 32_767  # characters in one cell (Excel's own limit)
+    max_line_bytes: int = 1_048_576  # CSV: bytes of one line (a quoted cell's newlines included)
 
 
 @dataclass(frozen=True)

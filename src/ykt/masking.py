@@ -8,6 +8,8 @@ for the bureau's own systems. Text a clerk typed never comes out as a live formu
 
 from __future__ import annotations
 
+import re
+
 import polars as pl
 
 
@@ -60,3 +62,14 @@ def mask_card(value: str | None) -> str | None:
     if value is None:
         return None
     return f"{value[:4]} **** **** {value[-4:]}" if len(value) >= 10 else "****"
+
+
+# Control characters no person can read and no workbook may hold (openpyxl raises IllegalCharacterError):
+# C0 except tab and newline, DEL and C1. Surrogates escaped from undecodable file names as well.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def printable(text: str) -> str:
+    """A file name (or any text from outside) as a person may see it and a workbook may hold it: each
+    control character written as its code, e.g. ESC -> \\x1b, so nothing is hidden and nothing raises."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)

@@ -56,6 +56,8 @@ FILE_REASONS: dict[str, str] = {
     "FILE_COLUMNS_AMBIGUOUS": "有两列都可能是同一项（如都像身份证号），表头无法区分",
     "FILE_LAYOUT_SUSPECT": "文件大部分行因同一原因、在同一列出错，疑似表头或列的含义读错，整个文件未载入",
     "FILE_KIND_UNKNOWN": "文件所在目录无法判断文件类别（应为 roster/payments/reference/deaths/reference/public_employees）",
+    "INBOX_NOT_REGULAR": "收件目录中的这一项不是普通文件（符号链接、命名管道或设备文件），未读取",
+    "FILE_TOO_LARGE": "文件超过读取上限（大小、解压后大小、行数、列数或单元格长度），整个文件未读取",
 }
 
 WARNINGS: dict[str, str] = {
@@ -64,6 +66,7 @@ WARNINGS: dict[str, str] = {
     "ID_NUMERIC_SUSPECT": "身份证号码疑似曾被存为数字，请核对",
     "NAME_RARE_CHAR": "姓名含 ? * 或造字区字符，疑似生僻字丢失",
     "CARD_LUHN": "银行卡号未通过校验（存折或农信账户可能属正常）",
+    "TEXT_CONTROL_CHARS": "该行单元格中含不可见的控制字符（如 NUL），已删除后载入，请核对该行",
 }
 
 

@@ -27,7 +27,7 @@ from tests.support.hostile import (
     write_csv,
     write_xlsx,
 )
-from ykt.config import load_programs
+from ykt.config import Settings, load_programs
 from ykt.errors import ConfigError, InputFileError
 from ykt.ingest.read.formats.csv import csv_grids
 from ykt.ingest.read.hints import periods_in, program_hint, programs_in
@@ -238,7 +238,7 @@ def test_a_csv_read_in_parts_keeps_quoted_newlines_and_names_a_later_parts_bad_l
     ]
     path = tmp_path / "parts.csv"
     path.write_bytes(("\n".join(lines) + "\n").encode("gb18030") + b"\xff\xfe\xff,1\n")
-    seen, grids = [], csv_grids(path, batch_lines=1, first_lines=2)
+    seen, grids = [], csv_grids(path, batch_lines=1, first_lines=2, limits=Settings())
     with pytest.raises(InputFileError) as info:
         for grid in grids:
             seen += grid.frame.rows()

@@ -32,6 +32,7 @@ from ykt.config import Programs
 from ykt.errors import InputFileError
 from ykt.ingest import CheckedTable, ColumnAliases, Grid, check_file, detect_kind, format_of, read_grids
 from ykt.kinds import KIND_SPECS
+from ykt.masking import printable
 
 RESULT_SUFFIX = ".检查结果.xlsx"
 SUMMARY_SHEET = "检查汇总"
@@ -65,16 +66,19 @@ class CheckResult:
         return self.file_error is None and self.rows_rejected == 0
 
     def describe(self) -> str:
-        """One short Chinese paragraph for the terminal."""
+        """One short Chinese paragraph for the terminal (control characters of names written out)."""
+        return printable(self._describe())
+
+    def _describe(self) -> str:
         told = "".join(f"\n  系统推断：{line}" for line in self.inferences)
         if self.file_error:
-            head = f"✗ {self.path.name}：整个文件无法使用。{self.file_error}"
+            head = f"✗ {printable(self.path.name)}：整个文件无法使用。{self.file_error}"
         elif self.ok:
-            return f"✓ {self.path.name}：{self.rows_read} 行全部通过检查，可以上传。{told}"
+            return f"✓ {printable(self.path.name)}：{self.rows_read} 行全部通过检查，可以上传。{told}"
         else:
             top = "；".join(f"{reason} {n} 行" for _, reason, n in self.reasons[:3])
             head = (
-                f"✗ {self.path.name}：读取 {self.rows_read} 行，通过 {self.rows_ok} 行，"
+                f"✗ {printable(self.path.name)}：读取 {self.rows_read} 行，通过 {self.rows_ok} 行，"
                 f"有问题 {self.rows_rejected} 行（{top}）。"
             )
         return head + told + (f"\n  已标注错误的副本：{self.annotated}" if self.annotated else "")
@@ -102,7 +106,7 @@ def check_file_and_annotate(
     path: Path, programs: Programs, aliases: ColumnAliases, *, kind: str | None = None
 ) -> CheckResult:
     try:
-        kind = kind or detect_kind(path, aliases)
+        kind = kind or detect_kind(path, aliases, programs.settings)
     except InputFileError as exc:
         return _finish(path, None, Validation(0, _no_rejects(), exc))
     return _finish(path, kind, validate_file(path, kind, programs, aliases))
@@ -127,7 +131,9 @@ def _finish(path: Path, kind: str | None, validation: Validation) -> CheckResult
     if result.ok:
         target.unlink(missing_ok=True)
         return result
-    annotated = write_annotated_copy(path, validation.positions, rejects, result, target)
+    # a file over a reading budget is never opened again (openpyxl would unpack a zip bomb): summary only
+    too_large = validation.error is not None and validation.error.reason_code == "FILE_TOO_LARGE"
+    annotated = write_annotated_copy(path, validation.positions, rejects, result, target, copy=not too_large)
     return replace(result, annotated=annotated)
 
 
@@ -212,12 +218,19 @@ def header_positions(tables: Sequence[CheckedTable]) -> pl.DataFrame:
 
 
 def write_annotated_copy(
-    path: Path, positions: pl.DataFrame | None, rejects: pl.DataFrame, result: CheckResult, target: Path
+    path: Path,
+    positions: pl.DataFrame | None,
+    rejects: pl.DataFrame,
+    result: CheckResult,
+    target: Path,
+    *,
+    copy: bool = True,
 ) -> Path:
-    """The workbook (converted if it is not .xlsx) with red, commented bad cells and the summary sheet."""
-    with _progress(result.rows_read >= PROGRESS_MIN_ROWS, path.name) as steps:
+    """The workbook (converted if it is not .xlsx) with red, commented bad cells and the summary sheet;
+    `copy=False`: the summary sheet alone (the file itself is not opened)."""
+    with _progress(result.rows_read >= PROGRESS_MIN_ROWS, printable(path.name)) as steps:
         steps.stage("打开工作簿")
-        workbook = _as_workbook(path)
+        workbook = _as_workbook(path) if copy else _empty_workbook()
         if positions is not None and positions.height and rejects.height:
             cells = bad_cells(rejects, positions)
             steps.stage("标注错误单元格", total=cells.height)
@@ -249,10 +262,15 @@ def _as_workbook(path: Path) -> openpyxl.Workbook:
             return openpyxl.load_workbook(path)
         except Exception:
             pass
-    workbook = openpyxl.Workbook()
-    workbook.remove(workbook.active)
+    workbook = _empty_workbook()
     for grid in _grids_or_none(path) or ():
         _copy_grid(workbook.create_sheet(_sheet_title(grid.sheet or CSV_SHEET)), grid.frame)
+    return workbook
+
+
+def _empty_workbook() -> openpyxl.Workbook:
+    workbook = openpyxl.Workbook()
+    workbook.remove(workbook.active)
     return workbook
 
 
@@ -272,7 +290,7 @@ def _copy_grid(ws: Worksheet, frame: pl.DataFrame) -> None:
 
 
 def _sheet_title(name: str) -> str:
-    return "".join("_" if ch in "[]:*?/\\" else ch for ch in name)[:31] or CSV_SHEET
+    return "".join("_" if ch in "[]:*?/\\" else ch for ch in printable(name))[:31] or CSV_SHEET
 
 
 def _mark_cells(workbook: openpyxl.Workbook, cells: pl.DataFrame, advance: Callable[[], None]) -> None:
@@ -335,8 +353,8 @@ def _summary_sheet(workbook: openpyxl.Workbook, result: CheckResult) -> None:
     """检查汇总, placed first and opened first."""
     ws = workbook.create_sheet(SUMMARY_SHEET, 0)
     workbook.active = 0
-    for row in summary_lines(result):
-        ws.append(row)
+    for row in summary_lines(result):  # names and messages may carry a file name's control characters
+        ws.append([printable(v) if isinstance(v, str) else v for v in row])
     for cell in ws["A"]:
         if cell.value in ("文件", "问题原因", "处理办法"):
             cell.font = BOLD
@@ -349,7 +367,7 @@ def summary_lines(result: CheckResult) -> list[list[object]]:
         KIND_SPECS[result.kind].label if result.kind is not None and result.kind in KIND_SPECS else "无法判断"
     )
     lines: list[list[object]] = [
-        ["文件", result.path.name],
+        ["文件", printable(result.path.name)],
         ["类别", kind],
         ["读取行数", result.rows_read],
         ["通过行数", result.rows_ok],

@@ -10,6 +10,8 @@ same bytes are tried again (a configuration fix, e.g. a new program alias, may n
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -26,6 +28,7 @@ from ykt.ingest.stream import FileItem, Unreadable
 from ykt.ingest.types import FileResult, Normalised, RawTable, TableEnd
 from ykt.ingest.validate import NO_REJECTS, make_rejects
 from ykt.kinds import kind_spec
+from ykt.masking import printable
 from ykt.reasons import FILE_REASONS
 from ykt.warehouse import Warehouse
 
@@ -44,7 +47,7 @@ class Receipt:
 
     @property
     def name(self) -> str:
-        return self.path.name
+        return printable(self.path.name)
 
 
 # -- loading (one transaction) -------------------------------------------------------------------
@@ -521,7 +524,7 @@ def record_duplicate(
     wh: Warehouse, run_id: str, path: Path, kind: str, file_hash: str, earlier: str
 ) -> FileResult:
     reason = f"与已载入的文件“{earlier}”内容完全相同，未重复载入"
-    result = FileResult(path.name, kind, file_hash, "duplicate", 0, 0, 0, reason)
+    result = FileResult(printable(path.name), kind, file_hash, "duplicate", 0, 0, 0, reason)
     with wh.transaction():
         _insert_run_file(wh, run_id, result)
     return result
@@ -560,12 +563,14 @@ def _insert_file_reject(wh: Warehouse, file_hash: str, name: str, reason_code: s
     )
 
 
-def record_stray(wh: Warehouse, run_id: str, path: Path, reason: str) -> FileResult:
+def record_stray(
+    wh: Warehouse, run_id: str, path: Path, reason: str, limits: Settings | None = None
+) -> FileResult:
     """An upload outside the kind folders: reported in run.json only (not in `files`, so
     the same bytes moved into the right folder load normally)."""
-    rows = count_data_rows(path)
+    rows = count_data_rows(path, limits)
     result = FileResult(
-        path.name,
+        printable(path.name),
         "unknown",
         content_hash(path),
         "rejected",
@@ -581,6 +586,24 @@ def record_stray(wh: Warehouse, run_id: str, path: Path, reason: str) -> FileRes
             "delete from rejects where file_hash = $h and reason_code = 'FILE_KIND_UNKNOWN'",
             {"h": result.file_hash},
         )
-        _insert_file_reject(wh, result.file_hash, path.name, "FILE_KIND_UNKNOWN", reason)
+        _insert_file_reject(wh, result.file_hash, result.name, "FILE_KIND_UNKNOWN", reason)
+        _insert_run_file(wh, run_id, result)
+    return result
+
+
+def record_not_regular(wh: Warehouse, run_id: str, path: Path, kind: str, reason: str) -> FileResult:
+    """An inbox entry that is not a regular file (a link, a FIFO, a device): never opened, so its
+    rows are unknown (0) and its hash names the entry, not its content."""
+    file_hash = "entry:" + hashlib.sha256(os.fsencode(path)).hexdigest()[:32]
+    result = FileResult(
+        printable(path.name), kind, file_hash, "rejected", 0, 0, 0, reason, reason_code="INBOX_NOT_REGULAR"
+    )
+    with wh.transaction():
+        wh.execute(
+            "forget earlier entry reject",
+            "delete from rejects where file_hash = $h",
+            {"h": file_hash},
+        )
+        _insert_file_reject(wh, file_hash, result.name, "INBOX_NOT_REGULAR", reason)
         _insert_run_file(wh, run_id, result)
     return result

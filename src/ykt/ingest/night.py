@@ -19,13 +19,21 @@ from ykt.config import Programs
 from ykt.errors import InputFileError
 from ykt.ingest.alarm import layout_alarm
 from ykt.ingest.archive import archive_file, check_archive_space, content_hash
-from ykt.ingest.inbox import discover_inbox, kind_from_folder, stray_files, stray_reason
+from ykt.ingest.inbox import (
+    discover_inbox,
+    kind_from_folder,
+    not_regular_entries,
+    not_regular_reason,
+    stray_files,
+    stray_reason,
+)
 from ykt.ingest.load import (
     Receipt,
     adopted_results,
     load_file,
     loaded_name,
     record_duplicate,
+    record_not_regular,
     record_rejected_file,
     record_stray,
 )
@@ -33,6 +41,7 @@ from ykt.ingest.normalise import normalise
 from ykt.ingest.read import ColumnAliases, ColumnDecisionsChanged, count_data_rows, detect_kind, read_tables
 from ykt.ingest.stream import FileItem, drain, file_items, part_stream, reread_parts
 from ykt.ingest.types import FileResult, Normalised, RawTable
+from ykt.masking import printable
 from ykt.warehouse import Warehouse
 
 # (file, kind, content hash, name of an earlier file with the same bytes or None)
@@ -89,7 +98,10 @@ def ingest_inbox(
     results.extend(adopted.values())  # loaded by the unfinished night, gone from the inbox since
     resolved = Path(inbox).resolve()
     for path in stray_files(inbox, (archive_dir, *exclude)):
-        results.append(record_stray(wh, run_id, path, stray_reason(path, resolved)))
+        results.append(record_stray(wh, run_id, path, stray_reason(path, resolved), programs.settings))
+    for path, what in not_regular_entries(inbox, (archive_dir, *exclude)):
+        reason = not_regular_reason(path, what, resolved)
+        results.append(record_not_regular(wh, run_id, path, kind_from_folder(path) or "unknown", reason))
     return results
 
 
@@ -108,7 +120,7 @@ def _plan(wh: Warehouse, found: list[tuple[Path, str]]) -> list[_Planned]:
     plan: list[_Planned] = []
     for (path, kind), file_hash in zip(found, hashes):
         plan.append((path, kind, file_hash, seen.get(file_hash) or loaded_name(wh, file_hash)))
-        seen.setdefault(file_hash, path.name)
+        seen.setdefault(file_hash, printable(path.name))
     return plan
 
 
@@ -146,14 +158,14 @@ def _load(
         return load_file(wh, receipt, items, programs.settings)
     except InputFileError as exc:
         drain(items)
-        return record_rejected_file(wh, receipt, exc, count_data_rows(receipt.path))
+        return record_rejected_file(wh, receipt, exc, count_data_rows(receipt.path, programs.settings))
     except ColumnDecisionsChanged as changed:  # rare: read it again with the whole file's decisions
         drain(items)
         parts = reread_parts((receipt.path, receipt.kind), programs, aliases, changed.decisions)
         try:
             return load_file(wh, receipt, parts, programs.settings)
         except InputFileError as exc:
-            return record_rejected_file(wh, receipt, exc, count_data_rows(receipt.path))
+            return record_rejected_file(wh, receipt, exc, count_data_rows(receipt.path, programs.settings))
 
 
 # -- without the warehouse (`ykt check`) --------------------------------------------------------
@@ -184,7 +196,7 @@ def check_file(
 ) -> list[CheckedTable]:
     """Read, normalise and validate a file without loading it (`ykt check`).
     Raises InputFileError when the file cannot be used as a whole."""
-    kind = kind or kind_from_folder(Path(path)) or detect_kind(Path(path), aliases)
+    kind = kind or kind_from_folder(Path(path)) or detect_kind(Path(path), aliases, programs.settings)
     prepared = prepare_file(Path(path), kind, programs, aliases)
     if prepared.error is not None:
         raise prepared.error

@@ -9,6 +9,9 @@ from pathlib import Path
 import polars as pl
 
 REJECT_COLUMNS = ("sheet", "row", "column", "value_masked", "reason_code", "reason")
+# A RawTable column: True on the rows whose cells held control characters, removed by the reader
+# (ykt.ingest.read.formats.limits); the normaliser gives such a row the TEXT_CONTROL_CHARS warning.
+CLEANED = "row__control_chars"
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ import polars as pl
 
 from ykt.config import Programs
 from ykt.ingest.columns import FIELD_SPECS, error_sources
-from ykt.ingest.types import REJECT_COLUMNS, Normalised, RawTable
+from ykt.ingest.types import CLEANED, REJECT_COLUMNS, Normalised, RawTable
 from ykt.ingest.validate import make_rejects, validate_loaded, validate_normalised, validate_raw
 from ykt.kinds import FieldSpec, kind_spec
 from ykt.labels import PAYMENT_STATUS_LABELS
@@ -843,7 +843,7 @@ def _death_date_rule(frame: pl.LazyFrame) -> pl.LazyFrame:
 
 def _warnings(frame: pl.LazyFrame, kind: str) -> pl.LazyFrame:
     """One '; '-joined string of warning codes per row (null when none): the
-    beneficiary's ID, any rare character in a name on the row, the card."""
+    beneficiary's ID, any rare character in a name on the row, the card, control characters removed."""
     schema = frame.collect_schema()
     names = [
         pl.col(f"_warn_{c}").is_not_null()
@@ -855,6 +855,8 @@ def _warnings(frame: pl.LazyFrame, kind: str) -> pl.LazyFrame:
         codes.append(_code(pl.any_horizontal(names), "NAME_RARE_CHAR"))
     if "_warn_card_number" in schema:
         codes.append(pl.col("_warn_card_number"))
+    if RAW + CLEANED in schema:  # the reader removed control characters from the row's cells
+        codes.append(_code(pl.col(RAW + CLEANED).fill_null(False), "TEXT_CONTROL_CHARS"))
     return frame.with_columns(_join_codes(*codes).alias("warnings"))
 
 

@@ -29,10 +29,10 @@ from pathlib import Path
 
 import polars as pl
 
-from ykt.config import Programs
+from ykt.config import Programs, Settings
 from ykt.errors import InputFileError
 from ykt.ingest.read.aliases import ColumnAliases, load_aliases, normalise_header
-from ykt.ingest.read.formats import FileFormat, Grid, format_of, read_grids
+from ykt.ingest.read.formats import FileFormat, Grid, format_of, grid_parts, read_grids
 from ykt.ingest.read.hints import Hint, period_hint, program_hint
 from ykt.ingest.read.layout import (
     HEADER_SCAN_ROWS,
@@ -52,7 +52,7 @@ from ykt.ingest.read.layout import (
     title_lines,
 )
 from ykt.ingest.read.numbers import add_stats, excel_made, numeric_stats
-from ykt.ingest.types import RawTable, TableEnd
+from ykt.ingest.types import CLEANED, RawTable, TableEnd
 from ykt.kinds import KINDS, kind_label, kind_spec
 from ykt.labels import ROLE_LABELS
 
@@ -80,7 +80,7 @@ def read_tables(path: Path, kind: str, aliases: ColumnAliases, programs: Program
             where=path.name,
             hint=f"类别应为 {' / '.join(KINDS)} 之一",
         )
-    grids = read_grids(path, find_big_numbers=True)
+    grids = read_grids(path, find_big_numbers=True, limits=programs.settings)
     found = [(grid, header) for grid in grids if (header := find_header(grid.frame, kind, aliases))]
     if not found:
         raise _no_table_error(path, grids, kind, aliases)
@@ -158,7 +158,7 @@ def _batches(
 ) -> Iterator[RawTable | TableEnd]:
     """The header from the first HEADER_SCAN_ROWS lines, then every part's data rows (numbered as the
     file numbers them), totals and number-cell statistics added up for the TableEnd."""
-    grids = fmt.grid_parts(path, batch_rows, HEADER_SCAN_ROWS)
+    grids = grid_parts(path, batch_rows, HEADER_SCAN_ROWS, programs.settings)
     first = next(grids)
     header = find_header(first.frame, kind, aliases)
     if header is None:
@@ -220,10 +220,10 @@ def _empty_table_error(path: Path, kind: str) -> InputFileError:
     )
 
 
-def detect_kind(path: Path, aliases: ColumnAliases) -> str:
+def detect_kind(path: Path, aliases: ColumnAliases, limits: Settings | None = None) -> str:
     """The kind whose table the file holds (for `ykt check`, where no inbox folder says it)."""
     path = Path(path)
-    grids = read_grids(path)
+    grids = read_grids(path, limits=limits)
     scores = _kind_scores(grids, aliases)
     if not scores:
         raise _no_table_error(path, grids, "roster", aliases)
@@ -240,19 +240,20 @@ def detect_kind(path: Path, aliases: ColumnAliases) -> str:
     return winners[0]
 
 
-def count_data_rows(path: Path) -> int:
+def count_data_rows(path: Path, limits: Settings | None = None) -> int:
     """Rows of a file rejected as a whole, for row accounting (never raises).
 
     Sheets with a recognisable table (of any kind) count their data rows exactly as
     read_tables reads them, and other sheets are skipped, as read_tables skips them. When
-    no sheet has a table (unknown headers, undecodable text), every non-blank row counts.
+    no sheet has a table (unknown headers, undecodable text), every non-blank row counts. A file
+    over a reading budget (FILE_TOO_LARGE) is not read again: its rows are unknown, counted 0.
     """
     path = Path(path)
     try:
-        grids = read_grids(path)
+        grids = read_grids(path, limits=limits)
         aliases = load_aliases()
-    except InputFileError:
-        return _count_raw_lines(path)
+    except InputFileError as exc:
+        return 0 if exc.reason_code == "FILE_TOO_LARGE" else _count_raw_lines(path)
     counted = [
         count_body_rows(grid.frame, header, aliases)
         for grid in grids
@@ -373,7 +374,7 @@ def _where(table: RawTable) -> str:
     return f"{table.path.name}" + (f"，工作表“{table.sheet}”" if table.sheet else "")
 
 
-# -- cells that were numbers -------------------------------------------------------------------
+# -- cells that were numbers, rows that held control characters -------------------------------------------------------------------
 
 
 def _with_numeric_flags(
@@ -383,7 +384,9 @@ def _with_numeric_flags(
     `decisions`: a file read in parts gets the whole file's column decisions (see excel_made)."""
     positions = {r: int(header.columns[r][1:]) for r in IDENTITY_ROLES if r in frame.columns}
     flags = grid.format.number_flags(frame, grid, positions, decisions)
-    return frame.with_columns(flag.alias(f"{role}__numeric") for role, flag in flags.items())
+    dirty = grid.cleaned_rows
+    marked = [pl.col("source_row").is_in(dirty).alias(CLEANED)] if dirty is not None and dirty.len() else []
+    return frame.with_columns(*(flag.alias(f"{role}__numeric") for role, flag in flags.items()), *marked)
 
 
 # -- kinds and unknown headers ----------------------------------------------------------------

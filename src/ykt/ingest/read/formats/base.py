@@ -18,7 +18,9 @@ from typing import ClassVar
 
 import polars as pl
 
+from ykt.config import Settings
 from ykt.errors import InputFileError
+from ykt.masking import printable
 
 MERGE_COLUMNS = ("first_row", "first_col", "last_row", "last_col")  # rows 1-based, columns 0-based
 
@@ -36,6 +38,8 @@ class Grid:
     first_row: int = (
         1  # the spreadsheet row (CSV: line) of frame row 0: a CSV read in parts starts further down
     )
+    # spreadsheet rows (Int32) whose cells held control characters, removed by the reader (formats/limits.py)
+    cleaned_rows: pl.Series | None = None
 
 
 class FileFormat(ABC):
@@ -48,8 +52,13 @@ class FileFormat(ABC):
     keeps_formatting: ClassVar[bool] = False  # openpyxl opens the file itself, with the clerk's formatting
 
     @abstractmethod
-    def read_grids(self, path: Path, find_big_numbers: bool) -> list[Grid]:
+    def read_grids(self, path: Path, find_big_numbers: bool, limits: Settings) -> list[Grid]:
         """Every visible sheet of the file (or its one table), as text. Raises InputFileError."""
+
+    def check_package(self, path: Path, limits: Settings) -> None:
+        """What the format can judge of a file before parsing it (a zip package's directory). Raises
+        InputFileError (FILE_TOO_LARGE). Nothing by default."""
+        return None
 
     @abstractmethod
     def number_flags(
@@ -59,7 +68,7 @@ class FileFormat(ABC):
         the rows whose cell was a NUMBER cell. `decisions`: a file read in parts gets the whole file's
         column decisions (see ykt.ingest.read.numbers.excel_made)."""
 
-    def grid_parts(self, path: Path, batch_lines: int, first_lines: int) -> Iterator[Grid]:
+    def grid_parts(self, path: Path, batch_lines: int, first_lines: int, limits: Settings) -> Iterator[Grid]:
         """The file as consecutive Grids of `batch_lines` lines (the first of at least `first_lines`)."""
         raise NotImplementedError(f"{type(self).__name__} is read whole")
 
@@ -78,7 +87,7 @@ class FileFormat(ABC):
 
 def unreadable(path: Path, message: str, hint: str) -> InputFileError:
     """The file cannot be opened or parsed as its format: rejected as a whole (FILE_UNREADABLE)."""
-    return InputFileError("FILE_UNREADABLE", message, where=path.name, hint=hint)
+    return InputFileError("FILE_UNREADABLE", message, where=printable(path.name), hint=hint)
 
 
 def merge_frame(ranges: list[tuple[int, int, int, int]]) -> pl.DataFrame:

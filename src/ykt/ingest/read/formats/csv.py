@@ -8,17 +8,20 @@ was exported from NUMBER cells is judged from the column's text as a whole.
 from __future__ import annotations
 
 import codecs
-import io
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import BinaryIO, ClassVar
+from typing import BinaryIO, ClassVar, TypeAlias
 
+import numpy as np
+import numpy.typing as npt
 import polars as pl
 
+from ykt.config import Settings
 from ykt.errors import InputFileError
 from ykt.ingest.read import gb18030
 from ykt.ingest.read.formats.base import FileFormat, Grid, unreadable
+from ykt.ingest.read.formats.limits import size_text, too_large
 from ykt.ingest.read.numbers import excel_made, excel_zeros_text, numeric_stats
 
 SAMPLE_BYTES = 1 << 16
@@ -30,11 +33,13 @@ class CsvFormat(FileFormat):
     advertised: ClassVar[tuple[str, ...]] = (".csv", ".txt")
     reads_in_parts: ClassVar[bool] = True
 
-    def read_grids(self, path: Path, find_big_numbers: bool) -> list[Grid]:
-        return [Grid(path, None, self, _csv_frame(path))]
+    def read_grids(self, path: Path, find_big_numbers: bool, limits: Settings) -> list[Grid]:
+        """The whole file, cut and parsed as the parts are (the same budgets, the same cells)."""
+        frames = [grid.frame for grid in csv_grids(path, WHOLE_BATCH_LINES, SNIFF_LINES, limits)]
+        return [Grid(path, None, self, frames[0] if len(frames) == 1 else pl.concat(frames, how="diagonal"))]
 
-    def grid_parts(self, path: Path, batch_lines: int, first_lines: int) -> Iterator[Grid]:
-        return csv_grids(path, batch_lines, first_lines)
+    def grid_parts(self, path: Path, batch_lines: int, first_lines: int, limits: Settings) -> Iterator[Grid]:
+        return csv_grids(path, batch_lines, first_lines, limits)
 
     def whole_file_error(self, path: Path) -> InputFileError | None:
         return csv_encoding_error(path)
@@ -62,25 +67,23 @@ class CsvFormat(FileFormat):
 CSV = CsvFormat()
 
 
-def _csv_frame(path: Path) -> pl.DataFrame:
+def _csv_frame(path: Path, max_columns: int) -> pl.DataFrame:
+    """A UTF-16 file (rare and small), read whole."""
     data = path.read_bytes()
     body, encoding = _utf8_body(data, path)
     separator = _sniff_separator(body[:SAMPLE_BYTES].decode("utf-8", errors="ignore"))
-    try:
-        return _parse_csv(body, separator)
-    except pl.exceptions.ComputeError as exc:
-        if "utf-8" in str(exc) and encoding == "utf-8":
-            # The sample looked like UTF-8 but a later part is not: it is GB18030 after all.
-            return _parse_csv(_gb18030_to_utf8(data, path), separator)
-        raise _unparseable_csv(path, exc) from None
+    return _parse_csv_part(body, separator, 1, path, max_columns)
 
 
 # -- CSV / TXT in parts (bounded memory) ----------------------------------------------------
 
 READ_BYTES = 4 << 20  # csv_encoding's reads
+BLOCK_BYTES = 32 << 20  # the most a part's block reads at once (whatever the first lines' length)
+WHOLE_BATCH_LINES = 250_000  # read_grids cuts the file as the night's parts are cut
+SNIFF_LINES = 30  # the first block: the lines the separator is sniffed from
 
 
-def csv_grids(path: Path, batch_lines: int, first_lines: int) -> Iterator[Grid]:
+def csv_grids(path: Path, batch_lines: int, first_lines: int, limits: Settings) -> Iterator[Grid]:
     """A CSV/TXT file as consecutive Grids of `batch_lines` lines (the first of at least
     `first_lines`), so a big file never sits whole in memory; the same cells as `CsvFormat.read_grids`.
 
@@ -90,17 +93,20 @@ def csv_grids(path: Path, batch_lines: int, first_lines: int) -> Iterator[Grid]:
     """
     encoding = csv_encoding(path)
     if encoding == "utf-16":  # rare and small: its newlines are two bytes, read it whole
-        yield Grid(path, None, CSV, _csv_frame(path))
+        yield Grid(path, None, CSV, _csv_frame(path, limits.max_columns))
         return
     with open(path, "rb") as stream:
         if encoding == "utf-8-sig":
             stream.read(3)
         separator, width, first_row, offset = None, 1, 1, stream.tell()
-        for block in _line_blocks(stream, batch_lines, max(first_lines, 1)):
+        cutter = _Cutter(stream, limits.max_line_bytes, path)
+        for block in cutter.blocks(batch_lines, max(first_lines, 1)):
             body = _gb18030_to_utf8(block, path, offset) if encoding == "gb18030" else block
             if separator is None:
                 separator = _sniff_separator(body[:SAMPLE_BYTES].decode("utf-8", errors="ignore"))
-            frame = _parse_csv_part(body, separator, width, path)
+            frame = _parse_csv_part(
+                body, separator, width, path, limits.max_columns, cutter.open_line or cutter.block_line
+            )
             width = max(width, frame.width)
             yield Grid(path, None, CSV, frame, first_row=first_row)
             first_row, offset = first_row + frame.height, offset + len(block)
@@ -125,64 +131,101 @@ def csv_encoding_error(path: Path) -> InputFileError | None:
             line += chunk.count(b"\n")
 
 
-def _parse_csv_part(body: bytes, separator: str, width: int, path: Path) -> pl.DataFrame:
+def _parse_csv_part(
+    body: bytes, separator: str, width: int, path: Path, max_columns: int, line: int = 1
+) -> pl.DataFrame:
     try:
-        frame = _parse_csv(body, separator, min_width=width)
-    except pl.exceptions.ComputeError as exc:
-        raise _unparseable_csv(path, exc) from None
-    return frame
+        return _parse_csv(body, separator, width, max_columns)
+    except _TooWide as wide:
+        raise too_large(path, f"第{line}行起有一行分成 {wide.width} 列，超过 {max_columns} 列上限") from None
+    except pl.exceptions.ComputeError:
+        raise _unparseable_csv(path, line) from None
 
 
-def _unparseable_csv(path: Path, exc: Exception) -> InputFileError:
-    return unreadable(path, f"CSV 文件无法解析：{exc}", "请用 Excel 打开后另存为 .xlsx 再上传")
+def _unparseable_csv(path: Path, line: int) -> InputFileError:
+    """Named by file and line only: polars' own message quotes the raw rows (IDs in full)."""
+    return unreadable(
+        path,
+        f"CSV 文件第{line}行起无法解析（引号不成对或分隔符不一致）",
+        '请检查这些行中的英文引号 " 是否成对，或用 Excel 打开后另存为 .xlsx 再上传',
+    )
 
 
-def _line_blocks(stream: BinaryIO, batch_lines: int, first_lines: int) -> Iterator[bytes]:
-    """Blocks of whole lines (the last may lack its newline): the first holds `first_lines` lines
-    (or all there is), the others about `batch_lines` (their byte size from the first lines' length:
-    a block is read in one go and cut at its last newline outside quotes; the stream is moved back
-    to the cut, so the next block starts there without copying the rest over)."""
-    head = b""
-    while (cut := _cut_after_lines(head, first_lines)) is None and (chunk := stream.read(SAMPLE_BYTES)):
-        head += chunk
-    cut = len(head) if cut is None else cut
-    yield head[:cut]
-    stream.seek(cut - len(head), io.SEEK_CUR)
-    size = max(cut // max(first_lines, 1), 1) * batch_lines
-    while data := stream.read(size):
-        while (cut := _last_line_end(data)) is None and (
-            more := stream.read(size)
-        ):  # a huge quoted cell: read on
-            data += more
-        if cut is None or cut == len(data):
-            yield data
-            continue
-        stream.seek(cut - len(data), io.SEEK_CUR)
-        yield data[:cut]
+_Ends: TypeAlias = "npt.NDArray[np.intp]"  # offsets just after each record's newline, ascending
 
 
-def _last_line_end(data: bytes) -> int | None:
-    """The offset just after the last newline of `data` that lies outside quotes (None: none does)."""
-    cut = data.rfind(b"\n")
-    if b'"' not in data:  # the common case: a memchr instead of counting quotes
-        return cut + 1 if cut >= 0 else None
-    while cut >= 0 and data.count(b'"', 0, cut) % 2:  # inside a quoted cell: an earlier newline
-        cut = data.rfind(b"\n", 0, cut)
-    return cut + 1 if cut >= 0 else None
+class _Cutter:
+    """Cuts a byte stream into blocks of whole CSV records (a record ends at a newline outside quotes)
+    in linear time whatever the quoting: each block's record ends are found by one vectorised pass
+    (quote parity as a running sum), the read size doubles while a cut is missing, and a record may
+    not grow past `max_line` bytes (FILE_TOO_LARGE naming its first line: a stray quote makes the rest
+    of the file one record)."""
+
+    def __init__(self, stream: BinaryIO, max_line: int, path: Path):
+        self.stream, self.max_line, self.path = stream, max_line, path
+        self.pending, self.line = b"", 1  # bytes read but not yet cut; the physical line they start on
+        self.block_line = 1  # the physical line the last block starts on, for error messages
+        self.open_line: int | None = None  # the line where a quote left open at the end of the file starts
+
+    def blocks(self, batch_lines: int, first_lines: int) -> Iterator[bytes]:
+        """The first block holds `first_lines` records (or all there is), the others about `batch_lines`
+        (their byte size from the first lines' length, at most BLOCK_BYTES)."""
+
+        def first(ends: _Ends, size: int) -> int | None:
+            return int(ends[first_lines - 1]) if len(ends) >= first_lines else None
+
+        def later(ends: _Ends, size: int) -> int | None:
+            within = int(np.searchsorted(ends, size, side="right"))  # the last record end within size
+            return int(ends[within - 1]) if within else int(ends[0]) if len(ends) else None
+
+        head = self._block(first, SAMPLE_BYTES)
+        yield head
+        size = min(max(len(head) // first_lines, 1) * batch_lines, BLOCK_BYTES)
+        while block := self._block(later, size):
+            yield block
+
+    def _block(self, choose: Callable[[_Ends, int], int | None], size: int) -> bytes:
+        data, eof = self.pending, False
+        while True:
+            if len(data) < size and not eof:
+                chunk = self.stream.read(size - len(data))
+                data, eof = data + chunk, not chunk
+            ends = _record_ends(data)
+            self._check(data, ends)
+            cut = choose(ends, size)
+            if cut is None and eof:
+                cut = len(data)
+                if data.count(b'"') % 2:  # the block starts at a record boundary: an odd count never closed
+                    self.open_line = self.line + data.count(b"\n", 0, int(ends[-1]) if len(ends) else 0)
+            if cut is not None:
+                block, self.pending = data[:cut], data[cut:]
+                self.block_line = self.line
+                self.line += block.count(b"\n")
+                return block
+            size *= 2  # no cut yet: read twice as much (so every byte is scanned a bounded number of times)
+
+    def _check(self, data: bytes, ends: _Ends) -> None:
+        """No record (nor the unfinished one at the end) longer than `max_line` bytes."""
+        bounds = np.concatenate(([0], ends, [len(data)]))
+        lengths = np.diff(bounds)
+        if not len(lengths) or int(lengths.max()) <= self.max_line:
+            return
+        start = int(bounds[int(lengths.argmax())])
+        line = self.line + data.count(b"\n", 0, start)
+        raise too_large(
+            self.path,
+            f"第{line}行起的一行超过 {size_text(self.max_line)} 上限（CSV 中引号内的换行算同一行）",
+            '常见原因是某个单元格里有一个不成对的英文引号 "，使后面各行都被读进同一格；'
+            "请删去该引号，或用 Excel 打开后另存为 .xlsx 再上传",
+        )
 
 
-def _cut_after_lines(buffer: bytes, lines: int) -> int | None:
-    """The offset just after the `lines`-th newline outside quotes, or None when the buffer holds fewer."""
-    if buffer.count(b"\n") < lines:
-        return None
-    cut = -1
-    for _ in range(lines):
-        cut = buffer.find(b"\n", cut + 1)
-    while buffer.count(b'"', 0, cut) % 2:  # inside a quoted cell: the line goes on
-        cut = buffer.find(b"\n", cut + 1)
-        if cut < 0:
-            return None
-    return cut + 1
+def _record_ends(data: bytes) -> _Ends:
+    """Offsets just after each newline outside quotes: the running count of quotes is even there
+    (summed in uint8, whose wrap-around at 256 keeps the parity)."""
+    raw = np.frombuffer(data, dtype=np.uint8)
+    inside = np.cumsum(raw == 0x22, dtype=np.uint8) & 1
+    return np.flatnonzero((raw == 0x0A) & (inside == 0)) + 1
 
 
 def csv_encoding(path: Path) -> str:
@@ -269,9 +312,17 @@ def _sniff_separator(sample: str) -> str:
     return best if counts[best] else ","
 
 
-def _parse_csv(body: bytes, separator: str, min_width: int = 1) -> pl.DataFrame:
+class _TooWide(Exception):
+    def __init__(self, width: int):
+        super().__init__(width)
+        self.width = width
+
+
+def _parse_csv(body: bytes, separator: str, min_width: int = 1, max_width: int = 1_000) -> pl.DataFrame:
     """All fields as text. The column count is the widest line (title lines are narrower)."""
     width = max(min_width, _widest_line(body[:SAMPLE_BYTES], separator))
+    if width > max_width:
+        raise _TooWide(width)
     try:
         return _read_csv_width(body, separator, width)
     except pl.exceptions.ComputeError as exc:
@@ -287,14 +338,10 @@ def _parse_csv(body: bytes, separator: str, min_width: int = 1) -> pl.DataFrame:
         schema={"line": pl.String},
         truncate_ragged_lines=True,
     )
-    width = max(
-        min_width,
-        int(
-            lines.select(pl.col("line").str.count_matches(re.escape(separator), literal=True).max()).item()
-            or 0
-        )
-        + 1,
-    )
+    counted = lines.select(pl.col("line").str.count_matches(re.escape(separator), literal=True).max()).item()
+    width = max(min_width, int(counted or 0) + 1)
+    if width > max_width:
+        raise _TooWide(width)
     return _read_csv_width(body, separator, width)
 
 

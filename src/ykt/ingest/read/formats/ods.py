@@ -6,14 +6,20 @@ number has already lost its last digits) and merged ranges are asked of it the s
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import ClassVar
 
+from ykt.config import Settings
+from ykt.ingest.read.formats.limits import check_zip_directory
 from ykt.ingest.read.formats.xls import XlsFormat
 
 
 class OdsFormat(XlsFormat):
     suffixes: ClassVar[tuple[str, ...]] = (".ods",)
     advertised: ClassVar[tuple[str, ...]] = (".ods",)
+
+    def check_package(self, path: Path, limits: Settings) -> None:
+        check_zip_directory(path, limits)
 
 
 ODS = OdsFormat()

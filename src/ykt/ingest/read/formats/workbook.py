@@ -53,7 +53,7 @@ def workbook_grids(
 def _unreadable(path: Path, exc: Exception) -> InputFileError:
     return unreadable(
         path,
-        f"无法打开工作簿：{str(exc).splitlines()[0]}",
+        f"无法打开工作簿（{type(exc).__name__}）",
         "请确认文件没有损坏、没有加密，并用 Excel 或 WPS 另存为 .xlsx 后重新上传",
     )
 

@@ -9,6 +9,7 @@ from typing import ClassVar
 import polars as pl
 import python_calamine
 
+from ykt.config import Settings
 from ykt.ingest.read.formats.base import FileFormat, Grid, merge_frame
 from ykt.ingest.read.formats.workbook import workbook_grids
 from ykt.ingest.read.numbers import in_rows, number_cell_text
@@ -19,7 +20,7 @@ class XlsFormat(FileFormat):
     advertised: ClassVar[tuple[str, ...]] = (".xls",)
     merges_cells: ClassVar[bool] = True
 
-    def read_grids(self, path: Path, find_big_numbers: bool) -> list[Grid]:
+    def read_grids(self, path: Path, find_big_numbers: bool, limits: Settings) -> list[Grid]:
         # no sheet XML to scan: NUMBER cells are confirmed per suspect column (number_flags)
         return workbook_grids(path, self, None, None)
 

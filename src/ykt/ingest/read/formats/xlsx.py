@@ -10,7 +10,9 @@ from xml.etree import ElementTree
 
 import polars as pl
 
+from ykt.config import Settings
 from ykt.ingest.read.formats.base import FileFormat, Grid, merge_frame
+from ykt.ingest.read.formats.limits import check_zip_directory
 from ykt.ingest.read.formats.workbook import workbook_grids
 from ykt.ingest.read.numbers import in_rows, number_cell_text
 
@@ -21,10 +23,13 @@ class XlsxFormat(FileFormat):
     merges_cells: ClassVar[bool] = True
     keeps_formatting: ClassVar[bool] = True
 
-    def read_grids(self, path: Path, find_big_numbers: bool) -> list[Grid]:
+    def read_grids(self, path: Path, find_big_numbers: bool, limits: Settings) -> list[Grid]:
         """`find_big_numbers` also locates the NUMBER cells holding 15+ digit values of each sheet
         (see big_number_cells), in a second thread while calamine parses the sheets."""
         return workbook_grids(path, self, big_number_cells if find_big_numbers else None, xlsx_date1904)
+
+    def check_package(self, path: Path, limits: Settings) -> None:
+        check_zip_directory(path, limits)
 
     def number_flags(
         self, frame: pl.DataFrame, grid: Grid, positions: dict[str, int], decisions: dict[str, bool] | None

@@ -1,0 +1,167 @@
+"""Hostile files and faults (issue 14): each attack in tests/support/attacks.py is met by its protection,
+the file is reported with its reason and the night goes on with the others."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.support import attacks
+from ykt.check import check_files
+from ykt.cli import main
+from ykt.config import load_programs
+from ykt.errors import InputFileError
+from ykt.ingest import check_file, ingest_inbox
+from ykt.ingest.read import read_tables
+from ykt.ingest.read.tables import load_aliases
+from ykt.warehouse.connection import Warehouse
+
+PROGRAMS = load_programs()
+ALIASES = load_aliases()
+
+
+@pytest.fixture()
+def wh():
+    with Warehouse(":memory:") as warehouse:
+        yield warehouse
+
+
+def run(wh: Warehouse, inbox: Path, tmp_path: Path):
+    return ingest_inbox(wh, inbox, PROGRAMS, ALIASES, "r1", tmp_path / "archive")
+
+
+def test_links_fifos_and_files_outside_the_inbox_are_reported_never_opened(wh, tmp_path):
+    """Fixture: an inbox with one good roster, links to /proc/self/environ and /etc/passwd, a link to a
+    roster outside the inbox, a linked folder holding one and a FIFO. Only the good roster loads; each
+    other entry is INBOX_NOT_REGULAR; nothing of the environment or passwd reaches warehouse or archive."""
+    inbox = tmp_path / "inbox"
+    attacks.good_roster(inbox / "roster")
+    entries = attacks.linked_entries(inbox, tmp_path / "outside")
+    os.environ["YKT_TEST_SECRET"] = "platform-token-0123456789"
+    results = run(wh, inbox, tmp_path)
+    by_name = {r.name: r for r in results}
+    assert by_name[attacks.GOOD_NAME].status == "loaded"
+    assert wh.rows("t", "select count(*) from entitlements") == [(3,)]
+    for entry in entries:
+        got = by_name[entry.name]
+        assert (got.status, got.reason_code, got.rows_read) == ("rejected", "INBOX_NOT_REGULAR", 0), entry
+    assert len(results) == len(entries) + 1
+    archived = b"".join(p.read_bytes() for p in (tmp_path / "archive").rglob("*") if p.is_file())
+    assert b"root:" not in archived and b"platform-token" not in archived
+    dumped = str(wh.rows("t", "select * from rejects")) + str(wh.rows("t", "select * from run_files"))
+    assert "platform-token" not in dumped and "root:" not in dumped
+
+
+def _rejected(wh: Warehouse, inbox: Path, tmp_path: Path, name: str):
+    """The night over `inbox` (its good roster loads): the result of the file called `name`."""
+    results = {r.name: r for r in run(wh, inbox, tmp_path)}
+    assert results[attacks.GOOD_NAME].status == "loaded"
+    return results[name]
+
+
+def test_a_csv_with_one_3_mb_cell_is_rejected_as_too_large_and_the_night_goes_on(wh, tmp_path):
+    """Fixture: a roster whose first data line holds a 3 MB cell (its parts were sized from the first lines'
+    average length: a MemoryError). Rejected as a whole, naming line 2 and the limit; `ykt check` agrees."""
+    inbox = tmp_path / "inbox"
+    attacks.good_roster(inbox / "roster")
+    path = attacks.huge_cell_csv(inbox / "roster")
+    got = _rejected(wh, inbox, tmp_path, path.name)
+    assert (got.status, got.reason_code, got.rows_read) == ("rejected", "FILE_TOO_LARGE", 0)
+    assert "第2行" in got.reason and "上限" in got.reason
+    with pytest.raises(InputFileError) as checked:
+        check_file(path, "roster", PROGRAMS, ALIASES)
+    assert checked.value.reason_code == "FILE_TOO_LARGE"
+
+
+def test_a_zip_bomb_is_rejected_from_its_zip_directory_before_parsing(tmp_path):
+    """Fixture: an .xlsx whose workbook.xml unpacks to 2 GB (~2 MB on disk). Rejected from the zip directory,
+    naming the limit and the real size; a workbook of 20M tiny rows (a few MB) likewise."""
+    bomb = attacks.zip_bomb_xlsx(tmp_path)
+    for path in (bomb, attacks.tiny_rows_xlsx(tmp_path)):
+        with pytest.raises(InputFileError) as info:
+            read_tables(path, "roster", ALIASES, PROGRAMS)
+        assert info.value.reason_code == "FILE_TOO_LARGE", path.name
+        assert "疑似压缩炸弹" in info.value.message
+        assert path != bomb or "实际约 2 GB" in info.value.message
+
+
+@pytest.mark.parametrize("lines", [20_000, 200_000])
+def test_one_stray_quote_rejects_the_file_naming_its_line_and_quoting_no_row(wh, tmp_path, lines):
+    """Fixture: a roster of 20k (and 200k) lines with ONE stray `"` opening line 3's name cell (the CSV part
+    cutting counted quotes again for every line: superlinear time). Rejected naming line 3; no ID of any row
+    appears in what is recorded (polars' own error quotes the raw rows)."""
+    inbox = tmp_path / "inbox"
+    attacks.good_roster(inbox / "roster")
+    path = attacks.stray_quote_csv(inbox / "roster", lines)
+    got = _rejected(wh, inbox, tmp_path, path.name)
+    assert got.status == "rejected" and got.reason_code in ("FILE_TOO_LARGE", "FILE_UNREADABLE")
+    assert "第3行" in got.reason
+    recorded = str(wh.rows("t", "select * from rejects")) + str(wh.rows("t", "select * from run_files"))
+    assert not any(p.id_number in recorded for p in attacks.PEOPLE)
+
+
+def test_a_small_csv_with_a_stray_quote_is_unreadable_without_quoting_raw_rows(tmp_path):
+    """Fixture: 5 lines with one stray quote: polars fails and its message holds the rows; ours names the
+    file and line only."""
+    path = attacks.stray_quote_csv(tmp_path, 5)
+    with pytest.raises(InputFileError) as info:
+        read_tables(path, "roster", ALIASES, PROGRAMS)
+    assert info.value.reason_code == "FILE_UNREADABLE" and "第3行" in info.value.render()
+    assert not any(p.id_number in info.value.render() for p in attacks.PEOPLE)
+
+
+def test_nul_and_escape_bytes_are_removed_at_the_reader_and_the_row_is_warned(wh, tmp_path):
+    """Fixture: a roster whose second name holds NUL and ESC. All rows load, the name without them, and
+    that row carries TEXT_CONTROL_CHARS; `ykt check` of the same file (with a bad row added) writes its
+    annotated copy (openpyxl refuses control characters)."""
+    inbox = tmp_path / "inbox"
+    path = attacks.nul_csv(inbox / "roster")
+    [result] = run(wh, inbox, tmp_path)
+    assert (result.status, result.rows_loaded) == ("loaded", 3)
+    names = wh.rows("t", "select name, warnings from entitlements order by source_row")
+    assert names[1] == (attacks.PEOPLE[1].name, "TEXT_CONTROL_CHARS")
+    assert all("\x00" not in n and "\x1b" not in n for n, _ in names)
+    with open(path, "a", encoding="utf-8") as out:
+        out.write("坏行,123,1350,凤灵街道\n")
+    [checked] = check_files([path], PROGRAMS, ALIASES, kind="roster")
+    assert checked.rows_rejected == 1 and checked.annotated is not None and checked.annotated.exists()
+
+
+def test_escape_codes_in_a_file_name_are_shown_escaped_and_reach_workbooks_safely(wh, tmp_path):
+    """Fixture: a roster named with ESC [31m and BEL. run_files names it with the codes written out, and
+    `ykt check` writes its summary workbook (openpyxl raises IllegalCharacterError on the raw name)."""
+    inbox = tmp_path / "inbox"
+    path = attacks.escape_named_csv(inbox / "roster")
+    [result] = run(wh, inbox, tmp_path)
+    assert result.name == "城乡低保_2024年3月_\\x1b[31m红\\x07.csv"
+    with open(path, "a", encoding="utf-8") as out:
+        out.write("坏行,123,1350,凤灵街道\n")
+    [checked] = check_files([path], PROGRAMS, ALIASES, kind="roster")
+    assert checked.annotated is not None and "\x1b" not in checked.describe()
+
+
+def test_a_night_over_every_hostile_file_loads_the_good_one_and_exits_3(tmp_path, capsys):
+    """Fixture: one good roster and every attack above in one inbox. `ykt run` loads the good file, reports
+    each hostile one with its reason in run.json, and exits 3 (health: attention)."""
+    inbox = tmp_path / "inbox"
+    attacks.good_roster(inbox / "roster")
+    linked = attacks.linked_entries(inbox, tmp_path / "outside")
+    roster = inbox / "roster"
+    hostile = {
+        attacks.huge_cell_csv(roster).name: "FILE_TOO_LARGE",
+        attacks.zip_bomb_xlsx(roster).name: "FILE_TOO_LARGE",
+        attacks.tiny_rows_xlsx(roster).name: "FILE_TOO_LARGE",
+        attacks.stray_quote_csv(roster).name: None,  # too large or unreadable: either names line 3
+        **{entry.name: "INBOX_NOT_REGULAR" for entry in linked},
+    }
+    out = tmp_path / "out"
+    args = ["run", "--inbox", str(inbox), "--as-of", "2024-09-12", "--db", str(tmp_path / "w.duckdb")]
+    assert main([*args, "--out", str(out), "--engine", "plain", "--no-quality"]) == 3
+    files = {f["name"]: f for f in json.loads((out / "run.json").read_text(encoding="utf-8"))["files"]}
+    assert files[attacks.GOOD_NAME]["status"] == "loaded"
+    for name, code in hostile.items():
+        assert files[name]["status"] == "rejected", name
+        assert code is None or files[name]["reason_code"] == code, name
