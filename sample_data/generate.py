@@ -163,6 +163,8 @@ def write_tekun_roster(s: Story, inbox: Path) -> None:
     tables = []
     for month in ("2024-07", "2024-08", "2024-09"):
         rows = sorted_roster(s.ent.filter(pl.col("program_code") == "TEKUN", pl.col("period") == month))
+        if month == HEAD_LAYOUT_MONTH:  # this township sends its own roster this month
+            rows = rows.filter(pl.col("township") != HEAD_LAYOUT_TOWNSHIP)
         data = frame_of(rows, columns)
         title = f"{COUNTY}2024年{int(month[5:])}月特困人员救助供养金发放表"
         tables.append(
@@ -175,6 +177,43 @@ def write_tekun_roster(s: Story, inbox: Path) -> None:
             )
         )
     write_xlsx(inbox / "roster" / f"{COUNTY}特困人员救助供养金发放表（7-9月）.xlsx", tables)
+
+
+# 黄甸镇 sends September's 特困 roster itself, laid out as many townships keep them: the person is named only
+# under 户主姓名 and the ID column has the generic name (特困 households are one person), no card column,
+# the program only in the title. The reader takes the one person named as the beneficiary and says so.
+HEAD_LAYOUT_TOWNSHIP = "黄甸镇"
+HEAD_LAYOUT_MONTH = "2024-09"
+
+
+def write_township_head_roster(s: Story, inbox: Path) -> None:
+    columns = [
+        ("序号", seq_column()),
+        ("乡镇（街道）", pl.col("township")),
+        ("村（社区）", pl.col("village")),
+        ("组", pl.col("group_name")),
+        ("户主姓名", pl.col("name")),
+        ("身份证号码", pl.col("id_number")),
+        ("保障期间", period_text("period", "cn")),
+        ("保障金额（元）", yuan(pl.col("amount_fen"))),
+    ]
+    rows = sorted_roster(
+        s.ent.filter(
+            pl.col("program_code") == "TEKUN",
+            pl.col("period") == HEAD_LAYOUT_MONTH,
+            pl.col("township") == HEAD_LAYOUT_TOWNSHIP,
+        )
+    )
+    data = frame_of(rows, columns)
+    title = f"{HEAD_LAYOUT_TOWNSHIP}2024年{int(HEAD_LAYOUT_MONTH[5:])}月特困人员救助供养金发放花名册"
+    table = Table(
+        data,
+        (title, UNIT_LINE),
+        footer(data, "保障金额（元）", _amount_total(rows), "李建华"),
+        "Sheet1",
+        ("保障金额（元）",),
+    )
+    write_xlsx(inbox / "roster" / f"{title}.xlsx", [table])
 
 
 def write_child_roster(s: Story, programs: Programs, inbox: Path) -> None:
@@ -683,6 +722,7 @@ def write_night1(s: Story, programs: Programs, inbox: Path) -> list[dict]:
     """Everything that has arrived by night 1. Returns the rows the readers must reject."""
     write_dibao_rosters(s, inbox)
     write_tekun_roster(s, inbox)
+    write_township_head_roster(s, inbox)
     write_child_roster(s, programs, inbox)
     write_disabled_provincial(s, inbox)
     rejected = write_disabled_september(s, inbox)

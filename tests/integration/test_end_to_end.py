@@ -169,3 +169,25 @@ def test_rerunning_a_night_gives_byte_identical_cases(demo):
         assert (again_out / name).read_bytes() == night2.outputs[name].read_bytes(), name
     rerun = json.loads((again_out / "run.json").read_text(encoding="utf-8"))
     assert [f["status"] for f in rerun["files"]] == ["duplicate"]
+
+
+def test_the_township_roster_in_the_household_head_layout_is_understood_and_says_how(demo):
+    """黄甸镇's own September 特困 roster names each person only under 户主姓名, with a generic 身份证号码 column
+    and no card: every row loads, none is rejected, and run.json tells the clerk the head was taken as the
+    beneficiary (the night's health has no layout alarm)."""
+    run = json.loads(demo["nights"][0].outputs["run.json"].read_text(encoding="utf-8"))
+    [line] = [f for f in run["files"] if f["name"].startswith("黄甸镇2024年9月特困")]
+    assert (line["status"], line["rows_rejected"], line["reason_code"]) == ("loaded", 0, None)
+    assert line["rows_loaded"] == line["rows_read"] > 0
+    assert any("户主姓名" in sentence and "享受人" in sentence for sentence in line["inferences"])
+    assert "FILE_LAYOUT_SUSPECT" not in {r["code"] for r in run["health"]["reasons"]}
+
+
+def test_a_payment_the_bank_returned_is_owed_again_and_its_return_named(demo):
+    """One August 低保 paid on 08-08 came back on 08-20 (账户冻结) and was never paid again: a complaint case
+    whose finding names the return, not a paid entitlement."""
+    findings = _csv(demo["nights"][0].outputs["discrepancies.csv"])
+    returned = [f for f in findings if f["rule"] == "FAILED_NOT_REISSUED" and "退回" in f["detail"]]
+    assert len(returned) == 1
+    assert returned[0]["program_code"] == "DIBAO" and returned[0]["period"] == "2024-08"
+    assert "账户冻结" in returned[0]["detail"]
