@@ -191,3 +191,20 @@ def test_a_payment_the_bank_returned_is_owed_again_and_its_return_named(demo):
     assert len(returned) == 1
     assert returned[0]["program_code"] == "DIBAO" and returned[0]["period"] == "2024-08"
     assert "账户冻结" in returned[0]["detail"]
+
+
+def test_one_payment_flagged_by_two_clue_rules_is_one_clue_with_both_reasons(demo):
+    """The demo's 68,640 元 耕地地力保护补贴 row is both OVERPAID and AMOUNT_OUTLIER: discrepancies.csv keeps both
+    rows, clues.jsonl has one clue (OVERPAID, the rule that runs first) listing both reasons, and the 线索
+    sheet names both titles on that clue's row."""
+    night = demo["nights"][0]
+    findings = [f for f in _csv(night.outputs["discrepancies.csv"]) if f["amount_paid"] == "68640.00"]
+    assert sorted(f["rule"] for f in findings) == ["AMOUNT_OUTLIER", "OVERPAID"]
+    clues = [c for c in _jsonl(night.outputs["clues.jsonl"]) if c["amount"] == 68640.0]
+    assert [(c["rule"], [r["rule"] for r in c["reasons"]]) for c in clues] == [
+        ("OVERPAID", ["OVERPAID", "AMOUNT_OUTLIER"])
+    ]
+    assert [r["title"] for r in clues[0]["reasons"]] == ["超标准发放", "金额异常"]
+    sheet = openpyxl.load_workbook(night.outputs["exceptions.xlsx"], read_only=True)["线索"]
+    titles = [row for row in sheet.iter_rows(values_only=True) if clues[0]["case_id"] in row]
+    assert len(titles) == 1 and "超标准发放、金额异常" in titles[0]

@@ -23,6 +23,7 @@ from ykt.config import Programs
 from ykt.labels import HEALTH_STATUS_LABELS
 from ykt.masking import mask_card_expr, mask_id_expr, mask_value_expr
 from ykt.reasons import HEALTH_REASONS
+from ykt.report.clues import merge_clues
 from ykt.report.health import FileOutcome, Health, night_health
 from ykt.warehouse import Warehouse
 
@@ -123,9 +124,9 @@ class Report:
     discrepancies: pl.DataFrame  # DISCREPANCIES_CSV_COLUMNS, FULL identifiers (bureau systems only)
     findings: pl.DataFrame  # FINDING_DISPLAY_COLUMNS, masked
     cases: pl.DataFrame  # CASE_FIELDS, complaint route (xlsx 案件 sheet)
-    clues: pl.DataFrame  # CASE_FIELDS, clue route (xlsx 线索 sheet)
+    clues: pl.DataFrame  # CASE_FIELDS + reasons (rule codes), clue route, one per mistake (xlsx 线索 sheet)
     case_lines: pl.Series  # cases.jsonl (text, one per case): byte for byte the JSON the platform receives
-    clue_lines: pl.Series  # clues.jsonl: the same objects for clue-route cases
+    clue_lines: pl.Series  # clues.jsonl: the same objects for clue-route cases, with `reasons` (report.clues)
     rejects: pl.DataFrame  # REJECTS_CSV_COLUMNS, masked values
     health: Health  # whether the night understood its input (run.json `health`, the exit code)
     coverage: pl.DataFrame  # COVERAGE_COLUMNS: the health reasons as a person reads them (masked)
@@ -153,7 +154,7 @@ def build_report(
     files = _files(wh, run_id)
     health = night_health([_outcome(f) for f in files], discrepancies, programs.settings)
     cases, case_lines = _case_listing(wh, as_of, "complaint")
-    clues, clue_lines = _case_listing(wh, as_of, "clue")
+    clues, clue_lines = merge_clues(*_case_listing(wh, as_of, "clue"), discrepancies, rule_titles)
     return Report(
         run_id=run_id,
         as_of=as_of,

@@ -82,10 +82,11 @@ def _sheet_name(title: str, used: set[str], if_blank: str) -> str:
 
 
 def _case_display(cases: pl.DataFrame, rule_titles: Mapping[str, str]) -> pl.DataFrame:
+    """Cases with their rule's title and status in Chinese; a clue flagged by several rules names them all."""
+    titles = pl.col("reasons") if "reasons" in cases.columns else pl.concat_list(pl.col("rule"))
+    title_of = pl.element().replace_strict(dict(rule_titles), default=pl.element(), return_dtype=pl.Utf8)
     return cases.with_columns(
-        rule_title=pl.col("rule").replace_strict(
-            dict(rule_titles), default=pl.col("rule"), return_dtype=pl.Utf8
-        ),
+        rule_title=titles.list.eval(title_of).list.join("、"),
         status_label=pl.col("status").replace_strict(
             dict(CASE_STATUS_LABELS), default=pl.col("status"), return_dtype=pl.Utf8
         ),
