@@ -190,3 +190,21 @@ def test_text_typed_as_a_formula_comes_out_as_text_in_every_csv_and_the_workbook
     with zipfile.ZipFile(tmp_path / "out" / "exceptions.xlsx") as book:
         sheets = [n for n in book.namelist() if n.startswith("xl/worksheets/")]
         assert not [n for n in sheets if b"<f>" in book.read(n) or b"<f " in book.read(n)]
+
+
+def test_a_rejected_file_whose_name_holds_escape_codes_still_gets_its_report(tmp_path):
+    """Fixture: a good bank file and, beside it, a 'roster' that is no workbook, named with an ANSI escape
+    and a bell (花名册\\x1b[31m\\x07.xlsx). It is rejected as a whole; its name and reason reach run.json and
+    the workbook escaped (openpyxl refuses control characters), and the night ends with its report."""
+    import zipfile
+
+    inbox = tmp_path / "inbox"
+    _payments_csv(inbox / "payments" / "代发明细.csv")
+    (inbox / "roster").mkdir()
+    (inbox / "roster" / "花名册\x1b[31m\x07.xlsx").write_bytes(b"this is not a workbook")
+    assert _run(inbox, tmp_path / "out") == 3
+    run = json.loads((tmp_path / "out" / "run.json").read_text(encoding="utf-8"))
+    [line] = [f for f in run["files"] if f["status"] == "rejected"]
+    assert "\x1b" not in line["name"] + line["reason"] and "\\x1b" in line["name"]
+    with zipfile.ZipFile(tmp_path / "out" / "exceptions.xlsx") as book:
+        assert b"\x1b" not in b"".join(book.read(n) for n in book.namelist())

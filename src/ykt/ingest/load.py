@@ -532,7 +532,8 @@ def record_duplicate(
 
 def record_rejected_file(wh: Warehouse, receipt: Receipt, exc: InputFileError, rows: int) -> FileResult:
     """The whole file is unusable: every data row counts as rejected, the reason says why and how to fix."""
-    reason = exc.message.rstrip("。") + (f"。处理办法：{exc.hint}" if exc.hint else "")
+    # the message may name the file, whose name can hold control characters (never written raw)
+    reason = printable(exc.message.rstrip("。") + (f"。处理办法：{exc.hint}" if exc.hint else ""))
     inferences = tuple(getattr(exc, "inferences", ()))
     result = FileResult(
         receipt.name,
