@@ -33,6 +33,7 @@ from ykt.ingest.types import CLEANED, REJECT_COLUMNS, Normalised, RawTable
 from ykt.ingest.validate import make_rejects, validate_loaded, validate_normalised, validate_raw
 from ykt.kinds import FieldSpec, kind_spec
 from ykt.labels import PAYMENT_STATUS_LABELS
+from ykt.masking import mask_value_expr
 
 F = pl.field
 # The in-memory engine runs these wide, join-heavy plans with less overhead than polars 2's
@@ -233,7 +234,7 @@ def name_expr(col: str) -> pl.Expr:
     characters are what a bank system leaves of a rare character (生僻字).
     """
     return _steps(
-        {"value": compact_text_expr(col)},
+        {"value": mask_value_expr(compact_text_expr(col))},
         {
             "error": _code(F("value").is_null(), "NAME_MISSING"),
             "warning": _code(F("value").str.contains(r"[?*\p{Co}]"), "NAME_RARE_CHAR"),
@@ -637,8 +638,10 @@ _PARSERS: dict[str, Parser] = {
     "amount": _plain(amount_expr),
     "period": _plain(period_expr),
     "status": _plain(status_expr),
-    "place": _bare(compact_text_expr),
-    "text": _bare(text_expr),
+    # An ID or card number typed into a name, place or free-text cell is masked as it is read: those
+    # texts reach cases, clues and the platform, and nothing there may carry a full identifier.
+    "place": _bare(lambda col: mask_value_expr(compact_text_expr(col))),
+    "text": _bare(lambda col: mask_value_expr(text_expr(col))),
 }
 
 # Warnings kept on the loaded row come from these columns.
