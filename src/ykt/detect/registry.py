@@ -119,6 +119,9 @@ def _read_yaml(directory: Path, problems: _Problems) -> dict[str, Any]:
     except yaml.YAMLError as exc:
         problems.add(RULES_YAML, "-", f"YAML 格式错误：{exc}")
         return {}
+    except UnicodeDecodeError:
+        problems.add(RULES_YAML, "-", "文件不是 UTF-8 编码（可能用 GBK 保存了）；请用 UTF-8 另存后重试")
+        return {}
     if not isinstance(raw, dict):
         problems.add(RULES_YAML, "-", "应为含 intermediates 与 rules 两个列表的映射")
         return {}
