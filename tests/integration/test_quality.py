@@ -133,3 +133,13 @@ def test_a_run_that_loaded_nothing_skips_gx(tmp_path):
     assert quality_batches(wh, "Q9", load_programs()) == {}
     summary = check_quality(wh, "Q9", tmp_path, load_programs())
     assert summary.validations == () and summary.docs is None and list(tmp_path.iterdir()) == []
+
+
+def test_text_from_files_is_escaped_in_the_data_docs_page():
+    """cases.jsonl and clues.jsonl carry plain text (a name may be <script>…</script>, as typed); every HTML
+    page we render escapes it: here a Data Docs note quoting such a file name."""
+    page = offline_page(
+        "<html><body><div>GX</div></body></html>", notes=["文件“<script>alert(1)</script>.csv”第3行"]
+    )
+    assert "<script>alert(1)</script>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
