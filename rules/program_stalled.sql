@@ -49,7 +49,8 @@ final as (
         date_diff('day', t.oldest_due, $as_of) as days_overdue,
         format(
             '{} {} 期共 {} 人应发未发，合计 {} 元，最早应发日期 {}，截至 {} 银行无该项目该期任何发放记录（整期未发）',
-            coalesce(g.name, t.program_code), t.period, t.persons, t.total_due::varchar, t.oldest_due, $as_of
+            coalesce(g.name, t.program_code), t.period, format('{:,}', t.persons), format('{:,.2f}', t.total_due),
+            t.oldest_due, $as_of
         ) as detail,
         '' as case_key,
         t.period as case_period

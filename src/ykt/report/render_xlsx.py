@@ -116,7 +116,7 @@ def _template_cell(ws: WriteOnlyWorksheet, column: Column) -> WriteOnlyCell:
 
 def column_widths(frame: pl.DataFrame, columns: Sequence[Column], rule: ColumnWidth) -> list[float]:
     """Wide enough for the header and the kind's width or the longest text (CJK characters count double),
-    plus the layout's padding, at most its maximum."""
+    plus the layout's padding; a width measured from the data is at most the layout's maximum."""
     text_fields = [c.field for c in columns if c.kind.name == "text" and c.kind.width is None]
     longest = (
         frame.select([_display_width(pl.col(f).cast(pl.Utf8)).max().alias(f) for f in text_fields]).row(
@@ -128,7 +128,9 @@ def column_widths(frame: pl.DataFrame, columns: Sequence[Column], rule: ColumnWi
     widths = []
     for c in columns:
         data = c.kind.width or float(longest.get(c.field) or 0)
-        widths.append(min(max(text_width(c.header), data) + rule.padding, rule.max))
+        width = max(text_width(c.header), data) + rule.padding
+        # a width the layout sets is kept; only widths measured from the data are capped
+        widths.append(width if c.kind.width is not None else min(width, rule.max))
     return widths
 
 
