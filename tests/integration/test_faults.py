@@ -94,3 +94,39 @@ def test_http_is_allowed_to_this_machine_and_to_an_intranet_host_only_when_asked
     assert "明文" in caplog.text
     with pytest.raises(UsageError):
         check_endpoint("ftp://platform.county.example/cases")
+
+
+def test_a_full_disk_while_writing_the_report_is_a_message_and_the_rerun_writes_it(
+    tmp_path, capsys, monkeypatch
+):
+    """Fixture: an empty inbox and a disk that fills up while the workbook is written (its renderer raises
+    ENOSPC). The night stops with exit 2 naming the file and what to do, no traceback, the previous --out
+    untouched; run again with room, the same night writes every output."""
+    import errno
+
+    from ykt.report import write as report_write
+
+    (tmp_path / "inbox").mkdir()
+    out = tmp_path / "out"
+    args = [
+        "run",
+        "--inbox",
+        str(tmp_path / "inbox"),
+        "--as-of",
+        "2024-09-12",
+        "--db",
+        str(tmp_path / "w.duckdb"),
+    ]
+    args += ["--out", str(out), "--engine", "plain", "--no-quality"]
+
+    def full(report, path):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(report_write, "RENDERERS", {**report_write.RENDERERS, "exceptions.xlsx": full})
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert "写报告时磁盘空间已满" in err and "exceptions.xlsx" in err and "Traceback" not in err
+    assert not out.exists()
+    monkeypatch.undo()
+    assert main(args) == 3  # an empty inbox needs attention, and the report is all there
+    assert (out / "exceptions.xlsx").is_file() and (out / "run.json").is_file()

@@ -9,6 +9,7 @@ what its reader may see.
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 from collections.abc import Callable, Mapping
@@ -16,6 +17,7 @@ from functools import partial
 from pathlib import Path
 from types import MappingProxyType
 
+from ykt.errors import DiskSpaceError
 from ykt.report.model import Report
 from ykt.report.render_csv import write_discrepancies_csv, write_rejects_csv
 from ykt.report.render_json import write_run_json
@@ -52,13 +54,27 @@ def write_atomically(path: Path, write: Callable[[Path], None], *, owner_only: b
     """Write to a temporary file beside the target, then rename over it (atomic on one filesystem)."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        write(tmp)
+        _write_or_say_disk_full(write, tmp, path)
         if owner_only:
             tmp.chmod(0o600)
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
     return path
+
+
+def _write_or_say_disk_full(write: Callable[[Path], None], tmp: Path, path: Path) -> None:
+    try:
+        write(tmp)
+    except OSError as exc:
+        if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+            raise
+        raise DiskSpaceError(
+            f"写报告时磁盘空间已满，未能写出“{path.name}”",
+            where=str(path.parent),
+            hint="清理该磁盘或用 --out 指定有空间的目录后重新运行本晚核对：数据仓库中的结果已保存，"
+            "重新运行会写出同一晚的全部报告",
+        ) from None
 
 
 def night_folder(out: Path) -> Path:
