@@ -62,7 +62,8 @@ class Settings:
     attention_reject_share: float = 0.05
     # Reading budgets (FILE_TOO_LARGE, ykt.ingest.read.formats.limits): checked before and while parsing
     max_file_bytes: int = 200_000_000  # bytes on disk, any format
-    max_unpacked_bytes: int = 500_000_000  # xlsx/ods: total uncompressed size in the zip directory
+    # xlsx/ods: total uncompressed size in the zip directory; 600 MiB admits a 1M-row roster (about 546 MB)
+    max_unpacked_bytes: int = 629_145_600
     max_zip_entries: int = 10_000  # xlsx/ods: members in the zip directory
     max_zip_ratio: int = 200  # xlsx/ods: uncompressed/compressed of one member of 1 MB or more
     max_rows: int = 10_000_000  # rows of one file (all sheets)

@@ -77,15 +77,36 @@ def test_a_csv_with_one_3_mb_cell_is_rejected_as_too_large_and_the_night_goes_on
 
 
 def test_a_zip_bomb_is_rejected_from_its_zip_directory_before_parsing(tmp_path):
-    """Fixture: an .xlsx whose workbook.xml unpacks to 2 GB (~2 MB on disk). Rejected from the zip directory,
-    naming the limit and the real size; a workbook of 20M tiny rows (a few MB) likewise."""
-    bomb = attacks.zip_bomb_xlsx(tmp_path)
-    for path in (bomb, attacks.tiny_rows_xlsx(tmp_path)):
-        with pytest.raises(InputFileError) as info:
-            read_tables(path, "roster", ALIASES, PROGRAMS)
-        assert info.value.reason_code == "FILE_TOO_LARGE", path.name
-        assert "疑似压缩炸弹" in info.value.message
-        assert path != bomb or "实际约 2 GB" in info.value.message
+    """Fixture: an .xlsx whose workbook.xml unpacks to 2 GB (~2 MB on disk): rejected from the zip directory,
+    naming the limit and the real size. A workbook of 20M tiny rows (≈ 496 MB of XML, under the size budget):
+    rejected by counting its rows in a stream before any parser holds them."""
+    with pytest.raises(InputFileError) as info:
+        read_tables(attacks.zip_bomb_xlsx(tmp_path), "roster", ALIASES, PROGRAMS)
+    assert info.value.reason_code == "FILE_TOO_LARGE"
+    assert "解压后约 2 GB" in info.value.message and "上限" in info.value.message
+    with pytest.raises(InputFileError) as info:
+        read_tables(attacks.tiny_rows_xlsx(tmp_path), "roster", ALIASES, PROGRAMS)
+    assert info.value.reason_code == "FILE_TOO_LARGE" and "上限" in info.value.message
+
+
+def test_a_sheet_with_more_rows_than_allowed_is_counted_and_refused_before_parsing(tmp_path, monkeypatch):
+    """Fixture: a 2,000-row roster .xlsx (ordinary compression) against a 1,000-row budget, with the row count
+    switched on for every sheet size (in production: sheets of 64 MB or more). Its rows are counted in a
+    stream and the file is refused before calamine holds them."""
+    from tests.support.ods import write_ods  # an .ods content.xml is counted the same way
+    from ykt.config import Settings
+    from ykt.ingest.read.formats import limits
+
+    monkeypatch.setattr(limits, "_COUNT_ROWS_FROM", 0)
+    rows = [
+        ["姓名", "身份证号码", "应发金额"],
+        *([f"村民{i}", f"5107231950010{i:05d}", "1350"] for i in range(2000)),
+    ]
+    path = write_ods(tmp_path / "低保花名册.ods", {"花名册": rows})
+    with pytest.raises(InputFileError) as info:
+        limits.check_zip_directory(path, Settings(max_rows=1000))
+    assert info.value.reason_code == "FILE_TOO_LARGE" and "1000 行上限" in info.value.message
+    limits.check_zip_directory(path, Settings(max_rows=5000))  # within the budget: nothing to say
 
 
 @pytest.mark.parametrize("lines", [20_000, 200_000])

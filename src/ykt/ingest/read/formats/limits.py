@@ -23,6 +23,11 @@ from ykt.masking import printable
 
 CONTROL_CHARS = r"[\x00-\x08\x0B\x0C\x0E-\x1F\x7F]"
 _RATIO_MIN_MEMBER = 1 << 20  # a zip member is judged by its ratio from this unpacked size on
+# A sheet this large is counted row by row (streamed, before any parser holds it) when it is large: tiny
+# rows (`<row r="1"/>`…) pass the size budget yet would make the parser hold tens of millions of rows.
+_COUNT_ROWS_FROM = 64 << 20
+_ROW_TAGS = (b"<row", b"<table:table-row")  # xlsx sheets, ods content.xml
+_CHUNK = 16 << 20
 
 
 def too_large(
@@ -62,8 +67,35 @@ def check_zip_directory(path: Path, limits: Settings) -> None:
     if unpacked > limits.max_unpacked_bytes:
         raise too_large(
             path,
-            f"文件解压后超过 {size_text(limits.max_unpacked_bytes)} 上限（实际{size_text(unpacked)}），疑似压缩炸弹",
+            f"文件解压后{size_text(unpacked)}，超过 {size_text(limits.max_unpacked_bytes)} 上限；"
+            "请拆分成较小的文件（如按乡镇）后重新上传",
         )
+    _check_ratios(path, members, limits)
+    for m in members:
+        if m.file_size >= _COUNT_ROWS_FROM and _is_sheet(m.filename):
+            _check_row_count(path, m, limits.max_rows)
+
+
+def _is_sheet(name: str) -> bool:
+    return name.startswith("xl/worksheets/") or name == "content.xml"
+
+
+def _check_row_count(path: Path, member: zipfile.ZipInfo, max_rows: int) -> None:
+    """Count the member's row tags in bounded memory, stopping as soon as there are too many."""
+    rows, tail = 0, b""
+    with zipfile.ZipFile(path) as archive, archive.open(member) as stream:
+        while chunk := stream.read(_CHUNK):
+            block = tail + chunk
+            rows += sum(block.count(tag) for tag in _ROW_TAGS)
+            tail = block[-16:]
+            rows -= sum(tail.count(tag) for tag in _ROW_TAGS)  # counted again with the next block
+            if rows > max_rows:
+                raise too_large(
+                    path, f"工作表超过 {max_rows} 行上限（解析前已数出）；请拆分成较小的文件后重新上传"
+                )
+
+
+def _check_ratios(path: Path, members: list[zipfile.ZipInfo], limits: Settings) -> None:
     for m in members:
         if m.file_size >= _RATIO_MIN_MEMBER and m.file_size > limits.max_zip_ratio * max(m.compress_size, 1):
             ratio = m.file_size // max(m.compress_size, 1)
