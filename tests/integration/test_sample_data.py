@@ -22,6 +22,7 @@ from stdnum import numdb
 
 from ykt.config import load_programs
 from ykt.detect import load_registry, run_rules
+from ykt.kinds import KindSpec, kind_spec
 from ykt.sample_data.generate import DEFAULT_SEED, generate_demo, main
 from ykt.sample_data.story import NIGHTS, build_story
 from ykt.warehouse.connection import Warehouse
@@ -131,56 +132,20 @@ def story_tables(night: int) -> tuple[pl.DataFrame, pl.DataFrame, object]:
     return ent, pay, story
 
 
+def _from_file(spec: KindSpec) -> list[str]:
+    """The loaded columns a file fills (the loader adds the sheet and the row's warnings)."""
+    return [c for c in spec.loaded_columns if c not in ("sheet", "warnings")]
+
+
 def engine_findings(night: int) -> pl.DataFrame:
     """Run the real rule engine over the story's canonical data loaded straight into a warehouse."""
     programs = load_programs()
     ent, pay, story = story_tables(night)
     with Warehouse(":memory:") as wh:
         numbered = {"file_hash": pl.lit("demo"), "source_row": pl.int_range(1, pl.len() + 1).cast(pl.Int32)}
-        wh.insert_frame(
-            "entitlements",
-            ent.with_columns(**numbered).select(
-                "file_hash",
-                "source_row",
-                "id_number",
-                "program_code",
-                "period",
-                "name",
-                "head_name",
-                "head_id",
-                "payee_name",
-                "payee_id",
-                "card_number",
-                "bank",
-                "township",
-                "village",
-                "group_name",
-                "amount_due",
-                "approval_date",
-                "due_date",
-            ),
-        )
-        wh.insert_frame(
-            "payments",
-            pay.with_columns(**numbered).select(
-                "file_hash",
-                "source_row",
-                "id_number",
-                "program_code",
-                "period",
-                "name",
-                "payee_name",
-                "card_number",
-                "bank",
-                "township",
-                "village",
-                "group_name",
-                "amount",
-                "pay_date",
-                "status",
-                "failure_reason",
-            ),
-        )
+        for kind, frame in (("roster", ent), ("payments", pay)):
+            spec = kind_spec(kind)
+            wh.insert_frame(spec.table, frame.with_columns(**numbered).select("file_hash", *_from_file(spec)))
         wh.insert_frame("deaths", story.deaths.with_columns(**numbered))
         wh.insert_frame("public_employees", story.employees.with_columns(**numbered))
         run_rules(wh, programs, load_registry(), NIGHTS[night - 1])

@@ -9,7 +9,7 @@ from __future__ import annotations
 import polars as pl
 
 from ykt.config import Settings
-from ykt.report.health import FileOutcome, night_health
+from ykt.report.health import FileLine, night_health
 
 SETTINGS = Settings()  # attention_reject_share 5%
 NO_FINDINGS = pl.DataFrame(
@@ -17,12 +17,12 @@ NO_FINDINGS = pl.DataFrame(
 )
 
 
-def loaded(name: str, read: int = 100, rejected: int = 0) -> FileOutcome:
-    return FileOutcome(name, "loaded", None, None, read, rejected)
+def loaded(name: str, read: int = 100, rejected: int = 0) -> FileLine:
+    return FileLine(name, "payments", "loaded", read, read - rejected, rejected, None, None, ())
 
 
-def rejected(name: str, code: str, reason: str) -> FileOutcome:
-    return FileOutcome(name, "rejected", code, reason, 0, 0)
+def rejected(name: str, code: str, reason: str) -> FileLine:
+    return FileLine(name, "roster", "rejected", 0, 0, 0, reason, code, ())
 
 
 def test_a_night_that_understood_everything_is_ok_and_exits_0():
@@ -97,5 +97,7 @@ def test_rejects_above_the_share_need_attention_and_duplicates_do_not_count():
     assert "6 行" in over.reasons[0].message
     at_limit = night_health([loaded("a.xlsx", 100, 5)], NO_FINDINGS, SETTINGS)
     assert at_limit.status == "ok"
-    duplicate = FileOutcome("old.xlsx", "duplicate", None, None, 100, 90)  # reported when it first came
+    duplicate = FileLine(
+        "old.xlsx", "roster", "duplicate", 100, 10, 90, None, None, ()
+    )  # reported when it first came
     assert night_health([loaded("a.xlsx"), duplicate], NO_FINDINGS, SETTINGS).status == "ok"

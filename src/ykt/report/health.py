@@ -51,18 +51,21 @@ class Health:
 
 
 @dataclass(frozen=True)
-class FileOutcome:
-    """What health needs of one file this run saw."""
+class FileLine:
+    """One line of run.json `files` (one inbox file seen by this run)."""
 
     name: str
+    kind: str
     status: str  # loaded | duplicate | rejected
-    reason_code: str | None
-    reason: str | None
     rows_read: int
+    rows_loaded: int
     rows_rejected: int
+    reason: str | None
+    reason_code: str | None  # why the file was not loaded (ykt.reasons.FILE_REASONS); None when loaded
+    inferences: tuple[str, ...]  # what reading it inferred rather than read, in Chinese
 
 
-def night_health(files: Sequence[FileOutcome], findings: pl.DataFrame, settings: Settings) -> Health:
+def night_health(files: Sequence[FileLine], findings: pl.DataFrame, settings: Settings) -> Health:
     """The night's health from its files and its findings (columns rule, program_code, period, detail)."""
     failed = _failures(files)
     reasons = (
@@ -76,7 +79,7 @@ def night_health(files: Sequence[FileOutcome], findings: pl.DataFrame, settings:
     return Health("attention" if reasons else "ok", reasons)
 
 
-def _failures(files: Sequence[FileOutcome]) -> tuple[HealthReason, ...]:
+def _failures(files: Sequence[FileLine]) -> tuple[HealthReason, ...]:
     if not files:
         return (
             HealthReason(
@@ -104,8 +107,8 @@ def _gap_reasons(findings: pl.DataFrame) -> tuple[HealthReason, ...]:
     )
 
 
-def _rejected_files(files: Sequence[FileOutcome]) -> tuple[HealthReason, ...]:
-    def reason(f: FileOutcome) -> HealthReason:
+def _rejected_files(files: Sequence[FileLine]) -> tuple[HealthReason, ...]:
+    def reason(f: FileLine) -> HealthReason:
         code = "FILE_LAYOUT_SUSPECT" if f.reason_code == LAYOUT_ALARM else "FILE_REJECTED"
         why = f.reason or FILE_REASONS.get(f.reason_code or "", "原因不明")
         return HealthReason(code, f"文件“{f.name}”整份拒收：{why}", file=f.name)
@@ -113,7 +116,7 @@ def _rejected_files(files: Sequence[FileOutcome]) -> tuple[HealthReason, ...]:
     return tuple(reason(f) for f in files if f.status == "rejected")
 
 
-def _reject_share(files: Sequence[FileOutcome], limit: float) -> tuple[HealthReason, ...]:
+def _reject_share(files: Sequence[FileLine], limit: float) -> tuple[HealthReason, ...]:
     read = sum(f.rows_read for f in files if f.status != "duplicate")
     rejected = sum(f.rows_rejected for f in files if f.status != "duplicate")
     if not read or rejected / read <= limit:

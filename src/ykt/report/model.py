@@ -24,7 +24,7 @@ from ykt.labels import HEALTH_STATUS_LABELS
 from ykt.masking import mask_card_expr, mask_id_expr, mask_value_expr
 from ykt.reasons import HEALTH_REASONS
 from ykt.report.clues import merge_clues
-from ykt.report.health import FileOutcome, Health, night_health
+from ykt.report.health import FileLine, Health, night_health
 from ykt.warehouse import Warehouse
 
 if TYPE_CHECKING:  # the quality step imports Great Expectations; the report only reads its summary
@@ -77,21 +77,6 @@ COVERAGE_COLUMNS = ("label", "message", "file", "program_name", "period", "code"
 CASE_EVENT_COUNTS = ("opened", "reopened", "escalated", "resolved")
 CASE_STATUSES = ("open", "escalated", "resolved")
 NIGHT_IN_ORDER = "本次核对读取的文件均已识别，未发现数据覆盖缺口或整项目未发放"
-
-
-@dataclass(frozen=True)
-class FileLine:
-    """One line of run.json `files` (one inbox file seen by this run)."""
-
-    name: str
-    kind: str
-    status: str  # loaded | duplicate | rejected
-    rows_read: int
-    rows_loaded: int
-    rows_rejected: int
-    reason: str | None
-    reason_code: str | None  # why the file was not loaded (ykt.reasons.FILE_REASONS); None when loaded
-    inferences: tuple[str, ...]  # what reading it inferred rather than read, in Chinese
 
 
 @dataclass(frozen=True)
@@ -152,7 +137,7 @@ def build_report(
     """Read everything the outputs need for one run. Pure apart from reading the warehouse."""
     discrepancies = _discrepancies(wh, as_of)
     files = _files(wh, run_id)
-    health = night_health([_outcome(f) for f in files], discrepancies, programs.settings)
+    health = night_health(files, discrepancies, programs.settings)
     cases, case_lines = _case_listing(wh, as_of, "complaint")
     clues, clue_lines = merge_clues(*_case_listing(wh, as_of, "clue"), discrepancies, rule_titles)
     return Report(
@@ -216,10 +201,6 @@ def _coverage(health: Health, programs: Programs) -> pl.DataFrame:
         program_name=_program_name_expr(programs),
         message=mask_value_expr(pl.col("message")),
     ).select(COVERAGE_COLUMNS)
-
-
-def _outcome(f: FileLine) -> FileOutcome:
-    return FileOutcome(f.name, f.status, f.reason_code, f.reason, f.rows_read, f.rows_rejected)
 
 
 def _rejects(wh: Warehouse, run_id: str) -> pl.DataFrame:
