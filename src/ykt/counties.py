@@ -90,7 +90,7 @@ def _division_code(c: ConfigProblems, raw: dict[str, Any], where: str) -> str:
 def _path(
     c: ConfigProblems, raw: dict[str, Any], key: str, where: str, base: Path, *, required: bool
 ) -> Path:
-    value = c.get(raw, key, where, str, required=required)
+    value: str | None = c.get(raw, key, where, str, required=required)
     if not value:
         return base
     return (base / value).resolve()
