@@ -93,3 +93,15 @@ def served(settings: WebSettings) -> Iterator[str]:
 
 def today() -> dt.date:
     return dt.date.today()
+
+
+def seed_demo(counties_path: Path, code: str = YANTING) -> None:
+    """The demo's two nights (sample_data/generate.py: the seed story, 李安成's 农机购置补贴 case among
+    them) run on the county's own warehouse and output folder, as its nights would."""
+    from ykt.pipeline import NightOptions, run_night
+    from ykt.sample_data.generate import generate_demo
+
+    county = load_counties(counties_path).by_code(code)
+    plan = generate_demo(counties_path.parent / "demo_inboxes")
+    for inbox, as_of in plan.nights:
+        run_night(NightOptions(inbox=inbox, as_of=as_of, db=county.db, out=county.out, quality=False))

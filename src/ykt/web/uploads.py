@@ -134,10 +134,10 @@ def _zip_format(path: Path, programs: Programs) -> str:
                 types = ElementTree.fromstring(package.read(info), forbid_dtd=True)
                 if any(_XLSX_MAIN in (node.get("ContentType") or "") for node in types.iter()):
                     return ".xlsx"
+    except (DefusedXmlException, ElementTree.ParseError):  # before ValueError: defusedxml's are ValueErrors
+        raise UploadRefused("文件内部的 XML 含有不允许的结构（实体或文档类型定义），已拒收") from None
     except (zipfile.BadZipFile, OSError, ValueError, KeyError):
         raise UploadRefused(f"文件已损坏，无法作为压缩表格打开；{UPLOAD_HELP}") from None
-    except (DefusedXmlException, ElementTree.ParseError):
-        raise UploadRefused("文件内部的 XML 含有不允许的结构（实体或文档类型定义），已拒收") from None
     raise UploadRefused(f"这是一个压缩包，但不是 Excel 或 ODS 表格；{UPLOAD_HELP}")
 
 
