@@ -10,6 +10,7 @@ from ykt.cases.listing import (
     case_history,
     case_json_lines,
     case_listing,
+    case_people,
     case_records,
     finished_nights,
 )
@@ -25,6 +26,7 @@ __all__ = [
     "case_json_lines",
     "case_kpis",
     "case_listing",
+    "case_people",
     "case_records",
     "finished_nights",
     "update_cases",

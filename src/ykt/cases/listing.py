@@ -98,3 +98,9 @@ def case_findings(wh: Warehouse, case_id: str) -> pl.DataFrame:
 def case_events(wh: Warehouse, case_id: str) -> pl.DataFrame:
     """Every event of the case in order: on_date, event, status_after, detail, run_id, seq."""
     return wh.frame("cases.events", CASE_SQL["history_events"], {"id": case_id})
+
+
+def case_people(wh: Warehouse, case_id: str) -> pl.DataFrame:
+    """The roster rows of the villager a case is keyed by (its program and period), IDs in full: who a
+    resolved case was about once no finding holds it."""
+    return wh.frame("cases.people", CASE_SQL["case_people"], {"id": case_id})

@@ -19,6 +19,7 @@ from ykt.cases import (
     case_events,
     case_findings,
     case_kpis,
+    case_people,
     case_records,
     finished_nights,
 )
@@ -118,6 +119,7 @@ class CaseView:
     findings: list[dict[str, Any]]
     events: list[dict[str, Any]]
     full_ids: bool  # the findings carry full IDs and cards (an audited view)
+    from_roster: bool = False  # no finding holds the case now: the people are its roster rows
 
 
 def case_view(
@@ -130,6 +132,9 @@ def case_view(
     case["status_label"] = CASE_STATUS_LABELS.get(str(case["status"]), case["status"])
     case["route_label"] = ROUTE_LABELS.get(str(case["route"]), case["route"])
     findings = case_findings(wh, case_id)
+    from_roster = findings.height == 0  # resolved: no finding holds the case; the roster names the person
+    if from_roster:
+        findings = pl.concat([findings.clear(), case_people(wh, case_id)], how="diagonal_relaxed")
     if not full_ids:
         findings = findings.with_columns(
             id_number=mask_id_expr(pl.col("id_number")),
@@ -142,7 +147,7 @@ def case_view(
             dict(CASE_STATUS_LABELS), default=pl.col("status_after")
         ),
     )
-    return CaseView(case, findings.to_dicts(), events.to_dicts(), full_ids)
+    return CaseView(case, findings.to_dicts(), events.to_dicts(), full_ids, from_roster)
 
 
 # -- report files of every night ------------------------------------------------------------------------
