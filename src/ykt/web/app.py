@@ -146,6 +146,7 @@ class Desk:
             age_labels=desk.AGE_LABELS,
             route_labels=desk.ROUTE_LABELS,
         )
+        self.templates.env.filters["column_letter"] = column_letter
         self.app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
         self.app.mount("/static", StaticFiles(directory=str(package.joinpath("static"))), name="static")
         self.app.middleware("http")(self._headers)
@@ -605,6 +606,17 @@ class Desk:
         if path.suffix == ".html":
             return FileResponse(path, media_type="text/html; charset=utf-8")
         return FileResponse(path, filename=f"{county.name}{night}{path.name}")
+
+
+def column_letter(col: int | None) -> str:
+    """1 -> A, 27 -> AA: a column as the clerk's spreadsheet names it."""
+    if not col:
+        return ""
+    letters = ""
+    while col:
+        col, rest = divmod(col - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
 
 
 def _csv_cell(text: str) -> str:

@@ -94,7 +94,11 @@ def _night_cases(wh: Warehouse, as_of: dt.date, titles: dict[str, str]) -> pl.Da
         title=pl.col("rule").replace_strict(titles, default=pl.col("rule")),
         status_label=pl.col("status").replace_strict(dict(CASE_STATUS_LABELS), default=pl.col("status")),
         route_label=pl.col("route").replace_strict(ROUTE_LABELS, default=pl.col("route")),
-    ).sort(["route", "status", "amount"], descending=[False, False, True], nulls_last=True)
+    ).sort(  # complaint cases first (a villager waits), then clues; 督办 first, then the largest amounts
+        [pl.col("route") != "complaint", pl.col("status") != "escalated", pl.col("status"), pl.col("amount")],
+        descending=[False, False, False, True],
+        nulls_last=True,
+    )
 
 
 def priorities(frame: pl.DataFrame) -> pl.DataFrame:

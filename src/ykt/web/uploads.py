@@ -233,10 +233,17 @@ def result_view(result: CheckResult, programs: Programs) -> dict[str, object]:
             {"reason_code": list(ROW_FIXES), "fix": list(ROW_FIXES.values())},
             schema={"reason_code": pl.Utf8, "fix": pl.Utf8},
         )
+        positions = pl.DataFrame(
+            [(t.sheet or "", label, col) for t in result.tables for label, col in t.columns.items()],
+            schema={"sheet": pl.Utf8, "column": pl.Utf8, "col": pl.Int64},
+            orient="row",
+        ).unique(subset=["sheet", "column"], keep="first")
         shown = (
             rejects.sort("sheet", "row", nulls_last=True)
             .head(PROBLEM_ROWS_SHOWN)
+            .with_columns(pl.col("sheet").fill_null(""))
             .join(fixes, on="reason_code", how="left")
+            .join(positions, on=["sheet", "column"], how="left")
             .with_columns(pl.col("fix").fill_null(ROW_FIX_DEFAULT))
         )
         problems = shown.to_dicts()
