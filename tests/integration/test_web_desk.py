@@ -438,3 +438,12 @@ def test_user_commands_read_the_password_from_stdin(
     unknown = ["user", "add", "li.si", "--role", "clerk", "--county", "999999", "--counties", path]
     monkeypatch.setattr("sys.stdin", io.StringIO(PASSWORD + "\n"))
     assert main(unknown) == 2
+
+
+def test_names_from_uploads_are_escaped_in_pages(province: Province) -> None:
+    """A file named like a script is shown as text on the result page and in the history (Jinja escapes)."""
+    c, csrf = logged_in(province.app, "clerk.yt")
+    response = upload(c, csrf, YANTING, "<script>alert(1)</script>.csv", b"\x00\x01binary")
+    assert "<script>alert(1)</script>" not in response.text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in response.text
+    assert "<script>alert(1)</script>" not in c.get(f"/counties/{YANTING}/uploads").text
