@@ -131,6 +131,9 @@ class Desk:
         self.settings = settings
         self.counties = settings.counties
         self.portal = Portal(accounts.portal_path(self.counties))
+        # uploads hold full IDs until the night archives them: the folder is its owner's alone
+        (accounts.portal_path(self.counties).parent / "uploads").mkdir(mode=0o700, exist_ok=True)
+        (accounts.portal_path(self.counties).parent / "uploads").chmod(0o700)
         self.portal.abandon_running_nights()
         self.configs: dict[str, Config] = {c.code: load_config(c.programs) for c in self.counties.counties}
         self.titles = {r.code: r.title for r in next(iter(self.configs.values())).registry.rules}
@@ -379,7 +382,7 @@ class Desk:
             )
             return upload_id
         self._check(
-            county, upload_id, received.path, name, received.suffix, received.file_hash, choice, login
+            county, upload_id, received.path, file.filename or "", received.suffix, received.file_hash, choice, login
         )
         return upload_id
 

@@ -39,7 +39,7 @@ from ykt.errors import InputFileError
 from ykt.ingest import CheckedTable, ColumnAliases, archive_file, archived_path, check_zip_directory
 from ykt.kinds import KIND_SPECS
 from ykt.labels import ROLE_LABELS
-from ykt.masking import printable
+from ykt.masking import mask_value_expr, printable
 from ykt.reasons import ROW_FIX_DEFAULT, ROW_FIXES
 
 MB = 1 << 20
@@ -208,7 +208,9 @@ def already_archived(county: County, file_hash: str, suffix: str) -> bool:
 
 
 def display_name(name: str) -> str:
-    return printable(name)[:200]
+    """The clerk's file name as pages, the history and the audit log keep it: control characters written
+    out, an ID or card number in it masked (张三510723199001011234.xlsx), at most 200 characters."""
+    return str(pl.select(mask_value_expr(pl.lit(printable(name)[:200]))).item())
 
 
 # -- what the result page shows --------------------------------------------------------------------------
