@@ -447,3 +447,24 @@ def test_names_from_uploads_are_escaped_in_pages(province: Province) -> None:
     assert "<script>alert(1)</script>" not in response.text
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in response.text
     assert "<script>alert(1)</script>" not in c.get(f"/counties/{YANTING}/uploads").text
+
+
+def test_a_large_file_is_checked_in_the_background_and_its_page_follows(province: Province) -> None:
+    """Above `background_check_bytes` the upload answers at once (正在检查) and the status says when the
+    check has ended; the page then shows its problems."""
+    app = create_app(
+        WebSettings(load_counties(province.counties_path), quality=False, background_check_bytes=1)
+    )
+    c, csrf = logged_in(app, "clerk.yt")
+    rows = roster_rows(60)[50:]
+    rows[0][1] = broken(rows[0][1])
+    response = upload(
+        c, csrf, YANTING, "盐亭县2024年4月低保花名册（大）.xlsx", _xlsx(province.root / "big.xlsx", rows)
+    )
+    number = upload_id(response)
+    deadline = time.monotonic() + 120
+    while not c.get(f"/counties/{YANTING}/uploads/{number}/status").json()["done"]:
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+    page = c.get(f"/counties/{YANTING}/uploads/{number}").text
+    assert "有问题，未提交" in page and "身份证号码校验位错误" in page

@@ -93,4 +93,6 @@ def test_an_id_in_a_file_name_is_masked_where_people_read_it() -> None:
     from ykt.web.uploads import display_name
 
     shown = display_name("李安成510723195510190875低保.xlsx")
-    assert "510723195510190875" not in shown and shown.startswith("李安成5107") and shown.endswith("低保.xlsx")
+    assert (
+        "510723195510190875" not in shown and shown.startswith("李安成5107") and shown.endswith("低保.xlsx")
+    )

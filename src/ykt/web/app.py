@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 from collections.abc import Awaitable, Callable, MutableMapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -37,8 +38,10 @@ from ykt.web.portal import Portal, Session
 SESSION_COOKIE = "ykt_session"
 LOGIN_CSRF_COOKIE = "ykt_login_csrf"
 MAX_FILES_PER_UPLOAD = 10
+CHECK_WORKERS = 2  # background checks at once (a county server has few cores)
 UPLOAD_STATUS_LABELS = {
     "received": "已接收",
+    "checking": "正在检查",
     "checked": "已通过检查",
     "problems": "有问题，未提交",
     "refused": "拒收",
@@ -55,6 +58,9 @@ class WebSettings:
     counties: Counties
     max_upload_bytes: int = uploads.DEFAULT_MAX_UPLOAD_BYTES
     quality: bool = True  # the night's data-quality step (Great Expectations)
+    # files this large are checked in the background and their page follows the check; smaller ones are
+    # answered at once (a few seconds)
+    background_check_bytes: int = 2 * uploads.MB
     secure_cookies: bool = True  # browsers accept Secure cookies on http://localhost too
 
 
@@ -135,6 +141,8 @@ class Desk:
         (accounts.portal_path(self.counties).parent / "uploads").mkdir(mode=0o700, exist_ok=True)
         (accounts.portal_path(self.counties).parent / "uploads").chmod(0o700)
         self.portal.abandon_running_nights()
+        self.portal.abandon_checking()
+        self.checkers = ThreadPoolExecutor(max_workers=CHECK_WORKERS, thread_name_prefix="ykt-check")
         self.configs: dict[str, Config] = {c.code: load_config(c.programs) for c in self.counties.counties}
         self.titles = {r.code: r.title for r in next(iter(self.configs.values())).registry.rules}
         self.gates = Gates(self.counties.codes)
@@ -235,6 +243,7 @@ class Desk:
         app.post("/counties/{code}/uploads/{upload_id}/recheck")(self.recheck)
         app.post("/counties/{code}/uploads/{upload_id}/accept")(self.accept_with_problems)
         app.get("/counties/{code}/uploads/{upload_id}/annotated")(self.annotated)
+        app.get("/counties/{code}/uploads/{upload_id}/status")(self.upload_status)
         app.post("/counties/{code}/nights")(self.start_night)
         app.get("/counties/{code}/nights/{night_id}")(self.night_page)
         app.get("/counties/{code}/nights/{night_id}/status")(self.night_status)
@@ -381,10 +390,34 @@ class Desk:
                 upload_id, status="duplicate", message=f"内容完全相同的文件{when}，不会重复载入"
             )
             return upload_id
-        self._check(
-            county, upload_id, received.path, file.filename or "", received.suffix, received.file_hash, choice, login
+        job = (
+            county,
+            upload_id,
+            received.path,
+            file.filename or "",
+            received.suffix,
+            received.file_hash,
+            choice,
+            login,
         )
+        self._schedule(received.size, job)
         return upload_id
+
+    def _schedule(self, size: int, job: tuple[Any, ...]) -> None:
+        """Check now, or in the background for a large file (its page polls until the check ends)."""
+        if size < self.settings.background_check_bytes:
+            self._check(*job)
+            return
+        self.portal.update_upload(job[1], status="checking", message=None)
+        self.checkers.submit(self._check_in_background, job)
+
+    def _check_in_background(self, job: tuple[Any, ...]) -> None:
+        try:
+            self._check(*job)
+        except Exception as exc:  # the page must learn the check ended; the message names the error
+            self.portal.update_upload(
+                job[1], status="refused", message=f"检查时出现意外错误：{type(exc).__name__}"
+            )
 
     def _county_dir(self, county: County) -> Path:
         return accounts.portal_path(self.counties).parent / "uploads" / county.code
@@ -451,6 +484,17 @@ class Desk:
         }
         return self._page(request, "upload.html", context)
 
+    async def upload_status(self, request: Request, code: str, upload_id: str) -> Response:
+        self._guard(request, code, CLERK_ROLES)
+        upload = self._upload_or_404(code, upload_id)
+        return JSONResponse(
+            {
+                "status": upload.status,
+                "label": UPLOAD_STATUS_LABELS.get(upload.status, upload.status),
+                "done": upload.status != "checking",
+            }
+        )
+
     async def recheck(self, request: Request, code: str, upload_id: str) -> Response:
         session, county = self._guard(request, code, CLERK_ROLES)
         form = await self._form(request, session)
@@ -458,16 +502,8 @@ class Desk:
         if upload.status in ("problems", "refused", "checked") and upload.file_hash:
             blob = self._county_dir(county) / "blobs" / f"{upload.file_hash}{upload.suffix}"
             if blob.exists():
-                self._check(
-                    county,
-                    upload.id,
-                    blob,
-                    upload.file_name,
-                    upload.suffix,
-                    upload.file_hash,
-                    self._choice(form, code),
-                    session.user.login,
-                )
+                job = (county, upload.id, blob, upload.file_name, upload.suffix, upload.file_hash)
+                self._schedule(blob.stat().st_size, (*job, self._choice(form, code), session.user.login))
         return RedirectResponse(f"/counties/{code}/uploads/{upload.id}", status_code=303)
 
     async def accept_with_problems(self, request: Request, code: str, upload_id: str) -> Response:

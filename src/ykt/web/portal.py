@@ -334,6 +334,14 @@ class Portal:
                 (_now(),),
             )
 
+    def abandon_checking(self) -> None:
+        """Checks a stopped server left unfinished ended with it."""
+        with self._tx() as con:
+            con.execute(
+                "update uploads set status = 'refused', message = '服务重启，检查中断；请重新上传该文件' "
+                "where status = 'checking'"
+            )
+
     # -- audit ---------------------------------------------------------------------------------------
     def audit(
         self, login: str, action: str, detail: str = "", county: str | None = None, ip: str = ""
