@@ -468,3 +468,24 @@ def test_a_large_file_is_checked_in_the_background_and_its_page_follows(province
         time.sleep(0.2)
     page = c.get(f"/counties/{YANTING}/uploads/{number}").text
     assert "有问题，未提交" in page and "身份证号码校验位错误" in page
+
+
+def test_a_nights_html_report_opens_without_scripts(province: Province) -> None:
+    """report.html of a night (issue 16's page) is listed and served with its own styles and no script."""
+    county = load_counties(province.counties_path).by_code(YANTING)
+    folder = next(
+        p for p in (county.out, county.out / province.night_name) if (p / "exceptions.xlsx").exists()
+    )
+    (folder / "report.html").write_text(
+        "<style>p{color:red}</style><p>报告</p><script>alert(1)</script>", encoding="utf-8"
+    )
+    inspector, _ = logged_in(province.app, "inspector.yt")
+    assert "网页报告" in inspector.get(f"/counties/{YANTING}/reports").text
+    response = inspector.get(f"/counties/{YANTING}/reports/{province.night_name}/report.html")
+    assert response.status_code == 200 and "报告" in response.text
+    policy = response.headers["content-security-policy"]
+    assert "script-src" not in policy and "default-src 'none'" in policy
+    assert (
+        inspector.get(f"/counties/{YANTING}/reports/{province.night_name}/discrepancies.csv").status_code
+        == 403
+    )

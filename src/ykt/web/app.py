@@ -38,6 +38,13 @@ from ykt.web.portal import Portal, Session
 SESSION_COOKIE = "ykt_session"
 LOGIN_CSRF_COOKIE = "ykt_login_csrf"
 MAX_FILES_PER_UPLOAD = 10
+# Our pages: scripts and styles from this server only (the small inline scripts of drag-and-drop and polling)
+PAGE_POLICY = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self'; img-src 'self' data:; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
+# A night's HTML report opened from the desk: its own inline styles, no script, nothing fetched
+REPORT_POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'"
 CHECK_WORKERS = 2  # background checks at once (a county server has few cores)
 UPLOAD_STATUS_LABELS = {
     "received": "已接收",
@@ -171,10 +178,7 @@ class Desk:
         self, request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
         response = await call_next(request)
-        response.headers["Content-Security-Policy"] = (
-            "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self'; img-src 'self' data:; "
-            "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
-        )
+        response.headers.setdefault("Content-Security-Policy", PAGE_POLICY)
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["Referrer-Policy"] = "no-referrer"
         response.headers["X-Frame-Options"] = "DENY"
@@ -643,7 +647,11 @@ class Desk:
             raise Forbidden("找不到该报告文件")
         self.portal.audit(session.user.login, "report_download", f"{night}/{name}", code, self._ip(request))
         if path.suffix == ".html":
-            return FileResponse(path, media_type="text/html; charset=utf-8")
+            return FileResponse(
+                path,
+                media_type="text/html; charset=utf-8",
+                headers={"Content-Security-Policy": REPORT_POLICY},
+            )
         return FileResponse(path, filename=f"{county.name}{night}{path.name}")
 
 
