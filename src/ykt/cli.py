@@ -97,7 +97,31 @@ def build_parser() -> argparse.ArgumentParser:
     history = sub.add_parser("history", help="显示一个案件的全部状态变化")
     history.add_argument("case_id")
     history.add_argument("--db", type=Path, default=Path("ykt.duckdb"))
+
+    _add_user_commands(sub)
+    web = sub.add_parser("web", help="启动网页服务：经办人员上传文件，纪检监察人员查看案件")
+    web.add_argument("--counties", type=_existing_file, required=True, help="各县配置 counties.yaml")
+    web.add_argument("--host", default="127.0.0.1", help="监听地址（默认只在本机）")
+    web.add_argument("--port", type=int, default=8000)
+    web.add_argument("--max-upload-mb", type=int, default=50, help="单个上传文件的大小上限（MB）")
+    web.add_argument("--no-quality", action="store_true", help="网页发起的核对跳过数据质量检查")
     return parser
+
+
+def _add_user_commands(sub: argparse._SubParsersAction[_Parser]) -> None:
+    """`ykt user add|disable|passwd`: accounts of the web desk (the password always from standard input)."""
+    user = sub.add_parser("user", help="管理网页账号（密码从标准输入读取）")
+    actions = user.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    add = actions.add_parser("add", help="新建账号")
+    add.add_argument("login")
+    add.add_argument("--role", choices=("clerk", "inspector", "admin"), required=True)
+    add.add_argument("--county", action="append", required=True, help="绑定的县代码（可重复）")
+    add.add_argument("--full-ids", action="store_true", help="允许查看完整身份证号和卡号（每次查看记入审计）")
+    for name, text in (("disable", "停用账号（立即退出登录）"), ("passwd", "修改密码")):
+        action = actions.add_parser(name, help=text)
+        action.add_argument("login")
+    for action in (add, *(actions.choices[n] for n in ("disable", "passwd"))):
+        action.add_argument("--counties", type=_existing_file, required=True, help="各县配置 counties.yaml")
 
 
 def _run_night(options: NightOptions, engine: str) -> NightResult:
@@ -218,12 +242,55 @@ def cmd_history(args: argparse.Namespace) -> int:
     return 0
 
 
+def _password_from_stdin() -> str:
+    if sys.stdin.isatty():
+        print("请输入密码（输入后按回车）：", file=sys.stderr, end="", flush=True)
+    return sys.stdin.readline()
+
+
+def cmd_user(args: argparse.Namespace) -> int:
+    from ykt import web
+    from ykt.counties import load_counties
+
+    counties = load_counties(args.counties)
+    if args.action == "add":
+        user = web.add_user(
+            counties, args.login, args.role, args.county, _password_from_stdin(), full_ids=args.full_ids
+        )
+        print(f"已新建账号 {user.login}（{user.role}），绑定：{'、'.join(user.counties)}")
+    elif args.action == "passwd":
+        web.set_password(counties, args.login, _password_from_stdin())
+        print(f"已修改 {args.login} 的密码；其已登录的会话全部失效")
+    else:
+        web.disable_user(counties, args.login)
+        print(f"已停用账号 {args.login}")
+    return 0
+
+
+def cmd_web(args: argparse.Namespace) -> int:
+    from ykt import web
+    from ykt.counties import load_counties
+
+    if args.max_upload_mb < 1:
+        raise UsageError("--max-upload-mb 至少为 1", hint="如 --max-upload-mb 50")
+    settings = web.WebSettings(
+        counties=load_counties(args.counties),
+        max_upload_bytes=args.max_upload_mb << 20,
+        quality=not args.no_quality,
+    )
+    print(f"网页服务：http://{args.host}:{args.port}/login （账号用 ykt user add 创建）", flush=True)
+    web.serve(settings, args.host, args.port)
+    return 0
+
+
 COMMANDS = {
     "run": cmd_run,
     "demo": cmd_demo,
     "check": cmd_check,
     "deliver": cmd_deliver,
     "history": cmd_history,
+    "user": cmd_user,
+    "web": cmd_web,
 }
 
 

@@ -52,6 +52,11 @@ def neutralise_formula_expr(expr: pl.Expr) -> pl.Expr:
     return expr.str.replace(_FORMULA_START, "'${1}")
 
 
+def neutralise_formula(text: str) -> str:
+    """neutralise_formula_expr for one text (a file name, a message written into a workbook or CSV)."""
+    return re.sub(_FORMULA_START, r"'\1", text)
+
+
 def mask_id(value: str | None) -> str | None:
     if value is None:
         return None

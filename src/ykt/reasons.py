@@ -39,6 +39,34 @@ ROW_REASONS: dict[str, str] = {
     "ENTITLEMENT_EXISTS": "同一对象、同一项目、同一期间已在其他花名册中登记",
 }
 
+# How a clerk fixes a row of each reason in the file itself (the web desk's problems table). A reason
+# without its own entry takes ROW_FIX_DEFAULT.
+ROW_FIXES: dict[str, str] = {
+    "ID_MISSING": "补填该对象的18位身份证号码",
+    "ID_SCIENTIFIC": "把身份证号码列设为“文本”格式，从原系统重新导出或重新录入完整号码（不要手工补零）",
+    "ID_FORMAT": "核对并改正为18位身份证号码（最后一位可为X）",
+    "ID_CHECKSUM": "对照身份证原件核对号码，常见为某一位录错或相邻两位颠倒",
+    "ID_BIRTHDATE": "对照身份证原件核对号码中的出生日期（第7–14位）",
+    "NAME_MISSING": "补填姓名",
+    "CARD_INVALID": "把卡号列设为“文本”格式后录入完整卡号（8–32位数字）",
+    "AMOUNT_MISSING": "补填金额",
+    "AMOUNT_INVALID": "只填数字，如 1350.00（不要写“元”或其他文字）",
+    "AMOUNT_NEGATIVE": "核对金额，改为正数",
+    "DATE_INVALID": "改为真实存在的日期，如 2024-03-10",
+    "DEATH_DATE_MISSING": "补填死亡日期",
+    "PERIOD_INVALID": "改为 2024-03、2024年3月 或 202403 这样的期间",
+    "PERIOD_MISSING": "在表中加“发放期间”列，或在上传时选择发放期间",
+    "DUE_DATE_UNKNOWN": "补填审批日期或应发日期",
+    "PROGRAM_UNKNOWN": "改为项目清单中的项目名称（如 城乡低保金）",
+    "PROGRAM_MISSING": "在表中加“补贴项目”列，或在上传时选择补贴项目",
+    "STATUS_MISSING": "补填发放状态（成功/失败/退回）",
+    "STATUS_UNKNOWN": "改为 成功、失败、退回 或 已停发",
+    "PAY_DATE_MISSING": "补填发放日期",
+    "DUPLICATE_ROW": "删除重复的一行，或核对是否应为不同对象或不同期间",
+    "ENTITLEMENT_EXISTS": "该对象本期已在其他花名册中登记；如需更正，请上传更正花名册",
+}
+ROW_FIX_DEFAULT = "在原文件中改正该单元格后重新上传"
+
 # Row reasons that show the file was read as meant (an ID Excel turned into a number, a key given twice):
 # however many rows fail for them, the layout alarm (FILE_LAYOUT_SUSPECT) does not count them, and the
 # clerk gets each row marked with its own fix.

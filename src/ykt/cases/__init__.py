@@ -2,16 +2,32 @@
 
 from ykt.cases.kpis import Kpis, case_kpis
 from ykt.cases.lifecycle import CaseCounts, update_cases
-from ykt.cases.listing import CASE_FIELDS, case_history, case_json_lines, case_listing, case_records
+from ykt.cases.listing import (
+    CASE_FIELDS,
+    case_detail,
+    case_events,
+    case_findings,
+    case_history,
+    case_json_lines,
+    case_listing,
+    case_people,
+    case_records,
+    finished_nights,
+)
 
 __all__ = [
     "CASE_FIELDS",
     "CaseCounts",
     "Kpis",
+    "case_detail",
+    "case_events",
+    "case_findings",
     "case_history",
     "case_json_lines",
     "case_kpis",
     "case_listing",
+    "case_people",
     "case_records",
+    "finished_nights",
     "update_cases",
 ]

@@ -71,3 +71,36 @@ def case_history(wh: Warehouse, case_id: str) -> list[str]:
         for on, ev, status, detail, run, _seq in events
     ]
     return lines
+
+
+# -- one case as a page shows it (the web desk) ------------------------------------------------------
+
+
+def finished_nights(wh: Warehouse) -> list[dt.date]:
+    """The as_of dates of the nights that ran to their end, latest first."""
+    return [row[0] for row in wh.rows("cases.finished nights", CASE_SQL["finished_nights"])]
+
+
+def case_detail(wh: Warehouse, case_id: str) -> dict[str, object] | None:
+    """The case (CASE_FIELDS plus route, escalated_on, reopened_on, reopened_count, last_seen_on), or None
+    when this warehouse has no such case."""
+    stage_case_objects(wh)
+    rows = wh.frame("cases.detail", CASE_SQL["case_detail"], {"id": case_id}).to_dicts()
+    return rows[0] if rows else None
+
+
+def case_findings(wh: Warehouse, case_id: str) -> pl.DataFrame:
+    """The findings behind the case on the latest night that had any: the people it is about, IDs and
+    cards in full (the caller masks them for whoever may not see them)."""
+    return wh.frame("cases.findings", CASE_SQL["case_findings"], {"id": case_id})
+
+
+def case_events(wh: Warehouse, case_id: str) -> pl.DataFrame:
+    """Every event of the case in order: on_date, event, status_after, detail, run_id, seq."""
+    return wh.frame("cases.events", CASE_SQL["history_events"], {"id": case_id})
+
+
+def case_people(wh: Warehouse, case_id: str) -> pl.DataFrame:
+    """The roster rows of the villager a case is keyed by (its program and period), IDs in full: who a
+    resolved case was about once no finding holds it."""
+    return wh.frame("cases.people", CASE_SQL["case_people"], {"id": case_id})

@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import openpyxl
@@ -32,7 +32,7 @@ from ykt.config import Programs
 from ykt.errors import InputFileError
 from ykt.ingest import CheckedTable, ColumnAliases, Grid, check_file, detect_kind, format_of, read_grids
 from ykt.kinds import KIND_SPECS
-from ykt.masking import printable
+from ykt.masking import neutralise_formula, neutralise_formula_expr, printable
 
 RESULT_SUFFIX = ".检查结果.xlsx"
 SUMMARY_SHEET = "检查汇总"
@@ -56,6 +56,11 @@ class CheckResult:
     file_error: str | None = None  # the whole file cannot be used (Chinese, with the fix)
     annotated: Path | None = None  # the annotated copy, when one was written
     inferences: tuple[str, ...] = ()  # what reading the file inferred rather than read (Chinese)
+    file_reason_code: str | None = None  # why the whole file cannot be used (ykt.reasons)
+    # What was read, for a page that shows it (the web desk): each table as ykt.ingest checked it, and
+    # every problem row (REJECT_COLUMNS, values masked).
+    tables: tuple[CheckedTable, ...] = field(default=(), compare=False, repr=False)
+    rejects: pl.DataFrame | None = field(default=None, compare=False, repr=False)
 
     @property
     def rows_ok(self) -> int:
@@ -93,6 +98,7 @@ class Validation:
     error: InputFileError | None = None
     positions: pl.DataFrame | None = None  # sheet, label, col: where each table's columns sit
     inferences: tuple[str, ...] = ()
+    tables: tuple[CheckedTable, ...] = ()
 
 
 def check_files(
@@ -126,6 +132,9 @@ def _finish(path: Path, kind: str | None, validation: Validation) -> CheckResult
         reasons=reason_counts(rejects),
         file_error=validation.error.render() if validation.error else None,
         inferences=validation.inferences,
+        file_reason_code=validation.error.reason_code if validation.error else None,
+        tables=validation.tables,
+        rejects=rejects,
     )
     target = result_path(path)
     if result.ok:
@@ -149,6 +158,7 @@ def validate_file(path: Path, kind: str, programs: Programs, aliases: ColumnAlia
         rejects=rejects,
         positions=header_positions(tables),
         inferences=tuple(dict.fromkeys(i for t in tables for i in t.inferences)),
+        tables=tuple(tables),
     )
 
 
@@ -275,13 +285,17 @@ def _empty_workbook() -> openpyxl.Workbook:
 
 
 def _copy_grid(ws: Worksheet, frame: pl.DataFrame) -> None:
-    """Cell texts at their own positions (columns are c<0-based index>; row i is spreadsheet row i + 1)."""
+    """Cell texts at their own positions (columns are c<0-based index>; row i is spreadsheet row i + 1).
+    A text a spreadsheet would run as a formula (=HYPERLINK(…) typed into a CSV) is written with a
+    leading apostrophe: openpyxl would otherwise store it as a live formula in the clerk's copy."""
     if frame.width == 0:
         return
     width = max(int(c[1:]) for c in frame.columns) + 1
     full = frame.select(
         [
-            pl.col(f"c{i}") if f"c{i}" in frame.columns else pl.lit(None, pl.Utf8).alias(f"c{i}")
+            neutralise_formula_expr(pl.col(f"c{i}").cast(pl.Utf8))
+            if f"c{i}" in frame.columns
+            else pl.lit(None, pl.Utf8).alias(f"c{i}")
             for i in range(width)
         ]
     )
@@ -354,7 +368,7 @@ def _summary_sheet(workbook: openpyxl.Workbook, result: CheckResult) -> None:
     ws = workbook.create_sheet(SUMMARY_SHEET, 0)
     workbook.active = 0
     for row in summary_lines(result):  # names and messages may carry a file name's control characters
-        ws.append([printable(v) if isinstance(v, str) else v for v in row])
+        ws.append([neutralise_formula(printable(v)) if isinstance(v, str) else v for v in row])
     for cell in ws["A"]:
         if cell.value in ("文件", "问题原因", "处理办法"):
             cell.font = BOLD

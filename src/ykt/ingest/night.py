@@ -181,6 +181,7 @@ class CheckedTable:
     normalised: Normalised
     columns: dict[str, int]
     inferences: tuple[str, ...] = ()  # what reading and normalising inferred, in Chinese
+    headers: dict[str, str] = field(default_factory=dict)  # role -> the header text as written
 
     @property
     def rejects(self) -> pl.DataFrame:
@@ -201,7 +202,9 @@ def check_file(
     if prepared.error is not None:
         raise prepared.error
     return [
-        CheckedTable(table.sheet, result, _header_columns(table), table.inferences + result.inferences)
+        CheckedTable(
+            table.sheet, result, _header_columns(table), table.inferences + result.inferences, table.headers
+        )
         for table, result in zip(prepared.tables, prepared.results)
     ]
 

@@ -95,20 +95,23 @@ def opening_error(path: str, exc: Exception) -> WarehouseError:
 class Warehouse:
     """A DuckDB warehouse file (or ':memory:' in tests) with named, parameterised execution."""
 
-    def __init__(self, path: str | Path = "ykt.duckdb"):
+    def __init__(self, path: str | Path = "ykt.duckdb", *, read_only: bool = False):
+        """`read_only`: for readers beside the nights (the web desk): DuckDB's shared read lock, nothing
+        created or migrated (the schema is the last night's); TEMP views still work."""
         self.path = str(path)
         self._saved_umask: int | None = None
-        if self.path != ":memory:":
+        if self.path != ":memory:" and not read_only:
             self._owner_only(Path(self.path))
         try:
-            self.con = duckdb.connect(self.path)
+            self.con = duckdb.connect(self.path, read_only=read_only)
         except duckdb.Error as exc:
             self._restore_umask()
             raise opening_error(self.path, exc) from None
         self._in_transaction = False
         self._table_columns: dict[str, tuple[str, ...]] = {}
-        self.execute("schema", schema_sql())
-        self._ensure_row_hashes()
+        if not read_only:
+            self.execute("schema", schema_sql())
+            self._ensure_row_hashes()
 
     # -- execution -----------------------------------------------------------------
     def execute(self, name: str, sql: str, params: Params = None) -> duckdb.DuckDBPyConnection:
