@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import urllib.parse
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -58,7 +59,8 @@ class NightNotice:
     @property
     def key(self) -> str:
         """Idempotency key: one notice per run (a retried post is recognised by the receiver)."""
-        return f"ykt-night:{self.county or '-'}:{self.run_id or self.as_of}:{self.health}"
+        county = urllib.parse.quote(self.county or "-")  # a header is latin-1: the county's name percent-encoded
+        return f"ykt-night:{county}:{self.run_id or self.as_of}:{self.health}"
 
 
 def notify_url(given: str | None = None, environ: Mapping[str, str] | None = None) -> str | None:
