@@ -401,7 +401,8 @@ def _night(options: NightOptions, config: Config | None, step: Step) -> NightRes
             log.info("规则检查：发现问题 %d 条 %s", sum(rule_counts.values()), _nonzero(rule_counts))
             case_counts = step(follow_cases)(wh, config, options.as_of, run_id)
             log.info(
-                "案件：新立 %d、重新立案 %d、督办 %d、办结 %d；办理中 %d、已督办 %d", *asdict(case_counts).values()
+                "案件：新立 %d、重新立案 %d、督办 %d、办结 %d；办理中 %d、已督办 %d",
+                *asdict(case_counts).values(),
             )
             quality = step(check_quality)(wh, config, run_id, staging) if options.quality else None
             if quality is not None:

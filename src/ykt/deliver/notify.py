@@ -59,7 +59,9 @@ class NightNotice:
     @property
     def key(self) -> str:
         """Idempotency key: one notice per run (a retried post is recognised by the receiver)."""
-        county = urllib.parse.quote(self.county or "-")  # a header is latin-1: the county's name percent-encoded
+        county = urllib.parse.quote(
+            self.county or "-"
+        )  # a header is latin-1: the county's name percent-encoded
         return f"ykt-night:{county}:{self.run_id or self.as_of}:{self.health}"
 
 
