@@ -252,3 +252,26 @@ def test_a_terminal_shows_the_step_in_progress(tmp_path):
     text = screen.decode("utf-8", "replace")
     assert night.returncode == 0, text
     assert "开始运行核对规则" in text and "运行状态：正常" in text
+
+
+def test_serve_without_a_reachable_prefect_server_says_how_to_start_one(tmp_path, monkeypatch, capsys):
+    """`ykt serve` with no PREFECT_API_URL, then with one where nothing listens: exit 2 before serving,
+    naming `prefect server start` and --with-server."""
+    inbox = _tiny_inbox(tmp_path / "inbox")
+    args = [
+        "serve",
+        "--inbox",
+        str(inbox),
+        "--db",
+        str(tmp_path / "w.duckdb"),
+        "--out",
+        str(tmp_path / "out"),
+    ]
+    monkeypatch.delenv("PREFECT_API_URL", raising=False)
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert "未设置 PREFECT_API_URL" in err and "prefect server start" in err and "--with-server" in err
+    monkeypatch.setenv("PREFECT_API_URL", "http://127.0.0.1:9/api")
+    assert main(args) == 2
+    assert "Prefect 服务器无法访问" in capsys.readouterr().err
+    assert not (tmp_path / "w.duckdb").exists()

@@ -8,6 +8,7 @@ the server's REST API, as the Prefect UI would show it.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -78,6 +79,12 @@ def server(tmp_path_factory):
         process.wait(timeout=60)
 
 
+def _kill_group(pid: int) -> None:
+    """Whatever the service started and left running (a night in progress) ends with it."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pid, signal.SIGKILL)
+
+
 def _wait_for_completed_run(url: str, deployment: str, seconds: float) -> dict:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -134,8 +141,9 @@ def test_ykt_serve_fires_a_scheduled_night_through_the_server_with_artifacts_and
         try:
             run = _wait_for_completed_run(url, "serve-test", 150)
         finally:
-            os.killpg(service.pid, signal.SIGTERM)  # the service and the runs it started
+            service.send_signal(signal.SIGTERM)
             output = service.communicate(timeout=60)[0].decode("utf-8", "replace")
+            _kill_group(service.pid)
     assert run["state_type"] == "COMPLETED", output
     assert run["parameters"]["as_of"] == as_of.isoformat() and Path(run["parameters"]["db"]).is_absolute()
 
@@ -155,6 +163,68 @@ def test_ykt_serve_fires_a_scheduled_night_through_the_server_with_artifacts_and
 
     notices = [n for n in received if n["as_of"] == as_of.isoformat()]
     assert notices and notices[0]["health"] == "attention" and notices[0]["county"] == "安和县"
+
+
+def test_serve_with_server_starts_its_own_server_runs_a_night_and_stops_it(tmp_path):
+    """`ykt serve --with-server` on a free port: the server it starts answers, a scheduled night completes
+    through it, and stopping the service stops that server too."""
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}/api"
+    env = {**os.environ, "PREFECT_HOME": str(tmp_path / "home")}
+    env.pop("PREFECT_API_URL", None)
+    (tmp_path / "inbox").mkdir()  # an empty inbox: a quick night (it needs attention)
+    args = [
+        "serve",
+        "--inbox",
+        str(tmp_path / "inbox"),
+        "--db",
+        str(tmp_path / "w.duckdb"),
+        "--out",
+        str(tmp_path / "out"),
+    ]
+    args += ["--no-quality", "--cron", "* * * * * */5", "--with-server", "--server-port", str(port)]
+    service = subprocess.Popen(
+        [sys.executable, "-m", "ykt.cli", *args],
+        env=env,
+        cwd=tmp_path,
+        start_new_session=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + STARTUP_SECONDS
+        while not _healthy(url):
+            assert service.poll() is None and time.monotonic() < deadline
+            time.sleep(0.5)
+        run = _wait_for_completed_run(url, "ykt-nightly", 120)
+    finally:
+        service.send_signal(signal.SIGINT)  # Ctrl-C: the service stops its runner, then its server
+        output = service.communicate(timeout=90)[0].decode("utf-8", "replace")
+        _kill_group(service.pid)
+    assert run["state_type"] == "COMPLETED", output
+    assert (tmp_path / "out" / "run.json").is_file()
+    assert not _healthy(url), "the server outlived the service that started it"
+
+
+def test_serve_refuses_a_bad_cron_or_time_zone_with_exit_2(server, tmp_path):
+    """A mistyped schedule is a usage error when `serve` starts, not a service that never fires."""
+    _, env = server
+    (tmp_path / "inbox").mkdir()
+    base = [
+        sys.executable,
+        "-m",
+        "ykt.cli",
+        "serve",
+        "--inbox",
+        str(tmp_path / "inbox"),
+        "--out",
+        str(tmp_path / "o"),
+    ]
+    for flags, word in ((["--cron", "0 2 * *"], "cron 表达式无效"), (["--timezone", "Beijing"], "时区无效")):
+        done = subprocess.run(
+            [*base, *flags], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120
+        )
+        assert done.returncode == 2 and word in done.stderr, done.stderr
 
 
 def test_prefect_yaml_deploys_the_nightly_schedule_and_a_process_worker_runs_it(server, tmp_path):
