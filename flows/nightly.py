@@ -63,7 +63,7 @@ def ykt_logs_in_run_log(log_file: str | None = None) -> Iterator[None]:
     if logger.getEffectiveLevel() > logging.INFO:
         logger.setLevel(logging.INFO)
     try:
-        with show_progress(log_file=Path(log_file) if log_file else None):
+        with show_progress(log_file=Path(log_file) if log_file else None, live=False):
             yield
     finally:
         handler.flush()

@@ -52,8 +52,11 @@ class ProgressLine(logging.Handler):
 
 
 @contextmanager
-def show_progress(verbose: bool = False, log_file: Path | None = None) -> Iterator[None]:
-    """Attach the handlers the flags ask for to the "ykt" logger for the duration of a command."""
+def show_progress(
+    verbose: bool = False, log_file: Path | None = None, *, live: bool = True
+) -> Iterator[None]:
+    """Attach the handlers the flags ask for to the "ykt" logger for the duration of a command; `live=False`
+    never draws the progress line (a flow inside `ykt run`, whose command already draws one)."""
     logger = logging.getLogger(LOGGER)
     console = Console(stderr=True)
     handlers: list[logging.Handler] = []
@@ -61,7 +64,7 @@ def show_progress(verbose: bool = False, log_file: Path | None = None) -> Iterat
         handlers.append(_file_handler(log_file))
     if verbose:
         handlers.append(RichHandler(console=console, show_path=False, level=logging.DEBUG))
-    elif console.is_terminal:
+    elif live and console.is_terminal:
         handlers.append(ProgressLine(console))
     level = logger.level
     if handlers:
