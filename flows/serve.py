@@ -75,6 +75,10 @@ def api_health(api_url: str, timeout: float = 2) -> bool:
 def require_server(environ: dict[str, str] | None = None) -> str:
     """The standing server's API address, reachable now; a usage error (exit 2) otherwise."""
     api_url = (environ if environ is not None else dict(os.environ)).get(API_URL_ENV, "").strip()
+    if not api_url and environ is None:  # `prefect config set PREFECT_API_URL=…` keeps it in a profile
+        from prefect.settings import get_current_settings
+
+        api_url = str(get_current_settings().api.url or "").strip()
     if not api_url:
         raise UsageError(
             f"未设置 {API_URL_ENV}：ykt serve 需要一个常驻的 Prefect 服务器",
