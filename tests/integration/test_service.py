@@ -275,3 +275,14 @@ def test_serve_without_a_reachable_prefect_server_says_how_to_start_one(tmp_path
     assert main(args) == 2
     assert "Prefect 服务器无法访问" in capsys.readouterr().err
     assert not (tmp_path / "w.duckdb").exists()
+
+
+def test_a_large_file_says_how_far_its_reading_got(tmp_path, monkeypatch):
+    """Fixture: the tiny night with the large-file threshold lowered to one row (a real large file takes
+    minutes to make): the log, and so the progress line, gives the rows read so far of each file."""
+    from ykt.ingest import load
+
+    monkeypatch.setattr(load, "PROGRESS_ROWS", 1)
+    inbox = _tiny_inbox(tmp_path / "inbox")
+    assert main(_args(tmp_path, inbox, "--log-file", str(tmp_path / "n.log"))) == 0
+    assert "读取 城乡低保_2024年8月.csv：已读 2 行" in (tmp_path / "n.log").read_text(encoding="utf-8")
