@@ -15,6 +15,8 @@ os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
 os.environ.setdefault("PREFECT_HOME", tempfile.mkdtemp(prefix="ykt-prefect-"))
+# a night finding the warehouse locked stops at once (the 60 s default wait is for real schedules)
+os.environ.setdefault("YKT_LOCK_WAIT", "0")
 
 from pathlib import Path
 

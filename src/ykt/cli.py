@@ -64,21 +64,20 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     run = sub.add_parser("run", help="运行一次夜间核对")
-    run.add_argument(
-        "--inbox", type=_existing_dir, required=True, help="收件目录（roster/ payments/ reference/…）"
-    )
-    run.add_argument("--as-of", type=_date, required=True, help="核对基准日 YYYY-MM-DD")
-    run.add_argument("--db", type=Path, default=Path("ykt.duckdb"), help="DuckDB 数据仓库文件")
-    run.add_argument("--out", type=Path, default=Path("out"), help="输出目录")
-    run.add_argument("--programs", type=_existing_file, default=None, help="补贴项目配置 programs.yaml")
-    run.add_argument("--endpoint", default=None, help="监督一点通平台接口地址（https；不填则不推送）")
-    run.add_argument(
-        "--allow-http", action="store_true", help="允许以明文 http 推送到内网平台地址（会记录警告）"
-    )
+    _night_arguments(run, as_of_required=True)
     run.add_argument(
         "--engine", choices=("prefect", "plain"), default="prefect", help="编排方式（默认 Prefect 流程）"
     )
-    run.add_argument("--no-quality", action="store_true", help="跳过 Great Expectations 数据质量检查")
+
+    serve = sub.add_parser("serve", help="按计划（cron）每晚运行核对：需要常驻的 Prefect 服务器")
+    _night_arguments(serve, as_of_required=False)
+    serve.add_argument("--cron", default="0 2 * * *", help="运行计划（cron 表达式，默认每天 02:00）")
+    serve.add_argument("--timezone", default="Asia/Shanghai", help="cron 与默认核对基准日所用时区")
+    serve.add_argument(
+        "--with-server", action="store_true", help="由本命令启动 Prefect 服务器（否则使用 PREFECT_API_URL）"
+    )
+    serve.add_argument("--server-port", type=int, default=4200, help="--with-server 时服务器的端口")
+    serve.add_argument("--name", default="ykt-nightly", help="Prefect 部署名称")
 
     demo = sub.add_parser("demo", help="生成示例数据并运行两晚核对")
     demo.add_argument("--workdir", type=Path, default=Path("demo_out"), help="示例数据、仓库和报告的目录")
@@ -124,6 +123,53 @@ def _add_user_commands(sub: argparse._SubParsersAction[_Parser]) -> None:
         action.add_argument("--counties", type=_existing_file, required=True, help="各县配置 counties.yaml")
 
 
+def _night_arguments(parser: argparse.ArgumentParser, *, as_of_required: bool) -> None:
+    """What a night needs, the same for `ykt run` and `ykt serve`."""
+    parser.add_argument(
+        "--inbox", type=_existing_dir, required=True, help="收件目录（roster/ payments/ reference/…）"
+    )
+    as_of_help = "核对基准日 YYYY-MM-DD" + ("" if as_of_required else "（默认为每次运行当天）")
+    parser.add_argument("--as-of", type=_date, required=as_of_required, default=None, help=as_of_help)
+    parser.add_argument("--db", type=Path, default=Path("ykt.duckdb"), help="DuckDB 数据仓库文件")
+    parser.add_argument("--out", type=Path, default=Path("out"), help="输出目录")
+    parser.add_argument("--programs", type=_existing_file, default=None, help="补贴项目配置 programs.yaml")
+    parser.add_argument("--endpoint", default=None, help="监督一点通平台接口地址（https；不填则不推送）")
+    parser.add_argument(
+        "--allow-http", action="store_true", help="允许以明文 http 推送到内网平台地址（会记录警告）"
+    )
+    parser.add_argument("--no-quality", action="store_true", help="跳过 Great Expectations 数据质量检查")
+    parser.add_argument("--county", default=None, help="县名（写入通知）")
+    parser.add_argument(
+        "--notify-url",
+        default=None,
+        help="核对失败或需关注时 POST 通知的地址（默认取环境变量 YKT_NOTIFY_URL）",
+    )
+    parser.add_argument(
+        "--lock-wait", type=float, default=None, help="另一核对任务占用数据仓库时最多等待的秒数（默认 60）"
+    )
+    parser.add_argument("--verbose", action="store_true", help="在标准错误输出显示详细日志")
+    parser.add_argument("--log-file", type=Path, default=None, help="把日志追加写入该文件")
+
+
+def _night_options(args: argparse.Namespace, as_of: dt.date) -> NightOptions:
+    from ykt.deliver import notify_url
+    from ykt.pipeline import NightOptions
+
+    return NightOptions(
+        inbox=args.inbox,
+        as_of=as_of,
+        db=args.db,
+        out=args.out,
+        programs_path=args.programs,
+        endpoint=args.endpoint,
+        allow_http=args.allow_http,
+        quality=not args.no_quality,
+        county=args.county,
+        notify_url=notify_url(args.notify_url),
+        lock_wait=args.lock_wait,
+    )
+
+
 def _run_night(options: NightOptions, engine: str) -> NightResult:
     from ykt import pipeline
 
@@ -136,19 +182,11 @@ def _run_night(options: NightOptions, engine: str) -> NightResult:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from ykt.pipeline import NightOptions
+    from ykt.progress import show_progress
 
-    options = NightOptions(
-        inbox=args.inbox,
-        as_of=args.as_of,
-        db=args.db,
-        out=args.out,
-        programs_path=args.programs,
-        endpoint=args.endpoint,
-        allow_http=args.allow_http,
-        quality=not args.no_quality,
-    )
-    result = _run_night(options, args.engine)
+    options = _night_options(args, args.as_of)
+    with show_progress(args.verbose, args.log_file):
+        result = _run_night(options, args.engine)
     _print_night(result)
     code = result.health.exit_code
     if result.delivery is not None:
@@ -186,6 +224,45 @@ def _print_health(result: NightResult) -> None:
     print(f"  运行状态：{HEALTH_STATUS_LABELS[health.status]}")
     for reason in health.reasons:
         print(f"    - [{reason.code}] {reason.message}")
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Serve the nightly flow on its schedule until interrupted (Ctrl-C, or the service manager's stop)."""
+    from contextlib import nullcontext
+
+    from ykt.flows.serve import Schedule, own_server, require_server, serve
+    from ykt.pipeline import check_preconditions
+    from ykt.progress import show_progress
+
+    options = _absolute(_night_options(args, args.as_of or dt.date.today()))
+    check_preconditions(options)  # a mistake in the paths shows now, not at 02:00
+    schedule = Schedule(cron=args.cron, timezone=args.timezone, name=args.name)
+    home = Path(os.environ.get("PREFECT_HOME", Path.home() / ".prefect"))
+    server = own_server(args.server_port, home / "ykt-server.log") if args.with_server else nullcontext(None)
+    with server as api_url, show_progress(args.verbose, None):
+        if api_url:
+            os.environ["PREFECT_API_URL"] = api_url  # before Prefect is first imported
+        print(f"Prefect 服务器：{require_server()}；计划 {schedule.cron}（{schedule.timezone}）", flush=True)
+        from ykt.flows.nightly import flow_parameters
+
+        parameters = flow_parameters(options, with_as_of=args.as_of is not None)
+        log_file = str(args.log_file.resolve()) if args.log_file else None
+        serve({**parameters, "timezone": schedule.timezone, "log_file": log_file}, schedule)
+    return 0
+
+
+def _absolute(options: NightOptions) -> NightOptions:
+    """The served runs start in a process of their own: every path absolute."""
+    from dataclasses import replace
+
+    programs = options.programs_path.resolve() if options.programs_path else None
+    return replace(
+        options,
+        inbox=options.inbox.resolve(),
+        db=options.db.resolve(),
+        out=options.out.resolve(),
+        programs_path=programs,
+    )
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -285,6 +362,7 @@ def cmd_web(args: argparse.Namespace) -> int:
 
 COMMANDS = {
     "run": cmd_run,
+    "serve": cmd_serve,
     "demo": cmd_demo,
     "check": cmd_check,
     "deliver": cmd_deliver,

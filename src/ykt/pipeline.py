@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ParamSpec, Protocol, TypeVar
 
 from ykt.config import Programs, load_programs
-from ykt.errors import ConfigError, ConfigProblem, UsageError, WarehouseError
+from ykt.errors import ConfigError, ConfigProblem, UsageError, WarehouseError, YktError
+from ykt.masking import printable
 from ykt.warehouse import Warehouse, night_lock
 
 if TYPE_CHECKING:  # the steps import their packages when they run, so `ykt --help` stays quick
@@ -25,6 +27,8 @@ if TYPE_CHECKING:  # the steps import their packages when they run, so `ykt --he
     from ykt.ingest import ColumnAliases, FileResult
     from ykt.quality import QualitySummary
     from ykt.report import Health
+
+log = logging.getLogger("ykt.pipeline")
 
 DEFAULT_DB = Path("ykt.duckdb")
 DEFAULT_OUT = Path("out")
@@ -44,6 +48,11 @@ class NightOptions:
     endpoint: str | None = None  # the platform; no delivery when None
     allow_http: bool = False  # plain http to a non-loopback endpoint (a county intranet), with a warning
     quality: bool = True  # Great Expectations suite + Data Docs
+    county: str | None = None  # the county's name, as the night's notification names it
+    notify_url: str | None = (
+        None  # webhook told of a night that failed or needs attention (ykt.deliver.notify)
+    )
+    lock_wait: float | None = None  # seconds to wait for another night's lock (None: YKT_LOCK_WAIT, else 60)
 
     @property
     def archive(self) -> Path:
@@ -282,13 +291,18 @@ def deliver_cases(wh: Warehouse, endpoint: str | None, allow_http: bool = False)
 
 def check_preconditions(options: NightOptions) -> None:
     """What must hold before any work, so a night never fails after hours of it for a reason known at the start."""
+    from ykt.deliver import check_endpoint, check_notify_url
     from ykt.ingest import check_inbox_space
 
+    if not options.inbox.is_dir():  # the CLI checks it too; a scheduled deployment's parameter does not
+        raise UsageError(
+            "收件目录不存在", where=str(options.inbox), hint="检查 --inbox（或部署参数 inbox）指向的目录"
+        )
     if options.endpoint:
-        from ykt.deliver import check_endpoint
-
         check_endpoint(options.endpoint, options.allow_http)
+    check_notify_url(options.notify_url, options.allow_http)
     check_out_folder(options)
+    check_out_writable(options.out)
     check_inbox_space(options.inbox, options.archive)
 
 
@@ -303,6 +317,25 @@ def check_out_folder(options: NightOptions) -> None:
                 where=f"--out {options.out}；{label} {path}",
                 hint="为 --out 指定一个只存放报告的目录（例如 reports/2024-09-12）",
             )
+
+
+def check_out_writable(out: Path) -> None:
+    """The night writes its outputs into a folder beside --out and renames it over --out: that folder's
+    parent must take a new entry. Probed before any work, not found out after the whole night."""
+    staging = night_folder(out)
+    probe = staging.with_name(f"{staging.name}.probe")  # named like a leftover: a killed probe is cleaned
+    try:
+        if out.exists() and not out.is_dir():
+            raise NotADirectoryError(f"{out} 是文件")
+        probe.parent.mkdir(parents=True, exist_ok=True)
+        probe.mkdir()
+        probe.rmdir()
+    except OSError as exc:
+        raise UsageError(
+            f"输出目录不可写：{exc.strerror or exc}",
+            where=f"--out {out}",
+            hint="为 --out 指定一个本账号可写的目录（或修正该目录的权限）；核对尚未开始，修正后重新运行即可",
+        ) from None
 
 
 def clean_leftovers(options: NightOptions) -> None:
@@ -341,8 +374,19 @@ def run_night(options: NightOptions, config: Config | None = None, step: Step = 
     `step` to wrap each plain function (the Prefect flow turns each into a task).
 
     A night is one unit of recovery (docs/architecture.md, "A night is one unit of recovery"): the lock
-    first, then what a killed night left is cleaned, and a run that never finished is adopted."""
-    with night_lock(options.db):  # before any work: a second night on this warehouse stops here
+    first, then what a killed night left is cleaned, and a run that never finished is adopted. A night that
+    needs attention, or stops on an error, tells the webhook (`NightOptions.notify_url`)."""
+    try:
+        result = _night(options, config, _announced(step))
+    except Exception as exc:
+        notify_stopped(options, exc)
+        raise
+    _announced(step)(notify)(options, result)
+    return result
+
+
+def _night(options: NightOptions, config: Config | None, step: Step) -> NightResult:
+    with night_lock(options.db, options.lock_wait):  # before any work: a second night waits, then stops
         clean_leftovers(options)
         check_preconditions(options)
         config = config or step(load_config)(options.programs_path)
@@ -352,9 +396,19 @@ def run_night(options: NightOptions, config: Config | None = None, step: Step = 
         with open_warehouse(options.db) as wh:
             adopted = start_run(wh, run_id, options.as_of, started_at)
             files = step(ingest)(wh, options, config, run_id)
+            _log_files(files)
             rule_counts = step(detect)(wh, config, options.as_of)
+            log.info("规则检查：发现问题 %d 条 %s", sum(rule_counts.values()), _nonzero(rule_counts))
             case_counts = step(follow_cases)(wh, config, options.as_of, run_id)
+            log.info(
+                "案件：新立 %d、重新立案 %d、督办 %d、办结 %d；办理中 %d、已督办 %d",
+                *asdict(case_counts).values(),
+            )
             quality = step(check_quality)(wh, config, run_id, staging) if options.quality else None
+            if quality is not None:
+                log.info(
+                    "数据质量：检查 %d 类，未通过 %d 项", len(quality.validations), len(quality.failures)
+                )
             written = step(write_reports)(
                 wh,
                 config,
@@ -367,7 +421,15 @@ def run_night(options: NightOptions, config: Config | None = None, step: Step = 
                 options.out,
                 staging,
             )
+            log.info(
+                "报告：%d 个文件写入 %s；运行状态 %s",
+                len(written.outputs),
+                options.out,
+                written.health.status,
+            )
             delivery = step(deliver_cases)(wh, options.endpoint, options.allow_http)
+            if delivery is not None:
+                log.info("%s", delivery)
     return NightResult(
         run_id,
         options.as_of,
@@ -379,3 +441,91 @@ def run_night(options: NightOptions, config: Config | None = None, step: Step = 
         delivery,
         tuple(adopted),
     )
+
+
+# What each step is called in the log (and in the CLI's progress line).
+STEP_LABELS = {
+    "load_config": "读取配置",
+    "ingest": "读取收件目录",
+    "detect": "运行核对规则",
+    "follow_cases": "更新案件",
+    "check_quality": "数据质量检查",
+    "write_reports": "写出报告",
+    "deliver_cases": "推送监督一点通平台",
+    "notify": "发送通知",
+}
+# Steps that talk to another system and may fail for a moment: an orchestrator may retry them (the Prefect
+# flow does, with a delay). Every other step is deterministic: run again on the same input, it fails again.
+TRANSIENT_STEPS = frozenset({"deliver_cases", "notify"})
+
+
+def _announced(step: Step) -> Step:
+    """`step`, logging each step's start (what the CLI's progress line shows)."""
+
+    def wrap(fn: Callable[P, T]) -> Callable[P, T]:
+        inner = step(fn)
+
+        def call(*args: P.args, **kwargs: P.kwargs) -> T:
+            log.info("开始%s", STEP_LABELS.get(fn.__name__, fn.__name__), extra={"ykt_step": fn.__name__})
+            return inner(*args, **kwargs)
+
+        return call
+
+    return wrap
+
+
+def _nonzero(counts: dict[str, Any]) -> str:
+    return "（" + "，".join(f"{k} {v}" for k, v in counts.items() if v) + "）" if any(counts.values()) else ""
+
+
+def _log_files(files: list[FileResult]) -> None:
+    by_status = {
+        status: sum(1 for f in files if f.status == status) for status in ("loaded", "duplicate", "rejected")
+    }
+    log.info(
+        "读取收件：文件 %d 个（入库 %d，重复 %d，整份拒收 %d），入库 %d 行，拒收 %d 行",
+        len(files),
+        *by_status.values(),
+        sum(f.rows_loaded for f in files),
+        sum(f.rows_rejected for f in files),
+    )
+
+
+def notify(options: NightOptions, result: NightResult) -> bool:
+    """Tell the webhook about a night that needs attention or failed (nothing for a healthy night)."""
+    from ykt.deliver import NightNotice, notify_night
+
+    health = result.health
+    notice = NightNotice(
+        as_of=result.as_of.isoformat(),
+        health=health.status,
+        exit_code=health.exit_code,
+        reasons=[r.as_dict() for r in health.reasons],
+        county=options.county,
+        run_id=result.run_id,
+        links={name: str(path.resolve()) for name, path in sorted(result.outputs.items())},
+    )
+    return notify_night(options.notify_url, notice, allow_http=options.allow_http)
+
+
+def notify_stopped(options: NightOptions, exc: BaseException) -> None:
+    """A night that stopped on an error still tells the webhook; a failure to tell it is only logged."""
+    from ykt.deliver import NightNotice, notify_night
+
+    if not options.notify_url:
+        return
+    if isinstance(exc, YktError):  # our messages name what and where, never an ID (ykt.errors)
+        message, code = exc.render(), exc.exit_code
+    else:  # an unexpected error's text may quote data: its type only, the stack trace is in the log
+        message, code = f"程序内部异常：{type(exc).__name__}", 1
+    notice = NightNotice(
+        as_of=options.as_of.isoformat(),
+        health="failed",
+        exit_code=code,
+        reasons=[{"code": "NIGHT_STOPPED", "message": printable(message)[:2000]}],
+        county=options.county,
+    )
+    try:
+        notify_night(options.notify_url, notice, allow_http=options.allow_http)
+    except Exception:  # the night's own error is what the caller must see
+        log.exception("发送核对中止通知时出错")

@@ -107,6 +107,8 @@ HEALTH_REASONS: dict[str, str] = {
     "COVERAGE_GAP": "数据覆盖缺口",
     "PROGRAM_STALLED": "整个项目未发放",
     "REJECTS_ABOVE_SHARE": "拒收行比例过高",
+    # not in run.json (a night that stopped writes none): the webhook's reason for a night that stopped on an error
+    "NIGHT_STOPPED": "核对中途停止",
 }
 
 

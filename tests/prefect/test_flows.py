@@ -67,3 +67,22 @@ def test_nightly_then_deliver_flows(prefect_harness, tmp_path, platform):
 
     deliver(endpoint=endpoint, db=str(db))
     assert len(received) == len(cases), "a delivered case was sent again"
+
+
+def test_only_the_steps_that_talk_to_another_system_are_retried():
+    """Delivery and the notification may fail for a moment: their tasks retry after a delay. Reading,
+    rules, cases and reports fail the same way again on the same input: no retries."""
+    from ykt import pipeline
+    from ykt.flows.nightly import TRANSIENT_RETRY_DELAYS, as_task
+
+    for step in (pipeline.deliver_cases, pipeline.notify):
+        retried = as_task(step)
+        assert retried.retries == len(TRANSIENT_RETRY_DELAYS) > 0 and retried.retry_delay_seconds
+    for step in (
+        pipeline.load_config,
+        pipeline.ingest,
+        pipeline.detect,
+        pipeline.follow_cases,
+        pipeline.write_reports,
+    ):
+        assert as_task(step).retries == 0

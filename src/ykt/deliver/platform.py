@@ -122,7 +122,7 @@ def deliver(
     counts = {"delivered": 0, "already_received": 0, "rejected": 0}
     requests = 0
     for key, case_id, status, payload in wh.rows("delivery.pending", _PENDING_SQL):
-        outcome = _post_with_retries(
+        outcome = post_with_retries(
             endpoint,
             key,
             token,
@@ -182,7 +182,7 @@ def _headers(key: str, token: str | None) -> dict[str, str]:
     return headers
 
 
-def _post_with_retries(
+def post_with_retries(
     endpoint: str,
     key: str,
     token: str | None,

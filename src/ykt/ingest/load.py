@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -31,6 +32,10 @@ from ykt.kinds import kind_spec
 from ykt.masking import printable
 from ykt.reasons import FILE_REASONS
 from ykt.warehouse import Warehouse
+
+log = logging.getLogger("ykt.ingest")
+# A file this large says how far it got after each part (the CLI's progress line shows it).
+PROGRESS_ROWS = 100_000
 
 
 @dataclass(frozen=True)
@@ -154,6 +159,8 @@ def _insert_parts(wh: Warehouse, receipt: Receipt, parts: Iterable[FileItem]) ->
             continue
         _insert_rows(wh, receipt.kind, _with_hash(item.result.loaded, receipt.file_hash))
         got.add(item.table, item.result)
+        if got.rows_read >= PROGRESS_ROWS:
+            log.info("读取 %s：已读 %s 行", printable(receipt.name), f"{got.rows_read:,}")
     return got
 
 

@@ -8,6 +8,7 @@ flow part by part through the reading and normalising threads (ykt.ingest.stream
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -44,8 +45,17 @@ from ykt.ingest.types import FileResult, Normalised, RawTable
 from ykt.masking import printable
 from ykt.warehouse import Warehouse
 
+log = logging.getLogger("ykt.ingest")
+
 # (file, kind, content hash, name of an earlier file with the same bytes or None)
 _Planned = tuple[Path, str, str, str | None]
+
+
+def _megabytes(path: Path) -> float:
+    try:
+        return path.stat().st_size / 1e6
+    except OSError:  # gone since the inbox was listed: ingest_file says so
+        return 0.0
 
 
 def ingest_inbox(
@@ -79,6 +89,7 @@ def ingest_inbox(
             if earlier is not None:
                 results.append(record_duplicate(wh, run_id, path, kind, file_hash, earlier))
                 continue
+            log.info("读取 %s（%s，%.1f MB）", printable(path.name), kind, _megabytes(path))
             results.append(
                 ingest_file(
                     wh,
