@@ -168,6 +168,7 @@ class DataSheetLayout:
     repeat_header: bool
     columns: tuple[Column, ...]
     routes: tuple[str, ...] = ROUTES  # rule sheets: the routes of the rules this workbook shows
+    one_page: bool = False  # a short sheet printed on one page (fitted down as well as across)
 
 
 SheetLayout = OverviewLayout | SummaryLayout | DataSheetLayout
@@ -338,7 +339,7 @@ def _data_sheet(
 ) -> DataSheetLayout:
     name_key = "name_if_blank" if content == "rules" else "name"
     extra = ("routes",) if content == "rules" else ()
-    _unknown_keys(p, raw, key, ("content", name_key, "repeat_header", "columns", *extra))
+    _unknown_keys(p, raw, key, ("content", name_key, "repeat_header", "columns", "one_page", *extra))
     columns_raw = raw.get("columns")
     if not isinstance(columns_raw, list) or not columns_raw:
         p.add(f"{key}.columns", "应为非空的列列表")
@@ -357,6 +358,7 @@ def _data_sheet(
         repeat_header=_bool(p, raw, "repeat_header", key, required=True),
         columns=columns,
         routes=_routes(p, raw.get("routes", list(ROUTES)), f"{key}.routes"),
+        one_page=_bool(p, raw, "one_page", key, required=False),
     )
 
 

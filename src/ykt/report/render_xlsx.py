@@ -65,7 +65,7 @@ def write_workbook(report: Report, path: Path, layout: WorkbookLayout) -> None:
             write_summary_sheet(wb, report, layout, sheet_layout, styles)
             continue
         for sheet in data_sheets(report, sheet_layout, layout.fixed_names):
-            _data_sheet_layout(wb, sheet, layout, sheet_layout.repeat_header, styles["column_header"])
+            _data_sheet_layout(wb, sheet, layout, sheet_layout, styles["column_header"])
             members[f"xl/worksheets/sheet{len(wb.worksheets)}.xml"] = sheet
     wb.save(path)
     splice_rows(path, members)
@@ -123,7 +123,7 @@ def case_display(cases: pl.DataFrame, rule_titles: Mapping[str, str]) -> pl.Data
 
 
 def _data_sheet_layout(
-    wb: openpyxl.Workbook, sheet: DataSheet, layout: WorkbookLayout, repeat_header: bool, header: XlsxStyle
+    wb: openpyxl.Workbook, sheet: DataSheet, layout: WorkbookLayout, entry: DataSheetLayout, header: XlsxStyle
 ) -> None:
     ws = wb.create_sheet(sheet.name)
     last = get_column_letter(len(sheet.columns))
@@ -131,7 +131,9 @@ def _data_sheet_layout(
     ws.auto_filter.ref = f"A1:{last}{sheet.frame.height + 1}"
     for i, width in enumerate(column_widths(sheet.frame, sheet.columns, layout.column_width), start=1):
         ws.column_dimensions[get_column_letter(i)].width = width
-    printable(ws, layout.print_setup, repeat_header=repeat_header)
+    printable(ws, layout.print_setup, repeat_header=entry.repeat_header)
+    if entry.one_page:
+        ws.page_setup.fitToHeight = 1
     ws.append([styled_cell(ws, c.header, header) for c in sheet.columns])
     ws.append([_template_cell(ws, c) for c in sheet.columns])
 
