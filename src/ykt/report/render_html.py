@@ -18,8 +18,10 @@ from typing import Any
 
 import jinja2
 import polars as pl
+from markupsafe import Markup
 
 from ykt.labels import HEALTH_STATUS_LABELS, KPI_LABELS
+from ykt.report.html_rows import HtmlCell, escape_expr, history_html, table_rows
 from ykt.report.layout import OverviewLayout, default_layout
 from ykt.report.model import Report
 from ykt.report.render_xlsx import case_display
@@ -29,6 +31,24 @@ BAR_HEIGHT = 22
 CHART_WIDTH = 560
 LABEL_WIDTH = 170
 TREND_HEIGHT = 200
+# The tables' columns (their headers are in the template, in the same order).
+PRIORITY_CELLS = (
+    *(
+        HtmlCell("novelty"),
+        HtmlCell("status_label"),
+        HtmlCell("days_overdue", "int"),
+        HtmlCell("amount", "money"),
+    ),
+    *(HtmlCell("rule_title"), HtmlCell("township"), HtmlCell("village"), HtmlCell("department")),
+    *(HtmlCell("deadline", "date"), HtmlCell("case_id")),
+)
+SUMMARY_AND_HISTORY = "summary_history"
+CASE_CELLS = (
+    *(HtmlCell("case_id"), HtmlCell("rule_title"), HtmlCell("program_name"), HtmlCell("township")),
+    *(HtmlCell("village"), HtmlCell("amount", "money", sort_value=True), HtmlCell("department")),
+    *(HtmlCell("opened_on", "date"), HtmlCell("deadline", "date"), HtmlCell("status_label")),
+    HtmlCell(SUMMARY_AND_HISTORY, "html"),
+)
 
 
 @dataclass(frozen=True)
@@ -66,10 +86,20 @@ def write_report_html(report: Report, path: Path) -> None:
 def report_context(report: Report, overview: OverviewLayout) -> dict[str, Any]:
     """Everything the template shows, as plain values (the template only lays them out)."""
     texts = overview.texts
-    history: dict[str, list[dict[str, Any]]] = {}
-    for event in report.case_events.iter_rows(named=True):
-        history.setdefault(event["case_id"], []).append(event)
     rules = [r for r in report.rules if r.findings]
+    cases = (
+        case_display(report.cases, report.rule_titles)
+        .join(history_html(report.case_events), on="case_id", how="left", maintain_order="left")
+        .with_columns(
+            pl.concat_str(
+                pl.lit("<details open><summary>"),
+                escape_expr(pl.col("summary")),
+                pl.lit('</summary><ul class="history">'),
+                pl.col("history").fill_null(""),
+                pl.lit("</ul></details>"),
+            ).alias(SUMMARY_AND_HISTORY)
+        )
+    )
     towns = report.townships.head(overview.top_townships)
     return {
         "report": report,
@@ -86,9 +116,12 @@ def report_context(report: Report, overview: OverviewLayout) -> dict[str, Any]:
             "{:,.2f}",
         ),
         "trend_chart": trend_chart(report.trend, texts),
-        "priorities": _rows(report.priorities, report.rule_titles),
-        "cases": _rows(report.cases, report.rule_titles),
-        "history": history,
+        "priority_count": report.priorities.height,
+        "priority_rows": Markup(
+            table_rows(case_display(report.priorities, report.rule_titles), PRIORITY_CELLS)
+        ),
+        "case_count": cases.height,
+        "case_rows": Markup(table_rows(cases, CASE_CELLS)),
         "generated": report.finished_at.isoformat(sep=" ", timespec="seconds"),
     }
 
@@ -127,10 +160,6 @@ def trend_chart(trend: pl.DataFrame, texts: Mapping[str, str]) -> TrendChart:
         texts["trend_opened"],
         texts["trend_resolved"],
     )
-
-
-def _rows(cases: pl.DataFrame, rule_titles: Mapping[str, str]) -> list[dict[str, Any]]:
-    return case_display(cases, rule_titles).to_dicts()  # one definition of a case's title and status label
 
 
 def _overview_layout() -> OverviewLayout:
