@@ -40,6 +40,7 @@ from ykt.report.xlsx_rows import DataSheet, splice_rows
 from ykt.report.xlsx_summary import write_summary_sheet
 
 WRAPPED = Alignment(wrap_text=True, vertical="top")
+TOP = Alignment(vertical="top")
 
 
 def write_exceptions_xlsx(report: Report, path: Path, layout: WorkbookLayout | None = None) -> None:
@@ -139,13 +140,14 @@ def _data_sheet_layout(
 
 
 def _template_cell(ws: WriteOnlyWorksheet, column: Column) -> WriteOnlyCell:
-    """A placeholder whose only purpose is to carry the column's style id into the saved XML."""
+    """A placeholder whose only purpose is to carry the column's style id into the saved XML; every data
+    cell is top-aligned, so a row whose text wraps still reads as one line across."""
     if column.kind.number_format is None:
         cell = WriteOnlyCell(ws, value=0)
-        if column.wrap:
-            cell.alignment = WRAPPED
-        return cell
-    return number_cell(ws, 0, column.kind.number_format)
+    else:
+        cell = number_cell(ws, 0, column.kind.number_format)
+    cell.alignment = WRAPPED if column.wrap else TOP
+    return cell
 
 
 def column_widths(frame: pl.DataFrame, columns: Sequence[Column], rule: ColumnWidth) -> list[float]:
