@@ -31,6 +31,9 @@ BAR_HEIGHT = 22
 CHART_WIDTH = 560
 LABEL_WIDTH = 170
 TREND_HEIGHT = 200
+# 待办 on the page: the first cases to handle (the workbook's 待办 lists them all; the case table below
+# holds every case, searchable).
+PRIORITIES_SHOWN = 100
 # The tables' columns (their headers are in the template, in the same order).
 PRIORITY_CELLS = (
     *(
@@ -117,8 +120,11 @@ def report_context(report: Report, overview: OverviewLayout) -> dict[str, Any]:
         ),
         "trend_chart": trend_chart(report.trend, texts),
         "priority_count": report.priorities.height,
+        "priority_shown": min(report.priorities.height, PRIORITIES_SHOWN),
         "priority_rows": Markup(
-            table_rows(case_display(report.priorities, report.rule_titles), PRIORITY_CELLS)
+            table_rows(
+                case_display(report.priorities.head(PRIORITIES_SHOWN), report.rule_titles), PRIORITY_CELLS
+            )
         ),
         "case_count": cases.height,
         "case_rows": Markup(table_rows(cases, CASE_CELLS)),
