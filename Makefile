@@ -4,9 +4,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # The Data Docs browser test opens the page in Debian's chromium, and the `ykt check` tests open the
-# annotated workbooks in Debian's headless LibreOffice (tests only, not the demo).
+# annotated workbooks in Debian's headless LibreOffice (tests only, not the demo). The report tests
+# print exceptions.xlsx (LibreOffice) and report.html (Chromium) to PDF and read the pages back with
+# poppler's pdftotext; fonts-noto-cjk makes the PDFs show Chinese instead of empty boxes.
 CHROMIUM := /usr/bin/chromium
 SOFFICE := /usr/bin/soffice
+PDFTOTEXT := /usr/bin/pdftotext
+CJK_FONT := /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc
 
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
@@ -28,7 +32,7 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/ykt demo
 
-test: lint $(CHROMIUM) $(SOFFICE)
+test: lint $(CHROMIUM) $(SOFFICE) $(PDFTOTEXT) $(CJK_FONT)
 	$(BIN)/python -m pytest
 
 # The project's habits, checked before the tests (`make fmt` fixes what can be fixed).
@@ -50,6 +54,12 @@ $(CHROMIUM):
 
 $(SOFFICE):
 	apt-get update -qq && apt-get install -y -qq libreoffice-calc-nogui >/dev/null
+
+$(PDFTOTEXT):
+	apt-get update -qq && apt-get install -y -qq poppler-utils >/dev/null
+
+$(CJK_FONT):
+	apt-get update -qq && apt-get install -y -qq fonts-noto-cjk >/dev/null
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench.py

@@ -48,6 +48,8 @@ EVENT_DETAILS: Mapping[str, str] = MappingProxyType(
 NIGHT_EVENT_LABELS: Mapping[str, str] = MappingProxyType(
     {"opened": "本次新立案", "reopened": "本次重新立案", "escalated": "本次督办", "resolved": "本次办结"}
 )
+# 待办: whether a case is new tonight or carried over from an earlier night.
+NOVELTY_LABELS: Mapping[str, str] = MappingProxyType({"new": "新增", "carried": "延续"})
 CASE_TOTAL_LABELS: Mapping[str, str] = MappingProxyType(
     {"open": "当前办理中", "escalated": "当前已督办", "resolved": "累计已办结", "all": "案件总数"}
 )
@@ -61,7 +63,11 @@ KPI_LABELS: Mapping[str, str] = MappingProxyType(
         "escalated": "督办（件）",
         "open_now": "办理中（件）",
         "escalated_now": "督办中（件）",
+        "overdue_now": "超期未办结（件）",
         "amount_at_stake": "涉及金额（元）",
+        "amount_paid": "已到账金额（元）",
+        "clues_open": "线索（件）",
+        "amount_in_question": "存疑金额（元）",
         "amount_recovered": "已追回金额（元）",
     }
 )

@@ -5,8 +5,9 @@
 -- Files seen by R2: a roster (5 read = 4 loaded + 1 rejected), a payments file (6 = 6 + 0), a second copy of
 -- R1's March roster under another name (duplicate: its reject was reported by R1 and must not come back) and
 -- a file rejected as a whole. R1 saw only the March roster.
--- Findings of 2024-04-20: MISSING x2, FAILED_NOT_REISSUED x1, DUPLICATE x1 (clue), PAID_LATE x1 (record, no case);
--- one stale finding of 2024-03-20 that must not be reported.
+-- Findings of 2024-04-20: MISSING x2, FAILED_NOT_REISSUED x1, DUPLICATE x1 (clue), PAID_LATE x1 (record, no case),
+-- BATCH_STALLED x1 heading two of its villagers' MISSING findings (absorbed: they carry C6, the batch's case, and
+-- are shown on the batch members' sheet, not on 应发未发); one stale finding of 2024-03-20 that must not be reported.
 -- Cases: C1 open (opened this run), C2 escalated this run, C3 resolved this run, C4 resolved a month ago
 -- (not listed any more), C5 a DUPLICATE clue opened this run, C6 a BATCH_STALLED case opened this run whose
 -- department is a township office (programs.yaml template already applied by the cases step).
@@ -33,6 +34,12 @@ insert into findings values
    '6217000000004321', '凤灵街道', '万安社区', '一组', 1350.00, 2700.00, '2024-03-10', '2024-03-12', null, '同期发放2次'),
   ('2024-04-20', 'PAID_LATE', 'record', null, 'DIBAO', '2024-03', '510723196004040052', '赵六',
    '6217000000002468', '凤灵街道', '万安社区', '三组', 1350.00, 1350.00, '2024-03-10', '2024-03-25', 15, '晚发15天'),
+  ('2024-04-20', 'BATCH_STALLED', 'complaint', 'YKT-00000000000000C6', 'LAND_COMP', '2024-01', null, null,
+   null, '江口街道', '武阳社区', '7组', 171520.00, null, '2024-03-01', null, 50, '268人整批未发放'),
+  ('2024-04-20', 'MISSING', 'complaint', 'YKT-00000000000000C6', 'LAND_COMP', '2024-01', '511403196505050071', '孙八',
+   '6217000000003579', '江口街道', '武阳社区', '7组', 640.00, null, '2024-03-01', null, 50, '到期未发放'),
+  ('2024-04-20', 'MISSING', 'complaint', 'YKT-00000000000000C6', 'LAND_COMP', '2024-01', '511403197006060086', '周九',
+   '6217000000008642', '江口街道', '武阳社区', '7组', 640.00, null, '2024-03-01', null, 50, '到期未发放'),
   ('2024-03-20', 'MISSING', 'complaint', 'YKT-00000000000000C4', 'DIBAO', '2024-03', '510723199901010063', '钱七',
    '6217000000001357', '凤灵街道', '万安社区', '一组', 1350.00, null, '2024-03-10', null, 10, '到期未发放');
 

@@ -85,6 +85,8 @@ def test_run_with_relative_paths_writes_every_output_and_data_docs(tmp_path, mon
         "rejects.csv",
         "run.json",
         "exceptions.xlsx",
+        "clues.xlsx",
+        "report.html",
     } <= names
     assert (tmp_path / "out" / "data_docs" / "index.html").is_file()
 

@@ -145,12 +145,16 @@ def test_every_file_accounts_for_every_row(demo):
 
 
 def test_nothing_a_person_reads_shows_a_full_id(demo):
-    """cases.jsonl, clues.jsonl, rejects.csv and the inspectors' workbook mask ID numbers."""
+    """cases.jsonl, clues.jsonl, rejects.csv, report.html and the inspectors' workbooks mask ID numbers."""
     outputs = demo["nights"][0].outputs
-    for name in ("cases.jsonl", "clues.jsonl", "rejects.csv"):
+    for name in ("cases.jsonl", "clues.jsonl", "rejects.csv", "report.html"):
         assert not FULL_ID.search(outputs[name].read_text(encoding="utf-8-sig")), name
-    workbook = openpyxl.load_workbook(outputs["exceptions.xlsx"], read_only=True)
-    for sheet in workbook.worksheets:
+    sheets = [
+        sheet
+        for name in ("exceptions.xlsx", "clues.xlsx")
+        for sheet in openpyxl.load_workbook(outputs[name], read_only=True).worksheets
+    ]
+    for sheet in sheets:
         for row in sheet.iter_rows(values_only=True):
             for value in row:
                 assert not (isinstance(value, str) and FULL_ID.search(value)), (sheet.title, value)
@@ -195,8 +199,8 @@ def test_a_payment_the_bank_returned_is_owed_again_and_its_return_named(demo):
 
 def test_one_payment_flagged_by_two_clue_rules_is_one_clue_with_both_reasons(demo):
     """The demo's 68,640 元 耕地地力保护补贴 row is both OVERPAID and AMOUNT_OUTLIER: discrepancies.csv keeps both
-    rows, clues.jsonl has one clue (OVERPAID, the rule that runs first) listing both reasons, and the 线索
-    sheet names both titles on that clue's row."""
+    rows, clues.jsonl has one clue (OVERPAID, the rule that runs first) listing both reasons, and clues.xlsx's
+    线索 sheet names both titles on that clue's row."""
     night = demo["nights"][0]
     findings = [f for f in _csv(night.outputs["discrepancies.csv"]) if f["amount_paid"] == "68640.00"]
     assert sorted(f["rule"] for f in findings) == ["AMOUNT_OUTLIER", "OVERPAID"]
@@ -205,6 +209,6 @@ def test_one_payment_flagged_by_two_clue_rules_is_one_clue_with_both_reasons(dem
         ("OVERPAID", ["OVERPAID", "AMOUNT_OUTLIER"])
     ]
     assert [r["title"] for r in clues[0]["reasons"]] == ["超标准发放", "金额异常"]
-    sheet = openpyxl.load_workbook(night.outputs["exceptions.xlsx"], read_only=True)["线索"]
+    sheet = openpyxl.load_workbook(night.outputs["clues.xlsx"], read_only=True)["线索"]
     titles = [row for row in sheet.iter_rows(values_only=True) if clues[0]["case_id"] in row]
     assert len(titles) == 1 and "超标准发放、金额异常" in titles[0]

@@ -3,7 +3,8 @@
 Fixture: a 城乡低保 roster of three villagers never paid (MISSING complaint cases, so their text reaches
 cases.jsonl and the platform's outbox) whose 姓名 and 村 cells hold an ID with a letter O, an ID split by
 dashes and a card split by spaces, plus a bank file whose failure reason quotes a card number. Every output
-(cases.jsonl, clues.jsonl, rejects.csv, run.json, exceptions.xlsx, the text columns of discrepancies.csv)
+(cases.jsonl, clues.jsonl, rejects.csv, run.json, report.html, exceptions.xlsx, clues.xlsx, the text columns of
+discrepancies.csv)
 and every outbox payload is swept for each planted value, as typed and as bare digits.
 """
 
@@ -55,12 +56,13 @@ def _inbox(inbox: Path) -> None:
 def _texts(out: Path, db: Path) -> dict[str, str]:
     texts = {
         n: (out / n).read_text(encoding="utf-8-sig")
-        for n in ("cases.jsonl", "clues.jsonl", "rejects.csv", "run.json")
+        for n in ("cases.jsonl", "clues.jsonl", "rejects.csv", "run.json", "report.html")
     }
-    with zipfile.ZipFile(out / "exceptions.xlsx") as book:
-        texts["exceptions.xlsx"] = "".join(
-            book.read(n).decode("utf-8") for n in book.namelist() if n.endswith(".xml")
-        )
+    for workbook in ("exceptions.xlsx", "clues.xlsx"):
+        with zipfile.ZipFile(out / workbook) as book:
+            texts[workbook] = "".join(
+                book.read(n).decode("utf-8") for n in book.namelist() if n.endswith(".xml")
+            )
     with (out / "discrepancies.csv").open(encoding="utf-8-sig", newline="") as handle:
         rows = list(csv.DictReader(handle))
     # discrepancies.csv keeps full IDs and cards in their own columns for the bureau's systems, by design

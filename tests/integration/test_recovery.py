@@ -122,13 +122,13 @@ def _run_json(out: Path) -> dict:
 
 
 def _cells(out: Path) -> dict[str, list[tuple]]:
-    book = openpyxl.load_workbook(out / "exceptions.xlsx")
     return {
-        sheet.title: [
+        f"{name}:{sheet.title}": [
             tuple(None if isinstance(v, str) and TIMESTAMP.match(v) else v for v in row)
             for row in sheet.iter_rows(values_only=True)
         ]
-        for sheet in book.worksheets
+        for name in ("exceptions.xlsx", "clues.xlsx")
+        for sheet in openpyxl.load_workbook(out / name).worksheets
     }
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
+import zipfile
 from pathlib import Path
 
 import openpyxl
@@ -74,7 +76,7 @@ def test_run_json_matches_golden(outputs):
 
 
 def test_every_output_is_written_and_no_temporary_file_is_left(outputs):
-    """All six outputs exist in the folder and nothing else (temporary files were renamed away)."""
+    """All eight outputs exist in the folder and nothing else (temporary files were renamed away)."""
     folder = outputs["run.json"].parent
     assert sorted(outputs) == sorted(OUTPUT_NAMES)
     assert sorted(p.name for p in folder.iterdir()) == sorted(OUTPUT_NAMES)
@@ -115,24 +117,34 @@ def workbook(outputs) -> openpyxl.Workbook:
     return openpyxl.load_workbook(outputs["exceptions.xlsx"])
 
 
-def test_workbook_has_summary_then_one_sheet_per_rule_with_findings_then_cases_and_clues(workbook):
-    """汇总 and 数据覆盖 lead; then the rules with findings in registry order (MISSING, FAILED_NOT_REISSUED,
-    PAID_LATE, DUPLICATE), Chinese names; then cases and clues."""
+@pytest.fixture(scope="module")
+def clue_book(outputs) -> openpyxl.Workbook:
+    return openpyxl.load_workbook(outputs["clues.xlsx"])
+
+
+def test_workbook_has_overview_priorities_then_rule_sheets_then_cases(workbook, clue_book):
+    """概览, 待办 and 数据覆盖 lead; then the complaint and record rules with findings in registry order
+    (MISSING, FAILED_NOT_REISSUED, PAID_LATE, BATCH_STALLED), Chinese names; the batch's villagers; cases;
+    the night's accounting and the trend. Clues (DUPLICATE) are in clues.xlsx only."""
     assert workbook.sheetnames == [
-        "汇总",
+        "概览",
+        "待办",
         "数据覆盖",
         "应发未发",
         "发放失败未重发",
         "发放不及时",
-        "重复发放",
+        "整批未发放",
+        "整批未发放名单",
         "案件",
-        "线索",
+        "文件与质量",
+        "趋势数据",
     ]
+    assert clue_book.sheetnames == ["线索", "重复发放"]
 
 
 def test_rule_sheets_have_headers_frozen_row_filters_and_all_findings(workbook):
     """Each rule sheet: Chinese header row frozen, a filter over every row, one row per finding."""
-    expected_rows = {"应发未发": 2, "发放失败未重发": 1, "发放不及时": 1, "重复发放": 1}
+    expected_rows = {"应发未发": 2, "发放失败未重发": 1, "发放不及时": 1, "整批未发放": 1}
     for title, n in expected_rows.items():
         ws = workbook[title]
         header = [c.value for c in ws[1]]
@@ -154,10 +166,13 @@ def test_rule_sheet_values_are_masked_and_typed(workbook):
     assert row["实发金额"].value is None  # not paid: an empty cell, not 0
 
 
-def test_no_full_identifier_anywhere_in_the_workbook(workbook):
-    """Inspectors read masked values only: no cell holds the fixture's full IDs or cards."""
+def test_no_full_identifier_anywhere_in_the_workbooks(workbook, clue_book, outputs):
+    """Inspectors read masked values only: no cell of either workbook, nor report.html, holds the
+    fixture's full IDs or cards."""
     secrets = set(text_cells(fixture_report().discrepancies.select("id_number", "card_number")))
-    for ws in workbook.worksheets:
+    html = outputs["report.html"].read_text(encoding="utf-8")
+    assert not FULL_ID.search(html) and not any(s in html for s in secrets)
+    for ws in [*workbook.worksheets, *clue_book.worksheets]:
         for row in ws.iter_rows(values_only=True):
             for value in row:
                 if isinstance(value, str):
@@ -167,19 +182,21 @@ def test_no_full_identifier_anywhere_in_the_workbook(workbook):
                     )
 
 
-def test_case_sheets_show_status_in_chinese(workbook):
-    """案件 lists the four complaint cases with Chinese statuses; 线索 the one clue."""
+def test_case_sheets_show_status_in_chinese(workbook, clue_book):
+    """案件 lists the four complaint cases with Chinese statuses; clues.xlsx's 线索 the one clue."""
     cases = workbook["案件"]
     header = [c.value for c in cases[1]]
     statuses = [r[header.index("状态")] for r in cases.iter_rows(min_row=2, values_only=True)]
     assert statuses == ["办理中", "已督办", "已办结", "办理中"]
-    assert [r[0] for r in workbook["线索"].iter_rows(min_row=2, values_only=True)] == ["YKT-00000000000000C5"]
+    assert [r[0] for r in clue_book["线索"].iter_rows(min_row=2, values_only=True)] == [
+        "YKT-00000000000000C5"
+    ]
 
 
 def test_summary_sheet_accounts_for_files_rules_cases_and_departments(workbook):
-    """汇总: the as-of date, row totals (11 read = 10 loaded + 1 rejected), every rule title with its
+    """文件与质量: the as-of date, row totals (11 read = 10 loaded + 1 rejected), every rule title with its
     count, tonight's case events and a KPI line per department."""
-    rows = [tuple(v for v in r if v is not None) for r in workbook["汇总"].iter_rows(values_only=True)]
+    rows = [tuple(v for v in r if v is not None) for r in workbook["文件与质量"].iter_rows(values_only=True)]
     assert ("核对基准日", "2024-04-20") in rows
     assert ("合计（4 个文件）", 11, 10, 1) in rows
     for code, title in RULE_TITLES.items():
@@ -251,7 +268,7 @@ def test_a_failed_write_leaves_the_previous_file_untouched(tmp_path):
 
 
 def test_quality_summary_reaches_run_json_and_the_summary_sheet(tmp_path):
-    """A night whose payments suite failed one check: run.json carries it and 汇总 quotes the Chinese text."""
+    """A night whose payments suite failed one check: run.json carries it and 文件与质量 quotes the Chinese text."""
     from ykt.quality.suite import KindValidation, QualityFailure, QualitySummary
 
     failure = QualityFailure(
@@ -272,7 +289,7 @@ def test_quality_summary_reaches_run_json_and_the_summary_sheet(tmp_path):
     assert run["quality"]["success"] is False and run["quality"]["docs"] == "data_docs/index.html"
     rows = [
         tuple(v for v in r if v is not None)
-        for r in openpyxl.load_workbook(outputs["exceptions.xlsx"])["汇总"].iter_rows(values_only=True)
+        for r in openpyxl.load_workbook(outputs["exceptions.xlsx"])["文件与质量"].iter_rows(values_only=True)
     ]
     assert ("代发明细", 1, 5, 10, 1, "未通过") in rows
     assert ("未通过：", failure.description) in rows
@@ -285,9 +302,11 @@ def test_quality_summary_reaches_run_json_and_the_summary_sheet(tmp_path):
 def test_the_workbook_follows_its_layout_file(workbook):
     """Sheet order, the fixed sheets' names and the column headers come from reports/exceptions.yaml."""
     layout = default_layout()
-    assert [s.content for s in layout.sheets] == ["summary", "coverage", "rules", "cases", "clues"]
+    assert [s.content for s in layout.sheets] == [
+        *("overview", "priorities", "coverage", "rules", "batch_members", "cases", "summary", "trend"),
+    ]
     fixed = [s.name for s in layout.sheets if s.content != "rules"]
-    assert [*workbook.sheetnames[:2], *workbook.sheetnames[-2:]] == fixed
+    assert [*workbook.sheetnames[:3], *workbook.sheetnames[-4:]] == fixed
     rules = next(s for s in layout.sheets if s.content == "rules")
     assert [c.value for c in workbook["应发未发"][1]] == [c.header for c in rules.columns]
 
@@ -296,11 +315,12 @@ def test_a_broken_layout_reports_every_problem_with_file_and_key(tmp_path):
     """Every mistake at once, each with the file and the key where it is (not just the first one)."""
     raw = yaml.safe_load(default_layout_path().read_text(encoding="utf-8"))
     raw["kinds"]["amount"]["width"] = -3
-    raw["sheets"][2]["columns"][4]["kind"] = "money"
-    raw["sheets"][3]["columns"] = [dict(c) for c in raw["sheets"][3]["columns"]]  # 线索 shares them (&anchor)
-    raw["sheets"][3]["columns"][0]["field"] = "case_number"
+    raw["sheets"][3]["columns"][4]["kind"] = "money"
+    raw["sheets"][5]["columns"][0]["field"] = "case_number"
     raw["sheets"][4]["name"] = "案件"
     raw["sheets"][0]["widths"][2] = "wide"
+    raw["sheets"][1]["columns"][12]["wrap"] = True
+    del raw["sheets"][1]["columns"][12]["width"]
     raw["styles"]["header"]["fill"] = "blue"
     raw["print"]["paper"] = "B5"
     path = tmp_path / "exceptions.yaml"
@@ -310,17 +330,18 @@ def test_a_broken_layout_reports_every_problem_with_file_and_key(tmp_path):
     problems = {p.key: p for p in caught.value.problems}
     assert set(problems) == {
         "kinds.amount.width",
-        "sheets[2].columns[4].kind",
-        "sheets[3].columns[0].field",
-        "sheets[4].name",
+        "sheets[3].columns[4].kind",
+        "sheets[5].columns[0].field",
+        "sheets[5].name",
         "sheets[0].widths[2]",
+        "sheets[1].columns[12].wrap",
         "styles.header.fill",
         "print.paper",
     }
     assert all(p.file == str(path) for p in problems.values())
-    assert "money" in problems["sheets[2].columns[4].kind"].message
-    assert "case_number" in problems["sheets[3].columns[0].field"].message
-    assert "sheets[3]" in problems["sheets[4].name"].message
+    assert "money" in problems["sheets[3].columns[4].kind"].message
+    assert "case_number" in problems["sheets[5].columns[0].field"].message
+    assert "sheets[4]" in problems["sheets[5].name"].message
 
 
 def test_data_coverage_sheet_lists_why_the_night_needs_attention(workbook):
@@ -332,5 +353,99 @@ def test_data_coverage_sheet_lists_why_the_night_needs_attention(workbook):
         ("文件整份拒收", "未知表格.xlsx", "FILE_REJECTED"),
         ("拒收行比例过高", None, "REJECTS_ABOVE_SHARE"),
     ]
-    summary = [[c.value for c in row] for row in workbook["汇总"].iter_rows(max_row=6)]
+    summary = [[c.value for c in row] for row in workbook["文件与质量"].iter_rows(max_row=6)]
     assert ["运行状态", "需关注", "需关注的事项见“数据覆盖”工作表"] in [r[:3] for r in summary]
+    overview = [[c.value for c in row] for row in workbook["概览"].iter_rows(max_row=3)]
+    assert overview[1][2:5] == ["运行状态", "需关注", "需关注的事项见“数据覆盖”工作表"]
+
+
+# -- golden text snapshots of every sheet, the overview's charts, report.html ---------------------
+
+
+def sheet_text(ws) -> str:
+    """A sheet as its reader sees it: how it prints and freezes, then every row, cells as displayed
+    (amounts with separators, dates as dates), tab-separated; clock times normalised."""
+    setup = ws.page_setup
+    lines = [
+        f"## {ws.title}",
+        f"# freeze={ws.freeze_panes} filter={ws.auto_filter.ref} print={setup.orientation}/A4={str(setup.paperSize) == '9'}"
+        f" fit={setup.fitToWidth}x{setup.fitToHeight} titles={ws.print_title_rows}",
+    ]
+    for row in ws.iter_rows():
+        cells = [_displayed(c) for c in row]
+        if cells and cells[0] in ("运行开始", "运行结束"):
+            cells[1] = "<normalised>"
+        lines.append("\t".join(cells).rstrip("\t"))
+    return "\n".join(lines) + "\n"
+
+
+def _displayed(cell) -> str:
+    value = cell.value
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat()
+    if isinstance(value, float | int) and not isinstance(value, bool):
+        if cell.number_format == "#,##0.00":
+            return f"{value:,.2f}"
+        if cell.number_format == "0.0%":
+            return f"{value:.1%}"
+        if cell.number_format == "0.0":
+            return f"{value:.1f}"
+    return str(value)
+
+
+@pytest.mark.parametrize("name", ["exceptions.xlsx", "clues.xlsx"])
+def test_every_sheet_matches_its_golden_text(outputs, name):
+    """Every sheet of both workbooks, as displayed and with its print setup, is exactly the reviewed snapshot."""
+    book = openpyxl.load_workbook(outputs[name])
+    compare_golden(f"{name}.txt", "".join(sheet_text(ws) for ws in book.worksheets))
+
+
+def test_overview_prints_on_one_page_with_three_native_charts(outputs, workbook):
+    """概览 is fitted to one A4 landscape page; it holds three charts: findings by rule and money by township
+    read its own tables, the trend reads the 30 rows of 趋势数据."""
+    ws = workbook["概览"]
+    assert (ws.page_setup.fitToWidth, ws.page_setup.fitToHeight, ws.page_setup.orientation) == (
+        1,
+        1,
+        "landscape",
+    )
+    with zipfile.ZipFile(outputs["exceptions.xlsx"]) as z:
+        charts = sorted(n for n in z.namelist() if n.startswith("xl/charts/chart"))
+        xml = [z.read(n).decode("utf-8") for n in charts]
+    assert len(charts) == 3
+    assert "<barChart>" in xml[0] and "'概览'!$B$" in xml[0] and "发现问题（按规则，条）" in xml[0]
+    assert "<barChart>" in xml[1] and "'概览'!$F$" in xml[1]
+    assert "<lineChart>" in xml[2] and "'趋势数据'!$B$2:$B$31" in xml[2] and "'趋势数据'!$C$2:$C$31" in xml[2]
+    table = [[c.value for c in row] for row in ws.iter_rows()]
+    assert ["应发未发", 4, None, "江口街道", 1, 171520] in [r[:6] for r in table]
+
+
+def test_priorities_sheet_lists_open_cases_in_order_with_new_or_carried(workbook):
+    """待办: escalated C2 first (延续), then the batch C6 (waited 50 days) and C1 (10 days), both 新增."""
+    rows = list(workbook["待办"].iter_rows(values_only=True))
+    assert rows[0][:4] == ("新增/延续", "状态", "逾期天数", "涉及金额")
+    assert [(r[0], r[1], r[2], r[11]) for r in rows[1:]] == [
+        ("延续", "已督办", 10, "YKT-00000000000000C2"),
+        ("新增", "办理中", 50, "YKT-00000000000000C6"),
+        ("新增", "办理中", 10, "YKT-00000000000000C1"),
+    ]
+
+
+def test_report_html_is_self_contained_and_escapes_everything(tmp_path):
+    """report.html loads nothing from the network, and text a clerk typed (a name with markup, a detail
+    with a script) is shown as text, never run or parsed as HTML."""
+    wh = fixture_warehouse()
+    wh.execute(
+        "hostile text",
+        """
+        update cases set summary = '<script>alert(1)</script>张三 & "李四"', township = '<b>凤灵</b>街道'
+        where case_id = 'YKT-00000000000000C1'""",
+    )
+    html = write_outputs(fixture_report(wh), tmp_path)["report.html"].read_text(encoding="utf-8")
+    assert "<script>alert(1)</script>" not in html and "<b>凤灵</b>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;张三 &amp; &#34;李四&#34;" in html
+    assert "&lt;b&gt;凤灵&lt;/b&gt;街道" in html
+    assert not re.search(r"""(src|href)=["']?(https?:)?//""", html)  # no network
+    assert "<svg" in html and "@media print" in html and html.count("<script>") == 1  # our own, inline

@@ -424,9 +424,10 @@ def test_outbox_holds_complaint_changes_with_the_platform_object(wh):
 
 
 def test_kpis_overall_and_per_department(wh):
-    """Three complaint cases opened 09-01 (民政局: A 500 元, B 300 元; 农业农村局: C 200 元) plus a clue
-    that KPIs ignore. 09-06: A paid (5 days). 09-17: B past its 15-day deadline → escalated; C paid
-    (16 days). Figures at 09-17 follow from that story; at 09-06 only A is resolved."""
+    """Three complaint cases opened 09-01 (民政局: A 500 元, B 300 元; 农业农村局: C 200 元) plus a 999 元
+    clue that only the clue figures count. 09-06: A paid (5 days). 09-17: B past its 15-day deadline →
+    escalated and overdue; C paid (16 days). Figures at 09-17 follow from that story; at 09-06 only A is
+    resolved. Money that arrived late is 已到账, never 已追回 (nothing improper was returned)."""
 
     def owed(case, program, amount, i):
         return finding(
@@ -456,8 +457,13 @@ def test_kpis_overall_and_per_department(wh):
         round(2 / 3, 4),
         10.5,
     )
-    assert (o.escalated, o.open_now, o.escalated_now) == (1, 0, 1)
-    assert (o.amount_at_stake, o.amount_recovered) == (Decimal("300.00"), Decimal("700.00"))
+    assert (o.escalated, o.open_now, o.escalated_now, o.overdue_now) == (1, 0, 1, 1)
+    assert (o.amount_at_stake, o.amount_paid, o.amount_recovered) == (
+        Decimal("300.00"),
+        Decimal("700.00"),
+        Decimal("0.00"),
+    )
+    assert (o.clues_open, o.amount_in_question) == (1, Decimal("999.00"))
     by_dept = {d.department: d.figures for d in kpis.departments}
     assert set(by_dept) == {"县民政局", "县农业农村局"}
     civil, agri = by_dept["县民政局"], by_dept["县农业农村局"]
@@ -468,7 +474,11 @@ def test_kpis_overall_and_per_department(wh):
         civil.median_days_to_resolve,
         civil.escalated,
     ) == (2, 1, 0.5, 5.0, 1)
-    assert (civil.amount_at_stake, civil.amount_recovered) == (Decimal("300.00"), Decimal("500.00"))
+    assert (civil.amount_at_stake, civil.amount_paid, civil.amount_recovered) == (
+        Decimal("300.00"),
+        Decimal("500.00"),
+        Decimal("0.00"),
+    )
     assert (agri.opened, agri.resolved, agri.resolution_rate, agri.median_days_to_resolve) == (
         1,
         1,
@@ -478,8 +488,73 @@ def test_kpis_overall_and_per_department(wh):
 
     earlier = case_kpis(wh, D(2024, 9, 6)).overall
     assert (earlier.opened, earlier.resolved, earlier.escalated, earlier.open_now) == (3, 1, 0, 2)
-    assert (earlier.amount_at_stake, earlier.amount_recovered) == (Decimal("500.00"), Decimal("500.00"))
+    assert (earlier.amount_at_stake, earlier.amount_paid, earlier.overdue_now) == (
+        Decimal("500.00"),
+        Decimal("500.00"),
+        0,
+    )
     assert json.dumps(kpis.as_dict(), ensure_ascii=False)  # run.json-ready
+
+
+def _returned_payment(wh: Warehouse, id_number: str, amount: str, pay_date: dt.date) -> None:
+    """A bank detail row showing money sent back (status returned) for DIBAO 2024-08."""
+    wh.execute(
+        "test.returned",
+        """insert into payments (file_hash, source_row, id_number, program_code, period, amount, pay_date, status)
+           values ('f', 1, $id, 'DIBAO', '2024-08', $amount, $on, 'returned')""",
+        {"id": id_number, "amount": Decimal(amount), "on": pay_date},
+    )
+
+
+def test_recovered_is_returned_improper_money_only(wh):
+    """已追回 counts only money the bank returned for a resolved clue. Three clues opened 09-01 (DIBAO
+    2024-08, 民政局): P (400 元 duplicate) returned 09-04 and resolved 09-06 → 400 recovered; Q (300 元)
+    resolved 09-06 with nothing returned → 0; R (250 元) still open with a 100 元 return → in question,
+    not recovered. The seed's late 200 元 (complaint, paid 09-06) is 已到账, never 已追回."""
+
+    def clue(case, i, amount):
+        return finding(
+            rule="DUPLICATE",
+            route="clue",
+            case_id=case,
+            program_code="DIBAO",
+            period="2024-08",
+            id_number=f"11010519491231{i:03d}X",
+            amount_paid=Decimal(amount),
+            paid_date=D(2024, 8, 10),
+        )
+
+    p, q, r = clue("P", 1, "400"), clue("Q", 2, "300"), clue("R", 3, "250")
+    night(wh, D(2024, 9, 1), [p, q, r, li_missing(1)])
+    _returned_payment(wh, "11010519491231001X", "400", D(2024, 9, 4))
+    _returned_payment(wh, "11010519491231003X", "100", D(2024, 9, 4))
+    night(wh, D(2024, 9, 6), [r])
+    o = case_kpis(wh, D(2024, 9, 6)).overall
+    assert o.amount_recovered == Decimal("400.00")
+    assert (o.clues_open, o.amount_in_question) == (1, Decimal("250.00"))
+    assert (o.amount_paid, o.amount_at_stake) == (Decimal("200.00"), Decimal("0.00"))
+    by_dept = {d.department: d.figures for d in case_kpis(wh, D(2024, 9, 6)).departments}
+    agri = by_dept["县农业农村局"]
+    assert agri.amount_recovered == 0 and agri.amount_paid == Decimal("200.00")
+    assert case_kpis(wh, D(2024, 9, 5)).overall.amount_recovered == 0  # nothing resolved yet
+
+
+def test_trend_counts_each_night_with_zeros(wh):
+    """The 30-night trend: one row per day up to as_of, zeros where nothing happened; the seed case
+    opened 09-12 and resolved 09-13 shows on those two days only."""
+    from ykt.cases import case_trend
+
+    night(wh, D(2024, 9, 12), [li_missing(12)])
+    night(wh, D(2024, 9, 13), [])
+    trend = case_trend(wh, D(2024, 9, 13))
+    assert (
+        trend.height == 30
+        and trend["on_date"][0] == D(2024, 8, 15)
+        and trend["on_date"][-1] == D(2024, 9, 13)
+    )
+    assert trend.filter(pl.col("opened") > 0)["on_date"].to_list() == [D(2024, 9, 12)]
+    assert trend.filter(pl.col("resolved") > 0)["on_date"].to_list() == [D(2024, 9, 13)]
+    assert trend["opened"].sum() == 1 and trend["resolved"].sum() == 1
 
 
 def test_kpis_before_any_case(wh):

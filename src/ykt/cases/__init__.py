@@ -1,6 +1,6 @@
 """Cases: findings become complaint cases and inspector clues that follow a lifecycle night after night."""
 
-from ykt.cases.kpis import Kpis, case_kpis
+from ykt.cases.kpis import Kpis, case_kpis, case_trend
 from ykt.cases.lifecycle import CaseCounts, update_cases
 from ykt.cases.listing import (
     CASE_FIELDS,
@@ -25,6 +25,7 @@ __all__ = [
     "case_history",
     "case_json_lines",
     "case_kpis",
+    "case_trend",
     "case_listing",
     "case_people",
     "case_records",

@@ -20,22 +20,48 @@ from ykt.cases import CASE_FIELDS
 from ykt.config import ConfigProblems, read_yaml
 from ykt.errors import ConfigError, ConfigProblem
 from ykt.labels import KPI_LABELS
-from ykt.report.model import COVERAGE_COLUMNS, FINDING_DISPLAY_COLUMNS
+from ykt.report.model import COVERAGE_COLUMNS, FINDING_DISPLAY_COLUMNS, PRIORITY_COLUMNS
 
 # The kinds the xlsx writer can write: text as text, date as an Excel date, the others as numbers.
 CELL_KINDS = ("text", "general", "int", "amount", "date", "percent", "days")
 # What each sheet content offers its columns: the report's frames (a rule sheet's findings without
 # their rule; cases and clues with their rule's title and status in Chinese).
 _CASE_SHEET_FIELDS = (*CASE_FIELDS, "rule_title", "status_label")
+_RULE_SHEET_FIELDS = tuple(f for f in FINDING_DISPLAY_COLUMNS if f != "rule")
 CONTENT_FIELDS: Mapping[str, tuple[str, ...]] = MappingProxyType(
     {
-        "rules": tuple(f for f in FINDING_DISPLAY_COLUMNS if f != "rule"),
+        "rules": _RULE_SHEET_FIELDS,
+        "batch_members": (*_RULE_SHEET_FIELDS, "batch"),
+        "priorities": tuple(dict.fromkeys((*PRIORITY_COLUMNS, *_CASE_SHEET_FIELDS))),
         "cases": _CASE_SHEET_FIELDS,
         "clues": _CASE_SHEET_FIELDS,
         "coverage": COVERAGE_COLUMNS,
+        "trend": ("on_date", "opened", "resolved"),
     }
 )
-SHEET_CONTENTS = ("summary", "coverage", "rules", "cases", "clues")
+SHEET_CONTENTS = (
+    *("overview", "summary", "priorities", "coverage", "rules", "batch_members", "cases", "clues", "trend"),
+)
+ROUTES = ("complaint", "clue", "record")
+# What each packaged workbook must hold (a layout file may order them, not drop them).
+EXCEPTIONS_CONTENTS = (
+    "overview",
+    "summary",
+    "priorities",
+    "coverage",
+    "rules",
+    "batch_members",
+    "cases",
+    "trend",
+)
+CLUES_CONTENTS = ("clues", "rules")
+OVERVIEW_TEXTS = (
+    *("title", "as_of", "health", "health_see", "covered", "covered_text"),
+    *("figures", "new", "open", "escalated", "resolved", "at_stake", "in_question"),
+    *("kpis", "kpis_missing", "department", "total", "rules", "rule", "count"),
+    *("townships", "township", "cases", "amount", "none"),
+    *("chart_rules", "chart_townships", "chart_trend", "trend_opened", "trend_resolved"),
+)
 STYLE_NAMES = ("title", "section", "header", "column_header")
 SUMMARY_TEXTS = (
     *("title", "as_of", "started", "finished", "health", "health_see"),
@@ -67,6 +93,7 @@ class Column:
     field: str
     header: str
     kind: CellKind
+    wrap: bool = False  # long text wraps within the column's width (so a printed page stays legible)
 
 
 @dataclass(frozen=True)
@@ -76,6 +103,7 @@ class CellStyle:
     fill: str | None = None  # RGB hex of a solid fill
     horizontal: str | None = None
     vertical: str | None = None
+    wrap: bool = False  # long headers wrap instead of running into the next column
 
 
 @dataclass(frozen=True)
@@ -107,14 +135,43 @@ class SummaryLayout:
 
 
 @dataclass(frozen=True)
+class ChartSize:
+    width: float  # cm
+    height: float  # cm
+
+
+@dataclass(frozen=True)
+class OverviewLayout:
+    """概览: the night on one page: headline figures, KPIs per department, findings by rule and money by
+    township as small tables, and three native charts under them (the trend from the trend sheet)."""
+
+    name: str
+    widths: tuple[float, ...]
+    texts: Mapping[str, str]
+    kpi_columns: tuple[Column, ...]  # headed by ykt.labels.KPI_LABELS
+    top_townships: int
+    chart: ChartSize
+
+    @property
+    def content(self) -> str:
+        return "overview"
+
+    @property
+    def repeat_header(self) -> bool:
+        return False
+
+
+@dataclass(frozen=True)
 class DataSheetLayout:
-    content: str  # coverage | rules | cases | clues
+    content: str  # priorities | coverage | rules | batch_members | cases | clues | trend
     name: str  # rule sheets are named by their rule's title, and this only when a title leaves nothing
     repeat_header: bool
     columns: tuple[Column, ...]
+    routes: tuple[str, ...] = ROUTES  # rule sheets: the routes of the rules this workbook shows
+    one_page: bool = False  # a short sheet printed on one page (fitted down as well as across)
 
 
-SheetLayout = SummaryLayout | DataSheetLayout
+SheetLayout = OverviewLayout | SummaryLayout | DataSheetLayout
 
 
 @dataclass(frozen=True)
@@ -131,23 +188,36 @@ class WorkbookLayout:
         """The names of the sheets that are not named by a rule (a rule sheet may not take one)."""
         return frozenset(s.name for s in self.sheets if not _is_rule_sheets(s))
 
+    def sheet_named(self, content: str) -> str | None:
+        """The name of the sheet showing `content`, if this workbook has one."""
+        return next((s.name for s in self.sheets if s.content == content), None)
+
 
 def _is_rule_sheets(sheet: SheetLayout) -> bool:
     return isinstance(sheet, DataSheetLayout) and sheet.content == "rules"
 
 
-def default_layout_path() -> Path:
-    return Path(str(resources.files("ykt.reports").joinpath("exceptions.yaml")))
+def default_layout_path(name: str = "exceptions.yaml") -> Path:
+    return Path(str(resources.files("ykt.reports").joinpath(name)))
 
 
 @cache
 def default_layout() -> WorkbookLayout:
-    """The packaged layout, read once per process."""
+    """The packaged exceptions workbook's layout, read once per process."""
     return load_layout(default_layout_path())
 
 
-def load_layout(path: Path | None = None) -> WorkbookLayout:
-    """Load and validate a workbook layout (default: the packaged reports/exceptions.yaml)."""
+@cache
+def clues_layout() -> WorkbookLayout:
+    """The packaged clues workbook's layout (reports/clues.yaml), read once per process."""
+    return load_layout(default_layout_path("clues.yaml"), required=CLUES_CONTENTS)
+
+
+def load_layout(
+    path: Path | None = None, *, required: tuple[str, ...] = EXCEPTIONS_CONTENTS
+) -> WorkbookLayout:
+    """Load and validate a workbook layout (default: the packaged reports/exceptions.yaml), which must
+    hold a sheet of each `required` content."""
     path = Path(path) if path else default_layout_path()
     p = ConfigProblems(str(path))
     raw = read_yaml(path)
@@ -159,7 +229,7 @@ def load_layout(path: Path | None = None) -> WorkbookLayout:
     kinds = _kinds(p, raw.get("kinds"))
     layout = WorkbookLayout(
         source=str(path),
-        sheets=_sheets(p, raw.get("sheets"), kinds),
+        sheets=_sheets(p, raw.get("sheets"), kinds, required),
         kinds=MappingProxyType(kinds),
         styles=_styles(p, raw.get("styles")),
         print_setup=_print_setup(p, _mapping(p, raw.get("print"), "print")),
@@ -195,7 +265,7 @@ def _styles(p: ConfigProblems, raw: Any) -> Mapping[str, CellStyle]:
         if name not in raw:
             p.add(key, "缺少必填项 (required)")
         body = _mapping(p, raw.get(name, {}), key)
-        _unknown_keys(p, body, key, ("bold", "size", "fill", "horizontal", "vertical"))
+        _unknown_keys(p, body, key, ("bold", "size", "fill", "horizontal", "vertical", "wrap"))
         fill = _str(p, body, "fill", key, required=False)
         if fill is not None and not _FILL.fullmatch(fill):
             p.add(f"{key}.fill", f"应为六位十六进制颜色，如 DDEBF7，实际为 {fill!r}")
@@ -205,6 +275,7 @@ def _styles(p: ConfigProblems, raw: Any) -> Mapping[str, CellStyle]:
             fill=fill,
             horizontal=_choice(p, body, "horizontal", key, ALIGNMENTS, required=False),
             vertical=_choice(p, body, "vertical", key, ALIGNMENTS, required=False),
+            wrap=_bool(p, body, "wrap", key, required=False),
         )
     return MappingProxyType(styles)
 
@@ -231,7 +302,9 @@ def _column_width(p: ConfigProblems, raw: dict[str, Any]) -> ColumnWidth:
 # -- sheets ----------------------------------------------------------------------------------------
 
 
-def _sheets(p: ConfigProblems, raw: Any, kinds: Mapping[str, CellKind]) -> tuple[SheetLayout, ...]:
+def _sheets(
+    p: ConfigProblems, raw: Any, kinds: Mapping[str, CellKind], required: tuple[str, ...]
+) -> tuple[SheetLayout, ...]:
     if not isinstance(raw, list) or not raw:
         p.add("sheets", "应为非空的工作表列表")
         return ()
@@ -242,11 +315,13 @@ def _sheets(p: ConfigProblems, raw: Any, kinds: Mapping[str, CellKind]) -> tuple
         content = _choice(p, body, "content", key, SHEET_CONTENTS, required=True)
         if content == "summary":
             sheets[i] = _summary(p, body, key, kinds)
+        elif content == "overview":
+            sheets[i] = _overview(p, body, key, kinds)
         elif content is not None:
             sheets[i] = _data_sheet(p, body, key, content, kinds)
     _check_unique(p, "content", {i: s.content for i, s in sheets.items()})
     _check_unique(p, "name", {i: s.name for i, s in sheets.items() if not _is_rule_sheets(s)})
-    for content in sorted(set(SHEET_CONTENTS) - {s.content for s in sheets.values()}):
+    for content in sorted(set(required) - {s.content for s in sheets.values()}):
         p.add("sheets", f"缺少 content: {content} 的工作表")
     return tuple(sheets.values())
 
@@ -263,7 +338,8 @@ def _data_sheet(
     p: ConfigProblems, raw: dict[str, Any], key: str, content: str, kinds: Mapping[str, CellKind]
 ) -> DataSheetLayout:
     name_key = "name_if_blank" if content == "rules" else "name"
-    _unknown_keys(p, raw, key, ("content", name_key, "repeat_header", "columns"))
+    extra = ("routes",) if content == "rules" else ()
+    _unknown_keys(p, raw, key, ("content", name_key, "repeat_header", "columns", "one_page", *extra))
     columns_raw = raw.get("columns")
     if not isinstance(columns_raw, list) or not columns_raw:
         p.add(f"{key}.columns", "应为非空的列列表")
@@ -281,6 +357,51 @@ def _data_sheet(
         name=_sheet_name(p, raw, name_key, key),
         repeat_header=_bool(p, raw, "repeat_header", key, required=True),
         columns=columns,
+        routes=_routes(p, raw.get("routes", list(ROUTES)), f"{key}.routes"),
+        one_page=_bool(p, raw, "one_page", key, required=False),
+    )
+
+
+def _routes(p: ConfigProblems, raw: Any, key: str) -> tuple[str, ...]:
+    routes = p.strings(raw, key)
+    for route in routes:
+        if route not in ROUTES:
+            p.add(key, f"未知路由 {route}；可用：{', '.join(ROUTES)}")
+    return routes
+
+
+def _overview(
+    p: ConfigProblems, raw: dict[str, Any], key: str, kinds: Mapping[str, CellKind]
+) -> OverviewLayout:
+    known = ("content", "name", "widths", "texts", "kpi_columns", "top_townships", "chart")
+    _unknown_keys(p, raw, key, known)
+    widths = raw.get("widths")
+    if not isinstance(widths, list) or not widths:
+        p.add(f"{key}.widths", "应为非空的列宽列表")
+        widths = []
+    texts = _mapping(p, raw.get("texts"), f"{key}.texts")
+    _unknown_keys(p, texts, f"{key}.texts", OVERVIEW_TEXTS)
+    chart = _mapping(p, raw.get("chart"), f"{key}.chart")
+    _unknown_keys(p, chart, f"{key}.chart", ("width", "height"))
+    kpis = raw.get("kpi_columns")
+    if not isinstance(kpis, list) or not kpis:
+        p.add(f"{key}.kpi_columns", "应为非空的指标列表")
+        kpis = []
+    return OverviewLayout(
+        name=_sheet_name(p, raw, "name", key),
+        widths=tuple(_positive(p, w, f"{key}.widths[{j}]") for j, w in enumerate(widths)),
+        texts=MappingProxyType(
+            {t: _str(p, texts, t, f"{key}.texts", required=True) or "" for t in OVERVIEW_TEXTS}
+        ),
+        kpi_columns=tuple(
+            _column(p, c, f"{key}.kpi_columns[{j}]", tuple(KPI_LABELS), kinds, headers=KPI_LABELS)
+            for j, c in enumerate(kpis)
+        ),
+        top_townships=_count(p, raw, "top_townships", key) or 10,
+        chart=ChartSize(
+            _width(p, chart, "width", f"{key}.chart", required=True) or 9.0,
+            _width(p, chart, "height", f"{key}.chart", required=True) or 7.0,
+        ),
     )
 
 
@@ -296,7 +417,7 @@ def _column(
     """A column; headed by its `header`, or by `headers` (labels kept in ykt.labels) when given."""
     raw = _mapping(p, raw, key)
     _unknown_keys(
-        p, raw, key, ("field", "kind", "width") if headers else ("field", "header", "kind", "width")
+        p, raw, key, ("field", "kind", "width") if headers else ("field", "header", "kind", "width", "wrap")
     )
     field = _str(p, raw, "field", key, required=True) or ""
     if field and field not in fields:
@@ -306,7 +427,10 @@ def _column(
     if width is not None:
         kind = CellKind(kind.name, kind.number_format, width)
     header = headers.get(field, "") if headers else _str(p, raw, "header", key, required=True) or ""
-    return Column(field, header, kind)
+    wrap = _bool(p, raw, "wrap", key, required=False)
+    if wrap and width is None:
+        p.add(f"{key}.wrap", "换行的列须同时给出 width（列宽）")
+    return Column(field, header, kind, wrap)
 
 
 def _summary(

@@ -18,9 +18,9 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from ykt.cases import CASE_FIELDS, CaseCounts, case_kpis, case_listing
+from ykt.cases import CASE_FIELDS, CaseCounts, case_kpis, case_listing, case_trend
 from ykt.config import Programs
-from ykt.labels import HEALTH_STATUS_LABELS
+from ykt.labels import CASE_STATUS_LABELS, EVENT_LABELS, HEALTH_STATUS_LABELS, NOVELTY_LABELS
 from ykt.masking import mask_card_expr, mask_id_expr, mask_value_expr
 from ykt.reasons import HEALTH_REASONS
 from ykt.report.clues import merge_clues
@@ -74,6 +74,12 @@ FINDING_DISPLAY_COLUMNS = (
 )
 # The 数据覆盖 sheet: the night's health reasons, coverage gaps and stalled programs first.
 COVERAGE_COLUMNS = ("label", "message", "file", "program_name", "period", "code")
+# 待办 (priorities): the open complaint cases, escalated first, then the longest wait, then the largest sum.
+PRIORITY_COLUMNS = (*CASE_FIELDS, "novelty", "days_overdue", "status_label")
+# A case's history as a person reads it (report.html), every listed case of both routes.
+CASE_EVENT_COLUMNS = ("case_id", "on_date", "event_label", "status_label", "detail")
+TREND_NIGHTS = 30
+NO_TOWNSHIP = "（未注明）"
 CASE_EVENT_COUNTS = ("opened", "reopened", "escalated", "resolved")
 CASE_STATUSES = ("open", "escalated", "resolved")
 NIGHT_IN_ORDER = "本次核对读取的文件均已识别，未发现数据覆盖缺口或整项目未发放"
@@ -84,6 +90,23 @@ class RuleLine:
     code: str
     title: str  # Chinese title (sheet name, summary)
     findings: int
+    route: str = ""  # complaint | clue | record, from tonight's findings ("" when it found nothing)
+
+
+@dataclass(frozen=True)
+class Overview:
+    """The headline figures of the night (概览, report.html), each defined in docs/kpis.md."""
+
+    new: int  # cases opened or reopened tonight, both routes
+    open: int  # cases open at as_of, both routes
+    escalated: int
+    resolved: int  # cases resolved tonight
+    amount_at_stake: float  # complaint cases open or escalated: money still owed to villagers
+    amount_in_question: float  # clues open or escalated: money that may have gone astray
+    files: int
+    rows_read: int
+    rows_loaded: int
+    rows_rejected: int
 
 
 @dataclass(frozen=True)
@@ -107,7 +130,8 @@ class Report:
     kpis: Mapping[str, Any] | None  # ykt.cases.lifecycle.Kpis.as_dict(): {as_of, overall, departments: [...]}
     quality: Mapping[str, Any] | None
     discrepancies: pl.DataFrame  # DISCREPANCIES_CSV_COLUMNS, FULL identifiers (bureau systems only)
-    findings: pl.DataFrame  # FINDING_DISPLAY_COLUMNS, masked
+    findings: pl.DataFrame  # FINDING_DISPLAY_COLUMNS, masked, newest and largest first, batch members apart
+    batch_members: pl.DataFrame  # FINDING_DISPLAY_COLUMNS + batch: findings a group case (整批) absorbed
     cases: pl.DataFrame  # CASE_FIELDS, complaint route (xlsx 案件 sheet)
     clues: pl.DataFrame  # CASE_FIELDS + reasons (rule codes), clue route, one per mistake (xlsx 线索 sheet)
     case_lines: pl.Series  # cases.jsonl (text, one per case): byte for byte the JSON the platform receives
@@ -115,10 +139,31 @@ class Report:
     rejects: pl.DataFrame  # REJECTS_CSV_COLUMNS, masked values
     health: Health  # whether the night understood its input (run.json `health`, the exit code)
     coverage: pl.DataFrame  # COVERAGE_COLUMNS: the health reasons as a person reads them (masked)
+    priorities: pl.DataFrame  # PRIORITY_COLUMNS: open complaint cases in the order to handle them
+    case_events: pl.DataFrame  # CASE_EVENT_COLUMNS: the history of every listed case, in order
+    trend: pl.DataFrame  # on_date, opened, resolved: complaint cases over the last TREND_NIGHTS days
+    townships: pl.DataFrame  # township, cases, amount: money at stake per township, largest first
 
     @property
     def rule_titles(self) -> dict[str, str]:
         return {r.code: r.title for r in self.rules}
+
+    @property
+    def overview(self) -> Overview:
+        events, totals = self.case_activity.events, self.case_activity.totals
+        overall = (self.kpis or {}).get("overall", {})
+        return Overview(
+            new=events.get("opened", 0) + events.get("reopened", 0),
+            open=totals.get("open", 0),
+            escalated=totals.get("escalated", 0),
+            resolved=events.get("resolved", 0),
+            amount_at_stake=float(overall.get("amount_at_stake", 0)),
+            amount_in_question=float(overall.get("amount_in_question", 0)),
+            files=len(self.files),
+            rows_read=sum(f.rows_read for f in self.files),
+            rows_loaded=sum(f.rows_loaded for f in self.files),
+            rows_rejected=sum(f.rows_rejected for f in self.files),
+        )
 
 
 def build_report(
@@ -140,18 +185,20 @@ def build_report(
     health = night_health(files, discrepancies, programs.settings)
     cases, case_lines = _case_listing(wh, as_of, "complaint")
     clues, clue_lines = merge_clues(*_case_listing(wh, as_of, "clue"), discrepancies, rule_titles)
+    findings, members = _rule_sheet_rows(wh, _finding_display(discrepancies, programs), rule_titles)
     return Report(
         run_id=run_id,
         as_of=as_of,
         started_at=started_at,
         finished_at=finished_at,
         files=files,
-        rules=_rule_lines(rule_titles, rule_counts, discrepancies),
+        rules=_rule_lines(rule_titles, rule_counts, discrepancies, _rule_routes(wh, as_of)),
         case_activity=_case_activity(wh, run_id, as_of, case_counts),
         kpis=_department_kpis(wh, as_of),
         quality=None if quality is None else quality.to_dict(),
         discrepancies=discrepancies,
-        findings=_finding_display(discrepancies, programs),
+        findings=findings,
+        batch_members=members,
         cases=cases,
         clues=clues,
         case_lines=case_lines,
@@ -159,6 +206,10 @@ def build_report(
         rejects=_rejects(wh, run_id),
         health=health,
         coverage=_coverage(health, programs),
+        priorities=_priorities(wh, as_of, cases, discrepancies),
+        case_events=_case_events(wh, as_of),
+        trend=case_trend(wh, as_of, TREND_NIGHTS),
+        townships=_townships(cases),
     )
 
 
@@ -246,7 +297,10 @@ def _finding_display(discrepancies: pl.DataFrame, programs: Programs) -> pl.Data
 
 
 def _rule_lines(
-    rule_titles: Mapping[str, str], rule_counts: Mapping[str, int], discrepancies: pl.DataFrame
+    rule_titles: Mapping[str, str],
+    rule_counts: Mapping[str, int],
+    discrepancies: pl.DataFrame,
+    routes: Mapping[str, str],
 ) -> tuple[RuleLine, ...]:
     """Every rule code, registry order first, zero counts included.
 
@@ -256,7 +310,51 @@ def _rule_lines(
     in_findings = discrepancies.get_column("rule").unique().sort().to_list()
     codes = list(dict.fromkeys([*rule_titles, *sorted(rule_counts), *in_findings]))
     counted = dict(discrepancies.group_by("rule").len().iter_rows())
-    return tuple(RuleLine(code, rule_titles.get(code, code), int(counted.get(code, 0))) for code in codes)
+    return tuple(
+        RuleLine(code, rule_titles.get(code, code), int(counted.get(code, 0)), routes.get(code, ""))
+        for code in codes
+    )
+
+
+def _rule_routes(wh: Warehouse, as_of: dt.date) -> dict[str, str]:
+    """Each rule's route as tonight's findings carry it (a rule's route is fixed per code in rules.yaml)."""
+    return dict(
+        wh.rows(
+            "report: rule routes",
+            "select rule, any_value(route) from findings where as_of = $as_of group by rule",
+            {"as_of": as_of},
+        )
+    )
+
+
+def _rule_sheet_rows(
+    wh: Warehouse, findings: pl.DataFrame, rule_titles: Mapping[str, str]
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The rule sheets' rows, newest due date and largest sum first, and apart from them the members of
+    group cases (a stalled batch or program): a finding whose case belongs to another rule was absorbed by
+    that case, which its own rule sheet shows once; the members get a sheet of their own, by batch."""
+    case_rules = wh.frame("report: case rules", "select case_id, rule as case_rule from cases")
+    keyed = findings.join(case_rules, on="case_id", how="left")
+    absorbed = pl.col("case_rule").is_not_null() & (pl.col("case_rule") != pl.col("rule"))
+    newest_largest = [
+        pl.coalesce("due_date", "paid_date"),
+        pl.max_horizontal(pl.col("amount_due").cast(pl.Float64), pl.col("amount_paid").cast(pl.Float64)),
+    ]
+    rows = (
+        keyed.filter(~absorbed)
+        .sort(newest_largest, descending=True, nulls_last=True, maintain_order=True)
+        .select(FINDING_DISPLAY_COLUMNS)
+    )
+    title = pl.col("case_rule").replace_strict(
+        dict(rule_titles), default=pl.col("case_rule"), return_dtype=pl.Utf8
+    )
+    members = (
+        keyed.filter(absorbed)
+        .with_columns(batch=pl.concat_str(pl.col("case_id"), pl.lit(" "), title))
+        .sort("case_id", "township", "village", "group", "name", maintain_order=True)
+        .select(*FINDING_DISPLAY_COLUMNS, "batch")
+    )
+    return rows, members
 
 
 # -- cases -----------------------------------------------------------------------------------------
@@ -272,6 +370,73 @@ def _case_listing(wh: Warehouse, as_of: dt.date, route: str) -> tuple[pl.DataFra
         summary=mask_value_expr(pl.col("summary")),  # belt and braces: a person reads it
     ).select(CASE_FIELDS)
     return frame, listing.get_column("line")
+
+
+def _priorities(
+    wh: Warehouse, as_of: dt.date, cases: pl.DataFrame, discrepancies: pl.DataFrame
+) -> pl.DataFrame:
+    """待办: complaint cases open or escalated, escalated first, then the longest wait (days since the
+    payment was due, the case's longest), then the largest sum; 新增 when opened or reopened tonight."""
+    new_ids = wh.frame(
+        "report: new cases",
+        """
+        select distinct case_id from case_events
+        where on_date = $as_of and event in ('opened', 'reopened')
+    """,
+        {"as_of": as_of},
+    ).get_column("case_id")
+    waits = discrepancies.group_by("case_id").agg(pl.col("days_overdue").max())
+    return (
+        cases.filter(pl.col("status").is_in(["open", "escalated"]))
+        .join(waits, on="case_id", how="left")
+        .with_columns(
+            novelty=pl.when(pl.col("case_id").is_in(new_ids.implode()))
+            .then(pl.lit(NOVELTY_LABELS["new"]))
+            .otherwise(pl.lit(NOVELTY_LABELS["carried"])),
+            status_label=_status_label(pl.col("status")),
+            days_overdue=pl.col("days_overdue").cast(pl.Int64),
+        )
+        .sort(
+            [pl.col("status") == "escalated", "days_overdue", "amount", "case_id"],
+            descending=[True, True, True, False],
+            nulls_last=True,
+        )
+        .select(PRIORITY_COLUMNS)
+    )
+
+
+def _case_events(wh: Warehouse, as_of: dt.date) -> pl.DataFrame:
+    """Every event up to as_of of the cases the night lists (open, escalated, or resolved tonight)."""
+    events = wh.frame(
+        "report: case events",
+        """
+        select e.case_id, e.on_date, e.event, e.status_after, e.detail
+        from case_events as e inner join cases as c on e.case_id = c.case_id
+        where e.on_date <= $as_of and (c.status in ('open', 'escalated') or c.resolved_on = $as_of)
+        order by e.case_id, e.on_date, e.rowid
+    """,
+        {"as_of": as_of},
+    )
+    return events.with_columns(
+        event_label=pl.col("event").replace_strict(dict(EVENT_LABELS), default=pl.col("event")),
+        status_label=_status_label(pl.col("status_after")),
+        detail=mask_value_expr(pl.col("detail")),
+    ).select(CASE_EVENT_COLUMNS)
+
+
+def _townships(cases: pl.DataFrame) -> pl.DataFrame:
+    """Money still owed per township: open and escalated complaint cases, largest first."""
+    return (
+        cases.filter(pl.col("status").is_in(["open", "escalated"]))
+        .with_columns(township=pl.col("township").fill_null(NO_TOWNSHIP))
+        .group_by("township")
+        .agg(cases=pl.len().cast(pl.Int64), amount=pl.col("amount").sum())
+        .sort(["amount", "township"], descending=[True, False])
+    )
+
+
+def _status_label(status: pl.Expr) -> pl.Expr:
+    return status.replace_strict(dict(CASE_STATUS_LABELS), default=status, return_dtype=pl.Utf8)
 
 
 def _program_name_expr(programs: Programs) -> pl.Expr:

@@ -20,9 +20,10 @@ from types import MappingProxyType
 from ykt.errors import DiskSpaceError
 from ykt.report.model import Report
 from ykt.report.render_csv import write_discrepancies_csv, write_rejects_csv
+from ykt.report.render_html import write_report_html
 from ykt.report.render_json import write_run_json
 from ykt.report.render_jsonl import write_cases_jsonl, write_clues_jsonl
-from ykt.report.render_xlsx import write_exceptions_xlsx
+from ykt.report.render_xlsx import write_clues_xlsx, write_exceptions_xlsx
 
 # Every output of a night, in the order they are written, with its renderer.
 RENDERERS: Mapping[str, Callable[[Report, Path], None]] = MappingProxyType(
@@ -33,6 +34,8 @@ RENDERERS: Mapping[str, Callable[[Report, Path], None]] = MappingProxyType(
         "rejects.csv": write_rejects_csv,
         "run.json": write_run_json,
         "exceptions.xlsx": write_exceptions_xlsx,
+        "clues.xlsx": write_clues_xlsx,
+        "report.html": write_report_html,
     }
 )
 OUTPUT_NAMES = tuple(RENDERERS)

@@ -25,11 +25,12 @@ def xlsx_styles(layout: WorkbookLayout) -> Mapping[str, XlsxStyle]:
 
 
 def _xlsx_style(style: CellStyle) -> XlsxStyle:
-    aligned = style.horizontal or style.vertical
+    aligned = style.horizontal or style.vertical or style.wrap
+    alignment = Alignment(horizontal=style.horizontal, vertical=style.vertical, wrap_text=style.wrap or None)
     return XlsxStyle(
         font=Font(bold=style.bold, size=style.size),
         fill=PatternFill("solid", fgColor=style.fill) if style.fill else None,
-        alignment=Alignment(horizontal=style.horizontal, vertical=style.vertical) if aligned else None,
+        alignment=alignment if aligned else None,
     )
 
 
@@ -66,3 +67,8 @@ def printable(ws: WriteOnlyWorksheet, setup: PrintSetup, *, repeat_header: bool)
     ws.sheet_properties.pageSetUpPr.fitToPage = True
     if repeat_header:
         ws.print_title_rows = "1:1"
+
+
+def text_width(text: str) -> float:
+    """Display width in Excel column units: CJK characters count double."""
+    return (len(text.encode("utf-8")) + len(text)) / 2

@@ -38,10 +38,10 @@ def write_summary_sheet(
         ws.column_dimensions[get_column_letter(i)].width = width
     printable(ws, layout.print_setup, repeat_header=summary.repeat_header)
     for row in summary_rows(report, summary):
-        ws.append([_summary_cell(ws, value, style, layout, styles) for value, style in row])
+        ws.append([summary_cell(ws, value, style, layout, styles) for value, style in row])
 
 
-def _summary_cell(
+def summary_cell(
     ws: WriteOnlyWorksheet,
     value: CellValue,
     style: str,
