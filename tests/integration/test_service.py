@@ -223,7 +223,7 @@ def test_log_file_holds_each_steps_counts_and_a_pipe_shows_no_progress(tmp_path)
         "读取收件：文件 2 个（入库 2，",
         "入库 4 行",
         "规则检查：发现问题 0 条",
-        "报告：6 个文件写入",
+        "报告：8 个文件写入",  # the six files plus clues.xlsx and report.html
     ):
         assert line in text, line
     assert done.stderr == ""
