@@ -155,12 +155,19 @@ def preload() -> None:
     DuckDB, which releases the GIL) hide most of its ~3 s. Harmless when the quality step never runs."""
     global _preloading
     if _preloading is None:
+        _no_analytics()  # here, not in the thread: setting the environment while others run is unsafe
         _preloading = threading.Thread(target=_import_gx, name="ykt-gx-import", daemon=True)
         _preloading.start()
 
 
+def _no_analytics() -> None:
+    """GX would post usage statistics; county intranets have no internet and the data is not ours to send."""
+    if "GX_ANALYTICS_ENABLED" not in os.environ:
+        os.environ["GX_ANALYTICS_ENABLED"] = "false"
+
+
 def _import_gx() -> tuple[Any, Any]:
-    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    _no_analytics()  # a no-op after `preload` (which set it before starting its thread)
     if _preloading is not None and _preloading is not threading.current_thread():
         _preloading.join()  # never two threads importing the same modules at once
     import great_expectations as gx
