@@ -836,7 +836,7 @@ def measure_nightly(res: Results, night: Night, data: Dataset, phases: set[str],
                 None,
                 out,
             ),
-            lambda o: f"{len(o)} files in {out}",
+            lambda o: f"{len(o.outputs)} files in {out}",
         )
     if "antijoin" in phases:
         res.measure(

@@ -214,9 +214,8 @@ class _Validator:
         return self._validation(FILES_BATCH, frame.height, frame.height, result, failures)
 
     def kind(self, profile: Profile, checks: Sequence[Check]) -> tuple[KindValidation, list[QualityFailure]]:
-        frame = profile.frame.drop(
-            [c.examples for c in profile.checks]
-        )  # the statistics, not the quoted rows
+        # GX validates the statistics; the quoted rows are for our sentences only
+        frame = profile.frame.drop([c.examples for c in profile.checks])
         result = self._run(profile.kind, frame, checks)
         failures = [
             _failure(profile.kind, check, r, *_broken(profile, check))
@@ -254,7 +253,7 @@ class _Validator:
             },
             run_id=self.run,
         )
-        # GX returns results in suite order; a check is matched to its result by its description
+        # GX does not promise the suite's order: each check is matched to its result by its description
         by_text = {r.expectation_config.description: r for r in result.results}
         result.results = [by_text[c.expectation.description] for c in checks]
         return result
