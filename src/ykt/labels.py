@@ -77,6 +77,54 @@ CHECK_OUTCOME_LABELS: Mapping[str, str] = MappingProxyType(
     {"fa-check-circle": "✓ 通过", "fa-times": "✗ 未通过"}
 )
 
+# Data Docs: GX's own page labels in Chinese (whole text nodes; what GX writes elsewhere stays as it is).
+DATA_DOCS_LABELS: Mapping[str, str] = MappingProxyType(
+    {
+        "A collection of Expectations defined for batches of data.": "每批数据要满足的一组检查。",
+        "Actions": "操作",
+        "Asset Name": "数据批次",
+        "Batch ID": "批次编号",
+        "Batch Markers": "批次标记",
+        "Batch Parameters": "批次参数",
+        "Batch Spec": "批次说明",
+        "Clear Filters": "清除筛选",
+        "Count": "文件数",
+        "Data Docs": "数据质量文档",
+        "Evaluated Expectations": "检查项数",
+        "Evaluates whether a batch of data matches expectations.": "检查一批数据是否满足各项要求。",
+        "Expectation": "检查项",
+        "Expectation Suite": "检查套件",
+        "Expectation Suite Name": "检查套件名称",
+        "Expectation Suite:": "检查套件：",
+        "Expectation Suites": "检查套件",
+        "Expectation Validation Result": "检查结果",
+        "Failed": "失败",
+        "Failed Only": "只看未满足",
+        "Home": "首页",
+        "Info": "信息",
+        "Notes": "说明",
+        "Notes:": "说明：",
+        "Observed Value": "实际值",
+        "Overview": "概览",
+        "Run Name": "运行编号",
+        "Run Time": "运行时间",
+        "Show All": "全部",
+        "Show more info...": "更多信息",
+        "Statistics": "统计",
+        "Status": "状态",
+        "Status:": "状态：",
+        "Succeeded": "成功",
+        "Success Percent": "满足率",
+        "Successful Expectations": "满足的检查项",
+        "Table of Contents": "目录",
+        "Table-Level Expectations": "整批检查",
+        "Unexpected Value": "不符合的值",
+        "Unsuccessful Expectations": "未满足的检查项",
+        "Validation Filter:": "筛选：",
+        "Validation Results": "检查结果",
+    }
+)
+
 # What each column role means, as a clerk is told which role a column was given (`ykt check`, the
 # FILE_LAYOUT_SUSPECT message). One label per role of ykt.kinds' fields.
 ROLE_LABELS: Mapping[str, str] = MappingProxyType(

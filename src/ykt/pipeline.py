@@ -228,6 +228,13 @@ def _event_counts(wh: Warehouse, run_id: str) -> dict[str, int]:
     return counts
 
 
+def preload_quality() -> None:
+    """Start importing Great Expectations (~3 s) in the background while the rules and cases run."""
+    from ykt.quality import preload
+
+    preload()
+
+
 def check_quality(wh: Warehouse, config: Config, run_id: str, out: Path) -> QualitySummary:
     """`out`: the night's temporary folder (Data Docs move into place with the other outputs)."""
     from ykt.quality import check_quality as run_suite
@@ -397,6 +404,8 @@ def _night(options: NightOptions, config: Config | None, step: Step) -> NightRes
             adopted = start_run(wh, run_id, options.as_of, started_at)
             files = step(ingest)(wh, options, config, run_id)
             _log_files(files)
+            if options.quality:
+                preload_quality()
             rule_counts = step(detect)(wh, config, options.as_of)
             log.info("规则检查：发现问题 %d 条 %s", sum(rule_counts.values()), _nonzero(rule_counts))
             case_counts = step(follow_cases)(wh, config, options.as_of, run_id)

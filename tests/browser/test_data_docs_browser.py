@@ -18,7 +18,7 @@ import pytest
 
 from tests.support.quality_fixture import fixture_warehouse
 from ykt.config import load_programs
-from ykt.quality.suite import QualitySummary, check_quality
+from ykt.quality import QualitySummary, check_quality
 
 CHROMIUM = Path("/usr/bin/chromium")
 FLAGS = (
@@ -150,8 +150,26 @@ def test_roster_result_page_shows_the_two_failed_checks_and_their_rows(site):
     roster = next(v for v in summary.validations if v.kind == "roster")
     assert len(checks) == roster.expectations
     assert len(failed) == 2
-    assert any("amount_limit" in f and "amount_due" in f for f in failed)
-    assert any("due_date" in f and "approval_date" in f for f in failed)
+    assert any("金额不应超过" in f and "10倍" in f for f in failed)  # each check reads in Chinese
+    assert any("应发日期不应早于审批日期" in f for f in failed)
     assert any("10倍" in n and "roster.xlsx 第6行" in n for n in dom.notes)
     assert any("审批日期" in n and "roster.xlsx 第5行" in n for n in dom.notes)
     assert not any("bank.csv" in n for n in dom.notes)  # another kind's problems stay on its page
+
+
+def test_each_validation_is_named_by_the_nights_run_id_and_labelled_in_chinese(site):
+    """The index's 运行编号 column holds the night's run id (Q1) for every suite, not GX's `__none__`;
+    its headers and each result page's overview read in Chinese, counts as the report writes them."""
+    summary, index, profile = site
+    dom = open_in_chromium(index, profile)
+    header = next(cells for cells, _ in dom.rows if "运行编号" in cells)
+    assert {"状态", "运行时间", "检查套件"} <= set(header)
+    run_names = [cells[header.index("运行编号")] for cells, _ in dom.rows if status(cells)]
+    assert run_names and set(run_names) == {"Q1"}
+    page = next(index.parent.glob("validations/ykt_payments/Q1/**/*.html"))
+    text = " ".join(" ".join(cells) for cells, _ in open_in_chromium(page, profile).rows)
+    assert "__none__" not in text and "Q1" in text
+    assert all(
+        word in text for word in ("检查项数", "满足的检查项", "实际值", "发放状态应为 成功/失败/退回/停发")
+    )
+    assert "1 个文件不符合（共 1 个，占 100%）" in text  # GX's sentence, per file

@@ -1,6 +1,6 @@
-"""Batch-level data quality (Great Expectations) over the batches one run loaded.
+"""Batch-level data quality (Great Expectations) over the statistics of the batches one run loaded.
 
-GX takes ~6 s to import, so the suite runs once per module over one documented fixture.
+GX takes ~3 s to import, so the suite runs once per module over one documented fixture.
 """
 
 from __future__ import annotations
@@ -13,7 +13,10 @@ import pytest
 
 from tests.support.quality_fixture import fixture_warehouse
 from ykt.config import load_programs
-from ykt.quality.suite import QualitySummary, check_quality, offline_page, quality_batches
+from ykt.quality.docs import offline_page
+from ykt.quality.model import QualitySummary
+from ykt.quality.profile import quality_profiles
+from ykt.quality.suite import check_quality
 
 
 @pytest.fixture(scope="module")
@@ -124,13 +127,13 @@ def test_summary_is_json_ready(outcome):
     data = json.loads(json.dumps(summary.to_dict(), ensure_ascii=False))
     assert data["success"] is False
     assert sum(v["failed"] for v in data["validations"]) == len(data["failures"]) == 5
-    assert set(data["seconds"]) == {"import", "validate", "docs"}
+    assert set(data["seconds"]) == {"statistics", "import", "validate", "docs"}
 
 
 def test_a_run_that_loaded_nothing_skips_gx(tmp_path):
     """No loaded file this run: no suite, no docs, nothing written."""
     wh = fixture_warehouse()
-    assert quality_batches(wh, "Q9", load_programs()) == {}
+    assert quality_profiles(wh, "Q9", load_programs()) == {}
     summary = check_quality(wh, "Q9", tmp_path, load_programs())
     assert summary.validations == () and summary.docs is None and list(tmp_path.iterdir()) == []
 
@@ -143,3 +146,23 @@ def test_text_from_files_is_escaped_in_the_data_docs_page():
     )
     assert "<script>alert(1)</script>" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+def test_data_docs_pages_are_named_by_the_run_and_read_in_chinese(outcome):
+    """Each result page sits under the run's id (GX's run name, `__none__` when not given), every check of
+    the suite is described in Chinese on it, and GX's newsletter footer is gone."""
+    summary, out = outcome
+    docs = out / "data_docs"
+    pages = {p.parts[-4]: p for p in docs.glob("validations/*/*/*/*.html")}
+    assert set(pages) == {"ykt_files", "ykt_roster", "ykt_payments"}
+    assert {p.parts[-3] for p in pages.values()} == {"Q1"}
+    roster = pages["ykt_roster"].read_text(encoding="utf-8")
+    for text in (
+        "入库行数应为 4",
+        "身份证号码应为18位",
+        "金额应大于0",
+        "应发日期不应早于审批日期",
+        "运行编号",
+    ):
+        assert text in roster, text
+    assert "__none__" not in roster and "newsletter" not in roster

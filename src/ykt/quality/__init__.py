@@ -1,5 +1,6 @@
-"""Batch data quality of what a night loaded (Great Expectations), with offline Chinese Data Docs."""
+"""Batch data quality of what a night loaded (Great Expectations on its statistics), with offline Chinese Data Docs."""
 
-from ykt.quality.suite import QualitySummary, check_quality
+from ykt.quality.model import QualitySummary
+from ykt.quality.suite import check_quality, preload
 
-__all__ = ["QualitySummary", "check_quality"]
+__all__ = ["QualitySummary", "check_quality", "preload"]
