@@ -48,6 +48,7 @@ DISCREPANCIES_CSV_COLUMNS = (
     "paid_date",
     "days_overdue",
     "detail",
+    "county_code",  # the county's division code (counties.yaml); empty for a night run without it
 )
 # cases.jsonl / clues.jsonl keys and the case frames' columns: ykt.cases.CASE_FIELDS (one definition).
 # rejects.csv, in contract order (issue 2); not the stored rejects' columns (ykt.ingest), which it is read from.
@@ -115,6 +116,7 @@ class Report:
     rejects: pl.DataFrame  # REJECTS_CSV_COLUMNS, masked values
     health: Health  # whether the night understood its input (run.json `health`, the exit code)
     coverage: pl.DataFrame  # COVERAGE_COLUMNS: the health reasons as a person reads them (masked)
+    county_code: str | None = None  # the warehouse's county (runs.county_code); None without counties.yaml
 
     @property
     def rule_titles(self) -> dict[str, str]:
@@ -159,6 +161,7 @@ def build_report(
         rejects=_rejects(wh, run_id),
         health=health,
         coverage=_coverage(health, programs),
+        county_code=wh.scalar("report: county", "select max(county_code) from runs"),
     )
 
 
@@ -226,7 +229,8 @@ def _discrepancies(wh: Warehouse, as_of: dt.date) -> pl.DataFrame:
         "report: findings",
         """
         select case_id, rule, program_code, period, id_number, name, card_number, township, village,
-               group_name as "group", amount_due, amount_paid, due_date, paid_date, days_overdue, detail
+               group_name as "group", amount_due, amount_paid, due_date, paid_date, days_overdue, detail,
+               (select max(county_code) from runs) as county_code
         from findings where as_of = $as_of
         order by rule, program_code, period, township, village, "group", id_number, case_id, card_number,
                  due_date, paid_date, amount_due, amount_paid, days_overdue, name, detail
