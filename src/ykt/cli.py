@@ -22,7 +22,9 @@ from ykt.kinds import KINDS
 CHECK_PROBLEMS_EXIT = 3  # `ykt check`: some file is ✗
 
 if TYPE_CHECKING:  # commands import what they need when they run, so `ykt --help` stays quick
+    from ykt.counties import Counties
     from ykt.pipeline import NightOptions, NightResult
+    from ykt.province import ProvinceResult
 
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
@@ -63,14 +65,33 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="ykt", description="一卡通补贴发放核对（ykt-recon）")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    run = sub.add_parser("run", help="运行一次夜间核对")
-    run.add_argument(
-        "--inbox", type=_existing_dir, required=True, help="收件目录（roster/ payments/ reference/…）"
+    run = sub.add_parser("run", help="运行一次夜间核对（一个县，或 counties.yaml 中的各县及全省）")
+    source = run.add_mutually_exclusive_group(required=True)
+    source.add_argument(
+        "--inbox", type=_existing_dir, help="一个县的收件目录（roster/ payments/ reference/…）"
+    )
+    source.add_argument(
+        "--counties", type=_existing_file, help="各县配置 counties.yaml：各县夜间核对，再做全省跨县核查"
     )
     run.add_argument("--as-of", type=_date, required=True, help="核对基准日 YYYY-MM-DD")
-    run.add_argument("--db", type=Path, default=Path("ykt.duckdb"), help="DuckDB 数据仓库文件")
-    run.add_argument("--out", type=Path, default=Path("out"), help="输出目录")
-    run.add_argument("--programs", type=_existing_file, default=None, help="补贴项目配置 programs.yaml")
+    run.add_argument(
+        "--db", type=Path, default=None, help="DuckDB 数据仓库文件（默认 ykt.duckdb；仅 --inbox）"
+    )
+    run.add_argument("--out", type=Path, default=None, help="输出目录（默认 out；仅 --inbox）")
+    run.add_argument(
+        "--programs", type=_existing_file, default=None, help="补贴项目配置 programs.yaml（仅 --inbox）"
+    )
+    which = run.add_mutually_exclusive_group()
+    which.add_argument("--county", default=None, help="只核对该县（6 位行政区划代码；仅 --counties）")
+    which.add_argument(
+        "--all", action="store_true", help="核对 counties.yaml 中的每个县（不指定 --county 时即如此）"
+    )
+    run.add_argument(
+        "--dask",
+        default=None,
+        metavar="local|ADDRESS",
+        help="各县并行于 Dask：local 为本机 LocalCluster，或已有集群的调度地址（仅 --counties）",
+    )
     run.add_argument("--endpoint", default=None, help="监督一点通平台接口地址（https；不填则不推送）")
     run.add_argument(
         "--allow-http", action="store_true", help="允许以明文 http 推送到内网平台地址（会记录警告）"
@@ -112,13 +133,20 @@ def _run_night(options: NightOptions, engine: str) -> NightResult:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from ykt.pipeline import NightOptions
+    from ykt.pipeline import DEFAULT_DB, DEFAULT_OUT, NightOptions
 
+    if args.counties is not None:
+        return _run_counties(args)
+    for flag, given in (("--county", args.county), ("--all", args.all), ("--dask", args.dask)):
+        if given:
+            raise UsageError(
+                f"{flag} 只用于 --counties", hint="一个县用 --inbox；多个县用 --counties counties.yaml"
+            )
     options = NightOptions(
         inbox=args.inbox,
         as_of=args.as_of,
-        db=args.db,
-        out=args.out,
+        db=args.db or DEFAULT_DB,
+        out=args.out or DEFAULT_OUT,
         programs_path=args.programs,
         endpoint=args.endpoint,
         allow_http=args.allow_http,
@@ -132,6 +160,68 @@ def cmd_run(args: argparse.Namespace) -> int:
         if not result.delivery.complete and code == 0:
             code = 3  # ran, but cases wait in the outbox: needs attention
     return code
+
+
+def _run_counties(args: argparse.Namespace) -> int:
+    """Every county of counties.yaml (or --county), then the province layer; exit code: the worst of them."""
+    from ykt.counties import load_counties
+    from ykt.province import check_province_config
+
+    for flag, given in (("--db", args.db), ("--out", args.out), ("--programs", args.programs)):
+        if given is not None:
+            raise UsageError(
+                f"{flag} 不能与 --counties 同用：各县的数据仓库、输出目录和项目配置写在 counties.yaml 中",
+                hint=f"去掉 {flag}，或在 counties.yaml 中修改该县的配置",
+            )
+    if args.endpoint:
+        raise UsageError(
+            "--endpoint 不能与 --counties 同用：各县案件用 `ykt deliver --db 该县数据仓库` 推送",
+            hint="去掉 --endpoint",
+        )
+    if args.dask is not None and args.engine == "plain":
+        raise UsageError("--dask 需要 Prefect 流程编排，不能与 --engine plain 同用", hint="去掉其中一个")
+    counties = load_counties(args.counties)
+    if args.county:
+        counties.by_code(args.county)  # an unknown code stops here, before any work
+    check_province_config(counties)
+    result = _run_province(args, counties)
+    _print_province(result)
+    return result.exit_code
+
+
+def _run_province(args: argparse.Namespace, counties: Counties) -> ProvinceResult:
+    quality = not args.no_quality
+    if args.engine == "plain":
+        from ykt.province import run_province
+
+        return run_province(counties, args.as_of, only=args.county, quality=quality)
+    from ykt.flows.province import run_province_flow
+
+    result: ProvinceResult = run_province_flow(
+        counties.source, args.as_of, county=args.county, dask=args.dask, quality=quality
+    )
+    return result
+
+
+def _print_province(result: ProvinceResult) -> None:
+    from ykt.labels import HEALTH_STATUS_LABELS
+
+    report = result.report
+    print(f"[{report.as_of}] {report.province.name}：{len(report.counties)} 个县")
+    for c in report.counties:
+        line = f"  {c.name}（{c.code}）{HEALTH_STATUS_LABELS.get(c.status, c.status)}"
+        if c.error:
+            line += f"：{c.error}"
+        else:
+            line += (
+                f"：文件 {c.files} 个，发现问题 {sum(c.findings.values())} 条，"
+                f"办理中案件 {c.cases.get('open', 0) + c.cases.get('escalated', 0)} 件；输出 {c.out}"
+            )
+        print(line)
+    found = "、".join(f"{r.title} {r.findings} 条" for r in report.rules)
+    print(f"  跨县核查：{found}（线索交{report.province.department}、{report.province.supervisor}）")
+    for name, path in sorted(result.outputs.items()):
+        print(f"  {name:<22} {path}")
 
 
 def _print_night(result: NightResult) -> None:
