@@ -184,21 +184,35 @@ def _run_counties(args: argparse.Namespace) -> int:
     if args.county:
         counties.by_code(args.county)  # an unknown code stops here, before any work
     check_province_config(counties)
-    result = _run_province(args, counties)
+    result = _run_province(
+        counties,
+        args.as_of,
+        engine=args.engine,
+        county=args.county,
+        dask=args.dask,
+        quality=not args.no_quality,
+    )
     _print_province(result)
     return result.exit_code
 
 
-def _run_province(args: argparse.Namespace, counties: Counties) -> ProvinceResult:
-    quality = not args.no_quality
-    if args.engine == "plain":
+def _run_province(
+    counties: Counties,
+    as_of: dt.date,
+    *,
+    engine: str,
+    county: str | None = None,
+    dask: str | None = None,
+    quality: bool = True,
+) -> ProvinceResult:
+    if engine == "plain":
         from ykt.province import run_province
 
-        return run_province(counties, args.as_of, only=args.county, quality=quality)
+        return run_province(counties, as_of, only=county, quality=quality)
     from ykt.flows.province import run_province_flow
 
     result: ProvinceResult = run_province_flow(
-        counties.source, args.as_of, county=args.county, dask=args.dask, quality=quality
+        counties.source, as_of, county=county, dask=dask, quality=quality
     )
     return result
 
@@ -255,22 +269,25 @@ def _print_health(result: NightResult) -> None:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from ykt.pipeline import NightOptions
-    from ykt.sample_data.generate import generate_demo
+    """Two counties through the province flow, two nights: the seed county's story and the cross-county finds."""
+    from ykt.counties import load_counties
+    from ykt.province import check_province_config
+    from ykt.sample_data.province_demo import generate_province_demo
 
-    workdir: Path = args.workdir
-    plan = generate_demo(workdir / "inbox")
-    db = workdir / "ykt.duckdb"
-    for suffix in ("", ".wal"):
-        Path(f"{db}{suffix}").unlink(missing_ok=True)  # the demo always tells the same story from night 1
+    plan = generate_province_demo(args.workdir)
+    counties = load_counties(plan.counties_yaml)
+    check_province_config(counties)
     results = []
-    for inbox, as_of in plan.nights:
-        options = NightOptions(inbox=inbox, as_of=as_of, db=db, out=workdir / "reports" / as_of.isoformat())
-        results.append(_run_night(options, args.engine))
-        _print_night(results[-1])
-    last = results[-1]
-    print(f"\n稽查报告（Excel）：{last.outputs['exceptions.xlsx'].resolve()}")
-    print(f"平台案件（JSONL）：{last.outputs['cases.jsonl'].resolve()}")
+    for files, as_of in plan.nights:
+        plan.arrive(files)
+        results.append(_run_province(counties, as_of, engine=args.engine))
+        _print_province(results[-1])
+    seed_out = next(c.out for c in results[-1].report.counties if c.code == counties.codes[0])
+    print(f"\n各县配置：{plan.counties_yaml.resolve()}")
+    print(
+        f"稽查报告（Excel，{counties.counties[0].label}）：{Path(str(seed_out), 'exceptions.xlsx').resolve()}"
+    )
+    print(f"跨县线索（JSONL）：{results[-1].outputs['province_clues.jsonl'].resolve()}")
     return 0
 
 
