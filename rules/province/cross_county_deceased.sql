@@ -11,6 +11,7 @@ with died as (
 ),
 
 paid as (
+    -- the register is small: only its people's payments are aggregated (a semi-join first)
     select
         county,
         program,
@@ -19,7 +20,7 @@ paid as (
         min(name) as name,
         sum(amount) as amount
     from payments
-    where status = 'success'
+    where status = 'success' and id_number in (select d.id_number from died as d)
     group by county, program, period, id_number
 ),
 

@@ -22,7 +22,8 @@ rostered as (
     from entitlements as e
     inner join programs as p
         on e.program = p.code
-    where p.means_tested
+    -- the lists are small: only their people's roster rows are aggregated (a semi-join first)
+    where p.means_tested and e.id_number in (select w.id_number from employees as w)
     group by e.county, e.program, e.period, e.id_number
 ),
 
