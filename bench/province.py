@@ -205,7 +205,9 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
     root = prepare(args.work, args.counties, args.entitlements, args.payments)
     results: dict = {"load_before": os.getloadavg(), "cpus": os.cpu_count(), "engines": []}
-    for engine in args.engines.split(","):
+    for engine in filter(
+        None, args.engines.split(",")
+    ):  # --engines "": only the province rules, on the lake as it is
         results["engines"].append(outcome := run_engine(root, args.counties, engine))
         print(
             f"{engine:8} {outcome['seconds']:8.1f} s  peak {outcome['peak_mb_self']} MB (workers {outcome['peak_mb_children']} MB)  {outcome['province_findings']}"

@@ -37,7 +37,8 @@ def test_transpiled_rule_parses_as_spark_with_the_same_tables_and_joins():
         == [j.side for j in original.find_all(exp.Join)]
         == ["LEFT"]
     )
-    assert len(list(spark.find_all(exp.Having))) == 1
+    assert len(list(spark.find_all(exp.Having))) == len(list(original.find_all(exp.Having))) == 2
+    assert [c.alias for c in spark.find_all(exp.CTE)] == [c.alias for c in original.find_all(exp.CTE)]
     assert "COLLECT_LIST" in spark_sql() and "ARRAY_SORT" in spark_sql()
 
 
