@@ -21,6 +21,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 
 from ykt import province as prov
 from ykt.counties import load_counties
+from ykt.errors import UsageError
 
 LOCAL_WORKERS = 2  # processes of a `--dask local` cluster (one county night each at a time)
 
@@ -73,7 +74,22 @@ def task_runner(dask: str | None) -> Any:
             cluster_class="distributed.LocalCluster",
             cluster_kwargs={"n_workers": LOCAL_WORKERS, "threads_per_worker": 1, "processes": True},
         )
+    check_scheduler(dask)
     return DaskTaskRunner(address=dask)
+
+
+def check_scheduler(address: str, timeout: str = "10s") -> None:
+    """An unreachable scheduler is a precondition, said before any county's night (exit 2), not a traceback."""
+    from distributed import Client
+
+    try:
+        Client(address, timeout=timeout).close()  # type: ignore[no-untyped-call]
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise UsageError(
+            f"无法连接 Dask 调度器：{type(exc).__name__}: {exc}",
+            where=f"--dask {address}",
+            hint="检查调度器地址（如 tcp://10.0.0.5:8786）与网络；或用 --dask local 在本机并行，或不加 --dask",
+        ) from None
 
 
 def run_province_flow(

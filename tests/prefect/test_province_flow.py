@@ -43,3 +43,13 @@ def test_province_flow_fans_out_and_lists_a_failed_county(prefect_harness, count
         A: 2,
         B: 2,
     }
+
+
+def test_an_unreachable_dask_scheduler_is_said_before_any_work():
+    """--dask with an address nobody listens on: a Chinese message naming it, exit 2, not a traceback."""
+    from ykt.errors import UsageError
+    from ykt.flows.province import check_scheduler
+
+    with pytest.raises(UsageError, match="无法连接 Dask 调度器") as err:
+        check_scheduler("tcp://127.0.0.1:9", timeout="2s")
+    assert err.value.exit_code == 2 and "--dask tcp://127.0.0.1:9" in err.value.render()
