@@ -18,7 +18,7 @@ export PREFECT_HOME := $(CURDIR)/.prefect
 export GX_ANALYTICS_ENABLED := false
 export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS := 120
 
-.PHONY: demo test lint fmt bench clean setup
+.PHONY: demo test lint fmt bench bench-province clean setup
 
 setup: $(STAMP)
 
@@ -63,6 +63,10 @@ $(CJK_FONT):
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench.py
+
+# a province night: 20 counties × 500k entitlements on each engine, and the province rules over the lake
+bench-province: $(STAMP)
+	$(BIN)/python bench/province.py
 
 clean:
 	rm -rf $(VENV) out demo_out .prefect *.duckdb

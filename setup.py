@@ -5,6 +5,7 @@ from setuptools import find_packages, setup
 
 TOP_LEVEL_PACKAGES = {
     "ykt.rules": "rules",
+    "ykt.rules.province": "rules/province",
     "ykt.schemas": "schemas",
     "ykt.reports": "reports",
     "ykt.flows": "flows",

@@ -22,7 +22,9 @@ from ykt.kinds import KINDS
 CHECK_PROBLEMS_EXIT = 3  # `ykt check`: some file is ✗
 
 if TYPE_CHECKING:  # commands import what they need when they run, so `ykt --help` stays quick
+    from ykt.counties import Counties
     from ykt.pipeline import NightOptions, NightResult
+    from ykt.province import ProvinceResult
 
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
@@ -63,14 +65,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="ykt", description="一卡通补贴发放核对（ykt-recon）")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    run = sub.add_parser("run", help="运行一次夜间核对")
-    _night_arguments(run, as_of_required=True)
+    run = sub.add_parser("run", help="运行一次夜间核对（一个县，或 counties.yaml 中的各县及全省）")
+    _night_arguments(run, as_of_required=True, counties=True)
+    _county_arguments(run)
     run.add_argument(
         "--engine", choices=("prefect", "plain"), default="prefect", help="编排方式（默认 Prefect 流程）"
     )
 
     serve = sub.add_parser("serve", help="按计划（cron）每晚运行核对：需要常驻的 Prefect 服务器")
-    _night_arguments(serve, as_of_required=False)
+    _night_arguments(serve, as_of_required=False, counties=False)
     serve.add_argument("--cron", default="0 2 * * *", help="运行计划（cron 表达式，默认每天 02:00）")
     serve.add_argument("--timezone", default="Asia/Shanghai", help="cron 与默认核对基准日所用时区")
     serve.add_argument(
@@ -123,22 +126,33 @@ def _add_user_commands(sub: argparse._SubParsersAction[_Parser]) -> None:
         action.add_argument("--counties", type=_existing_file, required=True, help="各县配置 counties.yaml")
 
 
-def _night_arguments(parser: argparse.ArgumentParser, *, as_of_required: bool) -> None:
-    """What a night needs, the same for `ykt run` and `ykt serve`."""
-    parser.add_argument(
-        "--inbox", type=_existing_dir, required=True, help="收件目录（roster/ payments/ reference/…）"
-    )
+def _night_arguments(parser: argparse.ArgumentParser, *, as_of_required: bool, counties: bool) -> None:
+    """What a night needs, the same for `ykt run` and `ykt serve` (`run` may take counties.yaml instead)."""
+    inbox_help = "一个县的收件目录（roster/ payments/ reference/…）"
+    if counties:
+        source = parser.add_mutually_exclusive_group(required=True)
+        source.add_argument("--inbox", type=_existing_dir, help=inbox_help)
+        source.add_argument(
+            "--counties", type=_existing_file, help="各县配置 counties.yaml：各县夜间核对，再做全省跨县核查"
+        )
+    else:
+        parser.add_argument("--inbox", type=_existing_dir, required=True, help=inbox_help)
     as_of_help = "核对基准日 YYYY-MM-DD" + ("" if as_of_required else "（默认为每次运行当天）")
     parser.add_argument("--as-of", type=_date, required=as_of_required, default=None, help=as_of_help)
-    parser.add_argument("--db", type=Path, default=Path("ykt.duckdb"), help="DuckDB 数据仓库文件")
-    parser.add_argument("--out", type=Path, default=Path("out"), help="输出目录")
-    parser.add_argument("--programs", type=_existing_file, default=None, help="补贴项目配置 programs.yaml")
+    only_inbox = "（仅 --inbox）" if counties else ""
+    parser.add_argument(
+        "--db", type=Path, default=None, help=f"DuckDB 数据仓库文件（默认 ykt.duckdb）{only_inbox}"
+    )
+    parser.add_argument("--out", type=Path, default=None, help=f"输出目录（默认 out）{only_inbox}")
+    parser.add_argument(
+        "--programs", type=_existing_file, default=None, help=f"补贴项目配置 programs.yaml{only_inbox}"
+    )
     parser.add_argument("--endpoint", default=None, help="监督一点通平台接口地址（https；不填则不推送）")
     parser.add_argument(
         "--allow-http", action="store_true", help="允许以明文 http 推送到内网平台地址（会记录警告）"
     )
     parser.add_argument("--no-quality", action="store_true", help="跳过 Great Expectations 数据质量检查")
-    parser.add_argument("--county", default=None, help="县名（写入通知）")
+    parser.add_argument("--county-name", default=None, help="县名（写入通知；--counties 时取 counties.yaml）")
     parser.add_argument(
         "--notify-url",
         default=None,
@@ -151,20 +165,35 @@ def _night_arguments(parser: argparse.ArgumentParser, *, as_of_required: bool) -
     parser.add_argument("--log-file", type=Path, default=None, help="把日志追加写入该文件")
 
 
+def _county_arguments(run: argparse.ArgumentParser) -> None:
+    """`ykt run --counties`: which counties, and where they run side by side."""
+    which = run.add_mutually_exclusive_group()
+    which.add_argument("--county", default=None, help="只核对该县（6 位行政区划代码；仅 --counties）")
+    which.add_argument(
+        "--all", action="store_true", help="核对 counties.yaml 中的每个县（不指定 --county 时即如此）"
+    )
+    run.add_argument(
+        "--dask",
+        default=None,
+        metavar="local|ADDRESS",
+        help="各县并行于 Dask：local 为本机 LocalCluster，或已有集群的调度地址（仅 --counties）",
+    )
+
+
 def _night_options(args: argparse.Namespace, as_of: dt.date) -> NightOptions:
     from ykt.deliver import notify_url
-    from ykt.pipeline import NightOptions
+    from ykt.pipeline import DEFAULT_DB, DEFAULT_OUT, NightOptions
 
     return NightOptions(
         inbox=args.inbox,
         as_of=as_of,
-        db=args.db,
-        out=args.out,
+        db=args.db or DEFAULT_DB,
+        out=args.out or DEFAULT_OUT,
         programs_path=args.programs,
         endpoint=args.endpoint,
         allow_http=args.allow_http,
         quality=not args.no_quality,
-        county=args.county,
+        county=args.county_name,
         notify_url=notify_url(args.notify_url),
         lock_wait=args.lock_wait,
     )
@@ -184,6 +213,14 @@ def _run_night(options: NightOptions, engine: str) -> NightResult:
 def cmd_run(args: argparse.Namespace) -> int:
     from ykt.progress import show_progress
 
+    if args.counties is not None:
+        with show_progress(args.verbose, args.log_file):
+            return _run_counties(args)
+    for flag, given in (("--county", args.county), ("--all", args.all), ("--dask", args.dask)):
+        if given:
+            raise UsageError(
+                f"{flag} 只用于 --counties", hint="一个县用 --inbox；多个县用 --counties counties.yaml"
+            )
     options = _night_options(args, args.as_of)
     with show_progress(args.verbose, args.log_file):
         result = _run_night(options, args.engine)
@@ -194,6 +231,82 @@ def cmd_run(args: argparse.Namespace) -> int:
         if not result.delivery.complete and code == 0:
             code = 3  # ran, but cases wait in the outbox: needs attention
     return code
+
+
+def _run_counties(args: argparse.Namespace) -> int:
+    """Every county of counties.yaml (or --county), then the province layer; exit code: the worst of them."""
+    from ykt.counties import load_counties
+    from ykt.province import check_province_config
+
+    for flag, given in (("--db", args.db), ("--out", args.out), ("--programs", args.programs)):
+        if given is not None:
+            raise UsageError(
+                f"{flag} 不能与 --counties 同用：各县的数据仓库、输出目录和项目配置写在 counties.yaml 中",
+                hint=f"去掉 {flag}，或在 counties.yaml 中修改该县的配置",
+            )
+    if args.endpoint:
+        raise UsageError(
+            "--endpoint 不能与 --counties 同用：各县案件用 `ykt deliver --db 该县数据仓库` 推送",
+            hint="去掉 --endpoint",
+        )
+    if args.dask is not None and args.engine == "plain":
+        raise UsageError("--dask 需要 Prefect 流程编排，不能与 --engine plain 同用", hint="去掉其中一个")
+    counties = load_counties(args.counties)
+    if args.county:
+        counties.by_code(args.county)  # an unknown code stops here, before any work
+    check_province_config(counties)
+    result = _run_province(
+        counties,
+        args.as_of,
+        engine=args.engine,
+        county=args.county,
+        dask=args.dask,
+        quality=not args.no_quality,
+    )
+    _print_province(result)
+    return result.exit_code
+
+
+def _run_province(
+    counties: Counties,
+    as_of: dt.date,
+    *,
+    engine: str,
+    county: str | None = None,
+    dask: str | None = None,
+    quality: bool = True,
+) -> ProvinceResult:
+    if engine == "plain":
+        from ykt.province import run_province
+
+        return run_province(counties, as_of, only=county, quality=quality)
+    from ykt.flows.province import run_province_flow
+
+    result: ProvinceResult = run_province_flow(
+        counties.source, as_of, county=county, dask=dask, quality=quality
+    )
+    return result
+
+
+def _print_province(result: ProvinceResult) -> None:
+    from ykt.labels import HEALTH_STATUS_LABELS
+
+    report = result.report
+    print(f"[{report.as_of}] {report.province.name}：{len(report.counties)} 个县")
+    for c in report.counties:
+        line = f"  {c.name}（{c.code}）{HEALTH_STATUS_LABELS.get(c.status, c.status)}"
+        if c.error:
+            line += f"：{c.error}"
+        else:
+            line += (
+                f"：文件 {c.files} 个，发现问题 {sum(c.findings.values())} 条，"
+                f"办理中案件 {c.cases.get('open', 0) + c.cases.get('escalated', 0)} 件；输出 {c.out}"
+            )
+        print(line)
+    found = "、".join(f"{r.title} {r.findings} 条" for r in report.rules)
+    print(f"  跨县核查：{found}（线索交{report.province.department}、{report.province.supervisor}）")
+    for name, path in sorted(result.outputs.items()):
+        print(f"  {name:<22} {path}")
 
 
 def _print_night(result: NightResult) -> None:
@@ -266,22 +379,25 @@ def _absolute(options: NightOptions) -> NightOptions:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from ykt.pipeline import NightOptions
-    from ykt.sample_data.generate import generate_demo
+    """Two counties through the province flow, two nights: the seed county's story and the cross-county finds."""
+    from ykt.counties import load_counties
+    from ykt.province import check_province_config
+    from ykt.sample_data.province_demo import generate_province_demo
 
-    workdir: Path = args.workdir
-    plan = generate_demo(workdir / "inbox")
-    db = workdir / "ykt.duckdb"
-    for suffix in ("", ".wal"):
-        Path(f"{db}{suffix}").unlink(missing_ok=True)  # the demo always tells the same story from night 1
+    plan = generate_province_demo(args.workdir)
+    counties = load_counties(plan.counties_yaml)
+    check_province_config(counties)
     results = []
-    for inbox, as_of in plan.nights:
-        options = NightOptions(inbox=inbox, as_of=as_of, db=db, out=workdir / "reports" / as_of.isoformat())
-        results.append(_run_night(options, args.engine))
-        _print_night(results[-1])
-    last = results[-1]
-    print(f"\n稽查报告（Excel）：{last.outputs['exceptions.xlsx'].resolve()}")
-    print(f"平台案件（JSONL）：{last.outputs['cases.jsonl'].resolve()}")
+    for files, as_of in plan.nights:
+        plan.arrive(files)
+        results.append(_run_province(counties, as_of, engine=args.engine))
+        _print_province(results[-1])
+    seed_out = next(c.out for c in results[-1].report.counties if c.code == counties.codes[0])
+    print(f"\n各县配置：{plan.counties_yaml.resolve()}")
+    print(
+        f"稽查报告（Excel，{counties.counties[0].label}）：{Path(str(seed_out), 'exceptions.xlsx').resolve()}"
+    )
+    print(f"跨县线索（JSONL）：{results[-1].outputs['province_clues.jsonl'].resolve()}")
     return 0
 
 

@@ -53,6 +53,7 @@ class NightOptions:
         None  # webhook told of a night that failed or needs attention (ykt.deliver.notify)
     )
     lock_wait: float | None = None  # seconds to wait for another night's lock (None: YKT_LOCK_WAIT, else 60)
+    county_code: str | None = None  # counties.yaml's division code; None for a night run without it
 
     @property
     def archive(self) -> Path:
@@ -130,16 +131,34 @@ def open_warehouse(db: Path, *, must_exist: bool = False) -> Warehouse:
     return Warehouse(db)
 
 
-def start_run(wh: Warehouse, run_id: str, as_of: dt.date, started_at: dt.datetime) -> list[str]:
+def start_run(
+    wh: Warehouse, run_id: str, as_of: dt.date, started_at: dt.datetime, county_code: str | None = None
+) -> list[str]:
     """Record the run, adopting every run that never finished (see `adopt_unfinished_runs`); returns their ids."""
     with wh.transaction():
+        check_county(wh, county_code)
         adopted = adopt_unfinished_runs(wh, run_id)
         wh.execute(
             "start run",
-            "insert into runs (run_id, as_of, started_at) values ($run_id, $as_of, $started_at)",
-            {"run_id": run_id, "as_of": as_of, "started_at": started_at},
+            "insert into runs (run_id, as_of, started_at, county_code) "
+            "values ($run_id, $as_of, $started_at, $county_code)",
+            {"run_id": run_id, "as_of": as_of, "started_at": started_at, "county_code": county_code},
         )
     return adopted
+
+
+def check_county(wh: Warehouse, county_code: str | None) -> None:
+    """A warehouse belongs to one county: a night of another county on it would mix two counties' villagers
+    (two counties.yaml entries pointing at one file, or a path typed wrong)."""
+    if county_code is None:
+        return
+    owner = wh.scalar("warehouse county", "select max(county_code) from runs")
+    if owner is not None and owner != county_code:
+        raise WarehouseError(
+            f"数据仓库属于县 {owner}，不能用于县 {county_code} 的核对",
+            where=wh.path,
+            hint="检查 counties.yaml 中该县的 db 路径：每个县使用自己的数据仓库",
+        )
 
 
 # What a run inherits from the runs that never finished (no finished_at: killed, or failed half-way).
@@ -401,7 +420,7 @@ def _night(options: NightOptions, config: Config | None, step: Step) -> NightRes
         run_id = new_run_id(options.as_of, started_at)
         staging = night_folder(options.out)
         with open_warehouse(options.db) as wh:
-            adopted = start_run(wh, run_id, options.as_of, started_at)
+            adopted = start_run(wh, run_id, options.as_of, started_at, options.county_code)
             files = step(ingest)(wh, options, config, run_id)
             _log_files(files)
             if options.quality:

@@ -81,3 +81,8 @@ update cases set program_name = case program_code when 'DIBAO' then '城乡居�
                                                  when 'CHILD' then '事实无人抚养儿童基本生活补贴'
                                                  when 'LAND_COMP' then '征地拆迁补偿款' end;
 update cases set days_to_resolve = resolved_on - opened_on where status = 'resolved';
+
+-- The fixture county's nights (counties.yaml code 510723): every finding and case carries it.
+insert into runs (run_id, as_of, started_at, finished_at, county_code) values
+    ('R1', '2024-03-20', '2024-03-20 01:00:00', '2024-03-20 01:03:00', '510723'),
+    ('R2', '2024-04-20', '2024-04-20 01:00:00', '2024-04-20 01:03:30', '510723');

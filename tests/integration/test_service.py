@@ -166,7 +166,7 @@ def test_a_night_needing_attention_posts_its_health_to_the_webhook(tmp_path):
     paths; a healthy night on another warehouse posts nothing."""
     (tmp_path / "empty").mkdir()
     with webhook() as (url, received):
-        code = main(_args(tmp_path, tmp_path / "empty", "--notify-url", url, "--county", "安和县"))
+        code = main(_args(tmp_path, tmp_path / "empty", "--notify-url", url, "--county-name", "安和县"))
         healthy = tmp_path / "healthy"
         assert main(_args(healthy, _tiny_inbox(healthy / "inbox"), "--notify-url", url)) == 0
     assert code == 3

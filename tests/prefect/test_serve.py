@@ -129,7 +129,7 @@ def test_ykt_serve_fires_a_scheduled_night_through_the_server_with_artifacts_and
             str(tmp_path / "w.duckdb"),
         ]
         args += ["--out", str(out), "--no-quality", "--cron", "* * * * * */5", "--timezone", "UTC"]
-        args += ["--name", "serve-test", "--notify-url", hook, "--county", "安和县"]
+        args += ["--name", "serve-test", "--notify-url", hook, "--county-name", "安和县"]
         service = subprocess.Popen(
             [sys.executable, "-m", "ykt.cli", *args],
             env=env,

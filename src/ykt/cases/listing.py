@@ -31,6 +31,7 @@ CASE_FIELDS = (
     "status",
     "resolved_on",
     "summary",
+    "county_code",  # the county's division code (counties.yaml); null for a night run without it
 )
 
 

@@ -9,6 +9,7 @@ from ykt.report.write import (
     night_folder,
     publish_night,
     remove_stale_night_files,
+    write_atomically,
     write_outputs,
 )
 
@@ -24,5 +25,6 @@ __all__ = [
     "night_folder",
     "publish_night",
     "remove_stale_night_files",
+    "write_atomically",
     "write_outputs",
 ]

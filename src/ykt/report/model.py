@@ -48,6 +48,7 @@ DISCREPANCIES_CSV_COLUMNS = (
     "paid_date",
     "days_overdue",
     "detail",
+    "county_code",  # the county's division code (counties.yaml); empty for a night run without it
 )
 # cases.jsonl / clues.jsonl keys and the case frames' columns: ykt.cases.CASE_FIELDS (one definition).
 # rejects.csv, in contract order (issue 2); not the stored rejects' columns (ykt.ingest), which it is read from.
@@ -143,6 +144,7 @@ class Report:
     case_events: pl.DataFrame  # CASE_EVENT_COLUMNS: the history of every listed case, in order
     trend: pl.DataFrame  # on_date, opened, resolved: complaint cases over the last TREND_NIGHTS days
     townships: pl.DataFrame  # township, cases, amount: money at stake per township, largest first
+    county_code: str | None = None  # the warehouse's county (runs.county_code); None without counties.yaml
 
     @property
     def rule_titles(self) -> dict[str, str]:
@@ -210,6 +212,7 @@ def build_report(
         case_events=_case_events(wh, as_of),
         trend=case_trend(wh, as_of, TREND_NIGHTS),
         townships=_townships(cases),
+        county_code=wh.scalar("report: county", "select max(county_code) from runs"),
     )
 
 
@@ -277,7 +280,8 @@ def _discrepancies(wh: Warehouse, as_of: dt.date) -> pl.DataFrame:
         "report: findings",
         """
         select case_id, rule, program_code, period, id_number, name, card_number, township, village,
-               group_name as "group", amount_due, amount_paid, due_date, paid_date, days_overdue, detail
+               group_name as "group", amount_due, amount_paid, due_date, paid_date, days_overdue, detail,
+               (select max(county_code) from runs) as county_code
         from findings where as_of = $as_of
         order by rule, program_code, period, township, village, "group", id_number, case_id, card_number,
                  due_date, paid_date, amount_due, amount_paid, days_overdue, name, detail

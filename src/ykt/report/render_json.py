@@ -21,6 +21,7 @@ def run_summary(report: Report) -> dict[str, Any]:
     files = [asdict(f) for f in report.files]
     return {
         "run_id": report.run_id,
+        "county_code": report.county_code,
         "health": report.health.as_dict(),
         "as_of": report.as_of.isoformat(),
         "started": report.started_at.isoformat(timespec="seconds"),

@@ -61,6 +61,7 @@ ROW_HASHES: dict[str, tuple[tuple[str, str], ...]] = {
 _HASH_PROBE = "select hash('一卡通 X', 1350.00::decimal(18, 2), null::varchar)::varchar"
 
 
+_IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]*")
 _LOCK_HOLDER = re.compile(r"\(PID (\d+)\)")
 
 
@@ -92,28 +93,12 @@ def opening_error(path: str, exc: Exception) -> WarehouseError:
     )
 
 
-class Warehouse:
-    """A DuckDB warehouse file (or ':memory:' in tests) with named, parameterised execution."""
+class Sql:
+    """Named, parameterised execution on a DuckDB connection: a failing statement is re-raised as
+    RuleExecutionError with its name and SQL."""
 
-    def __init__(self, path: str | Path = "ykt.duckdb", *, read_only: bool = False):
-        """`read_only`: for readers beside the nights (the web desk): DuckDB's shared read lock, nothing
-        created or migrated (the schema is the last night's); TEMP views still work."""
-        self.path = str(path)
-        self._saved_umask: int | None = None
-        if self.path != ":memory:" and not read_only:
-            self._owner_only(Path(self.path))
-        try:
-            self.con = duckdb.connect(self.path, read_only=read_only)
-        except duckdb.Error as exc:
-            self._restore_umask()
-            raise opening_error(self.path, exc) from None
-        self._in_transaction = False
-        self._table_columns: dict[str, tuple[str, ...]] = {}
-        if not read_only:
-            self.execute("schema", schema_sql())
-            self._ensure_row_hashes()
+    con: duckdb.DuckDBPyConnection
 
-    # -- execution -----------------------------------------------------------------
     def execute(self, name: str, sql: str, params: Params = None) -> duckdb.DuckDBPyConnection:
         try:
             if params is None:
@@ -145,6 +130,28 @@ class Warehouse:
         # fetchall, not fetchone: duckdb 2 keeps a half-read result open and refuses the next statement
         rows = self.execute(name, sql, params).fetchall()
         return rows[0][0] if rows else None
+
+
+class Warehouse(Sql):
+    """A DuckDB warehouse file (or ':memory:' in tests) with named, parameterised execution."""
+
+    def __init__(self, path: str | Path = "ykt.duckdb", *, read_only: bool = False):
+        """`read_only`: for readers beside the nights (the web desk): DuckDB's shared read lock, nothing
+        created or migrated (the schema is the last night's); TEMP views still work."""
+        self.path = str(path)
+        self._saved_umask: int | None = None
+        if self.path != ":memory:" and not read_only:
+            self._owner_only(Path(self.path))
+        try:
+            self.con = duckdb.connect(self.path, read_only=read_only)
+        except duckdb.Error as exc:
+            self._restore_umask()
+            raise opening_error(self.path, exc) from None
+        self._in_transaction = False
+        self._table_columns: dict[str, tuple[str, ...]] = {}
+        if not read_only:
+            self.execute("schema", schema_sql())
+            self._ensure_row_hashes()
 
     # -- row hashes ------------------------------------------------------------------
     def _ensure_row_hashes(self) -> None:
@@ -251,6 +258,50 @@ class Warehouse:
             self._saved_umask = None
 
     def __enter__(self) -> Warehouse:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class Lake(Sql):
+    """An in-memory DuckDB connection over Parquet files (the province layer's county exports): no warehouse
+    schema, no file of its own; the views over the files are made by whoever opens it."""
+
+    def __init__(self, memory_limit: str | None = None):
+        config: dict[str, str | bool | int | float | list[str]] = (
+            {"memory_limit": memory_limit} if memory_limit else {}
+        )
+        try:
+            self.con = duckdb.connect(":memory:", config=config)
+        except duckdb.Error as exc:  # a bad memory_limit text
+            raise opening_error(":memory:", exc) from None
+
+    def parquet_view(self, name: str, paths: Sequence[str], text_columns: Sequence[str] = ()) -> None:
+        """A view `name` over Hive-partitioned Parquet files, replacing a table of that name; the partition
+        columns in `text_columns` are read as text (DuckDB guesses their types from the folder names). A
+        view's SQL cannot hold parameters, so the files are given to DuckDB's reader, never written into SQL."""
+        if not _IDENTIFIER.fullmatch(name) or not all(_IDENTIFIER.fullmatch(c) for c in text_columns):
+            raise ValueError(f"not a plain name: {name!r} {text_columns!r}")
+        try:
+            self.con.execute(f"drop table if exists {name}")
+            relation = self.con.read_parquet(list(paths), hive_partitioning=True)
+            if text_columns:
+                relation = relation.project(
+                    "* replace (" + ", ".join(f"{c}::varchar as {c}" for c in text_columns) + ")"
+                )
+            relation.create_view(name, replace=True)
+        except duckdb.Error as exc:
+            raise RuleExecutionError(f"parquet view {name}", "read_parquet(…)", exc) from exc
+
+    def register(self, name: str, frame: pl.DataFrame) -> None:
+        """A polars frame as a view (configuration the SQL joins, e.g. the programs)."""
+        self.con.register(name, frame.to_arrow())
+
+    def close(self) -> None:
+        self.con.close()
+
+    def __enter__(self) -> Lake:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -149,6 +149,9 @@ create table if not exists runs (
     finished_at     timestamp,
     summary         json
 );
+-- The county (6-digit division code, counties.yaml) whose night this was; null for a night run without
+-- counties.yaml. A warehouse belongs to one county: a night of another county is refused (ykt.pipeline).
+alter table runs add column if not exists county_code varchar;
 
 -- Findings of the latest run for each as_of date; rewritten by every run. Stored uncompressed:
 -- the night's commit writes them all again (~130k rows at 10M entitlements), and compressing

@@ -1,7 +1,11 @@
 -- Each case as the object of one cases.jsonl / clues.jsonl line and of one platform delivery
 -- (fields in the order of ykt.cases.CASE_FIELDS), with what listings filter on.
 create or replace temp view case_objects as
-with final as (
+with county as (
+    select max(county_code) as code from runs
+),
+
+final as (
     select
         c.case_id,
         c.route,
@@ -24,9 +28,12 @@ with final as (
             deadline := c.deadline,
             status := c.status,
             resolved_on := c.resolved_on,
-            summary := c.summary
+            summary := c.summary,
+            -- the warehouse's county (one per warehouse, see runs.county_code); null without counties.yaml
+            county_code := county.code
         ) as case_object
     from cases as c
+    cross join county
 )
 
 select * from final
