@@ -307,13 +307,15 @@ def check_out_folder(options: NightOptions) -> None:
 
 def clean_leftovers(options: NightOptions) -> None:
     """What a killed night left behind, removed under the night lock (no other night can be writing it):
-    temporary night folders beside --out, `.*.tmp` inside it, `*.partial` copies in the archive.
-    Unfinished `runs` rows are adopted by the run itself (`start_run`)."""
-    from ykt.ingest import remove_partials
+    temporary night folders beside --out, `.*.tmp` inside it, `*.partial` copies and the night's
+    private copies of the inbox in the archive. Unfinished `runs` rows are adopted by the run itself
+    (`start_run`)."""
+    from ykt.ingest import remove_partials, remove_snapshots
     from ykt.report import remove_stale_night_files
 
     remove_stale_night_files(options.out)
     remove_partials(options.archive)
+    remove_snapshots(options.archive)
 
 
 P = ParamSpec("P")

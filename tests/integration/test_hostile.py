@@ -15,6 +15,7 @@ from ykt.cli import main
 from ykt.config import load_programs
 from ykt.errors import InputFileError
 from ykt.ingest import check_file, ingest_inbox
+from ykt.ingest import night as ingest_night
 from ykt.ingest.read import read_tables
 from ykt.ingest.read.tables import load_aliases
 from ykt.warehouse.connection import Warehouse
@@ -53,6 +54,50 @@ def test_links_fifos_and_files_outside_the_inbox_are_reported_never_opened(wh, t
     assert b"root:" not in archived and b"platform-token" not in archived
     dumped = str(wh.rows("t", "select * from rejects")) + str(wh.rows("t", "select * from run_files"))
     assert "platform-token" not in dumped and "root:" not in dumped
+
+
+def _swap_file_for_link(path: Path, secret: Path) -> None:
+    path.unlink()
+    path.symlink_to(secret)
+
+
+def _swap_folder_for_link(path: Path, secret: Path) -> None:
+    folder = path.parent
+    folder.rename(folder.with_name(folder.name + "-aside"))
+    folder.symlink_to(secret.parent)
+
+
+@pytest.mark.parametrize("swap", [_swap_file_for_link, _swap_folder_for_link], ids=["file", "folder"])
+def test_an_upload_swapped_for_a_link_after_the_listing_is_never_read(wh, tmp_path, monkeypatch, swap):
+    """Fixture: the inbox holds the good roster and a second roster; right after the night lists the
+    inbox, the second roster (or its whole folder) is swapped for a link to a roster of five people
+    outside the inbox, named the same. The night reports it INBOX_NOT_REGULAR once and reads nothing
+    of the outside roster: not loaded, not archived, not counted (a swapped folder is itself a link, reported too)."""
+    inbox = tmp_path / "inbox"
+    attacks.good_roster(inbox / "roster")
+    second = attacks.good_roster(inbox / "roster" / "第二批", "城乡低保_2024年3月_第二批.csv", people=1)
+    secret = attacks.good_roster(tmp_path / "outside", second.name, people=5)
+    listed = ingest_night.list_uploads
+
+    def list_then_swap(folder: Path):
+        found = listed(folder)
+        swap(second, secret)
+        return found
+
+    monkeypatch.setattr(ingest_night, "list_uploads", list_then_swap)
+    results = run(wh, inbox, tmp_path)
+    by_name = {r.name: r for r in results}
+    assert by_name[attacks.GOOD_NAME].status == "loaded"
+    assert (by_name[second.name].status, by_name[second.name].reason_code) == (
+        "rejected",
+        "INBOX_NOT_REGULAR",
+    )
+    linked_folder = {"第二批"} if swap is _swap_folder_for_link else set()
+    assert by_name.keys() == {attacks.GOOD_NAME, second.name, *linked_folder}
+    assert wh.rows("t", "select count(*) from entitlements") == [(3,)]
+    archived = [p for p in (tmp_path / "archive").rglob("*") if p.is_file()]
+    assert secret.read_bytes() not in [p.read_bytes() for p in archived]
+    assert not list((tmp_path / "archive").glob(".incoming*")), "the night's private copies are removed"
 
 
 def _rejected(wh: Warehouse, inbox: Path, tmp_path: Path, name: str):

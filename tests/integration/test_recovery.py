@@ -29,6 +29,7 @@ import pytest
 
 from tests.support.hostile import make_id
 from ykt.cli import main
+from ykt.ingest import snapshot
 from ykt.pipeline import NightOptions, run_night
 from ykt.warehouse import Warehouse, lock_path
 
@@ -219,14 +220,14 @@ def test_a_lock_left_by_a_dead_night_is_taken_over(tmp_path):
 def test_a_disk_full_while_archiving_leaves_no_partial_copy_and_says_what_to_do(
     tmp_path, capsys, monkeypatch
 ):
-    """Fixture: shutil.copyfile writes half the file, then fails with ENOSPC (a full disk)."""
+    """Fixture: the copy of an upload writes part of the file, then fails with ENOSPC (a full disk)."""
     _inbox(tmp_path / "inbox")
 
-    def half_then_full(src, dst, **kwargs):
-        Path(dst).write_bytes(Path(src).read_bytes()[:10])
+    def half_then_full(source, target):
+        target.write(source.read(10))
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(shutil, "copyfile", half_then_full)
+    monkeypatch.setattr(snapshot, "copy_hashing", half_then_full)
     code = main(_cli(tmp_path))
     err = capsys.readouterr().err
     assert code == 2

@@ -3,6 +3,7 @@
 from ykt.ingest.archive import remove_partials
 from ykt.ingest.night import CheckedTable, check_file, check_inbox_space, ingest_inbox
 from ykt.ingest.read import ColumnAliases, Grid, detect_kind, format_of, load_aliases, read_grids
+from ykt.ingest.snapshot import remove_snapshots
 from ykt.ingest.types import FileResult
 
 __all__ = [
@@ -18,4 +19,5 @@ __all__ = [
     "load_aliases",
     "read_grids",
     "remove_partials",
+    "remove_snapshots",
 ]
