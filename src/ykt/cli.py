@@ -69,7 +69,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--as-of", type=_date, required=True, help="核对基准日 YYYY-MM-DD")
     run.add_argument("--db", type=Path, default=Path("ykt.duckdb"), help="DuckDB 数据仓库文件")
-    run.add_argument("--out", type=Path, default=Path("out"), help="输出目录")
+    run.add_argument(
+        "--out",
+        type=Path,
+        default=Path("out"),
+        help="输出目录（每晚一个以核对基准日命名的文件夹，latest 指向最新一晚）",
+    )
     run.add_argument("--programs", type=_existing_file, default=None, help="补贴项目配置 programs.yaml")
     run.add_argument("--endpoint", default=None, help="监督一点通平台接口地址（https；不填则不推送）")
     run.add_argument(
@@ -175,12 +180,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
         Path(f"{db}{suffix}").unlink(missing_ok=True)  # the demo always tells the same story from night 1
     results = []
     for inbox, as_of in plan.nights:
-        options = NightOptions(inbox=inbox, as_of=as_of, db=db, out=workdir / "reports" / as_of.isoformat())
+        options = NightOptions(inbox=inbox, as_of=as_of, db=db, out=workdir / "reports")
         results.append(_run_night(options, args.engine))
         _print_night(results[-1])
     last = results[-1]
-    print(f"\n稽查报告（Excel）：{last.outputs['exceptions.xlsx'].resolve()}")
-    print(f"平台案件（JSONL）：{last.outputs['cases.jsonl'].resolve()}")
+    print(f"\n稽查报告（Excel）：{last.outputs['exceptions.xlsx'].absolute()}")
+    print(f"平台案件（JSONL）：{last.outputs['cases.jsonl'].absolute()}")
     return 0
 
 

@@ -239,8 +239,9 @@ def write_reports(
     out: Path,
     staging: Path | None = None,
 ) -> WrittenReport:
-    """Write every output into `staging` (the night's temporary folder), move it over `out` as a whole,
-    then mark the run finished: a night killed before that is re-run whole (see `adopt_unfinished_runs`)."""
+    """Write every output into `staging` (the night's temporary folder), publish it as `out/<as_of>`
+    (ykt.report.publish_night: one atomic swap, other nights kept, `out/latest` the newest), then mark
+    the run finished: a night killed before that is re-run whole (see `adopt_unfinished_runs`)."""
     from ykt.report import build_report, publish_night, write_outputs
 
     finished_at = dt.datetime.now()
@@ -257,8 +258,9 @@ def write_reports(
         quality=quality,
     )
     staging = staging or night_folder(out)
-    outputs = {name: out / path.name for name, path in write_outputs(report, staging).items()}
-    publish_night(staging, out)
+    written = write_outputs(report, staging)
+    published = publish_night(staging, out, as_of, run_id)
+    outputs = {name: published / path.name for name, path in written.items()}
     finish_run(
         wh,
         run_id,
@@ -293,21 +295,22 @@ def check_preconditions(options: NightOptions) -> None:
 
 
 def check_out_folder(options: NightOptions) -> None:
-    """--out is replaced as a whole by each night: it must not hold the inbox, the warehouse or the archive."""
+    """--out holds the nights' report folders, whose old versions and leftovers are deleted: it must not
+    hold the inbox, the warehouse or the archive."""
     out = options.out.resolve()
     ours = {"收件目录": options.inbox, "数据仓库": options.db, "归档目录": options.archive}
     for label, path in ours.items():
         if Path(path).resolve().is_relative_to(out):
             raise UsageError(
-                f"输出目录包含{label}：每晚的输出会整体替换输出目录，{label}会被删除",
+                f"输出目录包含{label}：输出目录只存放各晚的报告，其中的旧版本和残留会被删除",
                 where=f"--out {options.out}；{label} {path}",
-                hint="为 --out 指定一个只存放报告的目录（例如 reports/2024-09-12）",
+                hint="为 --out 指定一个只存放报告的目录（例如 reports）",
             )
 
 
 def clean_leftovers(options: NightOptions) -> None:
     """What a killed night left behind, removed under the night lock (no other night can be writing it):
-    temporary night folders beside --out, `.*.tmp` inside it, `*.partial` copies and the night's
+    temporary night folders and links in --out and versions no night shows, `*.partial` copies and the night's
     private copies of the inbox in the archive. Unfinished `runs` rows are adopted by the run itself
     (`start_run`)."""
     from ykt.ingest import remove_partials, remove_snapshots

@@ -226,7 +226,9 @@ def test_a_night_over_every_hostile_file_loads_the_good_one_and_exits_3(tmp_path
     out = tmp_path / "out"
     args = ["run", "--inbox", str(inbox), "--as-of", "2024-09-12", "--db", str(tmp_path / "w.duckdb")]
     assert main([*args, "--out", str(out), "--engine", "plain", "--no-quality"]) == 3
-    files = {f["name"]: f for f in json.loads((out / "run.json").read_text(encoding="utf-8"))["files"]}
+    files = {
+        f["name"]: f for f in json.loads((out / "latest" / "run.json").read_text(encoding="utf-8"))["files"]
+    }
     assert files[attacks.GOOD_NAME]["status"] == "loaded"
     for name, code in hostile.items():
         assert files[name]["status"] == "rejected", name

@@ -8,7 +8,9 @@ from ykt.report.write import (
     OUTPUT_NAMES,
     night_folder,
     publish_night,
+    published_folder,
     remove_stale_night_files,
+    stale_night_files,
     write_outputs,
 )
 
@@ -23,6 +25,8 @@ __all__ = [
     "load_layout",
     "night_folder",
     "publish_night",
+    "published_folder",
     "remove_stale_night_files",
+    "stale_night_files",
     "write_outputs",
 ]
