@@ -191,8 +191,10 @@ BUILDERS: dict[str, Callable[[Path, Path], Path]] = {
 }
 
 
-def night(inbox: Path, work: Path, quality: bool) -> tuple[int, float, float, str]:
-    """(exit code, wall s, peak RSS MB, last line of stderr) of `ykt run` on `inbox` with a fresh warehouse."""
+def night(inbox: Path, work: Path, quality: bool) -> tuple[int, float, float, float, str]:
+    """(exit code, wall s, CPU s (user + system), peak RSS MB, last line of stderr) of `ykt run` on
+    `inbox` with a fresh warehouse. On a shared machine the CPU seconds are the steadier figure: an idle
+    2-core machine runs the night in between CPU / 2 and CPU seconds."""
     shutil.rmtree(work / "night", ignore_errors=True)
     (work / "night").mkdir(parents=True)
     command = [
@@ -215,9 +217,19 @@ def night(inbox: Path, work: Path, quality: bool) -> tuple[int, float, float, st
     start = time.perf_counter()
     proc = subprocess.run(command, capture_output=True, text=True)
     wall = time.perf_counter() - start
-    peak = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", proc.stderr).group(1)) / 1024
+    peak = int(_field(proc.stderr, r"Maximum resident set size \(kbytes\)")) / 1024
+    cpu = float(_field(proc.stderr, r"User time \(seconds\)")) + float(
+        _field(proc.stderr, r"System time \(seconds\)")
+    )
     said = [line for line in proc.stderr.splitlines() if line.strip() and not line.startswith("\t")]
-    return proc.returncode, wall, peak, said[-1] if said else ""
+    return proc.returncode, wall, cpu, peak, said[-1] if said else ""
+
+
+def _field(report: str, label: str) -> str:
+    found = re.search(label + r": ([\d.]+)", report)
+    if found is None:
+        raise SystemExit(f"/usr/bin/time gave no {label}:\n{report[-2000:]}")
+    return found.group(1)
 
 
 def main() -> None:
@@ -237,10 +249,13 @@ def main() -> None:
         unpacked = (
             sum(m.file_size for m in zipfile.ZipFile(path).infolist()) if zipfile.is_zipfile(path) else None
         )
-        code, wall, peak, said = night(inbox, args.work / "worst" / kind, args.quality)
+        code, wall, cpu, peak, said = night(inbox, args.work / "worst" / kind, args.quality)
         size = f"{path.stat().st_size / 1e6:.0f} MB"
         shown = f"{unpacked / 2**20:.0f} MiB" if unpacked else "–"
-        print(f"| {kind} | {path.name} | {size} | {shown} | {code} | {wall:.1f} | {peak:,.0f} |", flush=True)
+        print(
+            f"| {kind} | {path.name} | {size} | {shown} | {code} | {wall:.1f} | {cpu:.1f} | {peak:,.0f} |",
+            flush=True,
+        )
         if code not in (0, 3):
             print(f"  ! {said}", flush=True)
     print(subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip())

@@ -70,6 +70,9 @@ class Settings:
     max_columns: int = 1_000  # columns of one sheet or CSV line
     max_cell_chars: int = 32_767  # characters in one cell (Excel's own limit)
     max_line_bytes: int = 1_048_576  # CSV: bytes of one line (a quoted cell's newlines included)
+    # DuckDB's memory during a night (beyond it, joins and aggregates spill to <db>.tmp): without it DuckDB
+    # takes up to 80% of the machine, and the largest CSV the budgets admit peaked at 2.0 GB in the rules
+    warehouse_memory_mb: int = 1024
 
 
 @dataclass(frozen=True)

@@ -111,14 +111,14 @@ def new_run_id(as_of: dt.date, now: dt.datetime | None = None) -> str:
     return f"{as_of.isoformat()}@{now:%Y%m%dT%H%M%S%f}"
 
 
-def open_warehouse(db: Path, *, must_exist: bool = False) -> Warehouse:
+def open_warehouse(db: Path, *, must_exist: bool = False, memory_mb: int | None = None) -> Warehouse:
     """The night creates its warehouse on first use; commands that only read or re-send (`deliver`,
     `history`) must not create an empty one from a mistyped path."""
     if must_exist and not db.is_file():
         raise WarehouseError(
             "数据仓库不存在", where=str(db), hint="用 --db 指定夜间核对所用的数据仓库文件（默认 ykt.duckdb）"
         )
-    return Warehouse(db)
+    return Warehouse(db, memory_mb=memory_mb)
 
 
 def start_run(wh: Warehouse, run_id: str, as_of: dt.date, started_at: dt.datetime) -> list[str]:
@@ -354,7 +354,7 @@ def run_night(options: NightOptions, config: Config | None = None, step: Step = 
         started_at = dt.datetime.now()
         run_id = new_run_id(options.as_of, started_at)
         staging = night_folder(options.out)
-        with open_warehouse(options.db) as wh:
+        with open_warehouse(options.db, memory_mb=config.programs.settings.warehouse_memory_mb) as wh:
             adopted = start_run(wh, run_id, options.as_of, started_at)
             files = step(ingest)(wh, options, config, run_id)
             rule_counts = step(detect)(wh, config, options.as_of)

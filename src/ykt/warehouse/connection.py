@@ -95,13 +95,15 @@ def opening_error(path: str, exc: Exception) -> WarehouseError:
 class Warehouse:
     """A DuckDB warehouse file (or ':memory:' in tests) with named, parameterised execution."""
 
-    def __init__(self, path: str | Path = "ykt.duckdb"):
+    def __init__(self, path: str | Path = "ykt.duckdb", *, memory_mb: int | None = None):
+        """`memory_mb`: DuckDB's memory limit (it spills to `<path>.tmp` beyond); None: DuckDB's default."""
         self.path = str(path)
         self._saved_umask: int | None = None
         if self.path != ":memory:":
             self._owner_only(Path(self.path))
+        config = {} if memory_mb is None else {"memory_limit": f"{memory_mb}MiB"}
         try:
-            self.con = duckdb.connect(self.path)
+            self.con = duckdb.connect(self.path, config=config)
         except duckdb.Error as exc:
             self._restore_umask()
             raise opening_error(self.path, exc) from None
