@@ -101,7 +101,9 @@ class Warehouse:
         self._saved_umask: int | None = None
         if self.path != ":memory:":
             self._owner_only(Path(self.path))
-        config = {} if memory_mb is None else {"memory_limit": f"{memory_mb}MiB"}
+        config: dict[str, str | bool | int | float | list[str]] = (
+            {} if memory_mb is None else {"memory_limit": f"{memory_mb}MiB"}
+        )
         try:
             self.con = duckdb.connect(self.path, config=config)
         except duckdb.Error as exc:
