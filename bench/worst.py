@@ -7,8 +7,11 @@ bench's own generated data (bench.py's 1M / 1.1M files, generated on first use):
 
 - csv:  a GB18030 bank file of the bench's kind with as many payments as fit under `max_file_bytes`;
 - xlsx: a roster whose sheet XML is just under `max_unpacked_bytes` (the zip's unpacked budget);
-- xls:  a BIFF roster of full 65,536-row sheets, as many as fit under `max_file_bytes`;
-- ods:  a roster whose content.xml is just under `max_unpacked_bytes`.
+- xls:  a BIFF roster in 65,536-row sheets, as many rows as fit under `max_file_bytes`;
+- ods:  a roster whose content.xml is just under `max_unpacked_bytes`;
+
+each roster generated with that many distinct entitlements and put in the inbox with its own bank file
+(so the night's findings come at the bench's rates, as a county's would).
 
 Each night runs alone in an inbox of its own (`ykt run --engine plain`, a fresh warehouse) under
 `/usr/bin/time -v`: its maximum resident set size and wall clock go to a table on stdout and to
@@ -42,6 +45,7 @@ from ykt.sample_data.writers import Table, _package_parts  # noqa: E402
 LIMITS = Settings()
 AS_OF = "2024-07-20"
 XLS_SHEET_ROWS = 65_536  # BIFF8's rows per sheet
+XLS_ROW_BYTES = 162  # xlwt's bytes per bench roster row (measured: 158), with a margin
 
 
 def source_data(work: Path) -> bench.Dataset:
@@ -66,80 +70,87 @@ def worst_csv(work: Path, inbox: Path) -> Path:
 
 
 def _roster_rows(data: bench.Dataset) -> pl.DataFrame:
-    """The bench roster's rows as text (its CSV read back), repeated as often as a budget needs."""
+    """The bench roster's rows as text (its CSV read back)."""
     source = next((data.inbox / "roster").glob("*.csv"))
     text = source.read_bytes().decode("gb18030")
     return pl.read_csv(text.encode(), skip_rows=1, infer_schema=False)
 
 
-def _cycled(frame: pl.DataFrame) -> Iterator[tuple[str, ...]]:
-    while True:
-        yield from frame.iter_rows()
+def _roster_fitting(
+    work: Path, inbox: Path, row_bytes: Callable[[tuple[str, ...]], int], budget: int
+) -> pl.DataFrame:
+    """A bench roster of distinct entitlements with as many rows as fit in `budget` (bytes per row
+    measured on the 1M roster), and its own bank file beside it in the inbox: a night as a county has
+    it (findings at the bench's rates), not a roster whose every row is unpaid."""
+    sample = _roster_rows(source_data(work)).head(20_000)
+    per_row = sum(row_bytes(row) for row in sample.iter_rows()) / sample.height
+    n = int(budget * 0.99 / per_row)
+    data = bench.prepare(work, n, int(n * 1.1), 20240901, 0)
+    payments = next((data.inbox / "payments").glob("*.csv"))
+    (inbox / "payments").mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(payments, inbox / "payments" / payments.name)
+    return _roster_rows(data)
 
 
-def _fill(rows: pl.DataFrame, budget: int, row_bytes: Callable[[tuple[str, ...]], bytes]) -> Iterator[bytes]:
-    """Encoded rows (cycling through `rows`) while their total stays under `budget` bytes."""
+def _within(
+    rows: pl.DataFrame, budget: int, row_bytes: Callable[[tuple[str, ...]], bytes]
+) -> Iterator[bytes]:
+    """Every row encoded; stops the bench if they would not fit in `budget` bytes."""
     used = 0
-    for row in _cycled(rows):
+    for row in rows.iter_rows():
         encoded = row_bytes(row)
         used += len(encoded)
         if used > budget:
-            return
+            raise SystemExit(f"the rows do not fit in {budget} bytes: lower the 0.99 in _roster_fitting")
         yield encoded
 
 
-def worst_xlsx(work: Path, inbox: Path) -> Path:
-    rows = _roster_rows(source_data(work))
-    header = rows.columns
+def _xlsx_cell(ref: str, value: str) -> str:
+    return f'<c r="{ref}" t="inlineStr"><is><t>{escape(value or "")}</t></is></c>'
 
-    def cell(ref: str, value: str) -> str:
-        return f'<c r="{ref}" t="inlineStr"><is><t>{escape(value or "")}</t></is></c>'
 
-    def letters(i: int) -> str:
-        return chr(ord("A") + i)
-
-    counter = iter(range(2, 1 << 40))
-
-    def row_bytes(row: tuple[str, ...]) -> bytes:
-        r = next(counter)
-        cells = "".join(cell(f"{letters(i)}{r}", v) for i, v in enumerate(row))
-        return f'<row r="{r}">{cells}</row>'.encode()
-
-    head = (
-        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
-        '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
-        '<row r="1">' + "".join(cell(f"{letters(i)}1", h) for i, h in enumerate(header)) + "</row>"
+def _xlsx_row(r: int, row: tuple[str, ...]) -> bytes:
+    return (
+        f'<row r="{r}">' + "".join(_xlsx_cell(f"{chr(65 + i)}{r}", v) for i, v in enumerate(row)) + "</row>"
     ).encode()
-    tail = b"</sheetData></worksheet>"
+
+
+def worst_xlsx(work: Path, inbox: Path) -> Path:
+    budget = LIMITS.max_unpacked_bytes - (1 << 20)  # the package's other parts and the header row
+    rows = _roster_fitting(work, inbox, lambda row: len(_xlsx_row(1_000_000, row)), budget)
+    numbers = iter(range(2, 1 << 40))
+    head = (
+        b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+        b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
+    ) + _xlsx_row(1, tuple(rows.columns))
     target = inbox / "roster" / "基准测试县补贴发放花名册_最大.xlsx"
     target.parent.mkdir(parents=True, exist_ok=True)
-    parts = _package_parts([Table(rows.head(1))])
-    budget = LIMITS.max_unpacked_bytes - sum(len(v.encode()) for v in parts.values()) - len(head) - 4096
     with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
-        for name, text in parts.items():
+        for name, text in _package_parts([Table(rows.head(1))]).items():
             zf.writestr(name, text.encode("utf-8"))
         with zf.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as sheet:
             sheet.write(head)
-            for encoded in _fill(rows, budget, row_bytes):
+            for encoded in _within(rows, budget, lambda row: _xlsx_row(next(numbers), row)):
                 sheet.write(encoded)
-            sheet.write(tail)
+            sheet.write(b"</sheetData></worksheet>")
     return target
 
 
+def _ods_row(row: tuple[str, ...]) -> bytes:
+    cells = "".join(
+        f'<table:table-cell office:value-type="string"><text:p>{escape(v or "")}</text:p></table:table-cell>'
+        for v in row
+    )
+    return f"<table:table-row>{cells}</table:table-row>".encode()
+
+
 def worst_ods(work: Path, inbox: Path) -> Path:
-    rows = _roster_rows(source_data(work))
-
-    def cell(value: str) -> str:
-        return f'<table:table-cell office:value-type="string"><text:p>{escape(value or "")}</text:p></table:table-cell>'
-
-    def row_bytes(row: tuple[str, ...]) -> bytes:
-        return ("<table:table-row>" + "".join(cell(v) for v in row) + "</table:table-row>").encode()
-
+    budget = LIMITS.max_unpacked_bytes - (1 << 20)
+    rows = _roster_fitting(work, inbox, lambda row: len(_ods_row(row)), budget)
     head = (
         f'<?xml version="1.0" encoding="UTF-8"?><office:document-content {_NS} office:version="1.2">'
         '<office:body><office:spreadsheet><table:table table:name="花名册">'
-    ).encode() + row_bytes(tuple(rows.columns))
-    tail = b"</table:table></office:spreadsheet></office:body></office:document-content>"
+    ).encode() + _ods_row(tuple(rows.columns))
     target = inbox / "roster" / "基准测试县补贴发放花名册_最大.ods"
     target.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
@@ -149,37 +160,31 @@ def worst_ods(work: Path, inbox: Path) -> Path:
         zf.writestr("META-INF/manifest.xml", _MANIFEST)
         with zf.open("content.xml", "w", force_zip64=True) as content:
             content.write(head)
-            for encoded in _fill(rows, LIMITS.max_unpacked_bytes - 8192, row_bytes):
+            for encoded in _within(rows, budget, _ods_row):
                 content.write(encoded)
-            content.write(tail)
+            content.write(b"</table:table></office:spreadsheet></office:body></office:document-content>")
     return target
 
 
 def worst_xls(work: Path, inbox: Path) -> Path:
-    """Full 65,536-row sheets (header + 65,535 rows) while the file stays under max_file_bytes:
-    one sheet is written first to learn its size."""
+    """Sheets of 65,535 rows under a header (BIFF8's limit) while the file stays under max_file_bytes
+    (xlwt wrote the bench roster at 158 bytes a row, its strings shared)."""
     import xlwt
 
-    rows = _roster_rows(source_data(work))
-    per_sheet = XLS_SHEET_ROWS - 1
+    rows = _roster_fitting(work, inbox, lambda row: XLS_ROW_BYTES, LIMITS.max_file_bytes)
     target = inbox / "roster" / "基准测试县补贴发放花名册_最大.xls"
     target.parent.mkdir(parents=True, exist_ok=True)
-
-    def write(sheets: int) -> None:
-        book = xlwt.Workbook(encoding="utf-8")
-        cycled = _cycled(rows)
-        for s in range(sheets):
-            sheet = book.add_sheet(f"花名册{s + 1}")
-            for c, head in enumerate(rows.columns):
-                sheet.write(0, c, head)
-            for r in range(1, per_sheet + 1):
-                for c, value in enumerate(next(cycled)):
-                    sheet.write(r, c, value)
-        book.save(str(target))
-
-    write(1)
-    one = target.stat().st_size
-    write(max(1, int(LIMITS.max_file_bytes * 0.98) // one))
+    book = xlwt.Workbook(encoding="utf-8")
+    for s, start in enumerate(range(0, rows.height, XLS_SHEET_ROWS - 1)):
+        sheet = book.add_sheet(f"花名册{s + 1}")
+        for c, head in enumerate(rows.columns):
+            sheet.write(0, c, head)
+        for r, row in enumerate(rows.slice(start, XLS_SHEET_ROWS - 1).iter_rows(), start=1):
+            for c, value in enumerate(row):
+                sheet.write(r, c, value)
+    book.save(str(target))
+    if target.stat().st_size > LIMITS.max_file_bytes:
+        raise SystemExit(f"{target} is over max_file_bytes: raise XLS_ROW_BYTES")
     return target
 
 
@@ -240,7 +245,8 @@ def main() -> None:
     args = parser.parse_args()
     print(subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip())
     print(
-        "| kind | file | size on disk | unpacked | exit | night (s) | peak RSS (MB) |\n|---|---|---:|---:|---:|---:|---:|"
+        "| kind | file | size on disk | unpacked | exit | night (s) | CPU (s) | peak RSS (MB) |\n"
+        "|---|---|---:|---:|---:|---:|---:|---:|"
     )
     for kind in args.kinds.split(","):
         inbox = args.work / "worst" / kind / "inbox"
