@@ -7,7 +7,7 @@ bench's own generated data (bench.py's 1M / 1.1M files, generated on first use):
 
 - csv:  a GB18030 bank file of the bench's kind with as many payments as fit under `max_file_bytes`;
 - xlsx: a roster whose sheet XML is just under `max_unpacked_bytes` (the zip's unpacked budget);
-- xls:  a BIFF roster in 65,536-row sheets, as many rows as fit under `max_file_bytes`;
+- xls:  a BIFF roster in 65,536-row sheets, as many rows as fit under `max_xls_bytes`;
 - ods:  a roster whose content.xml is just under `max_unpacked_bytes`;
 
 each roster generated with that many distinct entitlements and put in the inbox with its own bank file
@@ -167,11 +167,11 @@ def worst_ods(work: Path, inbox: Path) -> Path:
 
 
 def worst_xls(work: Path, inbox: Path) -> Path:
-    """Sheets of 65,535 rows under a header (BIFF8's limit) while the file stays under max_file_bytes
+    """Sheets of 65,535 rows under a header (BIFF8's limit) while the file stays under max_xls_bytes
     (xlwt wrote the bench roster at 158 bytes a row, its strings shared)."""
     import xlwt
 
-    rows = _roster_fitting(work, inbox, lambda row: XLS_ROW_BYTES, LIMITS.max_file_bytes)
+    rows = _roster_fitting(work, inbox, lambda row: XLS_ROW_BYTES, LIMITS.max_xls_bytes)
     target = inbox / "roster" / "基准测试县补贴发放花名册_最大.xls"
     target.parent.mkdir(parents=True, exist_ok=True)
     book = xlwt.Workbook(encoding="utf-8")
@@ -183,8 +183,8 @@ def worst_xls(work: Path, inbox: Path) -> Path:
             for c, value in enumerate(row):
                 sheet.write(r, c, value)
     book.save(str(target))
-    if target.stat().st_size > LIMITS.max_file_bytes:
-        raise SystemExit(f"{target} is over max_file_bytes: raise XLS_ROW_BYTES")
+    if target.stat().st_size > LIMITS.max_xls_bytes:
+        raise SystemExit(f"{target} is over max_xls_bytes: raise XLS_ROW_BYTES")
     return target
 
 

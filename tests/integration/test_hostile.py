@@ -154,6 +154,35 @@ def test_a_sheet_with_more_rows_than_allowed_is_counted_and_refused_before_parsi
     limits.check_zip_directory(path, Settings(max_rows=5000))  # within the budget: nothing to say
 
 
+def test_a_legacy_xls_over_its_own_byte_budget_is_refused_before_parsing(tmp_path):
+    """Fixture: a 3-person roster saved as .xls (a few KB) against an .xls budget of 1,000 bytes (in
+    production 140 MB: calamine parses a whole .xls at once, bench/README.md). Refused as FILE_TOO_LARGE,
+    telling the clerk to save it as .xlsx/.csv or split it; within the budget it reads whole."""
+    import dataclasses
+
+    import xlwt
+
+    from ykt.config import Settings
+
+    book = xlwt.Workbook(encoding="utf-8")
+    sheet = book.add_sheet("花名册")
+    for r, row in enumerate(
+        [["姓名", "身份证号码", "应发金额"], *(["村民", p.id_number, "1350"] for p in attacks.PEOPLE[:3])]
+    ):
+        for c, value in enumerate(row):
+            sheet.write(r, c, value)
+    path = tmp_path / "城乡低保_2024年3月_花名册.xls"
+    book.save(str(path))
+    small = dataclasses.replace(PROGRAMS, settings=Settings(max_xls_bytes=1000))
+    with pytest.raises(InputFileError) as info:
+        read_tables(path, "roster", ALIASES, small)
+    assert info.value.reason_code == "FILE_TOO_LARGE"
+    assert (
+        ".xls" in info.value.message and "上限" in info.value.message and ".xlsx" in (info.value.hint or "")
+    )
+    assert sum(t.frame.height for t in read_tables(path, "roster", ALIASES, PROGRAMS)) == 3
+
+
 @pytest.mark.parametrize("lines", [20_000, 200_000])
 def test_one_stray_quote_rejects_the_file_naming_its_line_and_quoting_no_row(wh, tmp_path, lines):
     """Fixture: a roster of 20k (and 200k) lines with ONE stray `"` opening line 3's name cell (the CSV part

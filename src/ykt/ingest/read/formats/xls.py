@@ -11,6 +11,7 @@ import python_calamine
 
 from ykt.config import Settings
 from ykt.ingest.read.formats.base import FileFormat, Grid, merge_frame
+from ykt.ingest.read.formats.limits import check_xls_bytes
 from ykt.ingest.read.formats.workbook import workbook_grids
 from ykt.ingest.read.numbers import in_rows, number_cell_text
 
@@ -19,6 +20,9 @@ class XlsFormat(FileFormat):
     suffixes: ClassVar[tuple[str, ...]] = (".xls",)
     advertised: ClassVar[tuple[str, ...]] = (".xls",)
     merges_cells: ClassVar[bool] = True
+
+    def check_package(self, path: Path, limits: Settings) -> None:
+        check_xls_bytes(path, limits)
 
     def read_grids(self, path: Path, find_big_numbers: bool, limits: Settings) -> list[Grid]:
         # no sheet XML to scan: NUMBER cells are confirmed per suspect column (number_flags)
