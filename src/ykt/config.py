@@ -63,7 +63,7 @@ class Settings:
     # Reading budgets (FILE_TOO_LARGE, ykt.ingest.read.formats.limits): checked before and while parsing
     max_file_bytes: int = 200_000_000  # bytes on disk, any format
     # legacy .xls: calamine holds every sheet's cells at once; a 191 MB one took a night to 2.5 GB (bench/README.md)
-    max_xls_bytes: int = 140_000_000
+    max_xls_bytes: int = 120_000_000
     # xlsx/ods: total uncompressed size in the zip directory; 600 MiB admits a 1M-row roster (about 546 MB)
     max_unpacked_bytes: int = 629_145_600
     max_zip_entries: int = 10_000  # xlsx/ods: members in the zip directory

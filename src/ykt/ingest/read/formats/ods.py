@@ -17,6 +17,8 @@ from ykt.ingest.read.formats.xls import XlsFormat
 class OdsFormat(XlsFormat):
     suffixes: ClassVar[tuple[str, ...]] = (".ods",)
     advertised: ClassVar[tuple[str, ...]] = (".ods",)
+    # usually one big sheet: caching its typed view would only hold it longer (bench/README.md)
+    parsed_once: ClassVar[bool] = False
 
     def check_package(self, path: Path, limits: Settings) -> None:
         check_zip_directory(path, limits)
