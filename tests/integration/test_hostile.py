@@ -156,7 +156,7 @@ def test_a_sheet_with_more_rows_than_allowed_is_counted_and_refused_before_parsi
 
 def test_a_legacy_xls_over_its_own_byte_budget_is_refused_before_parsing(tmp_path):
     """Fixture: a 3-person roster saved as .xls (a few KB) against an .xls budget of 1,000 bytes (in
-    production 140 MB: calamine parses a whole .xls at once, bench/README.md). Refused as FILE_TOO_LARGE,
+    production 120 MB: calamine parses a whole .xls at once, bench/README.md). Refused as FILE_TOO_LARGE,
     telling the clerk to save it as .xlsx/.csv or split it; within the budget it reads whole."""
     import dataclasses
 
@@ -180,6 +180,24 @@ def test_a_legacy_xls_over_its_own_byte_budget_is_refused_before_parsing(tmp_pat
     assert (
         ".xls" in info.value.message and "上限" in info.value.message and ".xlsx" in (info.value.hint or "")
     )
+    assert sum(t.frame.height for t in read_tables(path, "roster", ALIASES, PROGRAMS)) == 3
+
+
+def test_an_ods_over_its_own_unpacked_budget_is_refused_before_parsing(tmp_path):
+    """Fixture: a 3-person roster .ods against an .ods unpacked budget of 100 bytes (in production 500 MiB,
+    below the 600 MiB of an .xlsx: its one content.xml is parsed whole, bench/README.md). Refused from the zip
+    directory as FILE_TOO_LARGE; the same file reads whole under the default budgets."""
+    import dataclasses
+
+    from tests.support.ods import write_ods
+    from ykt.config import Settings
+
+    rows = [["姓名", "身份证号码", "应发金额"], *(["村民", p.id_number, "1350"] for p in attacks.PEOPLE[:3])]
+    path = write_ods(tmp_path / "城乡低保_2024年3月_花名册.ods", {"花名册": rows})
+    small = dataclasses.replace(PROGRAMS, settings=Settings(max_ods_unpacked_bytes=100))
+    with pytest.raises(InputFileError) as info:
+        read_tables(path, "roster", ALIASES, small)
+    assert info.value.reason_code == "FILE_TOO_LARGE" and "解压后" in info.value.message
     assert sum(t.frame.height for t in read_tables(path, "roster", ALIASES, PROGRAMS)) == 3
 
 
