@@ -143,7 +143,12 @@ def _night_arguments(parser: argparse.ArgumentParser, *, as_of_required: bool, c
     parser.add_argument(
         "--db", type=Path, default=None, help=f"DuckDB 数据仓库文件（默认 ykt.duckdb）{only_inbox}"
     )
-    parser.add_argument("--out", type=Path, default=None, help=f"输出目录（默认 out）{only_inbox}")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help=f"输出目录（默认 out；每晚一个以核对基准日命名的文件夹，latest 指向最新一晚）{only_inbox}",
+    )
     parser.add_argument(
         "--programs", type=_existing_file, default=None, help=f"补贴项目配置 programs.yaml{only_inbox}"
     )

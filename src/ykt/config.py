@@ -62,14 +62,21 @@ class Settings:
     attention_reject_share: float = 0.05
     # Reading budgets (FILE_TOO_LARGE, ykt.ingest.read.formats.limits): checked before and while parsing
     max_file_bytes: int = 200_000_000  # bytes on disk, any format
+    # legacy .xls: calamine holds every sheet's cells at once; a 191 MB one took a night to 2.5 GB (bench/README.md)
+    max_xls_bytes: int = 120_000_000
     # xlsx/ods: total uncompressed size in the zip directory; 600 MiB admits a 1M-row roster (about 546 MB)
     max_unpacked_bytes: int = 629_145_600
+    # .ods: its one big content.xml is parsed whole; at 593 MiB a night peaked at 1.9–2.0 GB (bench/README.md)
+    max_ods_unpacked_bytes: int = 524_288_000
     max_zip_entries: int = 10_000  # xlsx/ods: members in the zip directory
     max_zip_ratio: int = 200  # xlsx/ods: uncompressed/compressed of one member of 1 MB or more
     max_rows: int = 10_000_000  # rows of one file (all sheets)
     max_columns: int = 1_000  # columns of one sheet or CSV line
     max_cell_chars: int = 32_767  # characters in one cell (Excel's own limit)
     max_line_bytes: int = 1_048_576  # CSV: bytes of one line (a quoted cell's newlines included)
+    # DuckDB's memory during a night (beyond it, joins and aggregates spill to <db>.tmp): without it DuckDB
+    # takes up to 80% of the machine, and the largest CSV the budgets admit peaked at 2.0 GB in the rules
+    warehouse_memory_mb: int = 1024
 
 
 @dataclass(frozen=True)

@@ -121,14 +121,14 @@ def new_run_id(as_of: dt.date, now: dt.datetime | None = None) -> str:
     return f"{as_of.isoformat()}@{now:%Y%m%dT%H%M%S%f}"
 
 
-def open_warehouse(db: Path, *, must_exist: bool = False) -> Warehouse:
+def open_warehouse(db: Path, *, must_exist: bool = False, memory_mb: int | None = None) -> Warehouse:
     """The night creates its warehouse on first use; commands that only read or re-send (`deliver`,
     `history`) must not create an empty one from a mistyped path."""
     if must_exist and not db.is_file():
         raise WarehouseError(
             "数据仓库不存在", where=str(db), hint="用 --db 指定夜间核对所用的数据仓库文件（默认 ykt.duckdb）"
         )
-    return Warehouse(db)
+    return Warehouse(db, memory_mb=memory_mb)
 
 
 def start_run(
@@ -274,8 +274,9 @@ def write_reports(
     out: Path,
     staging: Path | None = None,
 ) -> WrittenReport:
-    """Write every output into `staging` (the night's temporary folder), move it over `out` as a whole,
-    then mark the run finished: a night killed before that is re-run whole (see `adopt_unfinished_runs`)."""
+    """Write every output into `staging` (the night's temporary folder), publish it as `out/<as_of>`
+    (ykt.report.publish_night: one atomic swap, other nights kept, `out/latest` the newest), then mark
+    the run finished: a night killed before that is re-run whole (see `adopt_unfinished_runs`)."""
     from ykt.report import build_report, publish_night, write_outputs
 
     finished_at = dt.datetime.now()
@@ -292,8 +293,9 @@ def write_reports(
         quality=quality,
     )
     staging = staging or night_folder(out)
-    outputs = {name: out / path.name for name, path in write_outputs(report, staging).items()}
-    publish_night(staging, out)
+    written = write_outputs(report, staging)
+    published = publish_night(staging, out, as_of, run_id)
+    outputs = {name: published / path.name for name, path in written.items()}
     finish_run(
         wh,
         run_id,
@@ -333,23 +335,24 @@ def check_preconditions(options: NightOptions) -> None:
 
 
 def check_out_folder(options: NightOptions) -> None:
-    """--out is replaced as a whole by each night: it must not hold the inbox, the warehouse or the archive."""
+    """--out holds the nights' report folders, whose old versions and leftovers are deleted: it must not
+    hold the inbox, the warehouse or the archive."""
     out = options.out.resolve()
     ours = {"收件目录": options.inbox, "数据仓库": options.db, "归档目录": options.archive}
     for label, path in ours.items():
         if Path(path).resolve().is_relative_to(out):
             raise UsageError(
-                f"输出目录包含{label}：每晚的输出会整体替换输出目录，{label}会被删除",
+                f"输出目录包含{label}：输出目录只存放各晚的报告，其中的旧版本和残留会被删除",
                 where=f"--out {options.out}；{label} {path}",
-                hint="为 --out 指定一个只存放报告的目录（例如 reports/2024-09-12）",
+                hint="为 --out 指定一个只存放报告的目录（例如 reports）",
             )
 
 
 def check_out_writable(out: Path) -> None:
-    """The night writes its outputs into a folder beside --out and renames it over --out: that folder's
-    parent must take a new entry. Probed before any work, not found out after the whole night."""
+    """The night writes its outputs into a staging folder inside --out and publishes it there as <as_of>:
+    --out must take a new entry. Probed before any work, not found out after the whole night."""
     staging = night_folder(out)
-    probe = staging.with_name(f"{staging.name}.probe")  # named like a leftover: a killed probe is cleaned
+    probe = staging.with_name(f"{staging.stem}.probe.tmp")  # named like a leftover: a killed probe is cleaned
     try:
         if out.exists() and not out.is_dir():
             raise NotADirectoryError(f"{out} 是文件")
@@ -366,13 +369,15 @@ def check_out_writable(out: Path) -> None:
 
 def clean_leftovers(options: NightOptions) -> None:
     """What a killed night left behind, removed under the night lock (no other night can be writing it):
-    temporary night folders beside --out, `.*.tmp` inside it, `*.partial` copies in the archive.
-    Unfinished `runs` rows are adopted by the run itself (`start_run`)."""
-    from ykt.ingest import remove_partials
+    temporary night folders and links in --out and versions no night shows, `*.partial` copies and the night's
+    private copies of the inbox in the archive. Unfinished `runs` rows are adopted by the run itself
+    (`start_run`)."""
+    from ykt.ingest import remove_partials, remove_snapshots
     from ykt.report import remove_stale_night_files
 
     remove_stale_night_files(options.out)
     remove_partials(options.archive)
+    remove_snapshots(options.archive)
 
 
 P = ParamSpec("P")
@@ -419,7 +424,7 @@ def _night(options: NightOptions, config: Config | None, step: Step) -> NightRes
         started_at = dt.datetime.now()
         run_id = new_run_id(options.as_of, started_at)
         staging = night_folder(options.out)
-        with open_warehouse(options.db) as wh:
+        with open_warehouse(options.db, memory_mb=config.programs.settings.warehouse_memory_mb) as wh:
             adopted = start_run(wh, run_id, options.as_of, started_at, options.county_code)
             files = step(ingest)(wh, options, config, run_id)
             _log_files(files)

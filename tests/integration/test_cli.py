@@ -75,9 +75,9 @@ def test_run_with_relative_paths_writes_every_output_and_data_docs(tmp_path, mon
         ]
     )
     assert code == 3, capsys.readouterr().err
-    health = json.loads((tmp_path / "out" / "run.json").read_text(encoding="utf-8"))["health"]
+    health = json.loads((tmp_path / "out" / "latest" / "run.json").read_text(encoding="utf-8"))["health"]
     assert {r["code"] for r in health["reasons"]} == {"COVERAGE_GAP", "PROGRAM_STALLED"}
-    names = {p.name for p in (tmp_path / "out").iterdir()}
+    names = {p.name for p in (tmp_path / "out" / "latest").iterdir()}
     assert {
         "discrepancies.csv",
         "cases.jsonl",
@@ -88,7 +88,7 @@ def test_run_with_relative_paths_writes_every_output_and_data_docs(tmp_path, mon
         "clues.xlsx",
         "report.html",
     } <= names
-    assert (tmp_path / "out" / "data_docs" / "index.html").is_file()
+    assert (tmp_path / "out" / "latest" / "data_docs" / "index.html").is_file()
 
 
 def _payments_csv(path: Path) -> None:
@@ -120,7 +120,7 @@ def test_a_night_with_a_file_it_could_not_read_exits_3_and_says_why(tmp_path, ca
     (inbox / "roster" / "花名册.xlsx").write_bytes(b"this is not a workbook")
     code = _run(inbox, tmp_path / "out")
     assert code == 3
-    health = json.loads((tmp_path / "out" / "run.json").read_text(encoding="utf-8"))["health"]
+    health = json.loads((tmp_path / "out" / "latest" / "run.json").read_text(encoding="utf-8"))["health"]
     assert health["status"] == "attention"
     rejected = [r for r in health["reasons"] if r["code"] == "FILE_REJECTED"]
     assert [r["file"] for r in rejected] == ["花名册.xlsx"]
@@ -133,7 +133,7 @@ def test_a_night_whose_every_file_was_rejected_fails_with_exit_1(tmp_path):
     (inbox / "roster").mkdir(parents=True)
     (inbox / "roster" / "花名册.xlsx").write_bytes(b"this is not a workbook")
     assert _run(inbox, tmp_path / "out") == 1
-    health = json.loads((tmp_path / "out" / "run.json").read_text(encoding="utf-8"))["health"]
+    health = json.loads((tmp_path / "out" / "latest" / "run.json").read_text(encoding="utf-8"))["health"]
     assert health["status"] == "failed"
     assert [r["code"] for r in health["reasons"]] == ["ALL_FILES_REJECTED", "FILE_REJECTED"]
 
@@ -162,7 +162,7 @@ def test_files_holding_full_ids_are_readable_by_their_owner_only(tmp_path):
     assert mode(archive) == 0o700
     assert {mode(p) for p in archive.rglob("*") if p.is_dir()} == {0o700}
     assert {mode(p) for p in archive.rglob("*") if p.is_file()} == {0o600}
-    assert mode(tmp_path / "out" / "discrepancies.csv") == 0o600
+    assert mode(tmp_path / "out" / "latest" / "discrepancies.csv") == 0o600
 
 
 def test_text_typed_as_a_formula_comes_out_as_text_in_every_csv_and_the_workbook(tmp_path):
@@ -185,11 +185,11 @@ def test_text_typed_as_a_formula_comes_out_as_text_in_every_csv_and_the_workbook
     (inbox / "roster" / "=cmd.csv").write_bytes("\n".join(rows).encode("gbk"))
     _run(inbox, tmp_path / "out")
     for name in ("discrepancies.csv", "rejects.csv"):
-        with (tmp_path / "out" / name).open(encoding="utf-8-sig", newline="") as handle:
+        with (tmp_path / "out" / "latest" / name).open(encoding="utf-8-sig", newline="") as handle:
             cells = [cell for row in csv.reader(handle) for cell in row]
         assert not [c for c in cells if c[:1] in ("=", "+", "@", "\t", "\r")], name
         assert any(c.startswith("'=") or c.startswith("'@") for c in cells), name
-    with zipfile.ZipFile(tmp_path / "out" / "exceptions.xlsx") as book:
+    with zipfile.ZipFile(tmp_path / "out" / "latest" / "exceptions.xlsx") as book:
         sheets = [n for n in book.namelist() if n.startswith("xl/worksheets/")]
         assert not [n for n in sheets if b"<f>" in book.read(n) or b"<f " in book.read(n)]
 
@@ -205,8 +205,8 @@ def test_a_rejected_file_whose_name_holds_escape_codes_still_gets_its_report(tmp
     (inbox / "roster").mkdir()
     (inbox / "roster" / "花名册\x1b[31m\x07.xlsx").write_bytes(b"this is not a workbook")
     assert _run(inbox, tmp_path / "out") == 3
-    run = json.loads((tmp_path / "out" / "run.json").read_text(encoding="utf-8"))
+    run = json.loads((tmp_path / "out" / "latest" / "run.json").read_text(encoding="utf-8"))
     [line] = [f for f in run["files"] if f["status"] == "rejected"]
     assert "\x1b" not in line["name"] + line["reason"] and "\\x1b" in line["name"]
-    with zipfile.ZipFile(tmp_path / "out" / "exceptions.xlsx") as book:
+    with zipfile.ZipFile(tmp_path / "out" / "latest" / "exceptions.xlsx") as book:
         assert b"\x1b" not in b"".join(book.read(n) for n in book.namelist())

@@ -25,7 +25,8 @@ FULL_ID = re.compile(r"(?<!\d)\d{17}[\dX](?!\d)")
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
-    """Both nights run on one warehouse; each night's outputs in its own folder."""
+    """Both nights run on one warehouse and one --out, as `ykt demo` runs them: each night's outputs in
+    its own folder out/<as_of>."""
     root = tmp_path_factory.mktemp("demo")
     plan = generate_demo(root / "inbox")
     manifest = json.loads(plan.manifest_path.read_text(encoding="utf-8"))
@@ -36,7 +37,7 @@ def demo(tmp_path_factory):
             inbox=inbox,
             as_of=as_of,
             db=root / "ykt.duckdb",
-            out=root / "out" / as_of.isoformat(),
+            out=root / "out",
             quality=False,
         )
         nights.append(run_night(options, config))
@@ -169,6 +170,7 @@ def test_rerunning_a_night_gives_byte_identical_cases(demo):
         NightOptions(inbox=inbox, as_of=as_of, db=demo["root"] / "ykt.duckdb", out=again_out, quality=False),
         demo["config"],
     )
+    again_out = again_out / as_of.isoformat()
     for name in ("cases.jsonl", "clues.jsonl", "discrepancies.csv"):
         assert (again_out / name).read_bytes() == night2.outputs[name].read_bytes(), name
     rerun = json.loads((again_out / "run.json").read_text(encoding="utf-8"))

@@ -101,7 +101,7 @@ def test_a_full_disk_while_writing_the_report_is_a_message_and_the_rerun_writes_
 ):
     """Fixture: an empty inbox and a disk that fills up while the workbook is written (its renderer raises
     ENOSPC). The night stops with exit 2 naming the file and what to do, no traceback, the previous --out
-    untouched; run again with room, the same night writes every output."""
+    untouched (no night published); run again with room, the same night writes every output."""
     import errno
 
     from ykt.report import write as report_write
@@ -126,7 +126,8 @@ def test_a_full_disk_while_writing_the_report_is_a_message_and_the_rerun_writes_
     assert main(args) == 2
     err = capsys.readouterr().err
     assert "写报告时磁盘空间已满" in err and "exceptions.xlsx" in err and "Traceback" not in err
-    assert not out.exists()
+    assert not (out / "2024-09-12").exists() and not (out / "latest").exists()
     monkeypatch.undo()
     assert main(args) == 3  # an empty inbox needs attention, and the report is all there
-    assert (out / "exceptions.xlsx").is_file() and (out / "run.json").is_file()
+    night = out / "2024-09-12"
+    assert (night / "exceptions.xlsx").is_file() and (night / "run.json").is_file()

@@ -15,6 +15,7 @@ from ykt.cli import main
 from ykt.config import load_programs
 from ykt.errors import InputFileError
 from ykt.ingest import check_file, ingest_inbox
+from ykt.ingest import night as ingest_night
 from ykt.ingest.read import read_tables
 from ykt.ingest.read.tables import load_aliases
 from ykt.warehouse.connection import Warehouse
@@ -53,6 +54,50 @@ def test_links_fifos_and_files_outside_the_inbox_are_reported_never_opened(wh, t
     assert b"root:" not in archived and b"platform-token" not in archived
     dumped = str(wh.rows("t", "select * from rejects")) + str(wh.rows("t", "select * from run_files"))
     assert "platform-token" not in dumped and "root:" not in dumped
+
+
+def _swap_file_for_link(path: Path, secret: Path) -> None:
+    path.unlink()
+    path.symlink_to(secret)
+
+
+def _swap_folder_for_link(path: Path, secret: Path) -> None:
+    folder = path.parent
+    folder.rename(folder.with_name(folder.name + "-aside"))
+    folder.symlink_to(secret.parent)
+
+
+@pytest.mark.parametrize("swap", [_swap_file_for_link, _swap_folder_for_link], ids=["file", "folder"])
+def test_an_upload_swapped_for_a_link_after_the_listing_is_never_read(wh, tmp_path, monkeypatch, swap):
+    """Fixture: the inbox holds the good roster and a second roster; right after the night lists the
+    inbox, the second roster (or its whole folder) is swapped for a link to a roster of five people
+    outside the inbox, named the same. The night reports it INBOX_NOT_REGULAR once and reads nothing
+    of the outside roster: not loaded, not archived, not counted (a swapped folder is itself a link, reported too)."""
+    inbox = tmp_path / "inbox"
+    attacks.good_roster(inbox / "roster")
+    second = attacks.good_roster(inbox / "roster" / "第二批", "城乡低保_2024年3月_第二批.csv", people=1)
+    secret = attacks.good_roster(tmp_path / "outside", second.name, people=5)
+    listed = ingest_night.list_uploads
+
+    def list_then_swap(folder: Path):
+        found = listed(folder)
+        swap(second, secret)
+        return found
+
+    monkeypatch.setattr(ingest_night, "list_uploads", list_then_swap)
+    results = run(wh, inbox, tmp_path)
+    by_name = {r.name: r for r in results}
+    assert by_name[attacks.GOOD_NAME].status == "loaded"
+    assert (by_name[second.name].status, by_name[second.name].reason_code) == (
+        "rejected",
+        "INBOX_NOT_REGULAR",
+    )
+    linked_folder = {"第二批"} if swap is _swap_folder_for_link else set()
+    assert by_name.keys() == {attacks.GOOD_NAME, second.name, *linked_folder}
+    assert wh.rows("t", "select count(*) from entitlements") == [(3,)]
+    archived = [p for p in (tmp_path / "archive").rglob("*") if p.is_file()]
+    assert secret.read_bytes() not in [p.read_bytes() for p in archived]
+    assert not list((tmp_path / "archive").glob(".incoming*")), "the night's private copies are removed"
 
 
 def _rejected(wh: Warehouse, inbox: Path, tmp_path: Path, name: str):
@@ -107,6 +152,53 @@ def test_a_sheet_with_more_rows_than_allowed_is_counted_and_refused_before_parsi
         limits.check_zip_directory(path, Settings(max_rows=1000))
     assert info.value.reason_code == "FILE_TOO_LARGE" and "1000 行上限" in info.value.message
     limits.check_zip_directory(path, Settings(max_rows=5000))  # within the budget: nothing to say
+
+
+def test_a_legacy_xls_over_its_own_byte_budget_is_refused_before_parsing(tmp_path):
+    """Fixture: a 3-person roster saved as .xls (a few KB) against an .xls budget of 1,000 bytes (in
+    production 120 MB: calamine parses a whole .xls at once, bench/README.md). Refused as FILE_TOO_LARGE,
+    telling the clerk to save it as .xlsx/.csv or split it; within the budget it reads whole."""
+    import dataclasses
+
+    import xlwt
+
+    from ykt.config import Settings
+
+    book = xlwt.Workbook(encoding="utf-8")
+    sheet = book.add_sheet("花名册")
+    for r, row in enumerate(
+        [["姓名", "身份证号码", "应发金额"], *(["村民", p.id_number, "1350"] for p in attacks.PEOPLE[:3])]
+    ):
+        for c, value in enumerate(row):
+            sheet.write(r, c, value)
+    path = tmp_path / "城乡低保_2024年3月_花名册.xls"
+    book.save(str(path))
+    small = dataclasses.replace(PROGRAMS, settings=Settings(max_xls_bytes=1000))
+    with pytest.raises(InputFileError) as info:
+        read_tables(path, "roster", ALIASES, small)
+    assert info.value.reason_code == "FILE_TOO_LARGE"
+    assert (
+        ".xls" in info.value.message and "上限" in info.value.message and ".xlsx" in (info.value.hint or "")
+    )
+    assert sum(t.frame.height for t in read_tables(path, "roster", ALIASES, PROGRAMS)) == 3
+
+
+def test_an_ods_over_its_own_unpacked_budget_is_refused_before_parsing(tmp_path):
+    """Fixture: a 3-person roster .ods against an .ods unpacked budget of 100 bytes (in production 500 MiB,
+    below the 600 MiB of an .xlsx: its one content.xml is parsed whole, bench/README.md). Refused from the zip
+    directory as FILE_TOO_LARGE; the same file reads whole under the default budgets."""
+    import dataclasses
+
+    from tests.support.ods import write_ods
+    from ykt.config import Settings
+
+    rows = [["姓名", "身份证号码", "应发金额"], *(["村民", p.id_number, "1350"] for p in attacks.PEOPLE[:3])]
+    path = write_ods(tmp_path / "城乡低保_2024年3月_花名册.ods", {"花名册": rows})
+    small = dataclasses.replace(PROGRAMS, settings=Settings(max_ods_unpacked_bytes=100))
+    with pytest.raises(InputFileError) as info:
+        read_tables(path, "roster", ALIASES, small)
+    assert info.value.reason_code == "FILE_TOO_LARGE" and "解压后" in info.value.message
+    assert sum(t.frame.height for t in read_tables(path, "roster", ALIASES, PROGRAMS)) == 3
 
 
 @pytest.mark.parametrize("lines", [20_000, 200_000])
@@ -181,7 +273,9 @@ def test_a_night_over_every_hostile_file_loads_the_good_one_and_exits_3(tmp_path
     out = tmp_path / "out"
     args = ["run", "--inbox", str(inbox), "--as-of", "2024-09-12", "--db", str(tmp_path / "w.duckdb")]
     assert main([*args, "--out", str(out), "--engine", "plain", "--no-quality"]) == 3
-    files = {f["name"]: f for f in json.loads((out / "run.json").read_text(encoding="utf-8"))["files"]}
+    files = {
+        f["name"]: f for f in json.loads((out / "latest" / "run.json").read_text(encoding="utf-8"))["files"]
+    }
     assert files[attacks.GOOD_NAME]["status"] == "loaded"
     for name, code in hostile.items():
         assert files[name]["status"] == "rejected", name

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 from decimal import Decimal
 from pathlib import Path
@@ -18,6 +19,7 @@ from ykt.ingest import stream as ingest_stream
 from ykt.ingest.archive import content_hash
 from ykt.ingest.inbox import discover_inbox
 from ykt.ingest.read.tables import load_aliases
+from ykt.ingest.snapshot import Upload, take_snapshot
 from ykt.warehouse.connection import Warehouse
 
 PROGRAMS = load_programs()
@@ -77,14 +79,19 @@ def expected_rejects(case) -> set[tuple[int, str]]:
     return expected
 
 
+def listed(path: Path, kind: str) -> Upload:
+    """The file as the inbox listing would give it."""
+    info = os.lstat(path)
+    return Upload(path, kind, (info.st_dev, info.st_ino))
+
+
 def test_every_hostile_fixture_loads_exactly_what_its_design_says(wh, tmp_path):
     """Each hostile file (tests/support/hostile.py) is ingested on its own: rejected files count every data
     row as rejected with their FILE_* code; the others load exactly the rows with no designed
     defect and reject the others with the designed reason; rows_read = loaded + rejected."""
-    for case in write_all(tmp_path / "corpus"):
-        result = ingest.ingest_file(
-            wh, case.path, case.kind, content_hash(case.path), PROGRAMS, ALIASES, "r1", tmp_path / "archive"
-        )
+    for index, case in enumerate(write_all(tmp_path / "corpus")):
+        copy = take_snapshot(listed(case.path, case.kind), tmp_path / "copies", index)
+        result = ingest.ingest_file(wh, copy, PROGRAMS, ALIASES, "r1", tmp_path / "archive")
         assert result.rows_read == result.rows_loaded + result.rows_rejected, case.name
         if case.error:
             assert (result.status, result.rows_read, result.rows_rejected) == (

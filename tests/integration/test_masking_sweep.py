@@ -82,7 +82,7 @@ def test_every_output_and_payload_is_free_of_every_planted_identifier(tmp_path):
     db = tmp_path / "w.duckdb"
     args = ["run", "--inbox", str(tmp_path / "inbox"), "--as-of", "2024-09-12", "--db", str(db)]
     main([*args, "--out", str(tmp_path / "out"), "--engine", "plain", "--no-quality"])
-    for name, text in _texts(tmp_path / "out", db).items():
+    for name, text in _texts(tmp_path / "out" / "latest", db).items():
         bare = re.sub(r"[ \-]", "", text).replace("O", "0")
         for secret in PLANTED:
             assert secret not in text, (name, secret)

@@ -55,7 +55,7 @@ def _night(tmp_path: Path) -> tuple[int, Path]:
         "--db",
         str(tmp_path / "w.duckdb"),
     ]
-    return main([*args, "--out", str(out), "--engine", "plain", "--no-quality"]), out
+    return main([*args, "--out", str(out), "--engine", "plain", "--no-quality"]), out / "latest"
 
 
 def _csv(path: Path) -> list[dict[str, str]]:

@@ -22,6 +22,7 @@ import shutil
 import subprocess
 import sys
 import textwrap
+from dataclasses import replace
 from pathlib import Path
 
 import openpyxl
@@ -29,7 +30,9 @@ import pytest
 
 from tests.support.hostile import make_id
 from ykt.cli import main
+from ykt.ingest import snapshot
 from ykt.pipeline import NightOptions, run_night
+from ykt.report import OUTPUT_NAMES, stale_night_files
 from ykt.warehouse import Warehouse, lock_path
 
 AS_OF = dt.date(2024, 9, 12)
@@ -65,7 +68,7 @@ def _night(root: Path, quality: bool = False) -> Path:
     if not (root / "inbox").exists():
         _inbox(root / "inbox")
     run_night(_options(root, quality))
-    return root / "out"
+    return root / "out" / AS_OF.isoformat()
 
 
 @pytest.fixture(scope="module")
@@ -90,6 +93,7 @@ KILLS = {
         write.write_atomically = third_dies
         """
     ),
+    "as the night's folder is published (renamed in, its link not yet replaced)": "write._swap_link = die",
     "after the outputs, before the run is marked finished": "pipeline.finish_run = die",
 }
 
@@ -148,6 +152,7 @@ def test_a_night_killed_anywhere_and_run_again_reports_what_a_clean_night_report
     _assert_same_night(out, clean)
     assert json.loads((out / "run.json").read_text(encoding="utf-8"))["rows"]["loaded"] == 5
     assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
+    assert stale_night_files(tmp_path / "out") == []
     assert list((tmp_path / "archive").glob("*/*.partial")) == []
     with Warehouse(tmp_path / "w.duckdb") as wh:
         assert wh.rows("runs", "select count(*), count(finished_at) from runs") == [(1, 1)]
@@ -155,20 +160,51 @@ def test_a_night_killed_anywhere_and_run_again_reports_what_a_clean_night_report
 
 
 def test_a_killed_night_leaves_the_previous_outputs_whole_and_the_next_replaces_them_as_a_set(tmp_path):
-    """Fixture: night 1 finished; night 2 of a changed inbox killed half-way through its outputs. --out still
-    holds night 1's set alone (night 2's files sit in a temporary folder beside it), until night 2 re-runs."""
-    _night(tmp_path)
-    before = {p.name: p.read_bytes() for p in (tmp_path / "out").iterdir()}
+    """Fixture: the night finished; the same night re-run on a changed inbox killed half-way through its
+    outputs, then killed again as its folder is published. out/<as_of> still holds the first run's set
+    alone (the killed runs' files sit in temporary or unpublished folders), until the night re-runs."""
+    out = _night(tmp_path)
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
     (tmp_path / "inbox" / "roster" / "花名册.xlsx").unlink()
     _killed_night(tmp_path, KILLS["half-way through the outputs"])
-    assert {p.name: p.read_bytes() for p in (tmp_path / "out").iterdir()} == before
-    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".out.night.")]
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert [p.name for p in (tmp_path / "out").iterdir() if p.name.startswith(".night.")]
+    _killed_night(tmp_path, "write._swap_link = die")
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
     _night(tmp_path)
     files = {
-        f["name"] for f in json.loads((tmp_path / "out" / "run.json").read_text(encoding="utf-8"))["files"]
+        f["name"]
+        for f in json.loads((tmp_path / "out" / "latest" / "run.json").read_text(encoding="utf-8"))["files"]
     }
     assert "花名册.xlsx" not in files
-    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
+    assert stale_night_files(tmp_path / "out") == []
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [".versions", AS_OF.isoformat(), "latest"]
+
+
+def test_each_night_is_published_in_its_own_folder_and_a_re_run_replaces_only_its_own(tmp_path):
+    """Fixture: the same inbox run as of 2024-09-12, then 2024-09-13, then 2024-09-12 again. --out keeps both
+    nights (history), `latest` points at the newest whatever ran last, the re-run replaced 2024-09-12's folder
+    alone (2024-09-13's files untouched, the replaced version removed), and each result names its final paths."""
+    _inbox(tmp_path / "inbox")
+    out = tmp_path / "out"
+    day1, day2 = AS_OF, AS_OF + dt.timedelta(days=1)
+    first = run_night(replace(_options(tmp_path, False), as_of=day1))
+    second = run_night(replace(_options(tmp_path, False), as_of=day2))
+    night2 = {p.name: p.read_bytes() for p in (out / day2.isoformat()).iterdir()}
+    again = run_night(replace(_options(tmp_path, False), as_of=day1))
+    assert sorted(p.name for p in out.iterdir()) == [
+        ".versions",
+        day1.isoformat(),
+        day2.isoformat(),
+        "latest",
+    ]
+    assert os.readlink(out / "latest") == day2.isoformat()
+    assert {p.name: p.read_bytes() for p in (out / day2.isoformat()).iterdir()} == night2
+    for result, day in ((first, day1), (second, day2), (again, day1)):
+        assert result.outputs == {name: out / day.isoformat() / name for name in OUTPUT_NAMES}
+    assert json.loads(again.outputs["run.json"].read_text(encoding="utf-8"))["run_id"] == again.run_id
+    assert sorted(p.name for p in (out / ".versions").iterdir()) == sorted([second.run_id, again.run_id])
+    assert not Path(os.readlink(out / day1.isoformat())).is_absolute()
 
 
 def test_a_night_killed_after_loading_is_validated_whole_by_the_quality_step_of_its_re_run(tmp_path_factory):
@@ -212,21 +248,21 @@ def test_a_lock_left_by_a_dead_night_is_taken_over(tmp_path):
     body = {"pid": int(dead.stdout), "started_at": "2024-09-12T01:00:00", "host": os.uname().nodename}
     lock_path(tmp_path / "w.duckdb").write_text(json.dumps(body), encoding="utf-8")
     _night(tmp_path)
-    assert (tmp_path / "out" / "run.json").is_file()
+    assert (tmp_path / "out" / "latest" / "run.json").is_file()
     assert not lock_path(tmp_path / "w.duckdb").exists()
 
 
 def test_a_disk_full_while_archiving_leaves_no_partial_copy_and_says_what_to_do(
     tmp_path, capsys, monkeypatch
 ):
-    """Fixture: shutil.copyfile writes half the file, then fails with ENOSPC (a full disk)."""
+    """Fixture: the copy of an upload writes part of the file, then fails with ENOSPC (a full disk)."""
     _inbox(tmp_path / "inbox")
 
-    def half_then_full(src, dst, **kwargs):
-        Path(dst).write_bytes(Path(src).read_bytes()[:10])
+    def half_then_full(source, target):
+        target.write(source.read(10))
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(shutil, "copyfile", half_then_full)
+    monkeypatch.setattr(snapshot, "copy_hashing", half_then_full)
     code = main(_cli(tmp_path))
     err = capsys.readouterr().err
     assert code == 2

@@ -135,3 +135,16 @@ def test_a_warehouse_older_than_the_file_reason_codes_gets_the_columns_on_open(t
         assert wh.rows("t", "select original_name, reason_code, inferences from run_files") == [
             ("a.xlsx", None, None)
         ]
+
+
+def test_the_night_gives_duckdb_the_memory_limit_of_its_settings(tmp_path):
+    """Fixture: the shipped programs.yaml (warehouse_memory_mb) and a warehouse file opened as the night
+    opens it: DuckDB's limit is the setting, not DuckDB's default of 80% of the machine (bench/README.md:
+    the largest admitted CSV's rules peaked at 2.0 GB without it)."""
+    from ykt.pipeline import open_warehouse
+
+    settings = load_programs().settings
+    assert settings.warehouse_memory_mb == 1024
+    with open_warehouse(tmp_path / "w.duckdb", memory_mb=settings.warehouse_memory_mb) as wh:
+        limit = wh.scalar("limit", "select current_setting('memory_limit')")
+    assert limit in ("1.0 GiB", "1024.0 MiB"), limit

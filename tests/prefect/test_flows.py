@@ -43,7 +43,8 @@ def test_nightly_then_deliver_flows(prefect_harness, tmp_path, platform):
     inbox, as_of = plan.nights[0]
     db, out = tmp_path / "ykt.duckdb", tmp_path / "out"
     result = nightly(inbox=str(inbox), as_of=as_of.isoformat(), db=str(db), out=str(out), quality=False)
-    assert {p.name for p in out.iterdir()} >= {
+    assert result.outputs["run.json"] == out / as_of.isoformat() / "run.json"
+    assert {p.name for p in (out / "latest").iterdir()} >= {
         "discrepancies.csv",
         "cases.jsonl",
         "clues.jsonl",
@@ -55,7 +56,9 @@ def test_nightly_then_deliver_flows(prefect_harness, tmp_path, platform):
 
     endpoint, received = platform
     deliver(endpoint=endpoint, db=str(db))
-    cases = [json.loads(line) for line in (out / "cases.jsonl").read_text(encoding="utf-8").splitlines()]
+    cases = [
+        json.loads(line) for line in (out / "latest" / "cases.jsonl").read_text(encoding="utf-8").splitlines()
+    ]
     assert sorted(r["case"]["case_id"] for r in received) == sorted(c["case_id"] for c in cases)
     assert {r["case"]["rule"] for r in received} <= {
         "MISSING",

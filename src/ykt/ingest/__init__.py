@@ -4,6 +4,7 @@ from ykt.ingest.archive import archive_file, archived_path, content_hash, remove
 from ykt.ingest.night import CheckedTable, check_file, check_inbox_space, ingest_inbox
 from ykt.ingest.read import ColumnAliases, Grid, detect_kind, format_of, load_aliases, read_grids
 from ykt.ingest.read.formats.limits import check_zip_directory
+from ykt.ingest.snapshot import remove_snapshots
 from ykt.ingest.types import FileResult
 
 __all__ = [
@@ -23,4 +24,5 @@ __all__ = [
     "load_aliases",
     "read_grids",
     "remove_partials",
+    "remove_snapshots",
 ]

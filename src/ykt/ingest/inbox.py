@@ -14,6 +14,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from types import MappingProxyType
 
+from ykt.ingest.snapshot import Upload
 from ykt.kinds import KIND_SPECS
 from ykt.masking import printable
 from ykt.reasons import FILE_REASONS
@@ -44,18 +45,23 @@ def _is_upload_name(name: str) -> bool:
 def _walk(root: Path) -> Iterator[tuple[Path, int]]:
     """Every entry under `root` with its own (lstat) mode; folders are entered only when they are real
     folders, never through a link."""
+    for path, info in _walk_stat(root):
+        yield path, info.st_mode
+
+
+def _walk_stat(root: Path) -> Iterator[tuple[Path, os.stat_result]]:
     pending = [root]
     while pending:
         folder = pending.pop()
         try:
             with os.scandir(folder) as entries:
-                found = [(Path(e.path), e.stat(follow_symlinks=False).st_mode) for e in entries]
+                found = [(Path(e.path), e.stat(follow_symlinks=False)) for e in entries]
         except OSError:
             continue
-        for path, mode in found:
-            if stat.S_ISDIR(mode):
+        for path, info in found:
+            if stat.S_ISDIR(info.st_mode):
                 pending.append(path)
-            yield path, mode
+            yield path, info
 
 
 def _real_folder(inbox: Path, folder: str) -> Path | None:
@@ -77,25 +83,41 @@ def discover_inbox(inbox: Path) -> list[tuple[Path, str]]:
     Files of any suffix are listed: one the reader cannot open is reported as
     rejected instead of silently ignored.
     """
+    return [(upload.path, upload.kind) for upload in list_uploads(inbox)]
+
+
+def list_uploads(inbox: Path) -> list[Upload]:
+    """`discover_inbox` with each file's identity (device, inode), which its one opening checks
+    (ykt.ingest.snapshot): an entry swapped after this listing is never read."""
     found = []
     for kind, folder in INBOX_FOLDERS.items():
         real = _real_folder(Path(inbox), folder)
         if real is not None:
-            found += [(p, kind) for p, mode in _walk(real) if stat.S_ISREG(mode) and _is_upload_name(p.name)]
-    return sorted(found, key=lambda item: str(item[0]))
+            found += [
+                Upload(p, kind, (info.st_dev, info.st_ino))
+                for p, info in _walk_stat(real)
+                if stat.S_ISREG(info.st_mode) and _is_upload_name(p.name)
+            ]
+    return sorted(found, key=lambda upload: str(upload.path))
 
 
-def stray_files(inbox: Path, exclude: Sequence[Path] = ()) -> list[Path]:
-    """Uploads outside the four kind folders: their kind is unknown, so they are reported, not read.
+def stray_files(inbox: Path, exclude: Sequence[Path] = ()) -> list[Upload]:
+    """Uploads outside the four kind folders: their kind is unknown, so they are reported, not loaded
+    (kind "unknown"; their rows are counted from their one opening, see ykt.ingest.snapshot).
 
     `exclude` names our own files (warehouse, archive, outputs) in case they were put inside the inbox.
     """
     inbox = Path(inbox).resolve()
     skip = [inbox / folder for folder in INBOX_FOLDERS.values()] + [Path(p).resolve() for p in exclude]
     return sorted(
-        p
-        for p, mode in _walk(inbox)
-        if stat.S_ISREG(mode) and _is_upload_name(p.name) and not any(p.is_relative_to(k) for k in skip)
+        (
+            Upload(p, "unknown", (info.st_dev, info.st_ino))
+            for p, info in _walk_stat(inbox)
+            if stat.S_ISREG(info.st_mode)
+            and _is_upload_name(p.name)
+            and not any(p.is_relative_to(k) for k in skip)
+        ),
+        key=lambda upload: str(upload.path),
     )
 
 

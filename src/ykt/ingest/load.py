@@ -23,8 +23,8 @@ import polars as pl
 from ykt.config import Settings
 from ykt.errors import InputFileError
 from ykt.ingest.alarm import layout_alarm
-from ykt.ingest.archive import content_hash
 from ykt.ingest.read import count_data_rows
+from ykt.ingest.snapshot import Snapshot
 from ykt.ingest.stream import FileItem, Unreadable
 from ykt.ingest.types import FileResult, Normalised, RawTable, TableEnd
 from ykt.ingest.validate import NO_REJECTS, make_rejects
@@ -49,6 +49,7 @@ class Receipt:
     received_at: dt.datetime
     uploaded_by: str
     run_id: str
+    source: Path  # the night's private copy the file is read from (ykt.ingest.snapshot); `path` names it
 
     @property
     def name(self) -> str:
@@ -572,15 +573,15 @@ def _insert_file_reject(wh: Warehouse, file_hash: str, name: str, reason_code: s
 
 
 def record_stray(
-    wh: Warehouse, run_id: str, path: Path, reason: str, limits: Settings | None = None
+    wh: Warehouse, run_id: str, copy: Snapshot, reason: str, limits: Settings | None = None
 ) -> FileResult:
     """An upload outside the kind folders: reported in run.json only (not in `files`, so
-    the same bytes moved into the right folder load normally)."""
-    rows = count_data_rows(path, limits)
+    the same bytes moved into the right folder load normally). Its rows are counted from its copy."""
+    rows = count_data_rows(copy.copy, limits)
     result = FileResult(
-        printable(path.name),
+        printable(copy.upload.path.name),
         "unknown",
-        content_hash(path),
+        copy.file_hash,
         "rejected",
         rows,
         0,

@@ -19,10 +19,11 @@ import polars as pl
 from ykt.config import Programs
 from ykt.errors import InputFileError
 from ykt.ingest.alarm import layout_alarm
-from ykt.ingest.archive import archive_file, check_archive_space, content_hash
+from ykt.ingest.archive import archive_file, check_archive_space
 from ykt.ingest.inbox import (
     discover_inbox,
     kind_from_folder,
+    list_uploads,
     not_regular_entries,
     not_regular_reason,
     stray_files,
@@ -40,6 +41,14 @@ from ykt.ingest.load import (
 )
 from ykt.ingest.normalise import normalise
 from ykt.ingest.read import ColumnAliases, ColumnDecisionsChanged, count_data_rows, detect_kind, read_tables
+from ykt.ingest.snapshot import (
+    NotTheListedFile,
+    Snapshot,
+    Upload,
+    remove_snapshots,
+    snapshot_folder,
+    take_snapshot,
+)
 from ykt.ingest.stream import FileItem, drain, file_items, part_stream, reread_parts
 from ykt.ingest.types import FileResult, Normalised, RawTable
 from ykt.masking import printable
@@ -47,8 +56,8 @@ from ykt.warehouse import Warehouse
 
 log = logging.getLogger("ykt.ingest")
 
-# (file, kind, content hash, name of an earlier file with the same bytes or None)
-_Planned = tuple[Path, str, str, str | None]
+# (the night's copy of a new or duplicate file, name of an earlier file with the same bytes or None)
+_Planned = tuple[Snapshot, str | None]
 
 
 def _megabytes(path: Path) -> float:
@@ -70,47 +79,109 @@ def ingest_inbox(
 ) -> list[FileResult]:
     """Ingest every inbox file not loaded before; one FileResult (and run_files row) per file.
 
-    Duplicates are found first (content hashes); the new files then flow part by part through
-    reading → normalising → loading stages (threads, see ykt.ingest.stream), each file in its own
-    transaction. A file this run adopted from an unfinished night (`adopted_results`) is this
-    night's loaded file again, not a duplicate: its earlier result is reported as it was.
+    Each upload is first copied through its one opening (ykt.ingest.snapshot); duplicates are found
+    from those copies' hashes; the new files then flow part by part through reading → normalising →
+    loading stages (threads, see ykt.ingest.stream), each file in its own transaction. A file this run
+    adopted from an unfinished night (`adopted_results`) is this night's loaded file again, not a
+    duplicate: its earlier result is reported as it was.
     """
-    plan = _plan(wh, discover_inbox(inbox))
+    folder = snapshot_folder(archive_dir)
+    try:
+        uploads, strays, swapped = _take_snapshots(inbox, folder, (archive_dir, *exclude))
+        results = _ingest_snapshots(wh, uploads, programs, aliases, run_id, archive_dir, uploaded_by)
+        results += _not_loaded(wh, inbox, run_id, strays, swapped, programs, (archive_dir, *exclude))
+        return results
+    finally:
+        remove_snapshots(archive_dir, folder)
+
+
+def _take_snapshots(
+    inbox: Path, folder: Path, exclude: Sequence[Path]
+) -> tuple[list[Snapshot], list[Snapshot], list[tuple[Upload, str]]]:
+    """The night's copies of the uploads and of the strays, and the entries swapped since the listing."""
+    listed = list_uploads(inbox)
+    stray = stray_files(inbox, exclude)
+
+    def take(job: tuple[int, Upload]) -> Snapshot | tuple[Upload, str] | None:
+        try:
+            return take_snapshot(job[1], folder, job[0])
+        except NotTheListedFile as exc:
+            return job[1], exc.what
+        except FileNotFoundError:  # taken out of the inbox since the listing: not this night's
+            return None
+
+    # two files at a time: hashlib and file copies release the GIL, and copying a night's GBs is
+    # the only work before the first file starts loading
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="ykt-copy") as pool:
+        taken = list(pool.map(take, enumerate(listed + stray)))
+    copies = [t for t in taken if isinstance(t, Snapshot)]
+    swapped = [t for t in taken if isinstance(t, tuple)]
+    strays = [c for c in copies if c.upload.kind == "unknown"]
+    return [c for c in copies if c.upload.kind != "unknown"], strays, swapped
+
+
+def _ingest_snapshots(
+    wh: Warehouse,
+    uploads: list[Snapshot],
+    programs: Programs,
+    aliases: ColumnAliases,
+    run_id: str,
+    archive_dir: Path,
+    uploaded_by: str,
+) -> list[FileResult]:
+    plan = _plan(wh, uploads)
+    for copy, earlier in plan:
+        if earlier is not None:  # never read: its disk space back now
+            copy.copy.unlink()
     adopted = adopted_results(wh, run_id)
     results: list[FileResult] = []
     stream = part_stream(
-        [(path, kind) for path, kind, _, earlier in plan if earlier is None], programs, aliases
+        [(c.copy, c.upload.kind) for c, earlier in plan if earlier is None], programs, aliases
     )
     try:
-        for path, kind, file_hash, earlier in plan:
-            if file_hash in adopted:
-                results.append(adopted.pop(file_hash))
-                continue
-            if earlier is not None:
-                results.append(record_duplicate(wh, run_id, path, kind, file_hash, earlier))
-                continue
-            log.info("读取 %s（%s，%.1f MB）", printable(path.name), kind, _megabytes(path))
-            results.append(
-                ingest_file(
-                    wh,
-                    path,
-                    kind,
-                    file_hash,
-                    programs,
-                    aliases,
-                    run_id,
-                    archive_dir,
-                    uploaded_by,
-                    parts=file_items(stream),
+        for copy, earlier in plan:
+            if copy.file_hash in adopted:
+                results.append(adopted.pop(copy.file_hash))
+            elif earlier is not None:
+                path, kind = copy.upload.path, copy.upload.kind
+                results.append(record_duplicate(wh, run_id, path, kind, copy.file_hash, earlier))
+            else:
+                log.info(
+                    "读取 %s（%s，%.1f MB）",
+                    printable(copy.upload.path.name),
+                    copy.upload.kind,
+                    _megabytes(copy.copy),
                 )
-            )
+                parts = file_items(stream)
+                results.append(
+                    ingest_file(wh, copy, programs, aliases, run_id, archive_dir, uploaded_by, parts=parts)
+                )
     finally:
         stream.close()
     results.extend(adopted.values())  # loaded by the unfinished night, gone from the inbox since
+    return results
+
+
+def _not_loaded(
+    wh: Warehouse,
+    inbox: Path,
+    run_id: str,
+    strays: list[Snapshot],
+    swapped: list[tuple[Upload, str]],
+    programs: Programs,
+    exclude: Sequence[Path],
+) -> list[FileResult]:
+    """Uploads outside the kind folders, and entries that are not regular files (found by the listing,
+    or swapped for something else after it: reported once, never read)."""
     resolved = Path(inbox).resolve()
-    for path in stray_files(inbox, (archive_dir, *exclude)):
-        results.append(record_stray(wh, run_id, path, stray_reason(path, resolved), programs.settings))
-    for path, what in not_regular_entries(inbox, (archive_dir, *exclude)):
+    results = []
+    for copy in strays:
+        reason = stray_reason(copy.upload.path, resolved)
+        results.append(record_stray(wh, run_id, copy, reason, programs.settings))
+    found = [(resolved / u.path.relative_to(inbox), what) for u, what in swapped]
+    reported = {path for path, _ in found}
+    found += [entry for entry in not_regular_entries(inbox, exclude) if entry[0] not in reported]
+    for path, what in sorted(found):
         reason = not_regular_reason(path, what, resolved)
         results.append(record_not_regular(wh, run_id, path, kind_from_folder(path) or "unknown", reason))
     return results
@@ -121,25 +192,19 @@ def check_inbox_space(inbox: Path, archive_dir: Path) -> None:
     check_archive_space([path for path, _ in discover_inbox(inbox)], archive_dir)
 
 
-def _plan(wh: Warehouse, found: list[tuple[Path, str]]) -> list[_Planned]:
-    """Each file with its content hash and, for a duplicate, the name of the earlier file."""
+def _plan(wh: Warehouse, copies: list[Snapshot]) -> list[_Planned]:
+    """Each file's copy with, for a duplicate, the name of the earlier file."""
     seen: dict[str, str] = {}  # hash -> name, for files seen earlier in this run
-    # two files at a time: hashlib releases the GIL, and hashing a night's GBs is the only work
-    # before the first file starts loading
-    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="ykt-hash") as pool:
-        hashes = list(pool.map(content_hash, [path for path, _ in found]))
     plan: list[_Planned] = []
-    for (path, kind), file_hash in zip(found, hashes):
-        plan.append((path, kind, file_hash, seen.get(file_hash) or loaded_name(wh, file_hash)))
-        seen.setdefault(file_hash, printable(path.name))
+    for copy in copies:
+        plan.append((copy, seen.get(copy.file_hash) or loaded_name(wh, copy.file_hash)))
+        seen.setdefault(copy.file_hash, printable(copy.upload.path.name))
     return plan
 
 
 def ingest_file(
     wh: Warehouse,
-    path: Path,
-    kind: str,
-    file_hash: str,
+    copy: Snapshot,
     programs: Programs,
     aliases: ColumnAliases,
     run_id: str,
@@ -148,14 +213,22 @@ def ingest_file(
     *,
     parts: Iterator[FileItem] | None = None,
 ) -> FileResult:
-    """Archive, read, normalise and load one (new) file in one transaction.
+    """Archive, read, normalise and load one (new) file, from its night copy, in one transaction.
     `parts`: the file's items of ingest_inbox's stream (shared by all files); by default its own."""
     received_at = dt.datetime.now().replace(microsecond=0)
-    archived = archive_file(path, archive_dir, file_hash, uploaded_by=uploaded_by, received_at=received_at)
-    receipt = Receipt(Path(path), kind, file_hash, archived, received_at, uploaded_by, run_id)
+    path, kind = copy.upload.path, copy.upload.kind
+    archived = archive_file(
+        copy.copy,
+        archive_dir,
+        copy.file_hash,
+        original=path,
+        uploaded_by=uploaded_by,
+        received_at=received_at,
+    )
+    receipt = Receipt(path, kind, copy.file_hash, archived, received_at, uploaded_by, run_id, copy.copy)
     if parts is not None:
         return _load(wh, receipt, parts, programs, aliases)
-    stream = part_stream([(Path(path), kind)], programs, aliases)
+    stream = part_stream([(copy.copy, kind)], programs, aliases)
     try:
         return _load(wh, receipt, file_items(stream), programs, aliases)
     finally:
@@ -169,14 +242,14 @@ def _load(
         return load_file(wh, receipt, items, programs.settings)
     except InputFileError as exc:
         drain(items)
-        return record_rejected_file(wh, receipt, exc, count_data_rows(receipt.path, programs.settings))
+        return record_rejected_file(wh, receipt, exc, count_data_rows(receipt.source, programs.settings))
     except ColumnDecisionsChanged as changed:  # rare: read it again with the whole file's decisions
         drain(items)
-        parts = reread_parts((receipt.path, receipt.kind), programs, aliases, changed.decisions)
+        parts = reread_parts((receipt.source, receipt.kind), programs, aliases, changed.decisions)
         try:
             return load_file(wh, receipt, parts, programs.settings)
         except InputFileError as exc:
-            return record_rejected_file(wh, receipt, exc, count_data_rows(receipt.path, programs.settings))
+            return record_rejected_file(wh, receipt, exc, count_data_rows(receipt.source, programs.settings))
 
 
 # -- without the warehouse (`ykt check`) --------------------------------------------------------

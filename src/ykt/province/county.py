@@ -79,7 +79,7 @@ def night_options(job: CountyJob) -> pipeline.NightOptions:
         inbox=c.inbox,
         as_of=job.as_of,
         db=c.db,
-        out=job.out,
+        out=c.out,  # the night publishes itself as <out>/<as_of> (job.out)
         programs_path=c.programs,
         quality=job.quality,
         county=c.name,

@@ -1,8 +1,9 @@
 """The province's outputs in `<province out>/<as_of>/`: province_clues.jsonl and province_summary.json,
-written into a temporary folder beside it and moved into place as a set (as a county night's outputs are)."""
+written into a temporary folder and published as a set, with `latest` the newest (as a county night's are)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -12,14 +13,15 @@ from ykt.report import night_folder, publish_night, remove_stale_night_files, wr
 PROVINCE_OUTPUTS = ("province_clues.jsonl", "province_summary.json")
 
 
-def write_province_outputs(report: ProvinceReport, out: Path) -> dict[str, Path]:
-    remove_stale_night_files(out)  # what a killed province run left beside it
+def write_province_outputs(report: ProvinceReport, out: Path, started_at: dt.datetime) -> dict[str, Path]:
+    remove_stale_night_files(out)  # what a killed province run left in it
     staging = night_folder(out)
     staging.mkdir(parents=True, exist_ok=True)
     write_atomically(staging / "province_clues.jsonl", lambda p: _write_clues(report, p))
     write_atomically(staging / "province_summary.json", lambda p: _write_summary(report, p))
-    publish_night(staging, out)
-    return {name: out / name for name in PROVINCE_OUTPUTS}
+    run_id = f"province-{report.as_of:%Y%m%d}-{started_at:%Y%m%dT%H%M%S%f}"
+    published = publish_night(staging, out, report.as_of, run_id)
+    return {name: published / name for name in PROVINCE_OUTPUTS}
 
 
 def _write_clues(report: ProvinceReport, path: Path) -> None:

@@ -94,5 +94,5 @@ def province_layer(
         finished_at=dt.datetime.now(),
         lake=str(root),
     )
-    outputs = write_province_outputs(report, province.out / as_of.isoformat())
+    outputs = write_province_outputs(report, province.out, started_at)
     return ProvinceResult(report, outputs)

@@ -8,7 +8,9 @@ from ykt.report.write import (
     OUTPUT_NAMES,
     night_folder,
     publish_night,
+    published_folder,
     remove_stale_night_files,
+    stale_night_files,
     write_atomically,
     write_outputs,
 )
@@ -24,7 +26,9 @@ __all__ = [
     "load_layout",
     "night_folder",
     "publish_night",
+    "published_folder",
     "remove_stale_night_files",
     "write_atomically",
+    "stale_night_files",
     "write_outputs",
 ]

@@ -1,16 +1,19 @@
 """Writing the night's outputs into one folder, one renderer per output.
 
 Every file is written atomically (a temporary file in the same folder, then os.replace), so a reader
-never sees half a report; and the night's outputs move into place as one set (issue 14): they are all
-written into a temporary night folder beside `--out` (`night_folder`), which `publish_night` renames
-over `--out` at the end, so a reader never sees two nights' files side by side. No queries and no masking here: `ykt.report.model` already made every value
-what its reader may see.
+never sees half a report; and the night's outputs are published as one set (issues 14 and 16): they
+are all written into a temporary night folder inside `--out` (`night_folder`), which `publish_night`
+turns into `out/<as_of>` with one atomic link swap, keeping the other nights' folders (history) and
+pointing `out/latest` at the newest. No queries and no masking here: `ykt.report.model` already made
+every value what its reader may see.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import errno
 import os
+import re
 import shutil
 from collections.abc import Callable, Mapping
 from functools import partial
@@ -80,33 +83,81 @@ def _write_or_say_disk_full(write: Callable[[Path], None], tmp: Path, path: Path
         ) from None
 
 
+# --out holds one folder per night, named by its as-of date, and `latest`, the newest night:
+#   out/2024-09-12 -> .versions/2024-09-12@20240912T020000123456   (relative symbolic links)
+#   out/latest     -> 2024-09-12
+# A night's folder is written as `.night.<pid>.tmp` inside out, renamed into `.versions/<run id>` and
+# published by replacing its date's link (os.replace of a new link: atomic, so a reader finds either
+# the previous run of that night or this one, never a missing or half-written folder); the version it
+# replaced is removed after. Other nights' folders are kept (history).
+VERSIONS = ".versions"
+LATEST = "latest"
+_NIGHT_NAME = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
 def night_folder(out: Path) -> Path:
-    """The temporary folder a night writes its outputs into: beside `out`, on the same filesystem."""
-    out = Path(out)
-    return out.with_name(f".{out.name}.night.{os.getpid()}.tmp")
+    """The temporary folder a night writes its outputs into: inside `out`, on the disk it is published on."""
+    return Path(out) / f".night.{os.getpid()}.tmp"
 
 
-def publish_night(staging: Path, out: Path) -> None:
-    """Put the night's folder in place of `out` as a whole: rename the old one aside, the new one in, drop the old."""
+def published_folder(out: Path, as_of: dt.date) -> Path:
+    """Where readers find a night's outputs: `out/<as_of>` (a link to its current version)."""
+    return Path(out) / as_of.isoformat()
+
+
+def publish_night(staging: Path, out: Path, as_of: dt.date, run_id: str) -> Path:
+    """Publish the night's folder as `out/<as_of>` (replacing an earlier run of the same night only)
+    and point `out/latest` at the newest night; returns `out/<as_of>`."""
     out = Path(out)
-    old = out.with_name(f".{out.name}.old.{os.getpid()}.tmp")
-    _remove(old)
-    if out.exists():
-        out.rename(old)
-    Path(staging).rename(out)
-    _remove(old)
+    version = out / VERSIONS / run_id
+    version.parent.mkdir(exist_ok=True)
+    Path(staging).rename(version)
+    link = published_folder(out, as_of)
+    replaced = _version_of(link)
+    _swap_link(link, Path(VERSIONS) / run_id)
+    _swap_link(out / LATEST, Path(max(p.name for p in out.iterdir() if _NIGHT_NAME.fullmatch(p.name))))
+    if replaced is not None and replaced != version:
+        _remove(replaced)
+    return link
+
+
+def _version_of(link: Path) -> Path | None:
+    """The folder `out/<as_of>` shows now; a real folder there (written before versions existed) is
+    moved into the versions first, so the link can replace it."""
+    if link.is_symlink():
+        return link.parent / VERSIONS / Path(os.readlink(link)).name
+    if link.is_dir():
+        aside = link.parent / VERSIONS / f"{link.name}@before-versions.{os.getpid()}"
+        link.rename(aside)
+        return aside
+    return None
+
+
+def _swap_link(link: Path, target: Path) -> None:
+    """Make `link` a relative symbolic link to `target` in one step (a new link renamed over it)."""
+    tmp = link.with_name(f".{link.name}.{os.getpid()}.link.tmp")
+    tmp.unlink(missing_ok=True)
+    tmp.symlink_to(target)
+    os.replace(tmp, link)
 
 
 def stale_night_files(out: Path) -> list[Path]:
-    """What killed nights left: temporary night folders beside `out`, `.*.tmp` files and folders inside it."""
+    """What killed nights left in `out`: temporary night folders and links (`.*.tmp`), and versions no
+    night's link points at (a night killed before or after its link was replaced)."""
     out = Path(out)
-    beside = out.parent.iterdir() if out.parent.is_dir() else iter(())
-    inside = out.iterdir() if out.is_dir() else iter(())
-    prefix = f".{out.name}."
+    if not out.is_dir():
+        return []
+    entries = list(out.iterdir())
+    shown = {_version_name(p) for p in entries if _NIGHT_NAME.fullmatch(p.name) and p.is_symlink()}
+    versions = list((out / VERSIONS).iterdir()) if (out / VERSIONS).is_dir() else []
     return sorted(
-        [p for p in beside if p.name.startswith(prefix) and p.name.endswith(".tmp")]
-        + [p for p in inside if p.name.startswith(".") and p.name.endswith(".tmp")]
+        [p for p in entries if p.name.startswith(".") and p.name.endswith(".tmp")]
+        + [p for p in versions if p.name not in shown]
     )
+
+
+def _version_name(link: Path) -> str:
+    return Path(os.readlink(link)).name
 
 
 def remove_stale_night_files(out: Path) -> list[Path]:

@@ -135,15 +135,21 @@ class Sql:
 class Warehouse(Sql):
     """A DuckDB warehouse file (or ':memory:' in tests) with named, parameterised execution."""
 
-    def __init__(self, path: str | Path = "ykt.duckdb", *, read_only: bool = False):
+    def __init__(
+        self, path: str | Path = "ykt.duckdb", *, read_only: bool = False, memory_mb: int | None = None
+    ):
         """`read_only`: for readers beside the nights (the web desk): DuckDB's shared read lock, nothing
-        created or migrated (the schema is the last night's); TEMP views still work."""
+        created or migrated (the schema is the last night's); TEMP views still work.
+        `memory_mb`: DuckDB's memory limit (it spills to `<path>.tmp` beyond); None: DuckDB's default."""
         self.path = str(path)
         self._saved_umask: int | None = None
         if self.path != ":memory:" and not read_only:
             self._owner_only(Path(self.path))
+        config: dict[str, str | bool | int | float | list[str]] = (
+            {} if memory_mb is None else {"memory_limit": f"{memory_mb}MiB"}
+        )
         try:
-            self.con = duckdb.connect(self.path, read_only=read_only)
+            self.con = duckdb.connect(self.path, read_only=read_only, config=config)
         except duckdb.Error as exc:
             self._restore_umask()
             raise opening_error(self.path, exc) from None

@@ -180,7 +180,7 @@ def accept(work: Path, received_hash: str, kind: str, county: County, login: str
     """Archive the bytes under their hash (ykt.ingest's archive, the night's own) and place the working
     copy in the county's inbox folder of its kind; returns the inbox file."""
     archive = county.db.resolve().parent / "archive"
-    archive_file(work, archive, received_hash, uploaded_by=f"web:{login}")
+    archive_file(work, archive, received_hash, original=work, uploaded_by=f"web:{login}")
     folder = county.inbox / KIND_SPECS[kind].inbox_folder
     folder.mkdir(parents=True, exist_ok=True)
     target = next(

@@ -32,7 +32,7 @@ import polars as pl
 from ykt.config import Programs, Settings
 from ykt.errors import InputFileError
 from ykt.ingest.read.aliases import ColumnAliases, load_aliases, normalise_header
-from ykt.ingest.read.formats import FileFormat, Grid, format_of, grid_parts, read_grids
+from ykt.ingest.read.formats import FileFormat, Grid, format_of, grid_parts, read_grids, release_parsed
 from ykt.ingest.read.hints import Hint, period_hint, program_hint
 from ykt.ingest.read.layout import (
     HEADER_SCAN_ROWS,
@@ -80,6 +80,13 @@ def read_tables(path: Path, kind: str, aliases: ColumnAliases, programs: Program
             where=path.name,
             hint=f"类别应为 {' / '.join(KINDS)} 之一",
         )
+    try:
+        return _tables(path, kind, aliases, programs)
+    finally:
+        release_parsed()
+
+
+def _tables(path: Path, kind: str, aliases: ColumnAliases, programs: Programs) -> list[RawTable]:
     grids = read_grids(path, find_big_numbers=True, limits=programs.settings)
     found = [(grid, header) for grid in grids if (header := find_header(grid.frame, kind, aliases))]
     if not found:

@@ -15,7 +15,7 @@ from ykt.ingest.read.formats.base import MERGE_COLUMNS, FileFormat, Grid, unread
 from ykt.ingest.read.formats.csv import CSV
 from ykt.ingest.read.formats.limits import check_file_bytes, check_shape, cleaned
 from ykt.ingest.read.formats.ods import ODS
-from ykt.ingest.read.formats.xls import XLS
+from ykt.ingest.read.formats.xls import XLS, forget_typed_workbooks
 from ykt.ingest.read.formats.xlsx import XLSX
 from ykt.masking import printable
 
@@ -75,4 +75,18 @@ def _advertised() -> str:
     return "、".join(names[:-1]) + " 或 " + names[-1]
 
 
-__all__ = ["FORMATS", "MERGE_COLUMNS", "FileFormat", "Grid", "format_of", "grid_parts", "read_grids"]
+__all__ = [
+    "FORMATS",
+    "MERGE_COLUMNS",
+    "FileFormat",
+    "Grid",
+    "format_of",
+    "grid_parts",
+    "read_grids",
+    "release_parsed",
+]
+
+
+def release_parsed() -> None:
+    """Drop what a format kept of the file just read (python-calamine's typed view of an .xls or .ods)."""
+    forget_typed_workbooks()

@@ -51,6 +51,18 @@ def check_file_bytes(path: Path, limits: Settings) -> None:
         raise too_large(path, f"文件大小{size_text(size)}，超过 {size_text(limits.max_file_bytes)} 上限")
 
 
+def check_xls_bytes(path: Path, limits: Settings) -> None:
+    """A legacy .xls has a smaller byte budget than other formats: calamine parses the whole workbook,
+    every sheet's cells at once, before the first sheet is read (lstat: never followed)."""
+    size = os.lstat(path).st_size
+    if size > limits.max_xls_bytes:
+        raise too_large(
+            path,
+            f"旧版 .xls 文件大小{size_text(size)}，超过 {size_text(limits.max_xls_bytes)} 上限（.xls 须整本读入内存）",
+            "请用 Excel 或 WPS 另存为 .xlsx 或 .csv，或按乡镇拆分成较小的文件后重新上传",
+        )
+
+
 def check_zip_directory(path: Path, limits: Settings) -> None:
     """A zip package (xlsx, ods) judged by its directory before any member is unpacked: member count,
     total unpacked size, and the compression ratio of each member of 1 MB or more (a zip bomb)."""

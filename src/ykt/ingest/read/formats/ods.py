@@ -6,6 +6,7 @@ number has already lost its last digits) and merged ranges are asked of it the s
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import ClassVar
 
@@ -17,9 +18,12 @@ from ykt.ingest.read.formats.xls import XlsFormat
 class OdsFormat(XlsFormat):
     suffixes: ClassVar[tuple[str, ...]] = (".ods",)
     advertised: ClassVar[tuple[str, ...]] = (".ods",)
+    # usually one big sheet: caching its typed view would only hold it longer (bench/README.md)
+    parsed_once: ClassVar[bool] = False
 
     def check_package(self, path: Path, limits: Settings) -> None:
-        check_zip_directory(path, limits)
+        budget = min(limits.max_unpacked_bytes, limits.max_ods_unpacked_bytes)
+        check_zip_directory(path, dataclasses.replace(limits, max_unpacked_bytes=budget))
 
 
 ODS = OdsFormat()
