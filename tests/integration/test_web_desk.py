@@ -489,3 +489,23 @@ def test_a_nights_html_report_opens_without_scripts(province: Province) -> None:
         inspector.get(f"/counties/{YANTING}/reports/{province.night_name}/discrepancies.csv").status_code
         == 403
     )
+
+
+def test_report_listing_follows_night_links_inside_the_output_folder_only(tmp_path: Path) -> None:
+    """Nights are `out/<as_of>` links into `out/.versions/`: listed; a dated link planted to a folder outside
+    `out` (someone else's reports) is never listed nor served."""
+    from ykt.counties import County
+    from ykt.web.desk import night_reports, report_file
+
+    out = tmp_path / "out"
+    version = out / ".versions" / "run-1"
+    version.mkdir(parents=True)
+    (version / "exceptions.xlsx").write_bytes(b"x")
+    (out / "2024-09-12").symlink_to(Path(".versions") / "run-1")
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (outside / "exceptions.xlsx").write_bytes(b"secret")
+    (out / "2024-09-13").symlink_to(outside)
+    county = County("510723", "盐亭县", tmp_path / "inbox", tmp_path / "db.duckdb", out, None)
+    assert [night.name for night in night_reports(county)] == ["2024-09-12"]
+    assert report_file(county, "2024-09-13", "exceptions.xlsx") is None

@@ -166,15 +166,17 @@ class NightReports:
 
 
 def night_reports(county: County) -> list[NightReports]:
-    """Each night's folder under the county's output folder (`<out>/<YYYY-MM-DD>/`), latest first; an
-    output folder written as one night (run.json directly inside) counts as the night it names."""
+    """Each night's folder under the county's output folder (`<out>/<YYYY-MM-DD>/`, a link to the night's
+    version inside `<out>/.versions/`), latest first; an output folder written as one night (run.json directly
+    inside) counts as the night it names. A link leading out of `<out>` is never followed."""
     out = county.out
     if not out.is_dir():
         return []
+    inside = out.resolve()
     found = {
         entry.name: entry
         for entry in out.iterdir()
-        if _NIGHT_NAME.match(entry.name) and entry.is_dir() and not entry.is_symlink()
+        if _NIGHT_NAME.match(entry.name) and entry.is_dir() and entry.resolve().is_relative_to(inside)
     }
     single = _run_json(out)
     if single is not None and single.get("as_of") and str(single["as_of"]) not in found:
