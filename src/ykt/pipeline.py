@@ -353,12 +353,14 @@ def check_out_writable(out: Path) -> None:
     --out must take a new entry. Probed before any work, not found out after the whole night."""
     staging = night_folder(out)
     probe = staging.with_name(f"{staging.stem}.probe.tmp")  # named like a leftover: a killed probe is cleaned
+    # folders the probe creates are removed again: a night refused later (its configuration, say) leaves nothing
+    created = [folder for folder in (probe, *probe.parents) if not folder.exists()]
     try:
         if out.exists() and not out.is_dir():
             raise NotADirectoryError(f"{out} 是文件")
-        probe.parent.mkdir(parents=True, exist_ok=True)
-        probe.mkdir()
-        probe.rmdir()
+        probe.mkdir(parents=True)
+        for folder in created:
+            folder.rmdir()
     except OSError as exc:
         raise UsageError(
             f"输出目录不可写：{exc.strerror or exc}",
@@ -536,7 +538,8 @@ def notify(options: NightOptions, result: NightResult) -> bool:
         reasons=[r.as_dict() for r in health.reasons],
         county=options.county,
         run_id=result.run_id,
-        links={name: str(path.resolve()) for name, path in sorted(result.outputs.items())},
+        # out/<as_of>/<file>: the night's stable address (resolving it would name the version behind the link)
+        links={name: str(path.absolute()) for name, path in sorted(result.outputs.items())},
     )
     return notify_night(options.notify_url, notice, allow_http=options.allow_http)
 

@@ -116,7 +116,7 @@ def test_a_second_night_waits_for_the_first_and_then_runs(tmp_path):
         holder.stdin.flush()
         out, err = second.communicate(timeout=300)
     assert second.returncode == 0, err
-    assert json.loads((tmp_path / "out" / "run.json").read_text(encoding="utf-8"))["health"]["status"] == "ok"
+    assert json.loads((tmp_path / "out" / AS_OF / "run.json").read_text(encoding="utf-8"))["health"]["status"] == "ok"
 
 
 def test_check_never_touches_the_warehouse(tmp_path, monkeypatch, capsys):
@@ -174,7 +174,7 @@ def test_a_night_needing_attention_posts_its_health_to_the_webhook(tmp_path):
     assert notice["county"] == "安和县" and notice["as_of"] == AS_OF
     assert notice["health"] == "attention" and notice["exit_code"] == 3
     assert [r["code"] for r in notice["reasons"]] == ["NO_INPUT_FILES"]
-    assert Path(notice["links"]["run.json"]) == (tmp_path / "out" / "run.json").resolve()
+    assert Path(notice["links"]["run.json"]) == (tmp_path / "out" / AS_OF / "run.json").absolute()
     assert Path(notice["links"]["exceptions.xlsx"]).is_file()
     assert notice["run_id"].startswith(AS_OF) and notice["headers"]["Idempotency-Key"]
 
