@@ -57,7 +57,7 @@ def night_markdown(result: NightResult, county: str | None = None) -> str:
     if result.delivery is not None:
         lines.append(f"| 推送平台 | {_cell(str(result.delivery))} |")
     lines += ["", "| 报告 | 位置 |", "|---|---|"]
-    lines += [f"| {name} | `{path.resolve()}` |" for name, path in sorted(result.outputs.items())]
+    lines += [f"| {name} | `{path.absolute()}` |" for name, path in sorted(result.outputs.items())]
     return "\n".join(lines) + "\n"
 
 

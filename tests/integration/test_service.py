@@ -116,7 +116,10 @@ def test_a_second_night_waits_for_the_first_and_then_runs(tmp_path):
         holder.stdin.flush()
         out, err = second.communicate(timeout=300)
     assert second.returncode == 0, err
-    assert json.loads((tmp_path / "out" / AS_OF / "run.json").read_text(encoding="utf-8"))["health"]["status"] == "ok"
+    assert (
+        json.loads((tmp_path / "out" / AS_OF / "run.json").read_text(encoding="utf-8"))["health"]["status"]
+        == "ok"
+    )
 
 
 def test_check_never_touches_the_warehouse(tmp_path, monkeypatch, capsys):

@@ -150,7 +150,7 @@ def test_ykt_serve_fires_a_scheduled_night_through_the_server_with_artifacts_and
     artifacts = _artifacts(url, run["id"])
     summary = artifacts["ykt-night-summary"]["data"]
     assert f"{as_of} 夜间核对：需关注" in summary and "PROGRAM_STALLED" in summary
-    assert f"`{out / 'exceptions.xlsx'}`" in summary
+    assert f"`{out / as_of.isoformat() / 'exceptions.xlsx'}`" in summary
     table = json.loads(artifacts["ykt-new-cases"]["data"])
     stalled = [row for row in table if row["问题类型"] == "BATCH_STALLED"]
     assert [row["人数"] for row in stalled] == [268]
@@ -202,7 +202,7 @@ def test_serve_with_server_starts_its_own_server_runs_a_night_and_stops_it(tmp_p
         output = service.communicate(timeout=90)[0].decode("utf-8", "replace")
         _kill_group(service.pid)
     assert run["state_type"] == "COMPLETED", output
-    assert (tmp_path / "out" / "run.json").is_file()
+    assert (tmp_path / "out" / "latest" / "run.json").is_file()
     assert not _healthy(url), "the server outlived the service that started it"
 
 
@@ -272,4 +272,7 @@ def test_prefect_yaml_deploys_the_nightly_schedule_and_a_process_worker_runs_it(
     cli("worker", "start", "--pool", "ykt-process", "--run-once")
     run = _wait_for_completed_run(url, "ykt-nightly-pool", 30)
     assert run["state_type"] == "COMPLETED"
-    assert json.loads((tmp_path / "out" / "run.json").read_text(encoding="utf-8"))["as_of"] == "2024-09-12"
+    assert (
+        json.loads((tmp_path / "out" / "2024-09-12" / "run.json").read_text(encoding="utf-8"))["as_of"]
+        == "2024-09-12"
+    )
