@@ -400,9 +400,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     seed_out = next(c.out for c in results[-1].report.counties if c.code == counties.codes[0])
     print(f"\n各县配置：{plan.counties_yaml.resolve()}")
     print(
-        f"稽查报告（Excel，{counties.counties[0].label}）：{Path(str(seed_out), 'exceptions.xlsx').resolve()}"
+        f"稽查报告（Excel，{counties.counties[0].label}）：{Path(str(seed_out), 'exceptions.xlsx').absolute()}"
     )
-    print(f"跨县线索（JSONL）：{results[-1].outputs['province_clues.jsonl'].resolve()}")
+    print(f"跨县线索（JSONL）：{results[-1].outputs['province_clues.jsonl'].absolute()}")
     return 0
 
 
