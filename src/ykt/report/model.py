@@ -398,7 +398,8 @@ def _priorities(
             .then(pl.lit(NOVELTY_LABELS["new"]))
             .otherwise(pl.lit(NOVELTY_LABELS["carried"])),
             status_label=_status_label(pl.col("status")),
-            days_overdue=pl.col("days_overdue").cast(pl.Int64),
+            # a short payment made before its due date has a negative lateness: it has not waited at all
+            days_overdue=pl.col("days_overdue").cast(pl.Int64).clip(lower_bound=0),
         )
         .sort(
             [pl.col("status") == "escalated", "days_overdue", "amount", "case_id"],

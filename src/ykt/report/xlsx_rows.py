@@ -98,8 +98,8 @@ _ROW_HEIGHT = "_row_height"
 LINE_HEIGHT = 15.0  # points: one line of the default 11 pt font
 # A column of width w holds a little less than w display units of wrapped text (CJK counted double): a
 # line breaks before an unbreakable run such as a masked ID. Measured on LibreOffice's PDFs of the demo:
-# 1.15 w and 1.0 w clipped the last line of summaries holding IDs and digits; 0.85 w clips none.
-WRAP_FILL = 0.85
+# 1.15 w, 1.0 w and 0.85 w clipped the last line of summaries breaking before a masked ID; 0.75 w clips none.
+WRAP_FILL = 0.75
 
 
 def _row_height(columns: Sequence[Column]) -> pl.Expr:
