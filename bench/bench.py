@@ -728,7 +728,7 @@ options = pipeline.NightOptions(inbox=Path(inbox), as_of=dt.date.fromisoformat(a
 start = time.perf_counter()
 result = pipeline.run_night(options, step=timed)
 seconds["run_night"] = time.perf_counter() - start
-quality = json.loads((Path(out) / "run.json").read_text(encoding="utf-8")).get("quality") or {}
+quality = json.loads(result.outputs["run.json"].read_text(encoding="utf-8")).get("quality") or {}
 seconds.update({f"quality.{k}": v for k, v in (quality.get("seconds") or {}).items()})
 seconds["total"] = time.perf_counter() - started
 print(json.dumps(seconds))
