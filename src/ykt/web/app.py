@@ -9,6 +9,7 @@ or a case not in this county's warehouse, is not found). Every form carries the 
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import io
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -23,10 +24,10 @@ from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from openpyxl.utils import get_column_letter
 from starlette.datastructures import UploadFile
 
 from ykt.counties import Counties, County
-from ykt.errors import YktError
 from ykt.kinds import KIND_SPECS
 from ykt.labels import HEALTH_STATUS_LABELS, KPI_LABELS
 from ykt.masking import neutralise_formula, printable
@@ -548,6 +549,7 @@ class Desk:
         session, county = self._guard(request, code, CLERK_ROLES)
         buffer = io.StringIO()
         buffer.write("\ufeff时间,上传人,文件名,内容哈希,状态,读取行数,有问题行数,说明\n")
+        writer = csv.writer(buffer, quoting=csv.QUOTE_ALL, lineterminator="\n")
         for u in self.portal.uploads(code, limit=10_000):
             cells = [
                 u.at,
@@ -559,7 +561,7 @@ class Desk:
                 str(u.rows_rejected),
                 u.message or "",
             ]
-            buffer.write(",".join(_csv_cell(c) for c in cells) + "\n")
+            writer.writerow([neutralise_formula(printable(c)) for c in cells])
         return Response(
             buffer.getvalue().encode("utf-8"),
             media_type="text/csv; charset=utf-8",
@@ -657,25 +659,11 @@ class Desk:
 
 def column_letter(col: int | None) -> str:
     """1 -> A, 27 -> AA: a column as the clerk's spreadsheet names it."""
-    if not col:
-        return ""
-    letters = ""
-    while col:
-        col, rest = divmod(col - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
-
-
-def _csv_cell(text: str) -> str:
-    value = neutralise_formula(printable(text))
-    return '"' + value.replace('"', '""') + '"'
+    return get_column_letter(col) if col else ""
 
 
 def serve(settings: WebSettings, host: str, port: int) -> None:
     import uvicorn
 
-    try:
-        app = create_app(settings)
-    except YktError:
-        raise
+    app = create_app(settings)
     uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=False, server_header=False)
