@@ -20,6 +20,7 @@ from ykt import pipeline
 from ykt.counties import County
 from ykt.errors import YktError
 from ykt.province.lake import export_county, sql_text
+from ykt.report import published_folder
 from ykt.warehouse import night_lock
 
 FAILED_EXIT = 1  # a county that did not finish: the province run failed for it
@@ -35,7 +36,7 @@ class CountyJob:
     @property
     def out(self) -> Path:
         """The county's outputs of this night: `<county out>/<as_of>/` (every night kept beside the others)."""
-        return self.county.out / self.as_of.isoformat()
+        return published_folder(self.county.out, self.as_of)
 
 
 @dataclass(frozen=True)
