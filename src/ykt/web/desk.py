@@ -28,7 +28,15 @@ from ykt.labels import CASE_STATUS_LABELS, EVENT_LABELS
 from ykt.masking import mask_card_expr, mask_id_expr, mask_value_expr
 from ykt.warehouse import Warehouse
 
-FILTERS = ("rule", "program", "township", "status", "age")
+# the case list's filters (query parameter → column of the night's cases)
+FILTER_COLUMNS = {
+    "rule": "rule",
+    "program": "program_name",
+    "township": "township",
+    "status": "status",
+    "age": "age",
+}
+FILTERS = tuple(FILTER_COLUMNS)
 AGE_LABELS = {"new": "当晚新立", "carried": "延续"}
 ROUTE_LABELS = {"complaint": "投诉案件", "clue": "稽查线索"}
 PRIORITY_COUNT = 10
@@ -58,21 +66,12 @@ def night_listing(
         return Listing(None, [], [], [], {}, chosen, None)
     frame = _night_cases(wh, as_of, titles)
     choices = {
-        "rule": sorted(frame.get_column("rule").unique().drop_nulls().to_list()),
-        "program": sorted(frame.get_column("program_name").unique().drop_nulls().to_list()),
-        "township": sorted(frame.get_column("township").unique().drop_nulls().to_list()),
-        "status": sorted(frame.get_column("status").unique().drop_nulls().to_list()),
-        "age": ["new", "carried"],
+        key: sorted(frame.get_column(column).unique().drop_nulls().to_list())
+        for key, column in FILTER_COLUMNS.items()
     }
+    choices["age"] = ["new", "carried"]  # both offered even when tonight has only one kind
     chosen = {k: v for k, v in chosen.items() if k in FILTERS and v in choices[k]}
-    columns = {
-        "rule": "rule",
-        "program": "program_name",
-        "township": "township",
-        "status": "status",
-        "age": "age",
-    }
-    filtered = frame.filter(*[pl.col(columns[k]) == v for k, v in chosen.items()]) if chosen else frame
+    filtered = frame.filter(*[pl.col(FILTER_COLUMNS[k]) == v for k, v in chosen.items()]) if chosen else frame
     totals = {route: int(filtered.filter(pl.col("route") == route).height) for route in ("complaint", "clue")}
     return Listing(
         as_of,
