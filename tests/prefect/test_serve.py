@@ -109,6 +109,18 @@ def _artifacts(url: str, flow_run_id: str) -> dict[str, dict]:
     return {a["key"]: a for a in found}
 
 
+def _start_service(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.Popen[bytes]:
+    """`ykt serve …` in its own process group (so a test can stop it and whatever it started)."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "ykt.cli", *args],
+        env=env,
+        cwd=cwd,
+        start_new_session=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+
+
 def test_ykt_serve_fires_a_scheduled_night_through_the_server_with_artifacts_and_logs(server, tmp_path):
     """`ykt serve` on a schedule firing every 5 seconds (a six-field cron: seconds last): a night runs
     through the standing server and completes; its run carries the summary (health 需关注, the report
@@ -130,14 +142,7 @@ def test_ykt_serve_fires_a_scheduled_night_through_the_server_with_artifacts_and
         ]
         args += ["--out", str(out), "--no-quality", "--cron", "* * * * * */5", "--timezone", "UTC"]
         args += ["--name", "serve-test", "--notify-url", hook, "--county-name", "安和县"]
-        service = subprocess.Popen(
-            [sys.executable, "-m", "ykt.cli", *args],
-            env=env,
-            cwd=tmp_path,
-            start_new_session=True,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-        )
+        service = _start_service(args, env, tmp_path)
         try:
             run = _wait_for_completed_run(url, "serve-test", 150)
         finally:
@@ -183,14 +188,7 @@ def test_serve_with_server_starts_its_own_server_runs_a_night_and_stops_it(tmp_p
         str(tmp_path / "out"),
     ]
     args += ["--no-quality", "--cron", "* * * * * */5", "--with-server", "--server-port", str(port)]
-    service = subprocess.Popen(
-        [sys.executable, "-m", "ykt.cli", *args],
-        env=env,
-        cwd=tmp_path,
-        start_new_session=True,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
+    service = _start_service(args, env, tmp_path)
     try:
         deadline = time.monotonic() + STARTUP_SECONDS
         while not _healthy(url):
